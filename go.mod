@@ -1,0 +1,3 @@
+module github.com/flowplane/flowplane
+
+go 1.26.8
