@@ -174,7 +174,7 @@ CREATE TABLE deployments (
     project_id            text NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     service_id            text NOT NULL REFERENCES services (id) ON DELETE CASCADE,
     application_id        text NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    version_id            text NOT NULL REFERENCES versions (id),
+    version_id            text NOT NULL REFERENCES versions (id) ON DELETE CASCADE, -- only past deployments: the API refuses while active
     parallelism           integer NOT NULL CHECK (parallelism > 0),
     restart_strategy      jsonb NOT NULL,
     starting_savepoint_id text REFERENCES savepoints (id),

@@ -27,6 +27,7 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 				return err
 			}
 			ctx := cmd.Context()
+			throwaway := c.databaseURL == ""
 			if c.databaseURL == "" {
 				log.Info("DATABASE_URL unset: starting a throwaway PostgreSQL")
 				cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
@@ -49,8 +50,22 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 				return err
 			}
 			defer pool.Close()
-			return runAPI(ctx, c, log, pool, func(url string) {
-				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n  Press Ctrl-C to stop.\n\n", url, url)
+			sealer, keySource, err := devSealer(c, throwaway)
+			if err != nil {
+				return err
+			}
+			log.Info("master key", "source", keySource)
+			cp, err := openControlPlane(ctx, c, pool, sealer)
+			if err != nil {
+				return err
+			}
+			admin, err := devAdmin(ctx, cp)
+			if err != nil {
+				return err
+			}
+			return runAPI(ctx, c, log, pool, cp, func(url string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n"+
+					"  Admin token:   %s\n  Admin login:   %s / %s\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password)
 			})
 		},
 	}

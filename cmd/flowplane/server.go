@@ -25,6 +25,8 @@ type serverConfig struct {
 	httpAddr        string
 	databaseURL     string
 	shutdownTimeout time.Duration
+	masterKey       string
+	rateLimit       float64
 }
 
 func (c *serverConfig) validate() error {
@@ -40,6 +42,9 @@ func (c *serverConfig) validate() error {
 	if c.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
+	if c.rateLimit < 0 {
+		return errors.New("--rate-limit must be 0 (off) or positive")
+	}
 	return nil
 }
 
@@ -48,6 +53,8 @@ func addServerFlags(cmd *cobra.Command, c *serverConfig, defaultLogFormat string
 	f.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "address of the public API and console")
 	f.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL connection string (also read from DATABASE_URL)")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at shutdown")
+	f.StringVar(&c.masterKey, "master-key", "", "base64 of 32 random bytes sealing secrets at rest (required for server; dev keeps its own)")
+	f.Float64Var(&c.rateLimit, "rate-limit", 50, "requests per second allowed per API token, bursts of twice that (0 = off)")
 	addLogFlags(f, &c.log, defaultLogFormat)
 }
 
@@ -65,12 +72,23 @@ func newServerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sealer, err := serverSealer(c)
+			if err != nil {
+				return err
+			}
 			pool, err := database.Open(cmd.Context(), c.databaseURL, database.Options{Migrate: true})
 			if err != nil {
 				return err
 			}
 			defer pool.Close()
-			return runAPI(cmd.Context(), c, log, pool, nil)
+			cp, err := openControlPlane(cmd.Context(), c, pool, sealer)
+			if err != nil {
+				return err
+			}
+			if err := printBootstrap(cmd.Context(), cp, os.Stdout); err != nil {
+				return err
+			}
+			return runAPI(cmd.Context(), c, log, pool, cp, nil)
 		},
 	}
 	addServerFlags(cmd, &c, "json")
@@ -80,11 +98,12 @@ func newServerCommand() *cobra.Command {
 
 // runAPI serves the public HTTP API until ctx ends, then drains in-flight requests. ready, when
 // non-nil, is called once the listener is bound.
-func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool.Pool, ready func(url string)) error {
+func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool.Pool, cp controlPlane, ready func(url string)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := api.NewHandler(api.Config{
 		Logger: log, Pool: pool, Registry: reg, Build: api.ReadBuildInfo(version),
+		Store: cp.store, Tokens: cp.tokens, Limiter: cp.limiter,
 	})
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {

@@ -13,7 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/auth"
 	"github.com/flowplane/flowplane/services/problem"
+	"github.com/flowplane/flowplane/services/sqlcheck"
+	"github.com/flowplane/flowplane/services/store"
 	"github.com/flowplane/flowplane/web"
 )
 
@@ -42,6 +45,12 @@ type Config struct {
 	Ready []ReadyCheck
 	// MaxBodyBytes limits request bodies (default 1 MiB).
 	MaxBodyBytes int64
+
+	// The control plane. Without Store and Tokens only the system endpoints work.
+	Store   *store.Store
+	Tokens  *auth.Tokens
+	Limiter *auth.Limiter      // per-token rate limit; nil means none
+	SQL     sqlcheck.Validator // checks versions' SQL (default sqlcheck.Minimal)
 }
 
 // NewHandler builds the whole public HTTP handler.
@@ -55,11 +64,18 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.SQL == nil {
+		cfg.SQL = sqlcheck.Minimal
+	}
 	s := &server{cfg: cfg, log: cfg.Logger}
 	metrics := newHTTPMetrics(cfg.Registry)
+	g, err := newGate(s)
+	if err != nil {
+		panic(err) // the embedded spec is checked by tests; it cannot fail at run time
+	}
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer, s.accessLog, metrics.middleware, s.limitBody)
+	r.Use(middleware.RequestID, s.recoverer, s.accessLog, metrics.middleware, s.limitBody, g.middleware)
 	notFound := func(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, req, problem.New(problem.CodeNotFound, "no route for %s %s", req.Method, req.URL.Path))
 	}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/flowplane/flowplane/services/auth"
+	"github.com/flowplane/flowplane/services/problem"
+	"github.com/flowplane/flowplane/services/store"
+)
+
+// caller is the authenticated principal; the gate guarantees one on every non-public operation.
+func caller(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return p, problem.New(problem.CodeUnauthorized, "not authenticated")
+	}
+	return p, nil
+}
+
+// actor is the caller as recorded in created_by and the audit trail.
+func actor(ctx context.Context) store.Actor {
+	p, _ := auth.FromContext(ctx)
+	return p.Actor(middleware.GetReqID(ctx))
+}
+
+// project resolves a project by name and checks the caller has at least role in it. A project the
+// caller cannot see is a 404, a role too low a 403.
+func (s *server) project(ctx context.Context, name string, want auth.Role) (store.Project, auth.Principal, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return store.Project{}, p, err
+	}
+	prj, member, err := s.cfg.Store.ProjectAccess(ctx, p.User.ID, name)
+	if err != nil {
+		return prj, p, err
+	}
+	role := p.RoleIn(prj.ID, auth.Role(member))
+	if role == auth.RoleNone {
+		return store.Project{}, p, problem.New(problem.CodeNotFound, "project %q not found", name)
+	}
+	if !role.AtLeast(want) {
+		return store.Project{}, p, problem.New(problem.CodeForbidden, "this needs the %s role in project %q; you have %s", want, name, role)
+	}
+	return prj, p, nil
+}
+
+// service resolves project and service by name with the role check of project.
+func (s *server) service(ctx context.Context, projectName, serviceName string, want auth.Role) (store.Service, error) {
+	prj, _, err := s.project(ctx, projectName, want)
+	if err != nil {
+		return store.Service{}, err
+	}
+	return s.cfg.Store.ServiceByName(ctx, prj.ID, serviceName)
+}
+
+// page converts the spec's limit and cursor parameters.
+func page(limit *int, cursor *string) store.Page {
+	p := store.Page{}
+	if limit != nil {
+		p.Limit = *limit
+	}
+	if cursor != nil {
+		p.Cursor = *cursor
+	}
+	return p
+}
+
+// next is a list's next_cursor (absent on the last page).
+func next(cursor string) *string {
+	if cursor == "" {
+		return nil
+	}
+	return &cursor
+}
+
+func deref[T any](v *T) T {
+	var zero T
+	if v == nil {
+		return zero
+	}
+	return *v
+}
+
+func ptr[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}

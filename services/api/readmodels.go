@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/auth"
+	"github.com/flowplane/flowplane/services/store"
+)
+
+// ListDeploymentEvents lists what happened to a deployment.
+func (s *server) ListDeploymentEvents(ctx context.Context, req openapi.ListDeploymentEventsRequestObject) (openapi.ListDeploymentEventsResponseObject, error) {
+	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	es, cur, err := s.cfg.Store.ListEvents(ctx, k, page(req.Params.Limit, req.Params.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ListDeploymentEvents200JSONResponse{Items: []openapi.Event{}, NextCursor: next(cur)}
+	for _, e := range es {
+		ev := openapi.Event{Id: e.ID, DeploymentId: e.DeploymentID, Attempt: e.Attempt, Type: e.Type, Message: e.Message, CreatedAt: e.CreatedAt}
+		if e.Status != "" {
+			st := openapi.DeploymentStatus(e.Status)
+			ev.Status = &st
+		}
+		out.Items = append(out.Items, ev)
+	}
+	return out, nil
+}
+
+// GetDeploymentJob returns the deployment's latest job attempt.
+func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeploymentJobRequestObject) (openapi.GetDeploymentJobResponseObject, error) {
+	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	j, err := s.cfg.Store.CurrentJob(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	graph := map[string]any{}
+	_ = json.Unmarshal(j.Graph, &graph) // a non-object graph is shown as {}
+	return openapi.GetDeploymentJob200JSONResponse{Id: j.ID, DeploymentId: j.DeploymentID, Attempt: j.Attempt, Status: j.Status, Graph: graph,
+		StartedAt: j.StartedAt, EndedAt: j.EndedAt, Failure: ptr(j.Failure), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}, nil
+}
+
+// ListCheckpoints lists a deployment's checkpoints.
+func (s *server) ListCheckpoints(ctx context.Context, req openapi.ListCheckpointsRequestObject) (openapi.ListCheckpointsResponseObject, error) {
+	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	cs, cur, err := s.cfg.Store.ListCheckpoints(ctx, k, page(req.Params.Limit, req.Params.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ListCheckpoints200JSONResponse{Items: []openapi.Checkpoint{}, NextCursor: next(cur)}
+	for _, c := range cs {
+		out.Items = append(out.Items, openapi.Checkpoint{Id: c.ID, DeploymentId: c.DeploymentID, JobId: ptr(c.JobID), CheckpointId: c.CheckpointID,
+			Status: openapi.CheckpointStatus(c.Status), Location: ptr(c.Location), SizeBytes: c.SizeBytes, TriggeredAt: c.TriggeredAt, CompletedAt: c.CompletedAt})
+	}
+	return out, nil
+}
+
+// ListSavepoints lists a deployment's savepoints.
+func (s *server) ListSavepoints(ctx context.Context, req openapi.ListSavepointsRequestObject) (openapi.ListSavepointsResponseObject, error) {
+	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	sps, cur, err := s.cfg.Store.ListSavepoints(ctx, k, page(req.Params.Limit, req.Params.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ListSavepoints200JSONResponse{Items: []openapi.Savepoint{}, NextCursor: next(cur)}
+	for _, sp := range sps {
+		out.Items = append(out.Items, toSavepoint(sp))
+	}
+	return out, nil
+}
+
+// CreateSavepoint requests a savepoint of a running deployment (developers).
+func (s *server) CreateSavepoint(ctx context.Context, req openapi.CreateSavepointRequestObject) (openapi.CreateSavepointResponseObject, error) {
+	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleDeveloper)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.cfg.Store.CreateSavepoint(ctx, actor(ctx), k)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.CreateSavepoint202JSONResponse(toSavepoint(sp)), nil
+}
+
+func toSavepoint(sp store.Savepoint) openapi.Savepoint {
+	return openapi.Savepoint{Id: sp.ID, DeploymentId: sp.DeploymentID, ApplicationId: sp.ApplicationID, Status: openapi.SavepointStatus(sp.Status),
+		Reason: openapi.SavepointReason(sp.Reason), Location: ptr(sp.Location), SizeBytes: sp.SizeBytes, Failure: ptr(sp.Failure),
+		CompletedAt: sp.CompletedAt, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, UpdatedAt: sp.UpdatedAt}
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"context"
+
+	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/auth"
+	"github.com/flowplane/flowplane/services/problem"
+	"github.com/flowplane/flowplane/services/sqlcheck"
+	"github.com/flowplane/flowplane/services/store"
+)
+
+// ListVersions lists an application's versions.
+func (s *server) ListVersions(ctx context.Context, req openapi.ListVersionsRequestObject) (openapi.ListVersionsResponseObject, error) {
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	vs, cur, err := s.cfg.Store.ListVersions(ctx, svc.ProjectID, svc.ID, req.ApplicationId, page(req.Params.Limit, req.Params.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ListVersions200JSONResponse{Items: []openapi.ApplicationVersion{}, NextCursor: next(cur)}
+	for _, v := range vs {
+		out.Items = append(out.Items, toVersion(v))
+	}
+	return out, nil
+}
+
+func tableRefs(in *[]openapi.TableRef) []store.TableRef {
+	out := []store.TableRef{}
+	for _, r := range deref(in) {
+		out = append(out, store.TableRef{CreateTable: r.CreateTable, IntegrationID: deref(r.IntegrationId)})
+	}
+	return out
+}
+
+func sqlInput(b *openapi.ApplicationVersionCreate) sqlcheck.Input {
+	in := sqlcheck.Input{Statement: b.Statement}
+	for _, r := range deref(b.Sources) {
+		in.Sources = append(in.Sources, r.CreateTable)
+	}
+	for _, r := range deref(b.Sinks) {
+		in.Sinks = append(in.Sinks, r.CreateTable)
+	}
+	return in
+}
+
+// CreateVersion stores the next version after its SQL passed validation (developers).
+func (s *server) CreateVersion(ctx context.Context, req openapi.CreateVersionRequestObject) (openapi.CreateVersionResponseObject, error) {
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleDeveloper)
+	if err != nil {
+		return nil, err
+	}
+	if diags := sqlcheck.Check(s.cfg.SQL, sqlInput(req.Body)); len(diags) > 0 {
+		fields := make([]problem.FieldError, len(diags))
+		for i, d := range diags {
+			fields[i] = problem.FieldError{Field: d.Field, Message: d.Message, Line: d.Line, Column: d.Column, EndLine: d.EndLine, EndColumn: d.EndColumn}
+		}
+		return nil, &problem.Error{Code: problem.CodeInvalidSQL, Detail: "the SQL is not valid: " + diags[0].Message, Fields: fields}
+	}
+	v, err := s.cfg.Store.CreateVersion(ctx, actor(ctx), svc.ProjectID, svc.ID, req.ApplicationId, store.NewVersion{
+		Statement: req.Body.Statement, Sources: tableRefs(req.Body.Sources), Sinks: tableRefs(req.Body.Sinks)})
+	if err != nil {
+		return nil, err
+	}
+	return openapi.CreateVersion201JSONResponse(toVersion(v)), nil
+}
+
+// ValidateVersion checks SQL without storing it (viewers may check).
+func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersionRequestObject) (openapi.ValidateVersionResponseObject, error) {
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, req.ApplicationId); err != nil {
+		return nil, err
+	}
+	diags := sqlcheck.Check(s.cfg.SQL, sqlInput(req.Body))
+	out := openapi.ValidateVersion200JSONResponse{Valid: len(diags) == 0, Errors: []openapi.SQLError{}}
+	for _, d := range diags {
+		out.Errors = append(out.Errors, openapi.SQLError{Field: ptr(d.Field), Message: d.Message, Line: d.Line, Column: d.Column,
+			EndLine: d.EndLine, EndColumn: d.EndColumn})
+	}
+	return out, nil
+}
+
+// GetApplicationVersion returns one version.
+func (s *server) GetApplicationVersion(ctx context.Context, req openapi.GetApplicationVersionRequestObject) (openapi.GetApplicationVersionResponseObject, error) {
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.cfg.Store.GetVersion(ctx, svc.ProjectID, svc.ID, req.ApplicationId, req.VersionId)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.GetApplicationVersion200JSONResponse(toVersion(v)), nil
+}
+
+// DeleteVersion deletes a version no active deployment runs (developers).
+func (s *server) DeleteVersion(ctx context.Context, req openapi.DeleteVersionRequestObject) (openapi.DeleteVersionResponseObject, error) {
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleDeveloper)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Store.DeleteVersion(ctx, actor(ctx), svc.ProjectID, svc.ID, req.ApplicationId, req.VersionId); err != nil {
+		return nil, err
+	}
+	return openapi.DeleteVersion204Response{}, nil
+}
+
+func toVersion(v store.Version) openapi.ApplicationVersion {
+	refs := func(in []store.TableRef) []openapi.TableRef {
+		out := []openapi.TableRef{}
+		for _, r := range in {
+			out = append(out, openapi.TableRef{CreateTable: r.CreateTable, IntegrationId: ptr(r.IntegrationID)})
+		}
+		return out
+	}
+	return openapi.ApplicationVersion{Id: v.ID, ApplicationId: v.ApplicationID, Number: v.Number, Statement: v.Statement,
+		Sources: refs(v.Sources), Sinks: refs(v.Sinks), CreatedAt: v.CreatedAt, CreatedBy: v.CreatedBy, UpdatedAt: v.UpdatedAt}
+}
