@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -28,6 +27,8 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, tokenID, key string, re
 	var r Replay
 	var stored []byte
 	var status *int
+	var ct *string
+	claimed := false
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE token_id = $1 AND key = $2 AND created_at < now() - interval '24 hours'`, tokenID, key); err != nil {
 			return err
@@ -37,17 +38,17 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, tokenID, key string, re
 			return err
 		}
 		if tag.RowsAffected() == 1 {
-			return errClaimed
+			claimed = true
+			return nil
 		}
-		var ct *string
 		return tx.QueryRow(ctx, `SELECT request_hash, status, content_type, body, headers FROM idempotency_keys WHERE token_id = $1 AND key = $2`,
 			tokenID, key).Scan(&stored, &status, &ct, &r.Body, &r.Headers)
 	})
-	if errors.Is(err, errClaimed) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	if claimed {
+		return nil, nil
 	}
 	if !bytes.Equal(stored, requestHash) {
 		return nil, problem.New(problem.CodeUnprocessable, "Idempotency-Key %q was used for a different request", key)
@@ -56,10 +57,11 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, tokenID, key string, re
 		return nil, problem.New(problem.CodeConflict, "a request with Idempotency-Key %q is still in progress", key)
 	}
 	r.Status = *status
+	if ct != nil {
+		r.ContentType = *ct
+	}
 	return &r, nil
 }
-
-var errClaimed = errors.New("claimed")
 
 // CompleteIdempotencyKey stores the answer of a claimed request, or releases the key (so the
 // request may be retried) when r is nil.
