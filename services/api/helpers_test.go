@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
@@ -250,4 +251,13 @@ func (e *env) setStatus(t *testing.T, deploymentID, status string) {
 	if _, err := e.pool.Exec(context.Background(), `UPDATE deployments SET status = $2 WHERE id = $1`, deploymentID, status); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func specDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	spec, err := openapi.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }
