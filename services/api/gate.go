@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -62,6 +64,10 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		if err := rejectNUL(r); err != nil {
+			g.s.fail(w, r, err)
+			return
 		}
 		in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
@@ -131,6 +137,60 @@ func requestProblem(err error) error {
 	}
 	return &problem.Error{Code: problem.CodeInvalidRequest, Detail: detail, Err: err,
 		Fields: []problem.FieldError{{Field: field, Message: msg}}}
+}
+
+// rejectNUL refuses JSON strings holding U+0000, which PostgreSQL cannot store in text. It reads
+// the body and puts it back for the validator and the handler.
+func rejectNUL(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return requestProblem(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil // malformed JSON is the validator's to report
+	}
+	if path, ok := findNUL(v, ""); ok {
+		return &problem.Error{Code: problem.CodeInvalidRequest, Detail: path + ": the NUL character is not allowed",
+			Fields: []problem.FieldError{{Field: path, Message: "the NUL character is not allowed"}}}
+	}
+	return nil
+}
+
+func findNUL(v any, path string) (string, bool) {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := v.(type) {
+	case string:
+		return path, strings.ContainsRune(x, 0)
+	case []any:
+		for i, e := range x {
+			if p, ok := findNUL(e, join(strconv.Itoa(i))); ok {
+				return p, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) {
+				return join(k), true
+			}
+			if p, ok := findNUL(e, join(k)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // unknownProperty names the property an additionalProperties=false object rejected (kin-openapi

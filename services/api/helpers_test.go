@@ -39,7 +39,7 @@ type env struct {
 
 type envOption func(*api.Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
@@ -72,7 +72,7 @@ type reply struct {
 	body   []byte
 }
 
-func (r reply) decode(t *testing.T, v any) {
+func (r reply) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -90,7 +90,7 @@ func (r reply) code() string {
 
 // do sends a request (body is a JSON string or "") with token, checks the reply against the spec
 // and returns it. Extra headers come as name, value pairs.
-func (e *env) do(t *testing.T, method, path, token, body string, headers ...string) reply {
+func (e *env) do(t testing.TB, method, path, token, body string, headers ...string) reply {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -121,7 +121,7 @@ func (e *env) do(t *testing.T, method, path, token, body string, headers ...stri
 }
 
 // must is do that fails the test unless the status is want.
-func (e *env) must(t *testing.T, want int, method, path, token, body string, headers ...string) reply {
+func (e *env) must(t testing.TB, want int, method, path, token, body string, headers ...string) reply {
 	t.Helper()
 	r := e.do(t, method, path, token, body, headers...)
 	if r.status != want {
@@ -137,7 +137,7 @@ var (
 )
 
 // validateReply checks a recorded response against openapi.yaml.
-func validateReply(t *testing.T, method, path string, r reply) {
+func validateReply(t testing.TB, method, path string, r reply) {
 	t.Helper()
 	specOnce.Do(func() {
 		spec, err := openapi.GetSpec()
@@ -172,7 +172,7 @@ func unique(prefix string) string {
 }
 
 // userToken creates a user directly in the store and issues an API token for them.
-func (e *env) userToken(t *testing.T, name string) (token, userID, email string) {
+func (e *env) userToken(t testing.TB, name string) (token, userID, email string) {
 	t.Helper()
 	ctx := context.Background()
 	email = unique(name) + "@example.com"
@@ -184,7 +184,7 @@ func (e *env) userToken(t *testing.T, name string) (token, userID, email string)
 }
 
 // issue signs a token for userID with grant g (kind and ttl default to api and an hour).
-func (e *env) issue(t *testing.T, userID string, g auth.Grant) string {
+func (e *env) issue(t testing.TB, userID string, g auth.Grant) string {
 	t.Helper()
 	g.UserID = userID
 	if g.Kind == "" {
@@ -213,7 +213,7 @@ type world struct {
 
 const validSQL = `INSERT INTO out SELECT id FROM bids`
 
-func (e *env) newWorld(t *testing.T) *world {
+func (e *env) newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{project: unique("prj"), service: "svc"}
 	var email string
@@ -246,14 +246,14 @@ func (e *env) newWorld(t *testing.T) *world {
 }
 
 // setStatus plays the scheduler: it writes an observed status.
-func (e *env) setStatus(t *testing.T, deploymentID, status string) {
+func (e *env) setStatus(t testing.TB, deploymentID, status string) {
 	t.Helper()
 	if _, err := e.pool.Exec(context.Background(), `UPDATE deployments SET status = $2 WHERE id = $1`, deploymentID, status); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func specDoc(t *testing.T) *openapi3.T {
+func specDoc(t testing.TB) *openapi3.T {
 	t.Helper()
 	spec, err := openapi.GetSpec()
 	if err != nil {

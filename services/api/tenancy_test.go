@@ -15,7 +15,7 @@ type route struct {
 	method, path, body string
 	role               auth.Role
 	want               int
-	prep               func(t *testing.T, e *env, w *world)
+	prep               func(t testing.TB, e *env, w *world)
 }
 
 const (
@@ -25,9 +25,9 @@ const (
 	dep = app + "/deployments/{dep}"
 )
 
-func retire(t *testing.T, e *env, w *world)  { e.setStatus(t, w.deploy, "CANCELED") }
-func running(t *testing.T, e *env, w *world) { e.setStatus(t, w.deploy, "RUNNING") }
-func withJob(t *testing.T, e *env, w *world) {
+func retire(t testing.TB, e *env, w *world)  { e.setStatus(t, w.deploy, "CANCELED") }
+func running(t testing.TB, e *env, w *world) { e.setStatus(t, w.deploy, "RUNNING") }
+func withJob(t testing.TB, e *env, w *world) {
 	if _, err := e.pool.Exec(context.Background(), `INSERT INTO jobs (project_id, deployment_id, attempt, status)
 		SELECT project_id, id, 1, 'RUNNING' FROM deployments WHERE id = $1`, w.deploy); err != nil {
 		t.Fatal(err)

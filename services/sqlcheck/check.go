@@ -2,6 +2,7 @@ package sqlcheck
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -63,11 +64,12 @@ func Check(v Validator, in Input) []Diagnostic {
 	}
 	add("statement", in.Statement)
 	diags := v.Validate(b.String())
+	order := make([]int, len(diags)) // index of each diagnostic's part
 	for i := range diags {
 		d := &diags[i]
-		for _, p := range parts {
+		for pi, p := range parts {
 			if d.Line >= p.firstLine && d.Line < p.firstLine+p.lines {
-				d.Field = p.field
+				d.Field, order[i] = p.field, pi
 				d.Line -= p.firstLine - 1
 				d.EndLine -= p.firstLine - 1
 				if d.EndLine > p.lines {
@@ -79,7 +81,27 @@ func Check(v Validator, in Input) []Diagnostic {
 		if d.Field == "" { // past the end: the last part
 			last := parts[len(parts)-1]
 			d.Field, d.Line, d.EndLine = last.field, last.lines, last.lines
+			order[i] = len(parts) - 1
 		}
 	}
-	return diags
+	// Report in the order of the input: sources, sinks, statement; by position within each.
+	idx := make([]int, len(diags))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		da, db := diags[idx[a]], diags[idx[b]]
+		if order[idx[a]] != order[idx[b]] {
+			return order[idx[a]] < order[idx[b]]
+		}
+		if da.Line != db.Line {
+			return da.Line < db.Line
+		}
+		return da.Column < db.Column
+	})
+	out := make([]Diagnostic, len(diags))
+	for i, j := range idx {
+		out[i] = diags[j]
+	}
+	return out
 }
