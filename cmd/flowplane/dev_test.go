@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowplane/flowplane/services/pgtest"
 )
 
 var (
@@ -49,7 +51,7 @@ type buildError struct {
 func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
@@ -125,6 +127,9 @@ func TestDevServesAndCleansUp(t *testing.T) {
 		return consoleURL(out.String()) != ""
 	})
 	url := consoleURL(out.String())
+	if status := getWithToken(t, url+"/v1/me", printed(out.String(), "Admin token:")); status != http.StatusOK {
+		t.Fatalf("GET /v1/me with the printed admin token = %d\n%s", status, out.String())
+	}
 	for _, path := range []string{"/healthz", "/readyz", "/v1/version"} {
 		resp, err := http.Get(url + path)
 		if err != nil {
@@ -192,4 +197,26 @@ func TestEnvironmentFallsBackForFlags(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "FLOWPLANE_SHUTDOWN_TIMEOUT") {
 		t.Fatalf("err=%v out=%s", err, out)
 	}
+}
+
+// printed is the value after label on the first output line that has it.
+func printed(out, label string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if _, v, ok := strings.Cut(line, label); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func getWithToken(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

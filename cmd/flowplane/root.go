@@ -28,6 +28,7 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServerCommand(), newDevCommand(), newVersionCommand())
+	root.AddCommand(clientCommands()...)
 	return root
 }
 

@@ -9,9 +9,9 @@ import (
 )
 
 func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print the version and commit of this binary",
+		Short: "Print the version of this binary; `version list|create|validate|get` manage application versions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b := api.ReadBuildInfo(version)
@@ -19,4 +19,6 @@ func newVersionCommand() *cobra.Command {
 			return err
 		},
 	}
+	cmd.AddCommand(versionVerbs()...)
+	return cmd
 }
