@@ -8,7 +8,7 @@ BUILDVCS := $(shell git rev-parse --git-dir >/dev/null 2>&1 && echo true || echo
 GOBUILD  := $(GO) build -buildvcs=$(BUILDVCS) -ldflags '-X main.version=$(VERSION)'
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: dev test build generate check-generated lint fmt-check vet go-test
+.PHONY: dev test build generate check-generated lint fmt-check vet go-test bench-api
 
 ## build: the single flowplane binary in bin/
 build:
@@ -44,3 +44,8 @@ vet:
 ## lint: gofmt, go vet and staticcheck
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
+
+## bench-api: GET a service and POST an application through the real HTTP stack and store, next to a
+## bare PostgreSQL SELECT 1 baseline measured in the same run (req/s, p50, p99)
+bench-api:
+	$(GO) test ./services/api/ -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 3s -count 1
