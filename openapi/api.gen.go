@@ -1122,6 +1122,9 @@ type NotFound = Problem
 // PreconditionFailed RFC 9457 problem details.
 type PreconditionFailed = Problem
 
+// TooLarge RFC 9457 problem details.
+type TooLarge = Problem
+
 // TooManyRequests RFC 9457 problem details.
 type TooManyRequests = Problem
 
@@ -4644,6 +4647,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
 
+type TooLargeApplicationProblemPlusJSONResponse Problem
+
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
 }
@@ -4765,6 +4770,22 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5041,6 +5062,38 @@ func (response CreateProject409ApplicationProblemPlusJSONResponse) VisitCreatePr
 	return err
 }
 
+type CreateProject413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProject413ApplicationProblemPlusJSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProject422ApplicationProblemPlusJSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProject429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -5074,6 +5127,22 @@ type DeleteProject204Response struct {
 func (response DeleteProject204Response) VisitDeleteProjectResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteProject400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProject400ApplicationProblemPlusJSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteProject401ApplicationProblemPlusJSONResponse struct {
@@ -5187,6 +5256,22 @@ func (response GetProject200JSONResponse) VisitGetProjectResponse(w http.Respons
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProject400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetProject400ApplicationProblemPlusJSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5352,6 +5437,22 @@ func (response UpdateProject412ApplicationProblemPlusJSONResponse) VisitUpdatePr
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProject413ApplicationProblemPlusJSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5675,6 +5776,22 @@ func (response AddMember409ApplicationProblemPlusJSONResponse) VisitAddMemberRes
 	return err
 }
 
+type AddMember413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddMember413ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddMember422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -5725,6 +5842,22 @@ type RemoveMember204Response struct {
 func (response RemoveMember204Response) VisitRemoveMemberResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RemoveMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMember400ApplicationProblemPlusJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RemoveMember401ApplicationProblemPlusJSONResponse struct {
@@ -5910,6 +6043,22 @@ func (response UpdateMember409ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMember413ApplicationProblemPlusJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6127,6 +6276,38 @@ func (response CreateService409ApplicationProblemPlusJSONResponse) VisitCreateSe
 	return err
 }
 
+type CreateService413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateService413ApplicationProblemPlusJSONResponse) VisitCreateServiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateService422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateService422ApplicationProblemPlusJSONResponse) VisitCreateServiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateService429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -6292,6 +6473,22 @@ func (response GetService200JSONResponse) VisitGetServiceResponse(w http.Respons
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetService400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetService400ApplicationProblemPlusJSONResponse) VisitGetServiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6474,6 +6671,22 @@ func (response UpdateService412ApplicationProblemPlusJSONResponse) VisitUpdateSe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateService413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateService413ApplicationProblemPlusJSONResponse) VisitUpdateServiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6709,6 +6922,38 @@ func (response CreateApplication409ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateApplication413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplication413ApplicationProblemPlusJSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApplication422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApplication422ApplicationProblemPlusJSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApplication429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -6744,6 +6989,22 @@ type DeleteApplication204Response struct {
 func (response DeleteApplication204Response) VisitDeleteApplicationResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteApplication400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteApplication400ApplicationProblemPlusJSONResponse) VisitDeleteApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteApplication401ApplicationProblemPlusJSONResponse struct {
@@ -6859,6 +7120,22 @@ func (response GetApplication200JSONResponse) VisitGetApplicationResponse(w http
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplication400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplication400ApplicationProblemPlusJSONResponse) VisitGetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7042,6 +7319,22 @@ func (response UpdateApplication412ApplicationProblemPlusJSONResponse) VisitUpda
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApplication413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApplication413ApplicationProblemPlusJSONResponse) VisitUpdateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7263,6 +7556,22 @@ func (response CreateDeployment409ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateDeployment413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeployment413ApplicationProblemPlusJSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDeployment422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -7319,6 +7628,22 @@ func (response GetDeployment200JSONResponse) VisitGetDeploymentResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeployment400ApplicationProblemPlusJSONResponse) VisitGetDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7395,6 +7720,22 @@ func (response CancelDeployment202JSONResponse) VisitCancelDeploymentResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelDeployment400ApplicationProblemPlusJSONResponse) VisitCancelDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7693,6 +8034,22 @@ func (response GetDeploymentJob200JSONResponse) VisitGetDeploymentJobResponse(w 
 	return err
 }
 
+type GetDeploymentJob400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeploymentJob400ApplicationProblemPlusJSONResponse) VisitGetDeploymentJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDeploymentJob401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -7765,6 +8122,22 @@ func (response RestartDeployment202JSONResponse) VisitRestartDeploymentResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestartDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RestartDeployment400ApplicationProblemPlusJSONResponse) VisitRestartDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7971,6 +8344,22 @@ func (response CreateSavepoint202JSONResponse) VisitCreateSavepointResponse(w ht
 	return err
 }
 
+type CreateSavepoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSavepoint400ApplicationProblemPlusJSONResponse) VisitCreateSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSavepoint401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -8035,6 +8424,22 @@ func (response CreateSavepoint409ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type CreateSavepoint422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSavepoint422ApplicationProblemPlusJSONResponse) VisitCreateSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSavepoint429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -8075,6 +8480,22 @@ func (response StopDeployment202JSONResponse) VisitStopDeploymentResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StopDeployment400ApplicationProblemPlusJSONResponse) VisitStopDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8344,6 +8765,38 @@ func (response CreateVersion404ApplicationProblemPlusJSONResponse) VisitCreateVe
 	return err
 }
 
+type CreateVersion409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVersion409ApplicationProblemPlusJSONResponse) VisitCreateVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVersion413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVersion413ApplicationProblemPlusJSONResponse) VisitCreateVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateVersion422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -8452,6 +8905,22 @@ func (response ValidateVersion404ApplicationProblemPlusJSONResponse) VisitValida
 	return err
 }
 
+type ValidateVersion413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ValidateVersion413ApplicationProblemPlusJSONResponse) VisitValidateVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateVersion429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -8488,6 +8957,22 @@ type DeleteVersion204Response struct {
 func (response DeleteVersion204Response) VisitDeleteVersionResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVersion400ApplicationProblemPlusJSONResponse) VisitDeleteVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteVersion401ApplicationProblemPlusJSONResponse struct {
@@ -8594,6 +9079,22 @@ func (response GetApplicationVersion200JSONResponse) VisitGetApplicationVersionR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApplicationVersion400ApplicationProblemPlusJSONResponse) VisitGetApplicationVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8845,6 +9346,38 @@ func (response CreateIntegration409ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateIntegration413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIntegration413ApplicationProblemPlusJSONResponse) VisitCreateIntegrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIntegration422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIntegration422ApplicationProblemPlusJSONResponse) VisitCreateIntegrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateIntegration429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -8880,6 +9413,22 @@ type DeleteIntegration204Response struct {
 func (response DeleteIntegration204Response) VisitDeleteIntegrationResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteIntegration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteIntegration400ApplicationProblemPlusJSONResponse) VisitDeleteIntegrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteIntegration401ApplicationProblemPlusJSONResponse struct {
@@ -8973,6 +9522,22 @@ func (response GetIntegration200JSONResponse) VisitGetIntegrationResponse(w http
 	return err
 }
 
+type GetIntegration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetIntegration400ApplicationProblemPlusJSONResponse) VisitGetIntegrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetIntegration401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -9043,6 +9608,22 @@ func (response GetServiceOverview200JSONResponse) VisitGetServiceOverviewRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServiceOverview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetServiceOverview400ApplicationProblemPlusJSONResponse) VisitGetServiceOverviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9274,6 +9855,22 @@ func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateToke
 	return err
 }
 
+type CreateToken413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken413ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -9323,6 +9920,22 @@ type RevokeToken204Response struct {
 func (response RevokeToken204Response) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokeToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken400ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokeToken401ApplicationProblemPlusJSONResponse struct {
@@ -9548,6 +10161,38 @@ func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser422ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11325,130 +11970,131 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D39ctu4c6+CYX8zcab0R5yP9pzpH77EufP9HMdnOXed5lIdRK4kxCSgA0Dbuoxn+jR9sD5JBx8kQQok",
-	"JVuW7MT/JDIJAovdxX5hsfgaRCydMApUimDvazAGHAPXPw/O8Ej9H4OIOJlIwmiwF5yNAbHBF4jkE4E4",
-	"XBBBGH2NBNAYEYkGODpHhKLD4eZ7LKMxkgxlkxhLQIwmU3Q5xhJNWYY44HgrCAMRjSHFahw5nUCwFwjJ",
-	"CR0F19fXYTDBHKcgLUD7k0lCIqwAOXyrHhAF0ATLcRAGFKfqa1y26ZM4CAMOf2WEQxzsSZ6BO16Kr46A",
-	"juQ42Hu2sxPOjB8GbzIuGPfjgMKV7Ee6AWJDJMeAJgodLBNogkeg5qbh+ysDPi0BNJ8EDYDs+gF5C5OE",
-	"TVOgsnHicdHk9vM+jCGdMAk0mv4TprPz30ccJCcQIzUKCIkuiRxrHAicAjqHKcI0RgMWTxGHSYKnQr8d",
-	"Ei4kwlRcAkeECgk4VtiLOGBJ6AjJSxKVqDPMWM7RgWtTAdaGxJTQYpbeOQ41f/qJq1hfAxyNMR0BIgIN",
-	"sIAYKVbHSEicKH4GOxWBXjzbbYbaLoUFaX5IJYx4O7eTss3tqX5EUiJn8XGCR4AE+buRoxP9nTtWDEOc",
-	"JTLYe6kIga9ImqUlWcxfJVH0JIBrGE44U6LlWPc8A4l5idS4BTBVhExMk1ZM/IPDMNgL/mW7lHzb5q3Y",
-	"7iWZQUYP+AWJwA+IfdkGiDBNbg/IGTuHZgaQ6u3tSf9RAG8cIxPAbz/Eb8BFGytfmPe3HehafSwmjArQ",
-	"OuNHHJ8aGaX+ihiVQPVPR1FsTzgbJJD+6xehyPt1ThKdmK/MoFUGeY+TIeMpxOiX3ofjEGGKMnpO2SVF",
-	"QwJJHCLG1UNCL3BCYnSBkwzQhhGRkMRK4Ci8xE+3AqWHGB0mJFrpFCp6XkilwIeMD0isJDkRaEPBhyQ+",
-	"BxoiIUmSIJ5RSugoRFtbWwbwd/qLGOiqIY9wkgBXFgpLAMUMBKJMIpwk7FLDr8E7ZvIdy2i8SuiOGRJZ",
-	"NLa4VaaSRqcVXBqsEw4RozFRX7zDJIGVAlhYbgXWUmPIKbRmnAOVWj9aUE0/K4Rvn6LTd2/QDy9e/huy",
-	"naOYRZkyfTRMZ4y9x3Rql71YNetpkYzgKgKIQdnEAnG1erSafK0tpynCQwkcnarfm/v6t9A0F0qdODa4",
-	"06IK4Izu1GKc4kyOGSd/r5Zl3hMh9MJPc7kXIriaKAmuBB2HC3YOscGMFn2XnNGRsvpioJLgxCzHj3TC",
-	"WQRC4EECq4T/d0iSTSuwB5lEAlJMJVFCZGph3YCt0RZS/kiSQEJEivCAXYCx+xNMw0KW9349UsLvOtda",
-	"dddF/TnhbAJcEqOjtPULcR/rmSo41K9AOU2bkqTKiKipubD4ZjD1uE61+Xnek9j7mFpzZ+aFceEWAfHa",
-	"1eKfAq3WdfdV4EJ39pVpVQb9XPRv5KaCycHpG/2Z5pPYyE2cnDg4HuJEQFhDew1HVctiJ2zGzlx2mzt5",
-	"/WHHFI6IMVGqMBIJafVH2+Aul10Xw2HO8VTDX7qsXT0dw5W03u8MJTUkHbP5qEl3rwjSBq41TmfxXwsn",
-	"+JbGHazeptWZpQOjB+rSPwwEoefzM8qZkrCnMPRxiWAZj2BJfSm7MbUi/I6EykzEx6LJHb2cVY6p5cgd",
-	"yzc3Ej83p1iKrw7NN64LtBQCdnXt0nPW9Dk87h2cnqHD47MP6P/+539R7+Do4M0ZKr7aEE+VfeMs7Jc7",
-	"OzvzRGtcqpdAzEedJUvWXFasQ8BmMZEHVPKpR1JFudyEK5xOEicIsWW42yeIcCQZX6Zki0FikojmtWAc",
-	"+pmpNYBg44tNEErMR9D11jz3vc+DJ57gs0/QRNZicft1YaiAW6KigshGsi6FS0v+WAN3vhlDdD5hhHrm",
-	"ERXvLL4LbiJUvnoRhB6VpuBKYHEGdOPgC2jXL2zQ9EXCStN95qUgf0N/MJVmonPMS8mvTDcGmqUKp28+",
-	"vD85Ojg7eBuEwbv9w6ODtw6CHX7lZDQCfmuNWd8qqBKnALAytdro7fRfBi873LQOXi5d0wXVOqSYJPUI",
-	"/8sXHnJOsBCXjMfd2wFhcMmJhA80mRoBWp+IGdTp0jenchPpvti5MQiiGarUXXZF8IxqRmQTxZ+YRpB4",
-	"l0QDrI6f7jeXOQiJuewLybGE0bSLiU5N+17e3CxjLgkd9QW+AFe0zUqIYsG3DVGSp2faF1/2UxACj5bl",
-	"mYdurN3XZf662d+Yyw6vRPRrfVZJ5KGHK4WqSJhhm1uY8iXOb2TC19is2Ol6Vlq1jZtdd8uDHdskdRbo",
-	"3r5xyV0hrIuDdhQvQys4MmwNWmFmibo6/PRg32jww+PDs8P9o8P/Ojz+KQiD04/Hx/bXQe9s//TM/KH0",
-	"fPlLf/hm//jNwZF9av7Qz3v7vx0e/9TfP37b7519OFGfHB4f9n42Lz/2Tg6O3zaYDAcXfnEvJaQT6ZeN",
-	"NzP7b2h1tYm2m8vNBpN/HmPIWvWltOkw3jWGl8HahlRr4OqfASdy3GCzt5g/XWHn4ABHY53nQygIgXR/",
-	"Oi9E74mAyBKJNv4I2PkfAWJch9I5YMEoIhIN9caXjhfMQOxY0IWvy86DeQIHmR8HTrLFSuLzDavhHA/P",
-	"Ozcy/qka9UAqwS9ao/YTJuSIQyfrndh2bqf5Emr7zsHamWq+7I0CuxZvrN4d+ObU7zUGvsKRTKYmscni",
-	"Jt+41dvzaDBFalSUZkKiAaARuQCqeLbKQfPT9Q2jQ7JgcHtxQpej3IjMvu0N21UHGZYhKN21ugZxWceG",
-	"YwMUZMhXsk8l/8IG90IhA40X7FOJ5Iz7Rc2I48m4K+o3GzGGK4gy9TfSHSBs8gQVgeIsAY44TBiXeh/d",
-	"qwqaXS6+KMpKrXJHOxV1UyMnuuPrGDTWRF6HlHPlxmL+y4AxqbyPSV8Av7ApB8UadJyC550xenfr4KVp",
-	"nG8keLYRsEj6KURjTK3rlK+gk6P9w2Nl1b453X+/2ft5f3P35avK3y+f7XqXle6zIaTi2z6cjanYPjIB",
-	"PJe9dRTMjgpRxomc9iecSRaxpJL+aKZzdvCfZ0FYnaJ91usdafu+d9SvPFYP1DvvREXSj3A/Au5L1jx4",
-	"n2cjv9lHkiHJMyFrmy67OzvdTt4sbzTyXmE2zIi1dgabDXB28kk72fsCXBE6YCwBTAMfZeejZBfyF0Wh",
-	"bxjfHHyofg+z+E0hHQAXYzKZX32+L77xoVzviXTuGOpGSi4K6FSyH4UnYqQ/zEcLK/Pwzz2PRN25ZV7E",
-	"b+dPjuEs6bShTlWbG4br8gTcToYrM3XzgLA1zTSEtzCkDf5vFCObPx4+Pxobot+6g2bwl2F7WkZcg9lp",
-	"Rr5RXs2NEduBUC1DZhCap+DfbqXUIHHy+ptgcrDqOcMghLIt/zQE+lNpxhFIrScV4fSJndcIDwRQiRjV",
-	"LxIsZHGUZ2YqJwn2hApSfNWvRYWrkPxMRmPQ/ZaZhIwCKm1DlOIpwuIcDRnf8m4g5oIotyjGbDCYKua2",
-	"dm82CcJgkAkddtG+KKQkS/3WRMKk8GRzKAD0u9ycyHMJgrBrN8DKHNNzOIMSH+0UMpexPDVRZhbn3Gus",
-	"5h4vmL2GJR5gUbcbXz3vtJzHzMy8IiG7P7ulsav8quphnRfPd53jOq9evnz+smsPQ4gkZTFUrV6LbMfm",
-	"jYnJ6Q2ddxfAyXC6GeHy9zBL/Nt8uZ2xCF5rVNdIDksqhbkN0rpnOhMZm2FQl+yNlG2kXbPFmpOnFeeN",
-	"iJoLF3oIH0ryEWpwehFUHgCoSpDZHH2TDjMbHIsKBqqcsZKKY1CKozGhsMkBx/oBcM44Ut+ESOdkUyb7",
-	"Q5bRuEjB7ts0nK3mBCW/6ae6XkDYmIm9I5DEB+pTn1lAqJCYRnCT7KaZgITDBJLIBFqcqNkjmx9PDxGH",
-	"IXCgESCi0xuGU33oUp9dNVRSX291hjPy1CcNhBO+0KRsYRMHV7O2PEuylPpnCzTud71PCAX/W32kahYl",
-	"v/Q+HKMJluNcxbHhEGisMGIPaV2OQZsCXJ8AZdRvCTQP3Ly5VcNn3rABdbk99XhsYAnHBiw+H+qRAQv+",
-	"Uqwly1lr8Gbs0Ks4JuBL/a+nUiwGgI3beszmIbmCeDOGBE/3kM3vEGgAQ8b13pCSLdnEhuPcXJHOZJEB",
-	"js7ZcNhPs0SSSULA4+XAlaENwUkOw4izSzlGEx1J1+DUB/cObLN0tERI8LSfts9Vb+ra3YFNhdI9dImJ",
-	"RAOQlwC0wERl7H9/9aI+8x3fzG2/ffWIX+DED0xlcCXM8+ZdY1Z4xhmWUKIQ2W9GgAfdpr6BmnvnsL4x",
-	"lau00HgJoyO47YgWd6I/AV5guQvF+UfmSC3EmsW8OJ+TwWVtL21mtkHoslwQVgBSWoJR8DgPPsvFJ5FO",
-	"bWgiHx/HKaFa61xAola/clMIXAL3eii9X4/ui13z+5hEYyThysQ3JkxowaZMGEL3ytMYIbInRT6Rz4hx",
-	"pA+kfCKf79rIsZ2FOWacaVYw4qNSL89zu1kK640yyu/EzuranW3ba71JlrpJrHEZPMU0w0meZeuNDd0+",
-	"s/3k4PitzWebL8f9jnZa67mphcdi8XILe7JgyWWYZCV/r8Eos2VN1pkA1ZzKZMOtnhynS+AQN2z75dFN",
-	"P692m+YGIz3ddtn+jJ5SGSfNJ5KDdhuWNGDfyMVZKO3IEuX2gWh/CFn33zLBpaw4y/TrW28fLtT/cDk7",
-	"ky9sIPqDab/g1Y5ETIe9qyZBmSNbj+ejiGVUmkw2IxT9GZeKSfv4ApMkL87gWVK6kWQSJw1BKyzO+ymm",
-	"eGRTAWqGC+PnwIUBzcalcjA3dlBGJUm86UE6aSh9OsfeRBWCKsizswxrFGghYi8nUb4WTg9+/Hh49Lae",
-	"A37y4feD0w/v3vmNSNPXjbzi5a3Fikyt+wCJUBalrnnmkocNh2iDSOHsYwmEOSCRiYnONHv6GkmeFR8T",
-	"iRh1CFYI7WsvjoUgjJ7luQm1HWZdaUQspJ2KNId6lHQAmAO3RVw2fvn97Okc0VCbxeAA4uUUJTVnhjxS",
-	"+NiMsACUgJTARYhiMlK4VF51jMUYxGtkQwm6zh62LV+j3c1Xz1E0xhxH6ksdW8fqler5vz/hzb8/q392",
-	"Nn/Y/Pz1Wfhq9/ofPmwUJ8AXYzmjkvoylwh1XJojEehs/8ejg9LtqCUjPZvnBHhYr3Q3OxpFTpNCyOG0",
-	"5NHLMRNK3lEK+uCQbmF2GTIBYhauLrpX5u+jeAPDriFwe5M10pSjTkzBrFzQCLM4tZVNvOIkwUL2M7Hg",
-	"jJ08grp/CxQJkKEhoF6puraoABC1alq+NBNTjWghWO42w8dnI2os12PeDhVvYR1qrlxy+HvXG/3O4SW0",
-	"skG8+/KHXb3ma5KQDEEhCBHqVsMqAknPn718/qoaSXrlDd05nDOPFbtQUkobNvWywEnyYRjsfZovg64u",
-	"Ghr00tkYKpppC/XG7NKyPaMRzKukZvnhcz6HZRjTRWLgqk3pj2Lt6YE38GilAqlvIo1e/3U5sqSWDFgb",
-	"eLFkc4Xo2+UBFrPIwepMDPRkY+/OYTK0na93P50vW2aGWoU4s9P1GLK+JMWcCG1ZJwrJy1iOJvV29avx",
-	"N5yQWBtip/qUn8dmXyzVooiueyajUz58y6d+alm3K7I8vHA3lQGLWOqtjfzbm15RA11bIwNCMZ+iSyzQ",
-	"ICOJREPOUrTxxFZ/fWJSCiiT7mtsjkayTD71Wixm9L5e8N6zN6x/UUI+ezCDxWRIfO6crpRqh0ZjHKOM",
-	"mrEkxLb0tfD5aMXx8eoRzJ2tZ1s7wZynx4N8XkFlArNkcXLze4od7MkCrQ33M3Nw1fz1Lpcsv/x+ltej",
-	"1nDrtyVgYyknpgwkoUM2i5Z3CbtU7rTO+sBIQDLcHDOh7fwQ6R3YTQkUUxkiE0uIkZAccLppC1gSOioS",
-	"JtGZbqqNUsMpf1D7Trl62l9GvV+PkBOkFohRyXRUI9Ru4KUuwfqFDUSIynItxkUszv6LrT/oH/TgAvjU",
-	"pkkp+J1yqX82VdH8s6igmnuYZrboz4jF8OfWH7TI9nHRs39yGDi8EDxTrMEmQJUnsBc839rZem5c0rEm",
-	"2vZYHzX+W/0emcQ3tcpMjfM42At+AvmzbVKr47y7s9NSEXSxSqD2wHND/VZLQoW7bLJV4b9g79PnMBBZ",
-	"mmI+1RbrBVAQYi9PoXI/DAOJR0J7SFMhIQ0+q662OeB42oqBU9NiLQjQYyPJNPeCrsr6cud5U38FgE5x",
-	"1WZsneYnwfeQTatUXE8E4oCjsWa3DUzjEDGK7IGZsBbuG2Ohox84Bv60EcUXz7ZxJsfbCRsZVT2xaZhV",
-	"VB/p10UW3o8sni4Nw279oOuqBLQGxZ0RtxIs89VPRtZjt66EovELM347jZ1S6vqTZ92fVAoSt/HGwZW9",
-	"aUGbSVqs5RYSGjKuBNKYcbmZkAulmhgVLIF8AiUbqNFKJjDqsmmZvYe7XGLvob00+dYNcRgGL3Z/6P6o",
-	"XgNb477AdgmGG0MhFGUCNO6lW0LdutPIOaTVjHOlGEQj2pVRe6Jb3CHqi8MEHgIY5aiAXDsB8rCkxliO",
-	"dcKRxOJ8UyRMor8yJnEF17nd4ODbEKcD5Xmj6o06DTGKssm2uRLkOuxsmLsIn++Srk7mo1euTfAIEBvm",
-	"DCtWKNqWxhU57M4SNFaoWX1qehtgmNguSyUec+8Uae9UVFRjwSGfbaGIWR4xDv1JccZqMSap3RZkeGD5",
-	"KrWatzuXUn227MFbbMbi9oaVMdw8dll5AYf+Yg4WLe4aWQ5PG3IhnKPotcvYA4hYCkLXA9Kc28C3NVm3",
-	"/dX+uja+WwImGlVl6rf6+YlzIVCFN17M+n3mi3hrpSR50f1FcU3Jmmho8FLSEG1YMfMacRhmAmJ0OSYJ",
-	"ICK1hZ5rqUYp1GSSNRJrZ+ULOfTdhOfr2Dbb1m10rzdknUUZ4fZ0/UArE/YrjIVUgXt9l9IDk/yKtSqp",
-	"TYLDjfWNvbntjhWNzcJYsffWwZ/GS4qXxKf3V1Etuhie7c4To5i5VmlJOs64rrPycVF1to2z2ISZG015",
-	"XeL7YdvxZbnzVite4wIBlZyAuPeW1eqlt6OungiLLckxSULEkhiEtKdRNjp9gluI+GZWttGCVma2ZSQe",
-	"Njs7xUVa+dkiZMWcvG6+tLN24hucJS2m4S3tDa97ux/Htm7LPXVtK+V1VuzZ5hVt/PZGGfP75iTw4o7U",
-	"7jwTca+wW86C2o9jhCmCKyL0HcmZ0GlA+Z7T7SwOS+Dtr7Z2VKtLfQopu4BiLXV71OaDR4+6TlKDlzKq",
-	"V5APneWFh/QTFGGqkwUA8RyVyxec3XrU3g/c6dI5rHFXUnI9btmjlFxhyDB3pwxa80t851gjMaRMNq6R",
-	"ZiFYbKu0Gau9vNGDtlbdk1Ot5moZxPuu7FVf7NLZdbsbA9VYfr3iyvh7aaRWDxWu2EotTun5BXBRnO5R",
-	"+i5tw6Y4eecxLZv3oT1Sdfur/TXHdk3jGiCK1H9lwKd5Du1eMGRcNy1ZqDMn9/Pi+0CP3LSMraM6Nzlb",
-	"R0SO0YudH+weUv0AIY4kuQCU0QSEQJrk/6GkTaOAbtpcKlnrrpVrp5T6XjaX3JqhS9al3daUJcZ8e1E3",
-	"1r13vBdVPRG88kzCVnbO96KWw9bfsZi9zebVmmJS1kfTIagE0xAxbk52z5wKZxwxukwjYtvNk2/fK3Mb",
-	"Puwts/LLOTbOnGl/F96b5YwnojZ1J0fV5YTVa54Wp8+h7H11/BwQ1+P8uThq0EVO549m+/KcQOoiFm0U",
-	"tfCqgry2um4szLe/Vut0zeEvVpfPY4rfbf20ZoLXc/2we2UBEdZPaxW6TZ5ZKxF31iZGvhcvrTbpe6Az",
-	"u5s7tJxnX+pWWvaOXTwHtvW4eXOsi9zVW976eHT31pOreAoUp6C8MkPlwfq1/LYT8mv155wqdg/bnavd",
-	"id7qzTnI+S6cOQerTyrl5KppjS5nuvzzABRVizfoXG9/T53BEsL1+IIOhhp0VckNoa4kpYta2lp0bx+d",
-	"w3VFDA3hEEa2XERVzyBtiJqtHsevmABvMk+ri/5utNH210oh6eu24+SVpbsCzdHN/lvBQ/NEXNgfpHjv",
-	"/qAkoFYHq+Hb7QjTCHT1rW8JeY26VM+2bUHurmVBmq1uIgWicKnsb6UyTWHUx4BUPQKpaagxxjKJcFnl",
-	"qBaV0vtNRsfnx4nf7B+/OTg6Ojz+ad0KY9up1dTq2rxx2j1o16acSLdr4yDnu3BtSt54ItzJfxOezX1V",
-	"fXCxQFzh4OLhBxf0HLoXn8HLN7/ufh9jicZ4MgEKcX5qxnURH5fenS29L2wwn8f0CxvcpdOkum8wzr6w",
-	"wdYD1yMZ58q2/MIGyF5MiLDwXpMBMSLyNXqx8yK/klC1MqeE7aePK2CpK8BefPi9OF72Ws1Hz+thn03U",
-	"RNTbQvWA3BOh5YyuWqywmWCplGdpy3Y7Z6cHvbP907P74JyVhXPbD36VzR720a/KRXXth7/KksLfnWNW",
-	"zv37NA47DqkVFxQuZYPqjnSDc41iw1GMvEGI7BWVj3pgRg/ox5XQGxsijHhGKaEjV716pH5he+aXrgpE",
-	"5PpFvmST78Ua60k2eTTFHvISVBQsCvLPH//u7f92ePxTf//4bb939uFkJYvO7uq2W1K/5Y2+lcMYdkLd",
-	"BlWOnu8whSeferM19dAyTVvMo9+Ky03u+1EOC+naT3TkGGtQHJZ7vr36f+s6uGdOdiitQeFKog2Sppm+",
-	"6+VpkZljL89cb1JoLja2L8xlUnDPzbZGwWAvw3JEw/1b2ctTjjNXfzWsa67fvjb3FAkUYc6nKCHU3D8R",
-	"sSRL6TevLPVmeZkS90Toe6DynAeB9S3YRK54wX21v+Y7geWy9ePpq1tWyfDlRrYevMrEjF99k2NXjUTc",
-	"WbvKf0DpiwXgD9O07f7AEm7xHTTnau52D/HQbfigvURnJt3uoYuf7+zIvjt1tCEg4mAr/1C40FvXMuMU",
-	"4qf3pIpMi/PnkPy+OoAOiOvx/FwcNch/hyPCwhgiUiDLHI9nOJZ5wN/BtlNis+esQ30Z8qa+alzZ5kAj",
-	"Pp1IiBGWyoyXy6jp4kqB7a/OX/MZodWV940Yoss81e+l8qIV1FqxvLMmEfHwzMRu+bZ2Rdfd3CHS4uYg",
-	"u1C/4LItO9DC8yFvevd1zoqhGpguh/qBJQxicW5vqeYiRCJh9troL2wg0GCab72t37iyLKQvI233Es5M",
-	"kwftH+g5dHsGBhsP8SbL4v5YMwW0Yex5cwmIEXVPPffItpvY5lbje2pca+DWY1Y7Q8dN8kvTISz33w0N",
-	"Hq3pNW/FYIr2Tw5z6jBNMZwkU0Qx5+zSnFpg5VV9WnhjlOhqi5wlYArimzucheQ6ZiyQGLNLihitll+t",
-	"XtZsVub2V/1/9+UfF+y8WIDz3P2h2scPS1saoDW67S5YTYy9RjAcgsmLZbTcR7PyxC/QFhJWGsOuTZWJ",
-	"rnu0PooHf4uWmkK3NtSouO8S6/ZcaG4p1/f8bNSudkbKD19cbyr03le1qWBbj9bUWGnQlgr7j/c5N18P",
-	"sBh3WlFmd0ja/L4VbEW17D/9mJEkRoSqOeXhBTV/iDJO5DTY+/TZxYZpnu/amZ3rNCXSKA9irhNRfOR4",
-	"V1MhIVUoqfb7NRgA5sD3FcL2Pn1Wq818bdZqxpNgL9jWq9D2Vde4J8ZEQWPAiRxrcAaz8ymuT7CQKAVQ",
-	"7eeIjQgNHe0XlhaK8R2tHC660lSe7egkv8x+QwLFVIqnzj2AxX2IRS/FXT2zPeWX76CNhI1IhBMUJZlQ",
-	"UirPj5wk2GSuKH9Xe7nuYNUNlhIFuavrGfHXo0o5YbezPGXGSesrUeHu+M1269QwM9nUtotQ9385xtJ7",
-	"dE8gPGCZfpc6g7npnNefr/8/AAD//w==",
+	"7D17c9u2k18Fw/vNxJmTH3Eed3Xm/nAdp3V/juNaTntzaU6FyJWEmARUAJStZjxzn+Y+2H2SGzxIghRI",
+	"SrYs2bH/aR0Rj8XuYl9YLL4FIUvGjAKVItj7FowAR8D1n4fneKj+H4EIORlLwmiwF5yPALH+VwjlM4E4",
+	"TIggjL5FAmiEiER9HF4gQtHRYPMDluEISYbScYQlIEbjKbocYYmmLEUccLQVdAIRjiDBah45HUOwFwjJ",
+	"CR0G19fXnWCMOU5AWoD2x+OYhFgBcvRO/UAUQGMsR0EnoDhRvXHRpkeioBNw+CslHKJgT/IU3PkSfHUM",
+	"dChHwd6LnZ3OzPyd4CDlgnE/DihcyV6oGyA2QHIEaKzQwVKBxngIam0avr9S4NMCQNMlqAFk1w/IOxjH",
+	"bJoAlbULj/Imt1/3UQTJmEmg4fSfMJ1d/z7iIDmBCKlZQEh0SeRI40DgBNAFTBGmEeqzaIo4jGM8Ffrr",
+	"gHAhEabiEjgiVEjAkcJeyAFLQodIXpKwQJ1hxmKNDlybCrAmJCaE5qv0rnGg+dNPXMX6GuBwhOkQEBGo",
+	"jwVESLE6RkLiWPEz2KUI9OrFbj3UdissSPMjKmHIm7mdFG1uT/VjkhA5i49TPAQkyN+1HB3rfu5cEQxw",
+	"Gstg77UiBL4iSZoUZDH/KoiiFwFcw3DKmRItJ3rkGUjMR6TmzYEpI2RsmjRi4h8cBsFe8C/bheTbNl/F",
+	"djdODTK6wCckBD8g9mMTIMI0uT0g5+wC6hlAqq+3J/0nAbx2jlQAv/0UvwEXTaw8Md9vO9G16izGjArQ",
+	"OuNHHJ0ZGaX+FTIqgeo/HUWxPeasH0Pyr1+FIu+3OUl0anqZScsM8gHHA8YTiNAv3Y8nHYQpSukFZZcU",
+	"DQjEUQcxrn4kdIJjEqEJjlNAG0ZEQhwpgaPwEj3fCpQeYnQQk3ClSyjpeSGVAh8w3ieRkuREoA0FH5L4",
+	"AmgHCUniGPGUUkKHHbS1tWUAf697REBXDXmI4xi4slBYDChiIBBlEuE4Zpcafg3eCZPvWUqjVUJ3wpBI",
+	"w5HFrTKVNDqt4NJgnXIIGY2I6vEekxhWCmBuueVYS4whp9Cacg5Uav1oQTXjrBC+fYrO3h+gH169/jdk",
+	"B0cRC1Nl+miYzhk7xnwIq+a5zBbSVg8RiE2AG5uI/A1Ia8kMvg+YTq1YEqsGU6sMBFchQATKZheIq92t",
+	"AXyrLbspwgMJHJ2pvzf39d9C86RQ6s7xEZwWZQBndLtWMxSncsQ4+Xu1LP2BCKEFU5LJ5Q6Cq7HSMEoQ",
+	"c5iwC4gMZrRovuSMDpVVGgGVBMdGXHyiY85CEAL345Vy1+8Qx5tWofRTiQQkmEqihNzUwroBW8MtpPyl",
+	"OIaYiAThPpuA8UtiTDu5run+eqyE83WmVauulfrnmLMxcEmMDtXWOUQ9rFeq4FB/Bcqp25QkUUZORQ13",
+	"8j79qce1q6zP851E3p+pNcdmPhgXcxEQr10r43OgzQ49fBm4jrv60rJKk37JxzdyXcHk4PRAd9N8Ehm5",
+	"juNTB8cDHAvoVNBewVHZ8tnp1GNnLrvSXbzu2LKEY2JMqDKMREJS/qNpcpfLrvPpMOd4quEvXOq2kU7g",
+	"SlrvfIaSGpKW1XzSpLtXBGkC1xrPs/ivhDt8W+MOdm/d7kyTvtEDVenfCQShF/MzyrmSsGcw8HGJYCkP",
+	"YUljKbs2sSL8joTKTETKosmdvVhVhqnlyB3LNzcSPzenWIKvjkwf10VbCgHbhnbpOWv6HJ10D8/O0dHJ",
+	"+Uf0f//zv6h7eHx4cI7yXhviubJvnI39emdnZ55okkv1Aoj5qLNkyZrJinUI2DQi8pBKPvVIqjCTm3CF",
+	"k3HsBEm2DHf7BBEOJePLlGwRSExiUb8XTMBhZmk1IFibvw5CqfyQtq/md9/3LLjjCY77BE1oLRZ3XBeG",
+	"ErgFKkqIrCXrUri04I81cOfBCMKLMSPUs44w/2bxnXMTofLNq6DjUWkKrhgWZ0A3Tr+Adv3K+nU9YlaY",
+	"7jMflffZ60+lWegc61LyK9WNgaaJwunBxw+nx4fnh++CTvB+/+j48J2DYIdfORkOgd9aY1aPMsrEyQEs",
+	"La0yezP9l8HLDjetg5cL13RBtQ4JJnH1BOL1Kw85x1iIS8aj9uOKTnDJiYSPNJ4aAVpdiJnUGdK3puKQ",
+	"677YuREIohmq0F12R/CUakZkY8WfmIYQe7dEDayOn+43lzkIibnsCcmxhOG0jYnOTPtu1txsYy4JHfYE",
+	"noAr2mYlRL7hm6YoyNM17fOevQSEwMNleeYd9yzAN2T2ud7fmMsOL504VMYsk8hDD1cKlZEwwza3MOUL",
+	"nN/IhK+wWX4S96KwamsP4+6WB1uOcaos0H685JK7RFgXB80oXoZWcGTYGrTCzBZ1dfjZ4b7R4EcnR+dH",
+	"+8dH/3V08lPQCc4+nZzYvw675/tn5+YfSs8Xf+mOB/snB4fH9lfzD/17d/+3o5Ofevsn73rd84+nqsvR",
+	"yVH3Z/PxU/f08ORdjclwOPGLeykhGUu/bLyZ2X9Dq6tJtN1cbtaY/PMYQ9aqL6RNi/GuMbwM1jakWgNX",
+	"/ww4lqMam73B/GkLOweHOBzpPCRCQQikx9N5K/pMBEQaS7TxR8Au/ggQM0c5HLBgFBGJBvpgTscLZiB2",
+	"LOjc12UXwTyBg9SPAycZZCXx+ZrdcIEHF60HGf9UjbogleAXjVH7MRNyyKGV9U5tO3fQbAs19XOwdq6a",
+	"L/ugwO7FG6t3B7459XuFga9wKOOpOWS0uMkOlnX6AOpPkZoVJamQqA9oSCZAFc+WOWh+uh4wOiALBrcX",
+	"J3Qxy43I7DvesEO1kGEZgtLdq2sQl1VsODZAToZsJ/tU8i+sfy8UMtBowTGVSE65X9QMOR6P2qJ+sxFj",
+	"uIIwVf9GegCETR6jIlCUxsARhzHjUp+je1VBvcvFF0VZoVXu6KSiampkRHd8HYPGishrkXKu3FjMf+kz",
+	"JpX3Me4J4BObcpDvQccpeNkao3ePDl6bxtlBgucYAYu4l0A4wtS6TtkOOj3ePzpRVu3B2f6Hze7P+5u7",
+	"r9+U/v36xa53W+kxa0IqvuPD2ZiKHSMVwDPZW0XB7KwQppzIaW/MmWQhi0vpmWY554f/eR50yku0v3W7",
+	"x9q+7x73Sj+rH9Q370JF3AtxLwTuSyY9/JBlSx/sI8mQ5KmQlUOX3Z2ddidvljdqeS83G2bEWjODzQY4",
+	"W/mkmew9Aa4I7TMWA6aBj7LzUbIN+Yui0DeNbw0+VH+AWfwmkPSBixEZz68+P+R9fCjXZyKtJ4a6kZKL",
+	"AlqV7CfhiRjpjtlsndI6/GvPIlF3bpnn8dv5k2M4i1ttqDPV5obhuixBuJXhikziLCBsTTMN4S0MaYP/",
+	"G8XI5o+Hz4/Gmui3HqAe/GXYnpYR12B2mplvlFdzY8S2IFTLkBmEZlcEbrdTKpA49w7qYHKw6rljIYSy",
+	"Lf80BPpTacYhSK0nFeH0jaK3CPcFUIkY1R9iLGR+1WhmKacx9oQKEnzVq0SFy5D8TIYj0OMWmYSMAips",
+	"Q5TgKcLiAg0Y3/IeIGaCKLMoRqzfnyrmtnZvOg46QT8VOuyifVFISJr4rYmYSeHJ5lAA6G+ZOZHlEgSd",
+	"ttMAK3PMyJ0ZlPhop5C5jO2piTKzOefeYxX3eMHsNSxxH4uq3fjmZavlPGJm5SUJ2d7tlsau8qvKl4le",
+	"vdx1rhO9ef365eu2Mwwh4oRFULZ6LbIdmzciJqe343ybACeD6WaIi78Haew/5svsjEXwWqG6RnKnoFIn",
+	"s0Eaz0xnImMzDOqSvZaytbSrt1gz8jTivBZRc+FCT+FDSTZDBU4vgooLCmUJMnuHwKTDzAbHwpyBSnfA",
+	"pOIYlOBwRChscsCR/gE4ZxypPh2kc7Ipk70BS2mUp2D3bBrOVn2Ckt/0U0MvIGzMwt4TiKND1dVnFhAq",
+	"JKYh3CS7aSYg4TCBJDKGBidq9krpp7MjxGEAHGgIiOj0hsFUXwrVd2sNlVTvrdZwRpb6pIFwwhealA1s",
+	"4uBq1pZncZpQ/2qBRr227zGh4P+qr3zNouSX7scTNMZylKk4NhgAjRRG7CWyyxFoU4DrG6qM+i2B+onr",
+	"D7cq+Mwa1qAus6eerg0s4dqAxedDvTJgwV+KtWQ5aw3ejJ16FdcEfKn/1VSKxQCwcVuP2TwgVxBtRhDj",
+	"6R6y+R0C9WHAuD4bUrIlHdtwnJsr0pos0sfhBRsMekkaSzKOCXi8HLgytCE4zmAYcnYpR2isI+kanOrk",
+	"3oltlo6WCDGe9pLmtepDXXs6sKlQuocuMZGoD/ISgOaYKM39729eVVe+41u5HbenfuITHPuBKU2uhHnW",
+	"vG3OEs840xJKFCJ79QjwoNvUX1Brb53WN6dylRaaL2Z0CLed0eJO9MbAcyy3oTjrZK78QqRZzIvzORlc",
+	"Vs7SZlYbdFyWCzolgJSWYBQ8zoPPcvFJpDMbmsjmx1FCqNY6E4jV7lduCoFL4F4Ppfvr8X2xa34fkXCE",
+	"JFyZ+MaYCS3YlAlD6F5xG6OD7E2Rz+QLYhzpCymfyZe7NnLsYJ0MM84ySxjxUamb5bndLIX1Rhnld2Jn",
+	"tZ3ONp213iRL3STWuAyeYJriOMuy9caGbp/Zfnp48s7ms82X435HJ63V3NTcY7F4uYU9mbPkMkyygr/X",
+	"YJTZsivrTICqT2Wy4VZPjtMlcIhqjv2y6KafV9tNc4ORrm67bH9GL6mIk2YLyUC7DUsasG/k4iyUdmSJ",
+	"cvtAtD+ErMdvWOBSdpxl+vXtt48T9X+4nF3JV9YXvf60l/NqSyKmw95lk6DIka3G81HIUipNJpsRiv6M",
+	"S8WkPTzBJM6KM3i2lG4kmcRxTdAKi4tegike2lSAiuHC+AVwYUCzcakMzI0dlFJJYm96kE4aSp7PcTZR",
+	"hqAM8uwqOxUKNBCxm5Eo2wtnhz9+Ojp+V80BP/34++HZx/fv/UakGetGXvHy9mJJplZ9gFgoi1LXZHPJ",
+	"wwYDtEGkcM6xBMIckEjFWGeaPX+LJE/zzkQiRh2C5UL72otjIQij51luQuWEWVcaEQtppzzNoRol7QPm",
+	"wG0Rl41ffj9/Pkc01GYxOIB4OUVJzZkpjxU+NkMsAMUgJXDRQREZKlwqrzrCYgTiLbKhBF0HENuWb9Hu",
+	"5puXKBxhjkPVU8fWsfqkRv7vz3jz7y/qPzubP2x++fai82b3+h8+bOQ3wBdjOaOSejKTCFVcmisR6Hz/",
+	"x+PDwu2oJCO9mOcGeKdaiW92NoqcJrmQw0nBo5cjJpS8oxT0xSHdwpwypALELFxtdC+t30fxGoZdQ+D2",
+	"JnukLkedmIJemaARZnNqK5t4xUmMheylYsEVO3kEVf8WKBIgO4aAeqfq2qcCQFSqffnSTEw1ooVgudsM",
+	"H5+NqLFcjXk7VLyFdai5csnh711v9DuDl9DSAfHu6x929Z6vSEIyAIUgRKhbDSsPJL188frlm3Ik6Y03",
+	"dOdwzjxW7EJJKU3Y1NsCx/HHQbD3eb4MuqpoqNFL5yMoaaYt1B2xS8v2jIYwr5Ka5Ycv2RqWYUzniYGr",
+	"NqU/ibWnB97Ao5UKpJ6JNHr91+XIkkoyYGXixZLNFaJvlweYryIDqzUx0JONvTuHydB0v97tOl+2zAy1",
+	"cnFml+sxZH1JihkRmrJOFJKXsR1N6u3qd+NvOCaRNsTO9C0/j82+WKpFHl33LEanfPi2T/XWsm6XZ3l4",
+	"4a4rAxayxFu7+beDbl6jXVsjfUIxn6JLLFA/JbFEA84StPHMVqd9ZlIKKJPuZ2yuRrJUPvdaLGb2nt7w",
+	"3rs3rDcpIJ+9mMEiMiA+d05XcrVToxGOUErNXBIiW5pb+Hy0/Pp4+QrmztaLrZ1gztvjQbauoLSAWbI4",
+	"ufldxQ72ZoHWhvupubhq/vU+kyy//H6e1cvWcOuvBWAjKcemDCShAzaLlvcxu1TutM76wEhAPNgcMaHt",
+	"/A7SJ7CbEiimsoNMLCFCQnLAyaYtYEnoME+YROe6qTZKDaf8Qe035eppfxl1fz1GTpBaIEYl01GNjnYD",
+	"L3WJ2K+sLzqoKNdiXMT87r/Y+oP+QQ8nwKc2TUrB75Rz/bOuiuafeYXXzMM0q0V/hiyCP7f+oHm2j4ue",
+	"/dOjwOGF4IViDTYGqjyBveDl1s7WS+OSjjTRtkf6qvHf6u+hSXxTu8zUYI+CveAnkD/bJpU607s7Ow0V",
+	"QRerBGovPNfUb7UkVLhLx1sl/gv2Pn/pBCJNEsyn2mKdAAUh9rIUKrdjJ5B4KLSHNBUSkuCLGmqbA46m",
+	"jRg4My3WggA9N5JMcy/oqqyvd17WjZcD6BRXrcfWWXYTfA/ZtErF9UQgDjgcaXbbwDTqIEaRvTDTqYT7",
+	"Rljo6AeOgD+vRfHkxTZO5Wg7ZkOjqsc2DbOM6mP9Oc/C+5FF06Vh2K0fdF2WgNaguDPiloJlvvrOyHrs",
+	"1pVQNH5l5m+msVPqXXd50d6lVJBYdXoxBy/l9aWbmOnwyj4doe0qLQczkwoNGFcSbMS43IzJROkyRgWL",
+	"IVtxwTcKvIJrjH6t25cf4C735AdorrW+dXOk7/4wF9JLRbM17nNsF2C4QRdCUSpA4166NeGt/42cW131",
+	"OFeaRNSiXVnBp7rFHaI+v33gIYDRpgrItRMgi2NqjGVYJxxJLC42Rcwk+itlEpdwnRkaDr4NcVpQnjUq",
+	"PxFUE9QommybN06uO60NM5/iy13S1UmV9ArCMR4CYoOMYcVqZeFyuCKD3dmCxmw1u08tbwMME9ttqcRj",
+	"5s4i7c6Kki7NOeSLrSwxyyMmAnCaX8pajEkqzx8ZHli+Di4n+s6lhV8se/IGIzN/jmJlDDePIVe8KKJ7",
+	"zMGi+eMpi+t3tQl251mI+y7AcraO4QqEM0q8dfdPH0KWgNB1ivQGqdkeFZG6/c3+dW18yhhMlKy8d97p",
+	"30+dh5RKLPhq1h81PaJ7zyyv2nvkL8LciLtuT3aDyoLsaMMKwLeIwyAVEKHLEYkBEamdjUx/1srHOmOx",
+	"lr47KxcxHd+jg76BbbNt3UaPujpuW5R3bs8KH2kJR37tt5Becx9XU0ptnD2AV+YOk95xY+Vp39W7Y61p",
+	"c1BW7Lu2sLRx+aIHxtp3L0hf7M4ToZl59OpmCvv2qtc47rMyeFEtu43TyETlax0ZXRH9YXsxRXX4Rh9G",
+	"4wIBlZyA+O5MhaX6Ss+ExZbkmMQdxOIIhLSXdzZaPaJb6IR6VraxkkZmtlU3HjY7O7VYGvnZImTFnLxu",
+	"vrSrdqI7nMUN5uctDRSvc78fRbbMzT117EvViFbs12cFgPwGShHxfHLWHkwoYD+KEKYIrojQb2SnQqdZ",
+	"ZWd6tzNRLEdsf7O1uRpDA2eQsAnkm689MmA6PEUGlsAFBpVF3DSnODrPakHpX1CIqc7fAMQz7C9fOLfr",
+	"avukdKuf6XDTXUni9fiKT5L47iTx8nw8Q4fsoeg5NlUECZO1m6pe0OYnXU0WdDdr9KBNaPf2W6MNXUQv",
+	"H5UR7QvaOgehd2M1G3M0u014Ty3n8sXQFZvO+U1Lv8TOCww+ieuHdoaWX9L0WMn1GQge4b39zf41xwla",
+	"7VYjiqP+SoFPs3TrvWDAuG5acGpr+vaXp6O59RzNVbnJOZojcoRe7fxgz+iqd01xKMkEUEpjEAJpkv+H",
+	"Emq1eqDu8K5grbvW4a3C8Onwrvbwzq1Iu2Qt327nWfrNd9Z3Y6vgjs/6yvfNV56n2rgDsrO+h7UT7qM5",
+	"scrDwXVZIsbd1BG7GNMOYtwUGpgpUsA4YnSZhsq2e22j+SzSbfiwjySLnnMcTDrLfhSOqOWMZ6KydCcD",
+	"2uWE1auqBv/Voex99WEdENfjx7o4qlFezuBPrsGD82epSz+0kVeALOuLyia+sc7Y/lauTjeH61vepU9e",
+	"6hq81HoeqWaSYvdtDyKsl9qoDur80ka676xNwD35qLU+agVP98AAaG/ukH+eA8ZbmQx37OA6sK3HyZ1j",
+	"K2WO7sPbUo/d2V1CzgHFCSif1LBFf/3Gx7YTVG30Zp2Skg/bmS0W0u7LOsh5FK6sg9VnpdqO5aRZlzNd",
+	"/nkAmq3BFy4Y4766wgWE6/GEHQzVKLeCGzq6rJuuMGsLQ7578kcejGtsKI0wssVeyooJaVPXnL45zs4Y",
+	"eJ0BXJYSd6O+tr+VysBfN9V2KO31Faia9v3y3euXj7S83AepQto7FDTXKmc1rL4dYhqCLrf3PSGvVl/r",
+	"1Tbt4d217GGTsECkQBQulY2v1LKphPyk+5YQr9Vk10hmqUS4qIRWCcjpQ0BjemRX+w/2Tw4Oj4+PTn5a",
+	"t1raduq5NXpcB067B+1xFQtp97gc5DwKj6vgjWfCXfx34XDdV20JkwXCHYeThx/z0Gto33wGL9/9vvt9",
+	"hCUa4fEYKETZzS/Xc33aene29b6y/nx+2S+sf5eumRq+xp77yvqPUPWknCsL9ivrI/veKcLC+/oORIjI",
+	"t+jVzqvspVPVytymt12fNs1SN419T/WxuHf2td4n/+7RXcnVdNdnYtXg4jOhRZOun64IEGOpVHRhMbe7",
+	"gGeH3fP9s/P74AIWJbybry8WzR72BcbSk5nNVxiL4uaPTgcXa3+cJmjLVcv8qdSlnM7dkTpxHnStuemT",
+	"Negg+1juk+pY1ymX/bkUSWQDhBFPKSV06Kp+j3rJ7eLsnWmBiFy/bpFs/Fgsxa5k4ycz8ZGZiYro+bMl",
+	"858AdPd/Ozr5qbd/8q7XPf94upJ9ak/Pm62837JG38sdIbugdmMvQ88jzK3Kll5v6T20nOEG0+23/Amo",
+	"+37DyEK69otGGcZqdI3lnidt8tDuGim9ROFKog2SJKl+c+t5nmNlHzFebz5wJpi2J+ZRP7jntmSt6LGP",
+	"EjrC5/7JjuWp35knGGskB9df35r34gQKMedTFBNqnvUJWZwm9J6r47WUN4PwosiGfCb0A35ZIorAE+Us",
+	"ErniHfrN/jXfJUJ3HzxdIFx9mRtfJm3j3cFUzAQUbnJzsJbuO4/GcFlPsmu+1odp07d3sLRe/CRUv93O",
+	"5yihceQ2fNDusbOSdr/Yxc8jK6HhLh1tCAg52GpfFCY6BUGmnEL0/J6UgWrweh2S31fP1wFxPS6vi6Ma",
+	"leFwRCc3uYgUyDLHk5HyAAtuOER1igR3ne2un+TfZDSeas8EaMinYwkRwlI5MXIZpZxcYbP9zfnXfBZ1",
+	"eYM/Xqt6mVU2vIyxaD3HRsLsrEl4PQqbt11Yr11rtzd36Lq4bcsm6i+4bMpytfB8zJrefdXFfKoaPs2g",
+	"/v6tTSwuUIIpHurn5kXMpHl95yvrC9SfZse06zcuLdfpp7ebvaRz0+RB+0d6De2ekcHGQ3y3OX8t3SwB",
+	"bRh/xjz6ZKTjc8+r6c0uhnn0/546Fxq49bgVztRRncjTdOgUuRqGBk/exAP0JvZPjzJyMk1iHMdTRDHn",
+	"7NLc8GHF469a2mMU63KxnMVgHifR/ZGQXIfyBRIjdkkRo+WC03ZXlmTz9jf9//bHnibsIt+x87z1pNpH",
+	"371GNuvUFLIHoBVR+RbBYAAmIZzR4gjVyiy/0FxIIGqiuKZeKtreZvwkHvzLjGoJ7RpXo+K+S8Xbc+Hh",
+	"BPjUPAW3MY6xHDCemLeKBGI0ni6umxV676tqVrCtRzNrrNRoZIX9e69/v//XXRbbBFZi2sOuJq93BQeR",
+	"DaePP6YkjhChak1ZPEatH8KUEzkN9j5/cbFhmmdntiY3IkmINDqKmEenFLs6juJUSEgUSsrjfgv6gDnw",
+	"fYWwvc9f1KY2vY1ISHkc7AXberPbsaq2wKmhNhoBjuVIg9OfXU/++o2FROmZ8jjHbEhox1GyncJ2Mm6w",
+	"Fff5UJrKswNZz1agDQkUUymeO0/Y5k/55qPkL7rNjpQ90YY2YjYkIY5RGKdCCcMsx3ccY5MbpVx37bC7",
+	"k5XPygoUZF67Z8Zfj0uV2t3BsqQsJzW1QIV7eDs7rFMg0VwisEN09PiXIyy9t2kFwn2W6m+JM5mbknz9",
+	"5fr/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

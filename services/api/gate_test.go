@@ -46,6 +46,8 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{"GET", "/v1/projects?limit=abc", "", "limit"},
 		{"GET", "/v1/projects?cursor=%21%21", "", "cursor"},
 		{"DELETE", w.base + "?force=maybe", "", "force"},
+		{"GET", "/v1/projects/Not_A_Slug", "", "project"},
+		{"GET", "/v1/projects/" + w.project + "/services/UPPER", "", "service"},
 	}
 	for _, c := range cases {
 		r := e.do(t, c.method, c.path, w.owner, c.body)
