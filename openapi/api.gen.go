@@ -1387,7 +1387,7 @@ type ServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
-	// Login Exchange email and password for a short-lived console token.
+	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(w http.ResponseWriter, r *http.Request)
 	// GetMe The caller, the token in use and the caller's project memberships.
@@ -1555,7 +1555,7 @@ func (_ Unimplemented) GetReadyz(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// Login Exchange email and password for a short-lived console token.
+// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 // (POST /v1/auth/login)
 func (_ Unimplemented) Login(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -4786,6 +4786,25 @@ func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10245,7 +10264,7 @@ type StrictServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
-	// Login Exchange email and password for a short-lived console token.
+	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
 	// GetMe The caller, the token in use and the caller's project memberships.
@@ -12050,51 +12069,51 @@ var swaggerSpec = []string{
 	"QRerBGovPNfUb7UkVLhLx1sl/gv2Pn/pBCJNEsyn2mKdAAUh9rIUKrdjJ5B4KLSHNBUSkuCLGmqbA46m",
 	"jRg4My3WggA9N5JMcy/oqqyvd17WjZcD6BRXrcfWWXYTfA/ZtErF9UQgDjgcaXbbwDTqIEaRvTDTqYT7",
 	"Rljo6AeOgD+vRfHkxTZO5Wg7ZkOjqsc2DbOM6mP9Oc/C+5FF06Vh2K0fdF2WgNaguDPiloJlvvrOyHrs",
-	"1pVQNH5l5m+msVPqXXd50d6lVJBYdXoxBy/l9aWbmOnwyj4doe0qLQczkwoNGFcSbMS43IzJROkyRgWL",
-	"IVtxwTcKvIJrjH6t25cf4C735AdorrW+dXOk7/4wF9JLRbM17nNsF2C4QRdCUSpA4166NeGt/42cW131",
-	"OFeaRNSiXVnBp7rFHaI+v33gIYDRpgrItRMgi2NqjGVYJxxJLC42Rcwk+itlEpdwnRkaDr4NcVpQnjUq",
-	"PxFUE9QommybN06uO60NM5/iy13S1UmV9ArCMR4CYoOMYcVqZeFyuCKD3dmCxmw1u08tbwMME9ttqcRj",
-	"5s4i7c6Kki7NOeSLrSwxyyMmAnCaX8pajEkqzx8ZHli+Di4n+s6lhV8se/IGIzN/jmJlDDePIVe8KKJ7",
-	"zMGi+eMpi+t3tQl251mI+y7AcraO4QqEM0q8dfdPH0KWgNB1ivQGqdkeFZG6/c3+dW18yhhMlKy8d97p",
-	"30+dh5RKLPhq1h81PaJ7zyyv2nvkL8LciLtuT3aDyoLsaMMKwLeIwyAVEKHLEYkBEamdjUx/1srHOmOx",
-	"lr47KxcxHd+jg76BbbNt3UaPujpuW5R3bs8KH2kJR37tt5Becx9XU0ptnD2AV+YOk95xY+Vp39W7Y61p",
-	"c1BW7Lu2sLRx+aIHxtp3L0hf7M4ToZl59OpmCvv2qtc47rMyeFEtu43TyETlax0ZXRH9YXsxRXX4Rh9G",
-	"4wIBlZyA+O5MhaX6Ss+ExZbkmMQdxOIIhLSXdzZaPaJb6IR6VraxkkZmtlU3HjY7O7VYGvnZImTFnLxu",
-	"vrSrdqI7nMUN5uctDRSvc78fRbbMzT117EvViFbs12cFgPwGShHxfHLWHkwoYD+KEKYIrojQb2SnQqdZ",
-	"ZWd6tzNRLEdsf7O1uRpDA2eQsAnkm689MmA6PEUGlsAFBpVF3DSnODrPakHpX1CIqc7fAMQz7C9fOLfr",
-	"avukdKuf6XDTXUni9fiKT5L47iTx8nw8Q4fsoeg5NlUECZO1m6pe0OYnXU0WdDdr9KBNaPf2W6MNXUQv",
-	"H5UR7QvaOgehd2M1G3M0u014Ty3n8sXQFZvO+U1Lv8TOCww+ieuHdoaWX9L0WMn1GQge4b39zf41xwla",
-	"7VYjiqP+SoFPs3TrvWDAuG5acGpr+vaXp6O59RzNVbnJOZojcoRe7fxgz+iqd01xKMkEUEpjEAJpkv+H",
-	"Emq1eqDu8K5grbvW4a3C8Onwrvbwzq1Iu2Qt327nWfrNd9Z3Y6vgjs/6yvfNV56n2rgDsrO+h7UT7qM5",
-	"scrDwXVZIsbd1BG7GNMOYtwUGpgpUsA4YnSZhsq2e22j+SzSbfiwjySLnnMcTDrLfhSOqOWMZ6KydCcD",
-	"2uWE1auqBv/Voex99WEdENfjx7o4qlFezuBPrsGD82epSz+0kVeALOuLyia+sc7Y/lauTjeH61vepU9e",
-	"6hq81HoeqWaSYvdtDyKsl9qoDur80ka676xNwD35qLU+agVP98AAaG/ukH+eA8ZbmQx37OA6sK3HyZ1j",
-	"K2WO7sPbUo/d2V1CzgHFCSif1LBFf/3Gx7YTVG30Zp2Skg/bmS0W0u7LOsh5FK6sg9VnpdqO5aRZlzNd",
-	"/nkAmq3BFy4Y4766wgWE6/GEHQzVKLeCGzq6rJuuMGsLQ7578kcejGtsKI0wssVeyooJaVPXnL45zs4Y",
-	"eJ0BXJYSd6O+tr+VysBfN9V2KO31Faia9v3y3euXj7S83AepQto7FDTXKmc1rL4dYhqCLrf3PSGvVl/r",
-	"1Tbt4d217GGTsECkQBQulY2v1LKphPyk+5YQr9Vk10hmqUS4qIRWCcjpQ0BjemRX+w/2Tw4Oj4+PTn5a",
-	"t1raduq5NXpcB067B+1xFQtp97gc5DwKj6vgjWfCXfx34XDdV20JkwXCHYeThx/z0Gto33wGL9/9vvt9",
-	"hCUa4fEYKETZzS/Xc33aene29b6y/nx+2S+sf5eumRq+xp77yvqPUPWknCsL9ivrI/veKcLC+/oORIjI",
-	"t+jVzqvspVPVytymt12fNs1SN419T/WxuHf2td4n/+7RXcnVdNdnYtXg4jOhRZOun64IEGOpVHRhMbe7",
-	"gGeH3fP9s/P74AIWJbybry8WzR72BcbSk5nNVxiL4uaPTgcXa3+cJmjLVcv8qdSlnM7dkTpxHnStuemT",
-	"Negg+1juk+pY1ymX/bkUSWQDhBFPKSV06Kp+j3rJ7eLsnWmBiFy/bpFs/Fgsxa5k4ycz8ZGZiYro+bMl",
-	"858AdPd/Ozr5qbd/8q7XPf94upJ9ak/Pm62837JG38sdIbugdmMvQ88jzK3Kll5v6T20nOEG0+23/Amo",
-	"+37DyEK69otGGcZqdI3lnidt8tDuGim9ROFKog2SJKl+c+t5nmNlHzFebz5wJpi2J+ZRP7jntmSt6LGP",
-	"EjrC5/7JjuWp35knGGskB9df35r34gQKMedTFBNqnvUJWZwm9J6r47WUN4PwosiGfCb0A35ZIorAE+Us",
-	"ErniHfrN/jXfJUJ3HzxdIFx9mRtfJm3j3cFUzAQUbnJzsJbuO4/GcFlPsmu+1odp07d3sLRe/CRUv93O",
-	"5yihceQ2fNDusbOSdr/Yxc8jK6HhLh1tCAg52GpfFCY6BUGmnEL0/J6UgWrweh2S31fP1wFxPS6vi6Ma",
-	"leFwRCc3uYgUyDLHk5HyAAtuOER1igR3ne2un+TfZDSeas8EaMinYwkRwlI5MXIZpZxcYbP9zfnXfBZ1",
-	"eYM/Xqt6mVU2vIyxaD3HRsLsrEl4PQqbt11Yr11rtzd36Lq4bcsm6i+4bMpytfB8zJrefdXFfKoaPs2g",
-	"/v6tTSwuUIIpHurn5kXMpHl95yvrC9SfZse06zcuLdfpp7ebvaRz0+RB+0d6De2ekcHGQ3y3OX8t3SwB",
-	"bRh/xjz6ZKTjc8+r6c0uhnn0/546Fxq49bgVztRRncjTdOgUuRqGBk/exAP0JvZPjzJyMk1iHMdTRDHn",
-	"7NLc8GHF469a2mMU63KxnMVgHifR/ZGQXIfyBRIjdkkRo+WC03ZXlmTz9jf9//bHnibsIt+x87z1pNpH",
-	"371GNuvUFLIHoBVR+RbBYAAmIZzR4gjVyiy/0FxIIGqiuKZeKtreZvwkHvzLjGoJ7RpXo+K+S8Xbc+Hh",
-	"BPjUPAW3MY6xHDCemLeKBGI0ni6umxV676tqVrCtRzNrrNRoZIX9e69/v//XXRbbBFZi2sOuJq93BQeR",
-	"DaePP6YkjhChak1ZPEatH8KUEzkN9j5/cbFhmmdntiY3IkmINDqKmEenFLs6juJUSEgUSsrjfgv6gDnw",
-	"fYWwvc9f1KY2vY1ISHkc7AXberPbsaq2wKmhNhoBjuVIg9OfXU/++o2FROmZ8jjHbEhox1GyncJ2Mm6w",
-	"Fff5UJrKswNZz1agDQkUUymeO0/Y5k/55qPkL7rNjpQ90YY2YjYkIY5RGKdCCcMsx3ccY5MbpVx37bC7",
-	"k5XPygoUZF67Z8Zfj0uV2t3BsqQsJzW1QIV7eDs7rFMg0VwisEN09PiXIyy9t2kFwn2W6m+JM5mbknz9",
-	"5fr/AwAA//8=",
+	"1pVQNH5l5m+msVPqXXd50d6lVJBYdXoxBy/l9aVVh90f5upQKvjcxISHV/bJCW2PafmZmWJowLiSfCPG",
+	"5WZMJkoHMipYnAUZNrLEHx3Z5MoI10WdbfaDHrHElWrxBU8a7V236z/AXe74D9BcyX3r5iS9MYVymhRg",
+	"uCEdQlEqQFNIuhXnrXePnDtj9ThXekrUol3Z2Ke6xR2iPr/b4CGA0dUKyLUTIIuSaoxlWCccSSwuNkXM",
+	"JPorZRKXcJ2ZMQ6+DXFaUJ41Kj9AVBMyKZpsmxdUrjutDTOP5ctd0tVJxPSK2TEeAmKDjGHFaiXtcrgi",
+	"g93ZgsYoNrtPLW8DDBPbbamEaOYsI+0si5JMzDnki61bMcsjJr5wml/5WoxJKo8rGR5YvoYvpxHPpeNf",
+	"LHvyBhM2f+xiZQw3j5lYvFeie8zBovnTLDezHnbnWYj76sByto7hCoQzSrx1908fQpaA0FWQ9Aap2R4V",
+	"kbr9zf51bTzWGEwMrrx33unfT51nmkos+GrW2zU9onvPLK/ae+TvzdyIu25PdoPKguxowwrAt4jDIBUQ",
+	"ocsRiQERqV2ZTH/Wysc6Y7GWvjsrFzEd35OGvoFts23dRo+6Om5blHduzwofaQlHfu23kF5zn25TSm2c",
+	"Pa9X5g6TPHJj5Wlf7btjrWkzXFbsGbewtHEMowfG2ncvSF/szhP/mXlSa7XufqF6jXs/K4MX1bLbOI1M",
+	"zL/WkdH11h+2F1PUnm/0YTQuEFDJCYjvzlRYqq/0TFhsSY5J3EEsjkBIezVoo9UjuoVOqGdlGytpZGZb",
+	"0+Nhs7NT6aWRny1CVszJ6+ZLu2onusNZ3GB+3tJA8Tr3+1Fki+jcU8e+VOtoxX59Vl7Ib6AUEc8nZ+3B",
+	"hAL2owhhiuCKCP0Cdyp0Eld2Yng7E8VyxPY3W/mrMTRwBgmbQL752iMDpsNTZGAJXGBQWcRNc4qj86zS",
+	"lP4FhZjq7BBAPMP+8oVzu662D1a3+pkON92VJF6Pr/gkie9OEi/PxzN0yJ6hnmNTRZAwWbup6gVtftLV",
+	"ZEF3s0YP2oR279Y12tBF9PJRGdG+oK1zEHo3VrMxR7O7ivfUci5fO12x6Zzf4/RL7Lx84ZO4fmhnaPkV",
+	"UI+VXJ+B4BHe29/sX3OcoNVuNaI46q8U+DRL5t4LBozrpgWntiaHf3k6mlvP0VyVm5yjOSJH6NXOD/aM",
+	"rnqTFYeSTAClNAYhkCb5fyihVqsH6g7vCta6ax3eKgyfDu9qD+/cerdL1vLtdp6l33xnfTe2Cu74rK98",
+	"m33lWbCNOyA763tYO+E+mhOrPBxclyVi3E0dsYsx7SDGTRmDmRIIjCNGl2mobLuXQprPIt2GD/tIsug5",
+	"x8Gks+xH4YhazngmKkt3MqBdTli9qmrwXx3K3lcf1gFxPX6si6Ma5eUM/uQaPDh/lrr0Qxt5fcmyvqhs",
+	"4hvrjO1v5dp3c7i+5V365KWuwUut55FqJil2Xw4hwnqpjeqgzi9tpPvO2gTck49a66NW8HQPDID25g75",
+	"5zlgvJXJcMcOrgPbepzcObZS5ug+vC312J3dJeQcUJyA8kkNW/TXb3xsO0HVRm/WKVj5sJ3ZYiHtvqyD",
+	"nEfhyjpYfVaqHFlOmnU50+WfB6DZGnzhgjHuqytcQLgeT9jBUI1yK7iho4vG6fq1tuzkuyd/5MG4xobS",
+	"CCNbSqasmJA2dc3pm+PsjIHXGcBlKXE36mv7W6nI/HVTbYfSXl+BqmnfL9+9fvlIy8t9kCqkvUNBc61y",
+	"VsPq2yGmIehift8T8mr1tV5t0x7eXcseNgkLRApE4VLZ+EotmzrLT7pvCfFaTXaNZJZKhIs6a5WAnD4E",
+	"NKZHdrX/YP/k4PD4+Ojkp3WrpW2nWlyjx3XgtHvQHlexkHaPy0HOo/C4Ct54JtzFfxcO133VljBZINxx",
+	"OHn4MQ+9hvbNZ/Dy3e+730dYohEej4FClN38cj3Xp613Z1vvK+vP55f9wvp36Zqp4Wvsua+s/whVT8q5",
+	"smC/sj6yRRURFt63fSBCRL5Fr3ZeZe+oqlbmNr3t+rRplrpp7Gutj8W9s28BP/l3j+5Krqa7PhOrBhef",
+	"CS2adHV2RYAYS6WiC4u53QU8O+ye75+d3wcXsCgQ3nx9sWj2sC8wlh7kbL7CWJROf3Q6uFj74zRBW65a",
+	"5g+xLuV07o7UifNcbM1Nn6xBB9mneJ9Ux7pOuezPpUgiGyCMeEopoUNX9XvUS24XZ69YC0Tk+nWLZOPH",
+	"Yil2JRs/mYmPzExURM8fRZn/BKC7/9vRyU+9/ZN3ve75x9OV7FN7et5s5f2WNfpe7gjZBbUbexl6HmFu",
+	"Vbb0ekvvoeUMN5huv+UPTN33G0YW0rVfNMowVqNrLPc8aZOHdtdI6SUKVxJtkCRJ9Ytez/McK/tE8nrz",
+	"gTPBtD0xTwbCPbcla0WPffLQET73T3YsT/3OPPBYIzm4/vrWvEYnUIg5n6KYUPOsT8jiNKH3XB2vpbwZ",
+	"hBdFNuQzoZ8HzBJRBJ4oZ5HIFe/Qb/av+S4Ruvvg6QLh6svc+DJpG+8OpmImoHCTm4O1dN95NIbLepJd",
+	"87U+TJu+vYOl9eInofpleD5HCY0jt+GDdo+dlbT7xS5+HlkJDXfpaENAyMFW+6Iw0SkIMuUUouf3pAxU",
+	"g9frkPy+er4OiOtxeV0c1agMhyM6uclFpECWOZ6MlAdYcMMhqlMkuOtsd/3g/yaj8VR7JkBDPh1LiBCW",
+	"yomRyyjl5Aqb7W/Ov+azqMsb/PFa1cussuFljEXrOTYSZmdNwutR2LztwnrtWru9uUPXxW1bNlF/wWVT",
+	"lquF52PW9O6rLuZT1fBpBvX3b21icYESTPFQP2YvYibN6ztfWV+g/jQ7pl2/cWm5Tj+93ewlnZsmD9o/",
+	"0mto94wMNh7iu835a+lmCWjD+DPm0ScjHX0v1Te7GBpr99W50MCtx61wpo7qRJ6mQ6fI1TA0ePImHqA3",
+	"sX96lJGTaRLjOJ4iijlnl+aGDysef9XSHqNYl4vlLAbzOInuj4TkOpQvkBixS4oYLRectruyJJu3v+n/",
+	"tz/2NGEX+Y6d560n1T767jWyWaemkD0ArYjKtwgGAzAJ4YwWR6hWZvmF5kICURPFNfVS0fY24yfx4F9m",
+	"VEto17gaFfddKt6eCw8nwKfmKbiNcYzlgPHEvFUkEKPxdHHdrNB7X1Wzgm09mlljpUYjK+zfe/37/b/u",
+	"stgmsBLTHnY1eb0rOIhsOH38MSVxhAhVa8riMWr9EKacyGmw9/mLiw3TPDuzNbkRSUKk0VHEPDql2NVx",
+	"FKdCQqJQUh73W9AHzIHvK4Ttff6iNrXpbURCyuNgL9jWm92OVbUFTg210QhwLEcanP7sevLXbywkSs+U",
+	"xzlmQ0I7jpLtFLaTcYOtuM+H0lSeHch6tgJtSKCYSvHcecI2f8o3HyV/0W12pOyJNrQRsyEJcYzCOBVK",
+	"GGY5vuMYm9wo5bprh92drHxWVqAg89o9M/56XKrU7g6WJWU5qakFKtzD29lhnQKJ5hKBHaKjx78cYem9",
+	"TSsQ7rNUf0ucydyU5Osv1/8fAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/flowplane/flowplane/openapi"
@@ -18,6 +19,10 @@ var dummyHash = auth.HashPassword("flowplane-timing-equaliser")
 // Login exchanges email and password for a session token.
 func (s *server) Login(ctx context.Context, req openapi.LoginRequestObject) (openapi.LoginResponseObject, error) {
 	wrong := problem.New(problem.CodeUnauthorized, "wrong email or password")
+	// Password guessing is limited per account, whoever tries.
+	if err := s.cfg.Limiter.Allow("login:" + strings.ToLower(req.Body.Email)); err != nil {
+		return nil, err
+	}
 	u, err := s.cfg.Store.UserByEmail(ctx, req.Body.Email)
 	if errors.Is(err, problem.ErrNotFound) {
 		_, _ = auth.VerifyPassword(dummyHash, deref(req.Body.Password))

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/api"
 	"github.com/flowplane/flowplane/services/auth"
@@ -173,5 +175,52 @@ func TestPaginationIsStableUnderInserts(t *testing.T) {
 	}
 	if len(seen) < 5 {
 		t.Fatalf("saw %d applications, want at least the 5 that existed at the start", len(seen))
+	}
+}
+
+func TestLoginIsRateLimitedPerEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config) { c.Limiter = auth.NewLimiter(0.1, 2) })
+	for i := 0; i < 2; i++ {
+		e.must(t, 401, "POST", "/v1/auth/login", "", `{"email":"victim@example.com","password":"guess"}`)
+	}
+	e.must(t, 429, "POST", "/v1/auth/login", "", `{"email":"VICTIM@example.com","password":"guess"}`)
+	e.must(t, 401, "POST", "/v1/auth/login", "", `{"email":"other@example.com","password":"guess"}`)
+}
+
+// TestRequestSchemasRejectUnknownFields: every object a request body may hold forbids unknown
+// properties, so the validator in front of the handlers is a DisallowUnknownFields for the API.
+func TestRequestSchemasRejectUnknownFields(t *testing.T) {
+	t.Parallel()
+	spec := specDoc(t)
+	var check func(where string, s *openapi3.Schema)
+	check = func(where string, s *openapi3.Schema) {
+		if s == nil {
+			return
+		}
+		if s.Type.Is("object") || len(s.Properties) > 0 {
+			if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
+				t.Fatalf("%s: request object allows unknown fields", where)
+			}
+		}
+		for name, p := range s.Properties {
+			check(where+"."+name, p.Value)
+		}
+		if s.Items != nil {
+			check(where+"[]", s.Items.Value)
+		}
+	}
+	n := 0
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil {
+				continue
+			}
+			n++
+			check(method+" "+path, op.RequestBody.Value.Content.Get("application/json").Schema.Value)
+		}
+	}
+	if n < 15 {
+		t.Fatalf("only %d request bodies", n)
 	}
 }

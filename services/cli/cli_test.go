@@ -14,7 +14,7 @@ type fake struct {
 	body   string
 }
 
-func (f fake) StatusCode() int  { return f.status }
+func (f fake) StatusCode() int { return f.status }
 func (f fake) GetBody() []byte { return []byte(f.body) }
 
 func TestRenderTableAndJSON(t *testing.T) {

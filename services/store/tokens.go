@@ -57,10 +57,7 @@ func (s *Store) CreateToken(ctx context.Context, a Actor, n NewToken) (t Token, 
 		if t, err = scanToken(tx.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)); err != nil {
 			return err
 		}
-		if n.Kind == "session" {
-			return nil // logins are not audited as mutations
-		}
-		return audit(ctx, tx, a, n.ProjectID, "token.create", "token", id, map[string]any{"role": n.Role, "expires_at": n.ExpiresAt})
+		return audit(ctx, tx, a, n.ProjectID, n.Kind+".create", "token", id, map[string]any{"role": n.Role, "expires_at": n.ExpiresAt})
 	})
 	return t, err
 }
