@@ -46,124 +46,140 @@ func (s *scanner) errorf(from, to pos, msg string) {
 type statement struct {
 	words []string
 	start pos
-	end   pos
+}
+
+// splitter cuts a script into statements, reporting quoting and bracket errors on the way.
+type splitter struct {
+	*scanner
+	stmts  []statement
+	cur    statement
+	parens []pos
+	word   strings.Builder
+}
+
+func (p *splitter) flush() {
+	if p.word.Len() > 0 {
+		p.cur.words = append(p.cur.words, strings.ToUpper(p.word.String()))
+		p.word.Reset()
+	}
+}
+
+func (p *splitter) closeParens() {
+	for _, at := range p.parens {
+		p.errorf(at, pos{at.line, at.col + 1}, "unclosed '('")
+	}
+	p.parens = nil
+}
+
+func (p *splitter) endStatement() {
+	p.flush()
+	p.closeParens()
+	if len(p.cur.words) > 0 {
+		p.stmts = append(p.stmts, p.cur)
+	}
+	p.cur = statement{}
+}
+
+// skipComment consumes a -- or /* */ comment; false when a block comment never ends.
+func (p *splitter) skipComment() bool {
+	if p.peek(0) == '-' {
+		for p.i < len(p.src) && p.peek(0) != '\n' {
+			p.next()
+		}
+		return true
+	}
+	from := p.at
+	p.next()
+	p.next()
+	for p.i < len(p.src) && !(p.peek(0) == '*' && p.peek(1) == '/') {
+		p.next()
+	}
+	if p.i >= len(p.src) {
+		p.errorf(from, p.at, "unterminated comment")
+		return false
+	}
+	p.next()
+	p.next()
+	return true
+}
+
+// skipQuoted consumes a string literal or quoted identifier; false when it never ends.
+func (p *splitter) skipQuoted(q rune) bool {
+	from := p.at
+	p.next()
+	for p.i < len(p.src) {
+		if p.next() == q {
+			if p.peek(0) != q { // a doubled quote stands for itself
+				p.cur.words = append(p.cur.words, "'")
+				return true
+			}
+			p.next()
+		}
+	}
+	what := "string literal"
+	if q != '\'' {
+		what = "quoted identifier"
+	}
+	p.errorf(from, p.at, "unterminated "+what)
+	return false
+}
+
+// step consumes one token; false stops the scan.
+func (p *splitter) step() bool {
+	r := p.peek(0)
+	if len(p.cur.words) == 0 && p.word.Len() == 0 && !unicode.IsSpace(r) && r != ';' {
+		p.cur.start = p.at
+	}
+	switch {
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_':
+		p.word.WriteRune(p.next())
+		return true
+	case (r == '-' && p.peek(1) == '-') || (r == '/' && p.peek(1) == '*'):
+		p.flush()
+		return p.skipComment()
+	case r == '\'' || r == '"' || r == '`':
+		p.flush()
+		return p.skipQuoted(r)
+	}
+	p.flush()
+	from := p.at
+	p.next()
+	switch r {
+	case '(':
+		p.parens = append(p.parens, from)
+	case ')':
+		if len(p.parens) == 0 {
+			p.errorf(from, p.at, "unexpected ')'")
+		} else {
+			p.parens = p.parens[:len(p.parens)-1]
+		}
+	case ';':
+		p.endStatement()
+	}
+	return true
 }
 
 func minimal(script string) []Diagnostic {
-	s := &scanner{src: []rune(script), at: pos{1, 1}}
-	var stmts []statement
-	cur := statement{}
-	var parens []pos
-	word := strings.Builder{}
-	flush := func() {
-		if word.Len() > 0 {
-			cur.words = append(cur.words, strings.ToUpper(word.String()))
-			word.Reset()
+	p := &splitter{scanner: &scanner{src: []rune(script), at: pos{1, 1}}}
+	for p.i < len(p.src) {
+		if !p.step() {
+			return p.diags
 		}
 	}
-	for s.i < len(s.src) {
-		r := s.peek(0)
-		if len(cur.words) == 0 && word.Len() == 0 && !unicode.IsSpace(r) && r != ';' {
-			cur.start = s.at
-		}
-		switch {
-		case r == '-' && s.peek(1) == '-':
-			flush()
-			for s.i < len(s.src) && s.peek(0) != '\n' {
-				s.next()
-			}
-		case r == '/' && s.peek(1) == '*':
-			flush()
-			from := s.at
-			s.next()
-			s.next()
-			for s.i < len(s.src) && !(s.peek(0) == '*' && s.peek(1) == '/') {
-				s.next()
-			}
-			if s.i >= len(s.src) {
-				s.errorf(from, s.at, "unterminated comment")
-				return s.diags
-			}
-			s.next()
-			s.next()
-		case r == '\'' || r == '"' || r == '`':
-			flush()
-			from := s.at
-			s.next()
-			closed := false
-			for s.i < len(s.src) {
-				c := s.next()
-				if c == r {
-					if s.peek(0) == r { // doubled quote
-						s.next()
-						continue
-					}
-					closed = true
-					break
-				}
-			}
-			if !closed {
-				what := "string literal"
-				if r != '\'' {
-					what = "quoted identifier"
-				}
-				s.errorf(from, s.at, "unterminated "+what)
-				return s.diags
-			}
-			cur.words = append(cur.words, "'")
-		case r == '(':
-			flush()
-			parens = append(parens, s.at)
-			s.next()
-		case r == ')':
-			flush()
-			from := s.at
-			s.next()
-			if len(parens) == 0 {
-				s.errorf(from, s.at, "unexpected ')'")
-				continue
-			}
-			parens = parens[:len(parens)-1]
-		case r == ';':
-			flush()
-			for _, p := range parens {
-				s.errorf(p, pos{p.line, p.col + 1}, "unclosed '('")
-			}
-			parens = nil
-			cur.end = s.at
-			if len(cur.words) > 0 {
-				stmts = append(stmts, cur)
-			}
-			cur = statement{}
-			s.next()
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_':
-			word.WriteRune(s.next())
-		default:
-			flush()
-			s.next()
-		}
-	}
-	flush()
-	for _, p := range parens {
-		s.errorf(p, pos{p.line, p.col + 1}, "unclosed '('")
-	}
-	if len(cur.words) > 0 {
-		cur.end = s.at
-		stmts = append(stmts, cur)
-	}
+	p.endStatement()
 	inserts := 0
-	for _, st := range stmts {
+	for _, st := range p.stmts {
 		if msg := checkStatement(st.words); msg != "" {
-			s.errorf(st.start, endOfFirstWord(st), msg)
+			p.errorf(st.start, endOfFirstWord(st), msg)
 		}
 		if st.words[0] == "INSERT" {
 			inserts++
 		}
 	}
-	if len(s.diags) == 0 && inserts == 0 {
-		s.errorf(s.at, s.at, "the application has no INSERT INTO statement, so it writes nothing")
+	if len(p.diags) == 0 && inserts == 0 {
+		p.errorf(p.at, p.at, "the application has no INSERT INTO statement, so it writes nothing")
 	}
-	return s.diags
+	return p.diags
 }
 
 func endOfFirstWord(st statement) pos {
