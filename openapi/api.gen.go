@@ -1179,6 +1179,12 @@ type AddMemberParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// UpdateMemberParams defines parameters for UpdateMember.
+type UpdateMemberParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListServicesParams defines parameters for ListServices.
 type ListServicesParams struct {
 	// Limit Page size.
@@ -1425,7 +1431,7 @@ type ServerInterface interface {
 	RemoveMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID)
 	// UpdateMember Change a member's role (admins). The last admin cannot be demoted.
 	// (PATCH /v1/projects/{project}/members/{user_id})
-	UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID)
+	UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID, params UpdateMemberParams)
 	// ListServices The project's services.
 	// (GET /v1/projects/{project}/services)
 	ListServices(w http.ResponseWriter, r *http.Request, project ProjectName, params ListServicesParams)
@@ -1629,7 +1635,7 @@ func (_ Unimplemented) RemoveMember(w http.ResponseWriter, r *http.Request, proj
 
 // UpdateMember Change a member's role (admins). The last admin cannot be demoted.
 // (PATCH /v1/projects/{project}/members/{user_id})
-func (_ Unimplemented) UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID) {
+func (_ Unimplemented) UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID, params UpdateMemberParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2342,8 +2348,32 @@ func (siw *ServerInterfaceWrapper) UpdateMember(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateMemberParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateMember(w, r, project, userId)
+		siw.Handler.UpdateMember(w, r, project, userId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5965,6 +5995,7 @@ func (response RemoveMember429ApplicationProblemPlusJSONResponse) VisitRemoveMem
 type UpdateMemberRequestObject struct {
 	Project ProjectName `json:"project"`
 	UserId  UserID      `json:"user_id"`
+	Params  UpdateMemberParams
 	Body    *UpdateMemberJSONRequestBody
 }
 
@@ -5972,15 +6003,25 @@ type UpdateMemberResponseObject interface {
 	VisitUpdateMemberResponse(w http.ResponseWriter) error
 }
 
-type UpdateMember200JSONResponse Member
+type UpdateMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateMember200JSONResponse struct {
+	Body    Member
+	Headers UpdateMember200ResponseHeaders
+}
 
 func (response UpdateMember200JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6062,6 +6103,22 @@ func (response UpdateMember409ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMember412ApplicationProblemPlusJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10843,11 +10900,12 @@ func (sh *strictHandler) RemoveMember(w http.ResponseWriter, r *http.Request, pr
 }
 
 // UpdateMember operation middleware
-func (sh *strictHandler) UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID) {
+func (sh *strictHandler) UpdateMember(w http.ResponseWriter, r *http.Request, project ProjectName, userId UserID, params UpdateMemberParams) {
 	var request UpdateMemberRequestObject
 
 	request.Project = project
 	request.UserId = userId
+	request.Params = params
 
 	var body UpdateMemberJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11989,131 +12047,131 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D17c9u2k18Fw/vNxJmTH3Eed3Xm/nAdp3V/juNaTntzaU6FyJWEmARUAJStZjxzn+Y+2H2SGzxIghRI",
-	"SrYs2bH/aR0Rj8XuYl9YLL4FIUvGjAKVItj7FowAR8D1n4fneKj+H4EIORlLwmiwF5yPALH+VwjlM4E4",
-	"TIggjL5FAmiEiER9HF4gQtHRYPMDluEISYbScYQlIEbjKbocYYmmLEUccLQVdAIRjiDBah45HUOwFwjJ",
-	"CR0G19fXnWCMOU5AWoD2x+OYhFgBcvRO/UAUQGMsR0EnoDhRvXHRpkeioBNw+CslHKJgT/IU3PkSfHUM",
-	"dChHwd6LnZ3OzPyd4CDlgnE/DihcyV6oGyA2QHIEaKzQwVKBxngIam0avr9S4NMCQNMlqAFk1w/IOxjH",
-	"bJoAlbULj/Imt1/3UQTJmEmg4fSfMJ1d/z7iIDmBCKlZQEh0SeRI40DgBNAFTBGmEeqzaIo4jGM8Ffrr",
-	"gHAhEabiEjgiVEjAkcJeyAFLQodIXpKwQJ1hxmKNDlybCrAmJCaE5qv0rnGg+dNPXMX6GuBwhOkQEBGo",
-	"jwVESLE6RkLiWPEz2KUI9OrFbj3UdissSPMjKmHIm7mdFG1uT/VjkhA5i49TPAQkyN+1HB3rfu5cEQxw",
-	"Gstg77UiBL4iSZoUZDH/KoiiFwFcw3DKmRItJ3rkGUjMR6TmzYEpI2RsmjRi4h8cBsFe8C/bheTbNl/F",
-	"djdODTK6wCckBD8g9mMTIMI0uT0g5+wC6hlAqq+3J/0nAbx2jlQAv/0UvwEXTaw8Md9vO9G16izGjArQ",
-	"OuNHHJ0ZGaX+FTIqgeo/HUWxPeasH0Pyr1+FIu+3OUl0anqZScsM8gHHA8YTiNAv3Y8nHYQpSukFZZcU",
-	"DQjEUQcxrn4kdIJjEqEJjlNAG0ZEQhwpgaPwEj3fCpQeYnQQk3ClSyjpeSGVAh8w3ieRkuREoA0FH5L4",
-	"AmgHCUniGPGUUkKHHbS1tWUAf697REBXDXmI4xi4slBYDChiIBBlEuE4Zpcafg3eCZPvWUqjVUJ3wpBI",
-	"w5HFrTKVNDqt4NJgnXIIGY2I6vEekxhWCmBuueVYS4whp9Cacg5Uav1oQTXjrBC+fYrO3h+gH169/jdk",
-	"B0cRC1Nl+miYzhk7xnwIq+a5zBbSVg8RiE2AG5uI/A1Ia8kMvg+YTq1YEqsGU6sMBFchQATKZheIq92t",
-	"AXyrLbspwgMJHJ2pvzf39d9C86RQ6s7xEZwWZQBndLtWMxSncsQ4+Xu1LP2BCKEFU5LJ5Q6Cq7HSMEoQ",
-	"c5iwC4gMZrRovuSMDpVVGgGVBMdGXHyiY85CEAL345Vy1+8Qx5tWofRTiQQkmEqihNzUwroBW8MtpPyl",
-	"OIaYiAThPpuA8UtiTDu5run+eqyE83WmVauulfrnmLMxcEmMDtXWOUQ9rFeq4FB/Bcqp25QkUUZORQ13",
-	"8j79qce1q6zP851E3p+pNcdmPhgXcxEQr10r43OgzQ49fBm4jrv60rJKk37JxzdyXcHk4PRAd9N8Ehm5",
-	"juNTB8cDHAvoVNBewVHZ8tnp1GNnLrvSXbzu2LKEY2JMqDKMREJS/qNpcpfLrvPpMOd4quEvXOq2kU7g",
-	"SlrvfIaSGpKW1XzSpLtXBGkC1xrPs/ivhDt8W+MOdm/d7kyTvtEDVenfCQShF/MzyrmSsGcw8HGJYCkP",
-	"YUljKbs2sSL8joTKTETKosmdvVhVhqnlyB3LNzcSPzenWIKvjkwf10VbCgHbhnbpOWv6HJ10D8/O0dHJ",
-	"+Uf0f//zv6h7eHx4cI7yXhviubJvnI39emdnZ55okkv1Aoj5qLNkyZrJinUI2DQi8pBKPvVIqjCTm3CF",
-	"k3HsBEm2DHf7BBEOJePLlGwRSExiUb8XTMBhZmk1IFibvw5CqfyQtq/md9/3LLjjCY77BE1oLRZ3XBeG",
-	"ErgFKkqIrCXrUri04I81cOfBCMKLMSPUs44w/2bxnXMTofLNq6DjUWkKrhgWZ0A3Tr+Adv3K+nU9YlaY",
-	"7jMflffZ60+lWegc61LyK9WNgaaJwunBxw+nx4fnh++CTvB+/+j48J2DYIdfORkOgd9aY1aPMsrEyQEs",
-	"La0yezP9l8HLDjetg5cL13RBtQ4JJnH1BOL1Kw85x1iIS8aj9uOKTnDJiYSPNJ4aAVpdiJnUGdK3puKQ",
-	"677YuREIohmq0F12R/CUakZkY8WfmIYQe7dEDayOn+43lzkIibnsCcmxhOG0jYnOTPtu1txsYy4JHfYE",
-	"noAr2mYlRL7hm6YoyNM17fOevQSEwMNleeYd9yzAN2T2ud7fmMsOL504VMYsk8hDD1cKlZEwwza3MOUL",
-	"nN/IhK+wWX4S96KwamsP4+6WB1uOcaos0H685JK7RFgXB80oXoZWcGTYGrTCzBZ1dfjZ4b7R4EcnR+dH",
-	"+8dH/3V08lPQCc4+nZzYvw675/tn5+YfSs8Xf+mOB/snB4fH9lfzD/17d/+3o5Ofevsn73rd84+nqsvR",
-	"yVH3Z/PxU/f08ORdjclwOPGLeykhGUu/bLyZ2X9Dq6tJtN1cbtaY/PMYQ9aqL6RNi/GuMbwM1jakWgNX",
-	"/ww4lqMam73B/GkLOweHOBzpPCRCQQikx9N5K/pMBEQaS7TxR8Au/ggQM0c5HLBgFBGJBvpgTscLZiB2",
-	"LOjc12UXwTyBg9SPAycZZCXx+ZrdcIEHF60HGf9UjbogleAXjVH7MRNyyKGV9U5tO3fQbAs19XOwdq6a",
-	"L/ugwO7FG6t3B7459XuFga9wKOOpOWS0uMkOlnX6AOpPkZoVJamQqA9oSCZAFc+WOWh+uh4wOiALBrcX",
-	"J3Qxy43I7DvesEO1kGEZgtLdq2sQl1VsODZAToZsJ/tU8i+sfy8UMtBowTGVSE65X9QMOR6P2qJ+sxFj",
-	"uIIwVf9GegCETR6jIlCUxsARhzHjUp+je1VBvcvFF0VZoVXu6KSiampkRHd8HYPGishrkXKu3FjMf+kz",
-	"JpX3Me4J4BObcpDvQccpeNkao3ePDl6bxtlBgucYAYu4l0A4wtS6TtkOOj3ePzpRVu3B2f6Hze7P+5u7",
-	"r9+U/v36xa53W+kxa0IqvuPD2ZiKHSMVwDPZW0XB7KwQppzIaW/MmWQhi0vpmWY554f/eR50yku0v3W7",
-	"x9q+7x73Sj+rH9Q370JF3AtxLwTuSyY9/JBlSx/sI8mQ5KmQlUOX3Z2ddidvljdqeS83G2bEWjODzQY4",
-	"W/mkmew9Aa4I7TMWA6aBj7LzUbIN+Yui0DeNbw0+VH+AWfwmkPSBixEZz68+P+R9fCjXZyKtJ4a6kZKL",
-	"AlqV7CfhiRjpjtlsndI6/GvPIlF3bpnn8dv5k2M4i1ttqDPV5obhuixBuJXhikziLCBsTTMN4S0MaYP/",
-	"G8XI5o+Hz4/Gmui3HqAe/GXYnpYR12B2mplvlFdzY8S2IFTLkBmEZlcEbrdTKpA49w7qYHKw6rljIYSy",
-	"Lf80BPpTacYhSK0nFeH0jaK3CPcFUIkY1R9iLGR+1WhmKacx9oQKEnzVq0SFy5D8TIYj0OMWmYSMAips",
-	"Q5TgKcLiAg0Y3/IeIGaCKLMoRqzfnyrmtnZvOg46QT8VOuyifVFISJr4rYmYSeHJ5lAA6G+ZOZHlEgSd",
-	"ttMAK3PMyJ0ZlPhop5C5jO2piTKzOefeYxX3eMHsNSxxH4uq3fjmZavlPGJm5SUJ2d7tlsau8qvKl4le",
-	"vdx1rhO9ef365eu2Mwwh4oRFULZ6LbIdmzciJqe343ybACeD6WaIi78Haew/5svsjEXwWqG6RnKnoFIn",
-	"s0Eaz0xnImMzDOqSvZaytbSrt1gz8jTivBZRc+FCT+FDSTZDBU4vgooLCmUJMnuHwKTDzAbHwpyBSnfA",
-	"pOIYlOBwRChscsCR/gE4ZxypPh2kc7Ipk70BS2mUp2D3bBrOVn2Ckt/0U0MvIGzMwt4TiKND1dVnFhAq",
-	"JKYh3CS7aSYg4TCBJDKGBidq9krpp7MjxGEAHGgIiOj0hsFUXwrVd2sNlVTvrdZwRpb6pIFwwhealA1s",
-	"4uBq1pZncZpQ/2qBRr227zGh4P+qr3zNouSX7scTNMZylKk4NhgAjRRG7CWyyxFoU4DrG6qM+i2B+onr",
-	"D7cq+Mwa1qAus6eerg0s4dqAxedDvTJgwV+KtWQ5aw3ejJ16FdcEfKn/1VSKxQCwcVuP2TwgVxBtRhDj",
-	"6R6y+R0C9WHAuD4bUrIlHdtwnJsr0pos0sfhBRsMekkaSzKOCXi8HLgytCE4zmAYcnYpR2isI+kanOrk",
-	"3oltlo6WCDGe9pLmtepDXXs6sKlQuocuMZGoD/ISgOaYKM39729eVVe+41u5HbenfuITHPuBKU2uhHnW",
-	"vG3OEs840xJKFCJ79QjwoNvUX1Brb53WN6dylRaaL2Z0CLed0eJO9MbAcyy3oTjrZK78QqRZzIvzORlc",
-	"Vs7SZlYbdFyWCzolgJSWYBQ8zoPPcvFJpDMbmsjmx1FCqNY6E4jV7lduCoFL4F4Ppfvr8X2xa34fkXCE",
-	"JFyZ+MaYCS3YlAlD6F5xG6OD7E2Rz+QLYhzpCymfyZe7NnLsYJ0MM84ySxjxUamb5bndLIX1Rhnld2Jn",
-	"tZ3ONp213iRL3STWuAyeYJriOMuy9caGbp/Zfnp48s7ms82X435HJ63V3NTcY7F4uYU9mbPkMkyygr/X",
-	"YJTZsivrTICqT2Wy4VZPjtMlcIhqjv2y6KafV9tNc4ORrm67bH9GL6mIk2YLyUC7DUsasG/k4iyUdmSJ",
-	"cvtAtD+ErMdvWOBSdpxl+vXtt48T9X+4nF3JV9YXvf60l/NqSyKmw95lk6DIka3G81HIUipNJpsRiv6M",
-	"S8WkPTzBJM6KM3i2lG4kmcRxTdAKi4tegike2lSAiuHC+AVwYUCzcakMzI0dlFJJYm96kE4aSp7PcTZR",
-	"hqAM8uwqOxUKNBCxm5Eo2wtnhz9+Ojp+V80BP/34++HZx/fv/UakGetGXvHy9mJJplZ9gFgoi1LXZHPJ",
-	"wwYDtEGkcM6xBMIckEjFWGeaPX+LJE/zzkQiRh2C5UL72otjIQij51luQuWEWVcaEQtppzzNoRol7QPm",
-	"wG0Rl41ffj9/Pkc01GYxOIB4OUVJzZkpjxU+NkMsAMUgJXDRQREZKlwqrzrCYgTiLbKhBF0HENuWb9Hu",
-	"5puXKBxhjkPVU8fWsfqkRv7vz3jz7y/qPzubP2x++fai82b3+h8+bOQ3wBdjOaOSejKTCFVcmisR6Hz/",
-	"x+PDwu2oJCO9mOcGeKdaiW92NoqcJrmQw0nBo5cjJpS8oxT0xSHdwpwypALELFxtdC+t30fxGoZdQ+D2",
-	"JnukLkedmIJemaARZnNqK5t4xUmMheylYsEVO3kEVf8WKBIgO4aAeqfq2qcCQFSqffnSTEw1ooVgudsM",
-	"H5+NqLFcjXk7VLyFdai5csnh711v9DuDl9DSAfHu6x929Z6vSEIyAIUgRKhbDSsPJL188frlm3Ik6Y03",
-	"dOdwzjxW7EJJKU3Y1NsCx/HHQbD3eb4MuqpoqNFL5yMoaaYt1B2xS8v2jIYwr5Ka5Ycv2RqWYUzniYGr",
-	"NqU/ibWnB97Ao5UKpJ6JNHr91+XIkkoyYGXixZLNFaJvlweYryIDqzUx0JONvTuHydB0v97tOl+2zAy1",
-	"cnFml+sxZH1JihkRmrJOFJKXsR1N6u3qd+NvOCaRNsTO9C0/j82+WKpFHl33LEanfPi2T/XWsm6XZ3l4",
-	"4a4rAxayxFu7+beDbl6jXVsjfUIxn6JLLFA/JbFEA84StPHMVqd9ZlIKKJPuZ2yuRrJUPvdaLGb2nt7w",
-	"3rs3rDcpIJ+9mMEiMiA+d05XcrVToxGOUErNXBIiW5pb+Hy0/Pp4+QrmztaLrZ1gztvjQbauoLSAWbI4",
-	"ufldxQ72ZoHWhvupubhq/vU+kyy//H6e1cvWcOuvBWAjKcemDCShAzaLlvcxu1TutM76wEhAPNgcMaHt",
-	"/A7SJ7CbEiimsoNMLCFCQnLAyaYtYEnoME+YROe6qTZKDaf8Qe035eppfxl1fz1GTpBaIEYl01GNjnYD",
-	"L3WJ2K+sLzqoKNdiXMT87r/Y+oP+QQ8nwKc2TUrB75Rz/bOuiuafeYXXzMM0q0V/hiyCP7f+oHm2j4ue",
-	"/dOjwOGF4IViDTYGqjyBveDl1s7WS+OSjjTRtkf6qvHf6u+hSXxTu8zUYI+CveAnkD/bJpU607s7Ow0V",
-	"QRerBGovPNfUb7UkVLhLx1sl/gv2Pn/pBCJNEsyn2mKdAAUh9rIUKrdjJ5B4KLSHNBUSkuCLGmqbA46m",
-	"jRg4My3WggA9N5JMcy/oqqyvd17WjZcD6BRXrcfWWXYTfA/ZtErF9UQgDjgcaXbbwDTqIEaRvTDTqYT7",
-	"Rljo6AeOgD+vRfHkxTZO5Wg7ZkOjqsc2DbOM6mP9Oc/C+5FF06Vh2K0fdF2WgNaguDPiloJlvvrOyHrs",
-	"1pVQNH5l5m+msVPqXXd50d6lVJBYdXoxBy/l9aVVh90f5upQKvjcxISHV/bJCW2PafmZmWJowLiSfCPG",
-	"5WZMJkoHMipYnAUZNrLEHx3Z5MoI10WdbfaDHrHElWrxBU8a7V236z/AXe74D9BcyX3r5iS9MYVymhRg",
-	"uCEdQlEqQFNIuhXnrXePnDtj9ThXekrUol3Z2Ke6xR2iPr/b4CGA0dUKyLUTIIuSaoxlWCccSSwuNkXM",
-	"JPorZRKXcJ2ZMQ6+DXFaUJ41Kj9AVBMyKZpsmxdUrjutDTOP5ctd0tVJxPSK2TEeAmKDjGHFaiXtcrgi",
-	"g93ZgsYoNrtPLW8DDBPbbamEaOYsI+0si5JMzDnki61bMcsjJr5wml/5WoxJKo8rGR5YvoYvpxHPpeNf",
-	"LHvyBhM2f+xiZQw3j5lYvFeie8zBovnTLDezHnbnWYj76sByto7hCoQzSrx1908fQpaA0FWQ9Aap2R4V",
-	"kbr9zf51bTzWGEwMrrx33unfT51nmkos+GrW2zU9onvPLK/ae+TvzdyIu25PdoPKguxowwrAt4jDIBUQ",
-	"ocsRiQERqV2ZTH/Wysc6Y7GWvjsrFzEd35OGvoFts23dRo+6Om5blHduzwofaQlHfu23kF5zn25TSm2c",
-	"Pa9X5g6TPHJj5Wlf7btjrWkzXFbsGbewtHEMowfG2ncvSF/szhP/mXlSa7XufqF6jXs/K4MX1bLbOI1M",
-	"zL/WkdH11h+2F1PUnm/0YTQuEFDJCYjvzlRYqq/0TFhsSY5J3EEsjkBIezVoo9UjuoVOqGdlGytpZGZb",
-	"0+Nhs7NT6aWRny1CVszJ6+ZLu2onusNZ3GB+3tJA8Tr3+1Fki+jcU8e+VOtoxX59Vl7Ib6AUEc8nZ+3B",
-	"hAL2owhhiuCKCP0Cdyp0Eld2Yng7E8VyxPY3W/mrMTRwBgmbQL752iMDpsNTZGAJXGBQWcRNc4qj86zS",
-	"lP4FhZjq7BBAPMP+8oVzu662D1a3+pkON92VJF6Pr/gkie9OEi/PxzN0yJ6hnmNTRZAwWbup6gVtftLV",
-	"ZEF3s0YP2oR279Y12tBF9PJRGdG+oK1zEHo3VrMxR7O7ivfUci5fO12x6Zzf4/RL7Lx84ZO4fmhnaPkV",
-	"UI+VXJ+B4BHe29/sX3OcoNVuNaI46q8U+DRL5t4LBozrpgWntiaHf3k6mlvP0VyVm5yjOSJH6NXOD/aM",
-	"rnqTFYeSTAClNAYhkCb5fyihVqsH6g7vCta6ax3eKgyfDu9qD+/cerdL1vLtdp6l33xnfTe2Cu74rK98",
-	"m33lWbCNOyA763tYO+E+mhOrPBxclyVi3E0dsYsx7SDGTRmDmRIIjCNGl2mobLuXQprPIt2GD/tIsug5",
-	"x8Gks+xH4YhazngmKkt3MqBdTli9qmrwXx3K3lcf1gFxPX6si6Ma5eUM/uQaPDh/lrr0Qxt5fcmyvqhs",
-	"4hvrjO1v5dp3c7i+5V365KWuwUut55FqJil2Xw4hwnqpjeqgzi9tpPvO2gTck49a66NW8HQPDID25g75",
-	"5zlgvJXJcMcOrgPbepzcObZS5ug+vC312J3dJeQcUJyA8kkNW/TXb3xsO0HVRm/WKVj5sJ3ZYiHtvqyD",
-	"nEfhyjpYfVaqHFlOmnU50+WfB6DZGnzhgjHuqytcQLgeT9jBUI1yK7iho4vG6fq1tuzkuyd/5MG4xobS",
-	"CCNbSqasmJA2dc3pm+PsjIHXGcBlKXE36mv7W6nI/HVTbYfSXl+BqmnfL9+9fvlIy8t9kCqkvUNBc61y",
-	"VsPq2yGmIehift8T8mr1tV5t0x7eXcseNgkLRApE4VLZ+EotmzrLT7pvCfFaTXaNZJZKhIs6a5WAnD4E",
-	"NKZHdrX/YP/k4PD4+Ojkp3WrpW2nWlyjx3XgtHvQHlexkHaPy0HOo/C4Ct54JtzFfxcO133VljBZINxx",
-	"OHn4MQ+9hvbNZ/Dy3e+730dYohEej4FClN38cj3Xp613Z1vvK+vP55f9wvp36Zqp4Wvsua+s/whVT8q5",
-	"smC/sj6yRRURFt63fSBCRL5Fr3ZeZe+oqlbmNr3t+rRplrpp7Gutj8W9s28BP/l3j+5Krqa7PhOrBhef",
-	"CS2adHV2RYAYS6WiC4u53QU8O+ye75+d3wcXsCgQ3nx9sWj2sC8wlh7kbL7CWJROf3Q6uFj74zRBW65a",
-	"5g+xLuV07o7UifNcbM1Nn6xBB9mneJ9Ux7pOuezPpUgiGyCMeEopoUNX9XvUS24XZ69YC0Tk+nWLZOPH",
-	"Yil2JRs/mYmPzExURM8fRZn/BKC7/9vRyU+9/ZN3ve75x9OV7FN7et5s5f2WNfpe7gjZBbUbexl6HmFu",
-	"Vbb0ekvvoeUMN5huv+UPTN33G0YW0rVfNMowVqNrLPc8aZOHdtdI6SUKVxJtkCRJ9Ytez/McK/tE8nrz",
-	"gTPBtD0xTwbCPbcla0WPffLQET73T3YsT/3OPPBYIzm4/vrWvEYnUIg5n6KYUPOsT8jiNKH3XB2vpbwZ",
-	"hBdFNuQzoZ8HzBJRBJ4oZ5HIFe/Qb/av+S4Ruvvg6QLh6svc+DJpG+8OpmImoHCTm4O1dN95NIbLepJd",
-	"87U+TJu+vYOl9eInofpleD5HCY0jt+GDdo+dlbT7xS5+HlkJDXfpaENAyMFW+6Iw0SkIMuUUouf3pAxU",
-	"g9frkPy+er4OiOtxeV0c1agMhyM6uclFpECWOZ6MlAdYcMMhqlMkuOtsd/3g/yaj8VR7JkBDPh1LiBCW",
-	"yomRyyjl5Aqb7W/Ov+azqMsb/PFa1cussuFljEXrOTYSZmdNwutR2LztwnrtWru9uUPXxW1bNlF/wWVT",
-	"lquF52PW9O6rLuZT1fBpBvX3b21icYESTPFQP2YvYibN6ztfWV+g/jQ7pl2/cWm5Tj+93ewlnZsmD9o/",
-	"0mto94wMNh7iu835a+lmCWjD+DPm0ScjHX0v1Te7GBpr99W50MCtx61wpo7qRJ6mQ6fI1TA0ePImHqA3",
-	"sX96lJGTaRLjOJ4iijlnl+aGDysef9XSHqNYl4vlLAbzOInuj4TkOpQvkBixS4oYLRectruyJJu3v+n/",
-	"tz/2NGEX+Y6d560n1T767jWyWaemkD0ArYjKtwgGAzAJ4YwWR6hWZvmF5kICURPFNfVS0fY24yfx4F9m",
-	"VEto17gaFfddKt6eCw8nwKfmKbiNcYzlgPHEvFUkEKPxdHHdrNB7X1Wzgm09mlljpUYjK+zfe/37/b/u",
-	"stgmsBLTHnY1eb0rOIhsOH38MSVxhAhVa8riMWr9EKacyGmw9/mLiw3TPDuzNbkRSUKk0VHEPDql2NVx",
-	"FKdCQqJQUh73W9AHzIHvK4Ttff6iNrXpbURCyuNgL9jWm92OVbUFTg210QhwLEcanP7sevLXbywkSs+U",
-	"xzlmQ0I7jpLtFLaTcYOtuM+H0lSeHch6tgJtSKCYSvHcecI2f8o3HyV/0W12pOyJNrQRsyEJcYzCOBVK",
-	"GGY5vuMYm9wo5bprh92drHxWVqAg89o9M/56XKrU7g6WJWU5qakFKtzD29lhnQKJ5hKBHaKjx78cYem9",
-	"TSsQ7rNUf0ucydyU5Osv1/8fAAD//w==",
+	"7D17c9u2k18Fw/vNxJmTH3Eed3Xm/nATp3V/juNaTntzaU6FyJWEmARUAJStZjJzn+Y+2H2SGzxIghRI",
+	"SrIs2bH/aR0Rj8XuYl9YLL4GIUvGjAKVIjj4GowAR8D1n0cXeKj+H4EIORlLwmhwEFyMALH+FwjlE4E4",
+	"TIggjL5GAmiEiER9HF4iQtHxYPs9luEISYbScYQlIEbjKboaYYmmLEUccLQTdAIRjiDBah45HUNwEAjJ",
+	"CR0G37596wRjzHEC0gJ0OB7HJMQKkOO36geiABpjOQo6AcWJ6o2LNj0SBZ2Aw18p4RAFB5Kn4M6X4OsT",
+	"oEM5Cg6e7e11ZubvBG9SLhj344DCteyFugFiAyRHgMYKHSwVaIyHoNam4fsrBT4tADRdghpA9v2AvIVx",
+	"zKYJUFm78ChvcvN1H0eQjJkEGk7/CdPZ9R8iDpITiJCaBYREV0SONA4ETgBdwhRhGqE+i6aIwzjGU6G/",
+	"DggXEmEqroAjQoUEHCnshRywJHSI5BUJC9QZZizW6MC1rQBrQmJCaL5K7xoHmj/9xFWsrwEOR5gOARGB",
+	"+lhAhBSrYyQkjhU/g12KQC+e7ddDbbfCgjQ/phKGvJnbSdHm5lQ/IQmRs/g4w0NAgvxdy9Gx7ufOFcEA",
+	"p7EMDl4qQuBrkqRJQRbzr4IoehHANQxnnCnRcqpHnoHEfERq3hyYMkLGpkkjJv7BYRAcBP+yW0i+XfNV",
+	"7Hbj1CCjC3xCQvADYj82ASJMk5sDcsEuoZ4BpPp6c9J/FMBr50gF8JtP8Rtw0cTKE/P9phN9U53FmFEB",
+	"Wmf8iKNzI6PUv0JGJVD9p6Modsec9WNI/vWLUOT9OieJzkwvM2mZQd7jeMB4AhH6pfvhtIMwRSm9pOyK",
+	"ogGBOOogxtWPhE5wTCI0wXEKaMuISIgjJXAUXqKnO4HSQ4wOYhKudQklPS+kUuADxvskUpKcCLSl4EMS",
+	"XwLtICFJHCOeUkrosIN2dnYM4O90jwjouiEPcRwDVxYKiwFFDASiTCIcx+xKw6/BO2XyHUtptE7oThkS",
+	"aTiyuFWmkkanFVwarDMOIaMRUT3eYRLDWgHMLbcca4kx5BRaU86BSq0fLahmnDXCd0jR+bs36IcXL/8N",
+	"2cFRxMJUmT4apgvGTjAfwrp5LrOFtNVDBGIT4MYmIn8D0loyg+89plMrlsS6wdQqA8F1CBCBstkF4mp3",
+	"awBfa8tuivBAAkfn6u/tQ/230DwplLpzfASnRRnAGd2u1QzFqRwxTv5eL0u/J0JowZRkcrmD4HqsNIwS",
+	"xBwm7BIigxktmq84o0NllUZAJcGxERcf6ZizEITA/Xit3PU7xPG2VSj9VCIBCaaSKCE3tbBuwc5wByl/",
+	"KY4hJiJBuM8mYPySGNNOrmu6v54o4fwt06pV10r9c8zZGLgkRodq6xyiHtYrVXCovwLl1G1Lkigjp6KG",
+	"O3mf/tTj2lXW5/lOIu/P1JpjMx+Mi7kIiN9cK+NToM0OPXwZuI67+tKySpN+zsc3cl3B5OD0je6m+SQy",
+	"ch3HZw6OBzgW0KmgvYKjsuWz16nHzlx2pbt43bFlCSfEmFBlGImEpPxH0+Qul33Lp8Oc46mGv3Cp20Y6",
+	"hWtpvfMZSmpIWlbzUZPuThGkCVxrPM/ivxLu8G2NW9i9dbszTfpGD1SlfycQhF7OzygXSsKew8DHJYKl",
+	"PIQVjaXs2sSK8FsSKjMRKYsmd/ZiVRmmViN3LN8sJX6Wp1iCr49NH9dFWwkB24Z26Tlr+hyfdo/OL9Dx",
+	"6cUH9H//87+oe3Ry9OYC5b22xFNl3zgb++Xe3t480SSX6gUQ81FnxZI1kxWbELBpROQRlXzqkVRhJjfh",
+	"Gifj2AmS7Bju9gkiHErGVynZIpCYxKJ+L5iAw8zSakCwNn8dhFL5IW1fze++71lwxxMc9wma0Fos7rgu",
+	"DCVwC1SUEFlL1pVwacEfG+DONyMIL8eMUM86wvybxXfOTYTKVy+CjkelKbhiWJwB3Tj9Atr1C+vX9YhZ",
+	"YbrPfFTeZ68/lWahc6xLya9UNwaaJgqnbz68Pzs5ujh6G3SCd4fHJ0dvHQQ7/MrJcAj8xhqzepRRJk4O",
+	"YGlpldmb6b8KXna4aRO8XLimC6p1SDCJqycQL194yDnGQlwxHrUfV3SCK04kfKDx1AjQ6kLMpM6QvjUV",
+	"h1x3xc6NQBDNUIXusjuCp1QzIhsr/sQ0hNi7JWpgdfx0v7nMQUjMZU9IjiUMp21MdG7ad7PmZhtzSeiw",
+	"J/AEXNE2KyHyDd80RUGermmf9+wlIAQersoz77hnAb4hs8/1/sZcdnjpxKEyZplEHnq4UqiMhBm2uYEp",
+	"X+B8KRO+wmb5SdyzwqqtPYy7XR5sOcapskD78ZJL7hJhXRw0o3gVWsGRYRvQCjNb1NXh50eHRoMfnx5f",
+	"HB+eHP/X8elPQSc4/3h6av866l4cnl+Yfyg9X/ylO745PH1zdGJ/Nf/Qv3cPfzs+/al3ePq21734cKa6",
+	"HJ8ed382Hz92z45O39aYDEcTv7iXEpKx9MvG5cz+Ja2uJtG2vNysMfnnMYasVV9ImxbjXWN4FaxtSLUB",
+	"rv4ZcCxHNTZ7g/nTFnYOjnA40nlIhIIQSI+n81b0mQiINJZo64+AXf4RIGaOcjhgwSgiEg30wZyOF8xA",
+	"7FjQua/LLoN5AgepHwdOMsha4vM1u+ESDy5bDzL+qRp1QSrBLxqj9mMm5JBDK+ud2XbuoNkWaurnYO1C",
+	"NV/1QYHdi0urdwe+OfV7hYGvcSjjqTlktLjJDpZ1+gDqT5GaFSWpkKgPaEgmQBXPljlofrq+YXRAFgxu",
+	"L07oYpalyOw73rBDtZBhFYLS3asbEJdVbDg2QE6GbCf7VPIvrH8nFDLQaMExlUhOuV/UDDkej9qifrMR",
+	"Y7iGMFX/RnoAhE0eoyJQlMbAEYcx41Kfo3tVQb3LxRdFWaFVbumkompqZER3fB2DxorIa5FyrtxYzH/p",
+	"MyaV9zHuCeATm3KQ70HHKXjeGqN3jw5emsbZQYLnGAGLuJdAOMLUuk7ZDjo7OTw+VVbtm/PD99vdnw+3",
+	"91++Kv375bN977bSY9aEVHzHh7MxFTtGKoBnsreKgtlZIUw5kdPemDPJQhaX0jPNci6O/vMi6JSXaH/r",
+	"dk+0fd896ZV+Vj+ob96FirgX4l4I3JdMevQ+y5Z+c4gkQ5KnQlYOXfb39tqdvFneqOW93GyYEWvNDDYb",
+	"4Gzlk2ay9wS4IrTPWAyYBj7KzkfJNuQvikLfNL41+FD9Hmbxm0DSBy5GZDy/+nyf9/GhXJ+JtJ4Y6kZK",
+	"LgpoVbIfhSdipDtms3VK6/CvPYtE3bplnsdv50+O4SxutaHOVZslw3VZgnArwxWZxFlA2JpmGsIbGNIG",
+	"/0vFyOaPh8+Pxprotx6gHvxV2J6WETdgdpqZl8qrWRqxLQjVMmQGodkVgZvtlAokzr2DOpgcrHruWAih",
+	"bMs/DYH+VJpxCFLrSUU4faPoNcJ9AVQiRvWHGAuZXzWaWcpZjD2hggRf9ypR4TIkP5PhCPS4RSYho4AK",
+	"2xAleIqwuEQDxne8B4iZIMosihHr96eKua3dm46DTtBPhQ67aF8UEpImfmsiZlJ4sjkUAPpbZk5kuQRB",
+	"p+00wMocM3JnBiU+2ilkrmJ7aqLMbM6591jFPV4wew1L3Meiaje+et5qOY+YWXlJQrZ3u6Gxq/yq8mWi",
+	"F8/3netEr16+fP6y7QxDiDhhEZStXotsx+aNiMnp7TjfJsDJYLod4uLvQRr7j/kyO2MRvFaorpHcKajU",
+	"yWyQxjPTmcjYDIO6ZK+lbC3t6i3WjDyNOK9F1Fy40FP4UJLNUIHTi6DigkJZgszeITDpMLPBsTBnoNId",
+	"MKk4BiU4HBEK2xxwpH8AzhlHqk8H6ZxsymRvwFIa5SnYPZuGs1OfoOQ3/dTQCwgbs7B3BOLoSHX1mQWE",
+	"ColpCMtkN80EJBwmkETG0OBEzV4p/Xh+jDgMgAMNARGd3jCY6kuh+m6toZLqvdMazshSnzQQTvhCk7KB",
+	"TRxczdryLE4T6l8t0KjX9j0mFPxf9ZWvWZT80v1wisZYjjIVxwYDoJHCiL1EdjUCbQpwfUOVUb8lUD9x",
+	"/eFWBZ9ZwxrUZfbU47WBFVwbsPi8r1cGLPgrsZYsZ23Am7FTr+OagC/1v5pKsRgANm7rMZsH5Bqi7Qhi",
+	"PD1ANr9DoD4MGNdnQ0q2pGMbjnNzRVqTRfo4vGSDQS9JY0nGMQGPlwPXhjYExxkMQ86u5AiNdSRdg1Od",
+	"3DuxzdLREiHG017SvFZ9qGtPB7YVSg/QFSYS9UFeAdAcE6W5//3Vi+rK93wrt+P21E98gmM/MKXJlTDP",
+	"mrfNWeIZZ1pCiUJkrx4BHnSb+gtq7a3T+uZUrtJC88WMDuGmM1rcid4YeI7lNhRnncyVX4g0i3lxPieD",
+	"y8pZ2sxqg47LckGnBJDSEoyCx3nwWS4+iXRuQxPZ/DhKCNVaZwKx2v3KTSFwBdzroXR/Pbkrds3vIxKO",
+	"kIRrE98YM6EFmzJhCD0obmN0kL0p8ol8RowjfSHlE/l820aOHayTYcZZZgkjPip1szy35VJYl8oovxU7",
+	"q+10tumsdZksdZNY4zJ4gmmK4yzL1hsbunlm+9nR6VubzzZfjvstnbRWc1Nzj8Xi5Qb2ZM6SqzDJCv7e",
+	"gFFmy65sMgGqPpXJhls9OU5XwCGqOfbLopt+Xm03zQ1Gurrtqv0ZvaQiTpotJAPtJixpwF7KxVko7cgS",
+	"5eaBaH8IWY/fsMCV7DjL9Jvbbx8m6v9wNbuSL6wvev1pL+fVlkRMh73LJkGRI1uN56OQpVSaTDYjFP0Z",
+	"l4pJe3iCSZwVZ/BsKd1IMonjmqAVFpe9BFM8tKkAFcOF8UvgwoBm41IZmFt7KKWSxN70IJ00lDyd42yi",
+	"DEEZ5NlVdioUaCBiNyNRthfOj378eHzytpoDfvbh96PzD+/e+Y1IM9ZSXvHq9mJJplZ9gFgoi1LXZHPJ",
+	"wwYDtEWkcM6xBMIckEjFWGeaPX2NJE/zzkQiRh2C5UL7mxfHQhBGL7LchMoJs640IhbSTnmaQzVK2gfM",
+	"gdsiLlu//H7xdI5oqM1icADxcoqSmjNTnih8bIdYAIpBSuCigyIyVLhUXnWExQjEa2RDCboOILYtX6P9",
+	"7VfPUTjCHIeqp46tY/VJjfzfn/D235/Vf/a2f9j+/PVZ59X+t3/4sJHfAF+M5YxK6slMIlRxaa5EoIvD",
+	"H0+OCrejkoz0bJ4b4J1qJb7Z2ShymuRCDicFj16NmFDyjlLQF4d0C3PKkAoQs3C10b20fh/Faxh2A4Hb",
+	"ZfZIXY46MQW9MkEjzObUVjbxipMYC9lLxYIrdvIIqv4tUCRAdgwB9U7VtU8FgKhU+/KlmZhqRAvBcrsZ",
+	"Pj4bUWO5GvN2qHgD61Bz5YrD3/ve6HcGL6GlA+L9lz/s6z1fkYRkAApBiFC3GlYeSHr+7OXzV+VI0itv",
+	"6M7hnHms2IWSUpqwqbcFjuMPg+Dg03wZdFXRUKOXLkZQ0kw7qDtiV5btGQ1hXiU1yw+fszWswpjOEwPX",
+	"bUp/FBtPD1zCo5UKpJ6JNHr919XIkkoyYGXixZLNFaJvlgeYryIDqzUx0JONvT+HydB0v97tOl+2zAy1",
+	"cnFml+sxZH1JihkRmrJOFJJXsR1N6u36d+NvOCaRNsTO9S0/j82+WKpFHl33LEanfPi2T/XWsm6XZ3l4",
+	"4a4rAxayxFu7+bc33bxGu7ZG+oRiPkVXWKB+SmKJBpwlaOuJrU77xKQUUCbdz9hcjWSpfOq1WMzsPb3h",
+	"vXdvWG9SQD57MYNFZEB87pyu5GqnRiMcoZSauSREtjS38Plo+fXx8hXMvZ1nO3vBnLfHg2xdQWkBs2Rx",
+	"cvO7ih3szQKtDQ9Tc3HV/OtdJll++f0iq5et4dZfC8BGUo5NGUhCB2wWLe9idqXcaZ31gZGAeLA9YkLb",
+	"+R2kT2C3JVBMZQeZWEKEhOSAk21bwJLQYZ4wiS50U22UGk75g9pvytXT/jLq/nqCnCC1QIxKpqMaHe0G",
+	"XukSsV9YX3RQUa7FuIj53X+x8wf9gx5NgE9tmpSC3ynn+mddFc0/8wqvmYdpVov+DFkEf+78QfNsHxc9",
+	"h2fHgcMLwTPFGmwMVHkCB8Hznb2d58YlHWmi7Y70VeO/1d9Dk/imdpmpwR4FB8FPIH+2TSp1pvf39hoq",
+	"gi5WCdReeK6p32pJqHCXjndK/BccfPrcCUSaJJhPtcU6AQpCHGQpVG7HTiDxUGgPaSokJMFnNdQuBxxN",
+	"GzFwblpsBAF6biSZ5l7QVVlf7j2vGy8H0CmuWo+t8+wm+AGyaZWK64lAHHA40uy2hWnUQYwie2GmUwn3",
+	"jbDQ0Q8cAX9ai+LJs12cytFuzIZGVY9tGmYZ1Sf6c56F9yOLpivDsFs/6FtZAlqD4taIWwqW+eo7I+ux",
+	"W1dC0fiFmb+Zxk6pd93lWXuXUkFi1enZHLyU15dWHfZ/mKtDqeBzExMeXdsnJ7Q9puVnZoqhAeNK8o0Y",
+	"l9sxmSgdyKhgcRZk2MoSf3RkkysjXBd1ttkPesQSV6rFFzxptHfdrn8Pt7nj30NzJfed5Um6NIVymhRg",
+	"uCEdQlEqQFNIuhXnrXePnDtj9ThXekrUol3Z2Ge6xS2iPr/b4CGA0dUKyI0TIIuSaoxlWCccSSwut0XM",
+	"JPorZRKXcJ2ZMQ6+DXFaUJ41Kj9AVBMyKZrsmhdUvnVaG2Yey+fbpKuTiOkVs2M8BMQGGcOK9Ura1XBF",
+	"BruzBY1RbHafWt4WGCa221IJ0cxZRtpZFiWZmHPIZ1u3YpZHTHzhLL/ytRiTVB5XMjyweg1fTiOeS8c/",
+	"W/XkDSZs/tjF2hhuHjOxeK9E95iDRfOnWZazHvbnWYj76sBqto7hCoQzSrx2908fQpaA0FWQ9Aap2R4V",
+	"kbr71f71zXisMZgYXHnvvNW/nznPNJVY8MWst2t6RHeeWV6098jfm1mKu25OdoPKguxoywrA14jDIBUQ",
+	"oasRiQERqV2ZTH/Wysc6Y7GWvntrFzEd35OGvoFts13dRo+6Pm5blHduzgofaAlHfu23kF5zn25TSm2c",
+	"Pa9X5g6TPLK08rSv9t2y1rQZLmv2jFtY2jiG0T1j7dsXpM/254n/zDyptV53v1C9xr2flcGLatldnEYm",
+	"5l/ryOh66/fbiylqzzf6MBoXCKjkBMR3Zyqs1Fd6Iiy2JMck7iAWRyCkvRq01eoR3UAn1LOyjZU0MrOt",
+	"6XG/2dmp9NLIzxYha+bkTfOlXbUT3eEsbjA/b2igeJ37wyiyRXTuqGNfqnW0Zr8+Ky/kN1CKiOejs3Zv",
+	"QgGHUYQwRXBNhH6BOxU6iSs7MbyZiWI5YverrfzVGBo4h4RNIN987ZEB0+ExMrACLjCoLOKmOcXRRVZp",
+	"Sv+CQkx1dgggnmF/9cK5XVfbB6tb/cxlRfktu5mlYmlr9jLnl+GP/uWSsv9+OqSG9Nmb2XNIgAgSJmsl",
+	"QL1WyI/lmsz9btboXtv77kXARoO/CLU+KIvfF2F2Tm1vx8Q3tnN2sfKOmvnlO7JrtvPzS6d+JZHXWny0",
+	"8u/bgV9+X9Vj0tenS3iE9+5X+9ccx321W40ojvorBT7NMs8PggHjumnBqa2Z7J8fzxE3c45Y5SbnHJHI",
+	"EXqx94M9UKxeu8WhJBNAKY1BCKRJ/h9KqNXqgbqTxoK1bluHtwrDx5PG2pNGtzjvirV8u51n6TffweTS",
+	"VsEte4zlq/drT9lt3AHZweT92gkP3XHclCVi3E0dXowx7SDGTc2FmXoNjCNGV2mo7Lo3WJoPTt2G9/v8",
+	"tOg5xymqs+wH4YhazngiKkt30rVdTli/qmrwXx3K3lUf1gFxM36si6Ma5eUM/uga3Dt/lrr0Q1t5Mcyy",
+	"vqhs4qV1xu7XcqG+OVzf8i599FI34KXW80g17RW7z5wQYb3URnVQ55c20n1vYwLu0Uet9VEreLoDBkB7",
+	"c4f885yG3shkuGUH14FtM07uHFspc3Tv35Z6PCW9cYIExQkon9SwRX/zxseuE1Rt9Gad6pr325ktFtLu",
+	"yzrIeRCurIPVJ6Uyl+UMX5czXf65B5qtwRcuGOOuusIFhJvxhB0M1Si3ghs6usKdLrZra2S+ffRH7o1r",
+	"bCiNMLJ1b8qKCWlT15y+Oc7OGHidAVyWErejvna/lirif2sqRFHa62tQNe375bvXLx9oebn3UoW0dyho",
+	"rlXOelh9N8Q0BF158HtCXq2+1qtt2sP7G9nDJmGBSIEoXCkbX6llUxT6UfetIF6rya6RzFKJcFEUrhKQ",
+	"04eAxvTI6hC8OTx9c3Rycnz606bV0q5T2q7R43rjtLvXHlexkHaPy0HOg/C4Ct54ItzFfxcO113VljBZ",
+	"INxxNLn/MQ+9hvbNZ/Dy3e+730dYohEej4FClF1Tcz3Xx613a1vvC+vP55f9wvq36Zqp4WvsuS+s/wBV",
+	"T8q5smC/sD6yFSARFt6HiCBCRL5GL/ZeZI++qlbm6r/t+rhpVrpp7NOyD8W9sw8XP/p3D+7+sKa7PhOr",
+	"BhefCC2adCl5RYAYS6WiC4u53QU8P+peHJ5f3AUXsKhm3nx9sWh2vy8wll4Pbb7CWNR5f3A6uFj7wzRB",
+	"W65a5q/GruR07pbUifO2bc1Nn6xBB9l3gx9Vx6ZOuezPpUgiGyCMeEopoUNX9XvUS24XZ09uC0Tk5nWL",
+	"ZOOHYil2JRs/mokPzExURM9fcJn/BKB7+Nvx6U+9w9O3ve7Fh7O17FN7et5s5f2WNfpe7gjZBbUbexl6",
+	"HmBuVbb0ekvvvuUMN5huv+WvYd31G0YW0o1fNMowVqNrLPc8apP7dtdI6SUK1xJtkSRJ9fNjT/McK/ue",
+	"82bzgTPBtDsx7xvCHbcla0WPfZ/RET53T3asTv3OvEZZIzm4/vraPJ0nUIg5n6KYUPMGUcjiNKF3XB1v",
+	"pLwZhJdFNuQTod8yzBJRBJ4oZ5HINe/Qr/av+S4Ruvvg8QLh+svc+DJpG+8OpmImoLDMzcFauu89GMNl",
+	"M8mu+Vrvp03f3sHSevGTUP2MPZ+jhMax2/Beu8fOStr9Yhc/D6yEhrt0tCUg5GCrfVGY6BQEmXIK0dM7",
+	"Ugaqwet1SH5XPV8HxM24vC6OalSGwxGd3OQiUiDLHI9Gyj0suOEQ1SkS3HW2+xUnErYZjafaMwEa8ulY",
+	"QoSwVE6MXEUpJ1fY7H51/jWfRV3e4A/Xql5llQ0vYyxaz7GRMHsbEl4PwuZtF9Yb19rtzR26Lm7bson6",
+	"C66aslwtPB+yprdfdTGfqoZPM6i/f2sTi0uUYIqH+uV9ETNpngr6wvoC9afZMe3mjUvLdfqd8GYv6cI0",
+	"udf+kV5Du2dksHEfH5nOn3Y3S0Bbxp8xL1QZ6eh7Vr/ZxdBYu6vOhQZuM26FM3VUJ/I0HTpFroahwaM3",
+	"cQ+9icOz44ycTJMYx/EUUcw5uzI3fFjxUq2W9hjFulwsZzGYx0l0fyQk16F8gcSIXVHEaLngtN2VJdm8",
+	"+1X/v/1lqgm7zHfsPA9TqfbRd6+RzTo1hewBaEVUvkYwGIBJCGe0OEK1MssvNBcSiJoorqmXiraHJD+K",
+	"e/+MpFpCu8bVqLjrUvHmXHg0AT4179ZtjWMsB4wn5q0igRiNp4vrZoXeu6qaFWyb0cwaKzUaWWH/zuvf",
+	"7/91l8U2gZWY9rCryetdw0Fkw+njjymJI0SoWlMWj1HrhzDlRE6Dg0+fXWyY5tmZrcmNSBIijY4i5tEp",
+	"xa6OozgVEhKFkvK4X4M+YA78UCHs4NNntalNbyMSUh4HB8Gu3ux2rKotcGaojUaAYznS4PRn15O/fmMh",
+	"UXqmPM4JGxLacZRsp7CdjBtsxX0+lKby7EDWsxVoSwLFVIqnznu7+bvD+Sj5i26zI2VPtKGtmA1JiGMU",
+	"xqlQwjDL8R3H2ORGKdddO+zuZOWzsgIFmdfumfHXk1KldnewLCnLSU0tUOEe3s4O6xRINJcI7BAdPf7V",
+	"CEvvbVqBcJ+l+lviTOamJH/7/O3/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

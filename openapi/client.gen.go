@@ -201,14 +201,14 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-	UpdateMemberWithBody(ctx context.Context, project ProjectName, userId UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMemberWithBody(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMember Change a member's role (admins). The last admin cannot be demoted.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-	UpdateMember(ctx context.Context, project ProjectName, userId UserID, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMember(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListServices The project's services.
 	//
@@ -777,8 +777,8 @@ func (c *Client) RemoveMember(ctx context.Context, project ProjectName, userId U
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-func (c *Client) UpdateMemberWithBody(ctx context.Context, project ProjectName, userId UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMemberRequestWithBody(c.Server, project, userId, contentType, body)
+func (c *Client) UpdateMemberWithBody(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMemberRequestWithBody(c.Server, project, userId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -794,8 +794,8 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, project ProjectName, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-func (c *Client) UpdateMember(ctx context.Context, project ProjectName, userId UserID, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMemberRequest(c.Server, project, userId, body)
+func (c *Client) UpdateMember(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMemberRequest(c.Server, project, userId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2200,18 +2200,18 @@ func NewRemoveMemberRequest(server string, project ProjectName, userId UserID) (
 }
 
 // NewUpdateMemberRequest calls the generic UpdateMember builder with application/json body
-func NewUpdateMemberRequest(server string, project ProjectName, userId UserID, body UpdateMemberJSONRequestBody) (*http.Request, error) {
+func NewUpdateMemberRequest(server string, project ProjectName, userId UserID, params *UpdateMemberParams, body UpdateMemberJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateMemberRequestWithBody(server, project, userId, "application/json", bodyReader)
+	return NewUpdateMemberRequestWithBody(server, project, userId, params, "application/json", bodyReader)
 }
 
 // NewUpdateMemberRequestWithBody constructs an http.Request for the UpdateMember method, with any body, and a specified content type
-func NewUpdateMemberRequestWithBody(server string, project ProjectName, userId UserID, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateMemberRequestWithBody(server string, project ProjectName, userId UserID, params *UpdateMemberParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2249,6 +2249,21 @@ func NewUpdateMemberRequestWithBody(server string, project ProjectName, userId U
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4775,14 +4790,14 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-	UpdateMemberWithBodyWithResponse(ctx context.Context, project ProjectName, userId UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+	UpdateMemberWithBodyWithResponse(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
 	// UpdateMemberWithResponse Change a member's role (admins). The last admin cannot be demoted.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-	UpdateMemberWithResponse(ctx context.Context, project ProjectName, userId UserID, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+	UpdateMemberWithResponse(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
 	// ListServicesWithResponse The project's services.
 	//
@@ -6185,6 +6200,11 @@ func (r RemoveMemberResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMemberResponse200Headers the declared response headers of an HTTP 200 response for UpdateMember
+type UpdateMemberResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateMemberResponse429Headers the declared response headers of an HTTP 429 response for UpdateMember
 type UpdateMemberResponse429Headers struct {
 	RetryAfter *int
@@ -6205,10 +6225,14 @@ type UpdateMemberResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMemberResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateMemberResponse429Headers
 }
@@ -6241,6 +6265,11 @@ func (r UpdateMemberResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateMemberResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateMemberResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -9655,8 +9684,8 @@ func (c *ClientWithResponses) RemoveMemberWithResponse(ctx context.Context, proj
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Context, project ProjectName, userId UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
-	rsp, err := c.UpdateMemberWithBody(ctx, project, userId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
+	rsp, err := c.UpdateMemberWithBody(ctx, project, userId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9668,8 +9697,8 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/projects/{project}/members/{user_id} (the `UpdateMember` operationId).
-func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, project ProjectName, userId UserID, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
-	rsp, err := c.UpdateMember(ctx, project, userId, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, project ProjectName, userId UserID, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
+	rsp, err := c.UpdateMember(ctx, project, userId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11288,6 +11317,13 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11305,6 +11341,16 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMemberResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateMemberResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

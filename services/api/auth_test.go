@@ -208,7 +208,9 @@ func TestJWTAbuse(t *testing.T) {
 	if err := e.store.RevokeToken(ctx, store.Actor{UserID: me.User.Id}, me.User.Id, tokenID(t, e, good)); err != nil {
 		t.Fatal(err)
 	}
-	e.must(t, 401, "GET", "/v1/me", good, "")
+	if r := e.must(t, 401, "GET", "/v1/me", good, ""); r.header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("401 without WWW-Authenticate")
+	}
 }
 
 func tokenID(t *testing.T, e *env, tok string) string {

@@ -56,6 +56,7 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		if public := route.Operation.Security != nil && len(*route.Operation.Security) == 0; !public {
 			p, err := g.authenticate(r)
 			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="flowplane"`)
 				g.s.fail(w, r, err)
 				return
 			}

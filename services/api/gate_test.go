@@ -130,6 +130,9 @@ func TestETagIfMatch(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	w := e.newWorld(t)
+	r := e.must(t, 200, "PATCH", "/v1/projects/"+w.project+"/members/"+w.viewerID, w.owner, `{"role":"developer"}`)
+	e.must(t, 200, "PATCH", "/v1/projects/"+w.project+"/members/"+w.viewerID, w.owner, `{"role":"viewer"}`, "If-Match", r.header.Get("ETag"))
+	e.must(t, 412, "PATCH", "/v1/projects/"+w.project+"/members/"+w.viewerID, w.owner, `{"role":"viewer"}`, "If-Match", r.header.Get("ETag"))
 	for _, c := range []struct{ path, body string }{
 		{"/v1/projects/" + w.project, `{"description":"d"}`},
 		{w.base, `{"plan":"business"}`},

@@ -44,11 +44,11 @@ func (s *server) UpdateMember(ctx context.Context, req openapi.UpdateMemberReque
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.cfg.Store.UpdateMember(ctx, actor(ctx), prj.ID, req.UserId, string(req.Body.Role))
+	m, err := s.cfg.Store.UpdateMember(ctx, actor(ctx), prj.ID, req.UserId, deref(req.Params.IfMatch), string(req.Body.Role))
 	if err != nil {
 		return nil, err
 	}
-	return openapi.UpdateMember200JSONResponse(toMember(m)), nil
+	return openapi.UpdateMember200JSONResponse{Body: toMember(m), Headers: openapi.UpdateMember200ResponseHeaders{ETag: ptr(m.ETag())}}, nil
 }
 
 // RemoveMember removes a member (admins).

@@ -101,9 +101,13 @@ func lockMember(ctx context.Context, tx pgx.Tx, projectID, userID string, demote
 }
 
 // UpdateMember changes a member's role; the last admin cannot be demoted.
-func (s *Store) UpdateMember(ctx context.Context, a Actor, projectID, userID, role string) (m Member, err error) {
+func (s *Store) UpdateMember(ctx context.Context, a Actor, projectID, userID, ifMatch, role string) (m Member, err error) {
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockMember(ctx, tx, projectID, userID, role != "admin"); err != nil {
+		cur, err := lockMember(ctx, tx, projectID, userID, role != "admin")
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, cur.Meta); err != nil {
 			return err
 		}
 		if m, err = scanMember(tx.QueryRow(ctx, `WITH up AS (UPDATE members SET role = $3, updated_at = clock_timestamp()
