@@ -6719,22 +6719,6 @@ func (response UpdateService404ApplicationProblemPlusJSONResponse) VisitUpdateSe
 	return err
 }
 
-type UpdateService409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateService409ApplicationProblemPlusJSONResponse) VisitUpdateServiceResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(409)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type UpdateService412ApplicationProblemPlusJSONResponse struct {
 	PreconditionFailedApplicationProblemPlusJSONResponse
 }
@@ -12143,35 +12127,35 @@ var swaggerSpec = []string{
 	"QL1WyI/lmsz9btboXtv77kXARoO/CLU+KIvfF2F2Tm1vx8Q3tnN2sfKOmvnlO7JrtvPzS6d+JZHXWny0",
 	"8u/bgV9+X9Vj0tenS3iE9+5X+9ccx321W40ojvorBT7NMs8PggHjumnBqa2Z7J8fzxE3c45Y5SbnHJHI",
 	"EXqx94M9UKxeu8WhJBNAKY1BCKRJ/h9KqNXqgbqTxoK1bluHtwrDx5PG2pNGtzjvirV8u51n6TffweTS",
-	"VsEte4zlq/drT9lt3AHZweT92gkP3XHclCVi3E0dXowx7SDGTc2FmXoNjCNGV2mo7Lo3WJoPTt2G9/v8",
-	"tOg5xymqs+wH4YhazngiKkt30rVdTli/qmrwXx3K3lUf1gFxM36si6Ma5eUM/uga3Dt/lrr0Q1t5Mcyy",
-	"vqhs4qV1xu7XcqG+OVzf8i599FI34KXW80g17RW7z5wQYb3URnVQ55c20n1vYwLu0Uet9VEreLoDBkB7",
-	"c4f885yG3shkuGUH14FtM07uHFspc3Tv35Z6PCW9cYIExQkon9SwRX/zxseuE1Rt9Gad6pr325ktFtLu",
-	"yzrIeRCurIPVJ6Uyl+UMX5czXf65B5qtwRcuGOOuusIFhJvxhB0M1Si3ghs6usKdLrZra2S+ffRH7o1r",
-	"bCiNMLJ1b8qKCWlT15y+Oc7OGHidAVyWErejvna/lirif2sqRFHa62tQNe375bvXLx9oebn3UoW0dyho",
-	"rlXOelh9N8Q0BF158HtCXq2+1qtt2sP7G9nDJmGBSIEoXCkbX6llUxT6UfetIF6rya6RzFKJcFEUrhKQ",
-	"04eAxvTI6hC8OTx9c3Rycnz606bV0q5T2q7R43rjtLvXHlexkHaPy0HOg/C4Ct54ItzFfxcO113VljBZ",
-	"INxxNLn/MQ+9hvbNZ/Dy3e+730dYohEej4FClF1Tcz3Xx613a1vvC+vP55f9wvq36Zqp4WvsuS+s/wBV",
-	"T8q5smC/sD6yFSARFt6HiCBCRL5GL/ZeZI++qlbm6r/t+rhpVrpp7NOyD8W9sw8XP/p3D+7+sKa7PhOr",
-	"BhefCC2adCl5RYAYS6WiC4u53QU8P+peHJ5f3AUXsKhm3nx9sWh2vy8wll4Pbb7CWNR5f3A6uFj7wzRB",
-	"W65a5q/GruR07pbUifO2bc1Nn6xBB9l3gx9Vx6ZOuezPpUgiGyCMeEopoUNX9XvUS24XZ09uC0Tk5nWL",
-	"ZOOHYil2JRs/mokPzExURM9fcJn/BKB7+Nvx6U+9w9O3ve7Fh7O17FN7et5s5f2WNfpe7gjZBbUbexl6",
-	"HmBuVbb0ekvvvuUMN5huv+WvYd31G0YW0o1fNMowVqNrLPc8apP7dtdI6SUK1xJtkSRJ9fNjT/McK/ue",
-	"82bzgTPBtDsx7xvCHbcla0WPfZ/RET53T3asTv3OvEZZIzm4/vraPJ0nUIg5n6KYUPMGUcjiNKF3XB1v",
-	"pLwZhJdFNuQTod8yzBJRBJ4oZ5HINe/Qr/av+S4Ruvvg8QLh+svc+DJpG+8OpmImoLDMzcFauu89GMNl",
-	"M8mu+Vrvp03f3sHSevGTUP2MPZ+jhMax2/Beu8fOStr9Yhc/D6yEhrt0tCUg5GCrfVGY6BQEmXIK0dM7",
-	"Ugaqwet1SH5XPV8HxM24vC6OalSGwxGd3OQiUiDLHI9Gyj0suOEQ1SkS3HW2+xUnErYZjafaMwEa8ulY",
-	"QoSwVE6MXEUpJ1fY7H51/jWfRV3e4A/Xql5llQ0vYyxaz7GRMHsbEl4PwuZtF9Yb19rtzR26Lm7bson6",
-	"C66aslwtPB+yprdfdTGfqoZPM6i/f2sTi0uUYIqH+uV9ETNpngr6wvoC9afZMe3mjUvLdfqd8GYv6cI0",
-	"udf+kV5Du2dksHEfH5nOn3Y3S0Bbxp8xL1QZ6eh7Vr/ZxdBYu6vOhQZuM26FM3VUJ/I0HTpFroahwaM3",
-	"cQ+9icOz44ycTJMYx/EUUcw5uzI3fFjxUq2W9hjFulwsZzGYx0l0fyQk16F8gcSIXVHEaLngtN2VJdm8",
-	"+1X/v/1lqgm7zHfsPA9TqfbRd6+RzTo1hewBaEVUvkYwGIBJCGe0OEK1MssvNBcSiJoorqmXiraHJD+K",
-	"e/+MpFpCu8bVqLjrUvHmXHg0AT4179ZtjWMsB4wn5q0igRiNp4vrZoXeu6qaFWyb0cwaKzUaWWH/zuvf",
-	"7/91l8U2gZWY9rCryetdw0Fkw+njjymJI0SoWlMWj1HrhzDlRE6Dg0+fXWyY5tmZrcmNSBIijY4i5tEp",
-	"xa6OozgVEhKFkvK4X4M+YA78UCHs4NNntalNbyMSUh4HB8Gu3ux2rKotcGaojUaAYznS4PRn15O/fmMh",
-	"UXqmPM4JGxLacZRsp7CdjBtsxX0+lKby7EDWsxVoSwLFVIqnznu7+bvD+Sj5i26zI2VPtKGtmA1JiGMU",
-	"xqlQwjDL8R3H2ORGKdddO+zuZOWzsgIFmdfumfHXk1KldnewLCnLSU0tUOEe3s4O6xRINJcI7BAdPf7V",
-	"CEvvbVqBcJ+l+lviTOamJH/7/O3/AwAA//8=",
+	"VsEte4zlq/drT9lt3AHZweT92gnf2cHkpgwL4z3qaGGMaQcxbkoozJRfYBwxukq7Y9e9kNJ8Duo2vN/H",
+	"oUXPOQ5FnWU/CL/ScsYTUVm6k33tcsL6NU+DO+pQ9q66pA6Im3FLXRzV6CJn8EdL/965p9SlH9rKa1uW",
+	"9UVlEy+tM3a/luvuzeHJlnfpo9O5AaeznkeqWazYfbWECOt0NqqDOjezke57GxNwjy5nrctZwdMdMADa",
+	"mzvkn+dw80Ymwy37qw5sm/FZ59hKmd96/7bU46HnjfMdKE5A+aSGLfqbNz52nRhpozfrFMu8385ssZB2",
+	"X9ZBzoNwZR2sPilVrSwn7Lqc6fLPPdBsDb5wwRh31RUuINyMJ+xgqEa5FdzQ0QXrdO1cW/Ly7aM/cm9c",
+	"Y0NphJEtY1NWTEibuuYwzXF2xsDrDOCylLgd9bX7tVTg/ltTXYnSXl+DqmnfL9+9fvlAy8u9lyqkvUNB",
+	"c61y1sPquyGmIehCgt8T8mr1tV5t0x7e38geNvkHRApE4UrZ+EotmxrPj7pvBfFaTXaNZJZKhIsab5WA",
+	"nD4ENKZHVlbgzeHpm6OTk+PTnzatlnadSnWNHtcbp9299riKhbR7XA5yHoTHVfDGE+Eu/rtwuO6qtoTJ",
+	"AuGOo8n9j3noNbRvPoOX737f/T7CEo3weAwUouzWmeu5Pm69W9t6X1h/Pr/sF9a/TddMDV9jz31h/Qeo",
+	"elLOlQX7hfWRLeiIsPC+KwQRIvI1erH3InvDVbUyN/lt18dNs9JNY1+KfSjunX2H+NG/e3DXgTXd9ZlY",
+	"Nbj4RGjRpCvDKwLEWCoVXVjM7S7g+VH34vD84i64gEVx8ubbiEWz+30fsfQYaPONxKJs+4PTwcXaH6YJ",
+	"2nJzMn8EdiWnc7ekTpynamsu7mQNOsg+A/yoOjZ1ymV/LkUS2QBhxFNKCR26qt+jXnK7OHtBWyAiN69b",
+	"JBs/FEuxK9n40Ux8YGaiInr+IMv8JwDdw9+OT3/qHZ6+7XUvPpytZZ/a0/NmK++3rNH3ckfILqjd2MvQ",
+	"8wBzq7Kl11t69y1nuMF0+y1/3Oqu3zCykG78olGGsRpdY7nnUZvct7tGSi9RuJZoiyRJql8Te5rnWNnn",
+	"mTebD5wJpt2Jea4Q7rgtWSt67HOLjvC5e7Jjdep35nHJGsnB9dfX5iU8gULM+RTFhJonhUIWpwm94+p4",
+	"I9XKILwssiGfCP00YZaIIvBEOYtErnmHfrV/zXeJ0N0HjxcI11+1xpdJ23h3MBUzAYVlbg7W0n3vwRgu",
+	"m0l2zdd6P2369g6W1oufhOpX6fkcJTSO3Yb32j12VtLuF7v4eWAlNNyloy0BIQdbvIvCRKcgyJRTiJ7e",
+	"kapODV6vQ/K76vk6IG7G5XVxVKMyHI7o5CYXkQJZ5ng0Uu5hwQ2HqE7N366z3a84kbDNaDzVngnQkE/H",
+	"EiKEpXJi5CpKObnCZver86/5LOryBn+4VvUqq2x4GWPR8oyNhNnbkPB6EDZvu7DeuNZub+7QdXHblk3U",
+	"X3DVlOVq4fmQNb39Ior5VDV8mkH9/VubWFyiBFM81A/pi5hJ8/LPF9YXqD/Njmk3b1xartPPfjd7SRem",
+	"yb32j/Qa2j0jg437+GZ0/lK7WQLaMv6MeXDKSEffK/nNLobG2l11LjRwm3ErnKmjOpGn6dApcjUMDR69",
+	"iXvoTRyeHWfkZJrEOI6niGLO2ZW54cOKh2e1tMco1uViOYvBvDWi+yMhuQ7lCyRG7IoiRsv1o+2uLMnm",
+	"3a/6/+0PTU3YZb5j53lnSrWPvnuNbNapKWQPQCui8jWCwQBMQjijxRGqlVl+obmQQNREcU29VLS9C/lR",
+	"3PtXIdUS2jWuRsVdl4o358KjCfCpeYZuaxxjOWA8MU8PCcRoPF1cNyv03lXVrGDbjGbWWKnRyAr7d17/",
+	"fv+PtSy2CazEtIddTV7vGg4iG04ff0xJHCFC1ZqyeIxaP4QpJ3IaHHz67GLDNM/ObE1uRJIQaXQUMW9I",
+	"KXZ1HMWpkJAolJTH/Rr0AXPghwphB58+q01tehuRkPI4OAh29Wa3Y1VtgTNDbTQCHMuRBqc/u578MRsL",
+	"idIz5XFO2JDQjqNkO4XtZNxgK+7zoTSVZweynq1AWxIoplI8dZ7PzZ8RzkfJH2ibHSl7cQ1txWxIQhyj",
+	"ME6FEoZZju84xiY3Srnu2mF3JyuflRUoyLx2z4y/npQqtbuDZUlZTmpqgQr38HZ2WKdAorlEYIfo6PGv",
+	"Rlh6b9MKhPss1d8SZzI3Jfnb52//HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -140,6 +140,7 @@ func TestVersionsValidateSQL(t *testing.T) {
 	e.must(t, 404, "GET", w.base+"/applications/app_nope/versions", w.viewer, "")
 	e.must(t, 404, "GET", w.base+"/applications/app_nope/deployments", w.viewer, "")
 	e.must(t, 404, "GET", w.appPath+"/deployments/dep_nope/events", w.viewer, "")
+	e.must(t, 409, "POST", w.base+"/applications", w.developer, `{"name":"app"}`)
 	e.must(t, 200, "PATCH", w.appPath, w.developer, `{"name":"app"}`) // keeping its own name is fine
 	e.must(t, 201, "POST", w.base+"/applications", w.developer, `{"name":"taken"}`)
 	e.must(t, 409, "PATCH", w.appPath, w.developer, `{"name":"taken"}`)

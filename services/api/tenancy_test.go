@@ -139,6 +139,13 @@ func TestTenancyAndRoleMatrix(t *testing.T) {
 					t.Fatalf("%s changed project A:\n%s\n%s", who, before, after)
 				}
 			}
+			if got := e.do(t, r.method, path, "", body); got.status != 401 || got.code() != "unauthorized" {
+				t.Fatalf("no token: %d %s", got.status, got.body)
+			}
+			if got := e.do(t, r.method, fill(r.path, "Bad_Slug", a, email), a.owner, body); got.status != 400 || fieldOf(t, got) != "project" {
+				t.Fatalf("invalid project name: %d %s", got.status, got.body)
+			}
+			unchanged("requests without a token or with a bad path")
 			for who, tok := range map[string]string{"outsider": outsider, "B's owner": b.owner, "B's narrowed token": bNarrowed} {
 				if got := e.do(t, r.method, path, tok, body); got.status != 404 || got.code() != "not_found" {
 					t.Fatalf("%s on A's path: %d %s", who, got.status, got.body)
