@@ -28,8 +28,9 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestClientVerbs(t *testing.T) {
-	t.Parallel()
+// apiServer is a control plane on a fresh database and its bootstrap admin token.
+func apiServer(t *testing.T) (*httptest.Server, string) {
+	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
 	sealer, _ := seal.Parse(seal.GenerateKey())
@@ -44,6 +45,23 @@ func TestClientVerbs(t *testing.T) {
 	}
 	srv := httptest.NewServer(api.NewHandler(api.Config{Pool: pool, Store: st, Tokens: tokens}))
 	t.Cleanup(srv.Close)
+	return srv, admin
+}
+
+// TestClientReadsEnvironment: FLOWPLANE_ADDR and FLOWPLANE_TOKEN stand in for --addr and --token.
+func TestClientReadsEnvironment(t *testing.T) {
+	srv, admin := apiServer(t)
+	t.Setenv("FLOWPLANE_ADDR", srv.URL)
+	t.Setenv("FLOWPLANE_TOKEN", admin)
+	out, err := run(t, "token", "list", "-o", "json")
+	if err != nil || !strings.Contains(out, "bootstrap admin token") {
+		t.Fatalf("token list from the environment: %v\n%s", err, out)
+	}
+}
+
+func TestClientVerbs(t *testing.T) {
+	t.Parallel()
+	srv, admin := apiServer(t)
 	conn := []string{"--addr", srv.URL, "--token", admin}
 	must := func(args ...string) string {
 		t.Helper()
