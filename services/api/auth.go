@@ -91,8 +91,16 @@ func (s *server) CreateToken(ctx context.Context, req openapi.CreateTokenRequest
 	if b.ExpiresIn != nil {
 		g.TTL = time.Duration(*b.ExpiresIn) * time.Second
 	}
+	if b.Role != nil {
+		g.Role = auth.Role(*b.Role)
+	}
 	if b.Project != nil {
-		prj, _, err := s.project(ctx, *b.Project, auth.RoleViewer)
+		// The caller must hold the requested role there (viewer when none is requested).
+		need := auth.RoleViewer
+		if g.Role != auth.RoleNone {
+			need = g.Role
+		}
+		prj, _, err := s.project(ctx, *b.Project, need)
 		if err != nil {
 			return nil, err
 		}

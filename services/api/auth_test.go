@@ -102,6 +102,8 @@ func TestAPITokensNarrowAndRevoke(t *testing.T) {
 	e.must(t, 403, "POST", "/v1/tokens", created.Token, `{"role":"developer"}`)
 	e.must(t, 404, "POST", "/v1/tokens", created.Token, fmt.Sprintf(`{"project":%q}`, other.project))
 	e.must(t, 403, "POST", "/v1/projects", created.Token, `{"name":"sneaky"}`)
+	// A viewer cannot mint an admin token for the project.
+	e.must(t, 403, "POST", "/v1/tokens", w.viewer, fmt.Sprintf(`{"project":%q,"role":"admin"}`, w.project))
 	// A token for a project the caller is not in is a 404.
 	e.must(t, 404, "POST", "/v1/tokens", w.viewer, `{"project":"nope-nope"}`)
 
