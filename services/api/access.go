@@ -36,23 +36,37 @@ func (s *server) project(ctx context.Context, name string, want auth.Role) (stor
 	if err != nil {
 		return prj, p, err
 	}
-	role := p.RoleIn(prj.ID, auth.Role(member))
-	if role == auth.RoleNone {
-		return store.Project{}, p, problem.New(problem.CodeNotFound, "project %q not found", name)
-	}
-	if !role.AtLeast(want) {
-		return store.Project{}, p, problem.New(problem.CodeForbidden, "this needs the %s role in project %q; you have %s", want, name, role)
-	}
-	return prj, p, nil
+	return prj, p, allow(p, prj, member, want)
 }
 
-// service resolves project and service by name with the role check of project.
+func allow(p auth.Principal, prj store.Project, member string, want auth.Role) error {
+	role := p.RoleIn(prj.ID, auth.Role(member))
+	if role == auth.RoleNone {
+		return problem.New(problem.CodeNotFound, "project %q not found", prj.Name)
+	}
+	if !role.AtLeast(want) {
+		return problem.New(problem.CodeForbidden, "this needs the %s role in project %q; you have %s", want, prj.Name, role)
+	}
+	return nil
+}
+
+// service resolves project and service by name (one query) with the role check of project.
 func (s *server) service(ctx context.Context, projectName, serviceName string, want auth.Role) (store.Service, error) {
-	prj, _, err := s.project(ctx, projectName, want)
+	p, err := caller(ctx)
 	if err != nil {
 		return store.Service{}, err
 	}
-	return s.cfg.Store.ServiceByName(ctx, prj.ID, serviceName)
+	prj, member, svc, found, err := s.cfg.Store.ServiceAccess(ctx, p.User.ID, projectName, serviceName)
+	if err != nil {
+		return svc, err
+	}
+	if err := allow(p, prj, member, want); err != nil {
+		return store.Service{}, err
+	}
+	if !found {
+		return svc, problem.New(problem.CodeNotFound, "service %q not found", serviceName)
+	}
+	return svc, nil
 }
 
 // page converts the spec's limit and cursor parameters.

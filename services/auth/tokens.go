@@ -33,6 +33,8 @@ type Tokens struct {
 	sealer *seal.Sealer
 	now    func() time.Time
 
+	verified verifiedCache
+
 	mu         sync.RWMutex
 	public     map[string]ed25519.PublicKey
 	signKid    string
@@ -124,10 +126,7 @@ func unauthorized(format string, args ...any) error {
 
 // Verify checks a bearer token and returns its principal. Every failure is a 401 problem.
 func (t *Tokens) Verify(ctx context.Context, raw string) (Principal, error) {
-	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(raw, &claims, t.keyFor(ctx),
-		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithIssuer(Issuer), jwt.WithAudience(Audience),
-		jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now), jwt.WithLeeway(5*time.Second))
+	claims, err := t.parse(ctx, raw)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Principal{}, unauthorized("the token has expired")
@@ -153,6 +152,58 @@ func (t *Tokens) Verify(ctx context.Context, raw string) (Principal, error) {
 		_ = t.store.TouchToken(ctx, tok.ID) // best effort bookkeeping
 	}
 	return Principal{User: user, Token: tok}, nil
+}
+
+// parse verifies a token's signature and claims. A token whose signature was verified recently is
+// taken from a small cache (its expiry is still checked), which saves an Ed25519 verification per
+// request; revocation is checked in the database on every request regardless.
+func (t *Tokens) parse(ctx context.Context, raw string) (jwt.RegisteredClaims, error) {
+	key := sha256.Sum256([]byte(raw))
+	if c, ok := t.verified.get(key, t.now()); ok {
+		return c, nil
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, t.keyFor(ctx),
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithIssuer(Issuer), jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now), jwt.WithLeeway(5*time.Second))
+	if err == nil {
+		t.verified.put(key, claims, t.now())
+	}
+	return claims, err
+}
+
+// verifiedCache remembers recently verified tokens for up to a minute (never past their expiry).
+type verifiedCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]verifiedEntry
+}
+
+type verifiedEntry struct {
+	claims jwt.RegisteredClaims
+	until  time.Time
+}
+
+func (c *verifiedCache) get(key [32]byte, now time.Time) (jwt.RegisteredClaims, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.until) {
+		return jwt.RegisteredClaims{}, false
+	}
+	return e.claims, true
+}
+
+func (c *verifiedCache) put(key [32]byte, claims jwt.RegisteredClaims, now time.Time) {
+	until := now.Add(time.Minute)
+	if claims.ExpiresAt != nil && claims.ExpiresAt.Before(until) {
+		until = claims.ExpiresAt.Time
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= 10_000 {
+		c.entries = make(map[[32]byte]verifiedEntry)
+	}
+	c.entries[key] = verifiedEntry{claims: claims, until: until}
 }
 
 var errUnknownKid = errors.New("unknown kid")

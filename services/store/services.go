@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -60,6 +61,32 @@ func (s *Store) ListServices(ctx context.Context, projectID string, p Page) ([]S
 	}
 	svcs, next := cut(svcs, p, func(x Service) string { return x.ID })
 	return svcs, next, nil
+}
+
+// ServiceAccess loads, in one round trip, the project called projectName, the user's role in it
+// ("" when not a member) and its service called serviceName. A missing service is reported after the
+// project (found is false), so the caller can check access first and answer 404 for either.
+func (s *Store) ServiceAccess(ctx context.Context, userID, projectName, serviceName string) (p Project, role string, svc Service, found bool, err error) {
+	var id, plan, state *string
+	var slots *int
+	var powered *bool
+	var created, updated *time.Time
+	var createdBy *string
+	err = s.pool.QueryRow(ctx, `SELECT p.id, p.name, p.description, p.created_at, p.created_by, p.updated_at, COALESCE(m.role, ''),
+			s.id, s.plan, s.plan_slots, s.powered, s.state, s.created_at, s.created_by, s.updated_at
+		FROM projects p LEFT JOIN members m ON m.project_id = p.id AND m.user_id = $2
+		LEFT JOIN services s ON s.project_id = p.id AND s.name = $3 WHERE p.name = $1`, projectName, userID, serviceName).Scan(
+		&p.ID, &p.Name, &p.Description, &p.CreatedAt, &p.CreatedBy, &p.UpdatedAt, &role,
+		&id, &plan, &slots, &powered, &state, &created, &createdBy, &updated)
+	if err != nil {
+		return p, "", svc, false, one(err, "project", projectName)
+	}
+	if id == nil {
+		return p, role, svc, false, nil
+	}
+	svc = Service{ID: *id, ProjectID: p.ID, Name: serviceName, Plan: *plan, Slots: *slots, Powered: *powered, State: *state,
+		Meta: Meta{CreatedAt: *created, CreatedBy: *createdBy, UpdatedAt: *updated}}
+	return p, role, svc, true, nil
 }
 
 // ServiceByName loads a service of the project.
