@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/flowplane/flowplane/services/problem"
 	"github.com/flowplane/flowplane/services/store"
 )
@@ -79,5 +81,27 @@ func TestEffectiveRole(t *testing.T) {
 	}
 	if !admin.PlatformAdmin() || member.PlatformAdmin() {
 		t.Fatalf("platform admin detection")
+	}
+}
+
+func TestVerifiedCacheNeverOutlivesExpiry(t *testing.T) {
+	t.Parallel()
+	var c verifiedCache
+	now := time.Unix(1000, 0)
+	short := jwt.RegisteredClaims{ID: "a", ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Second))}
+	long := jwt.RegisteredClaims{ID: "b", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}
+	c.put([32]byte{1}, short, now)
+	c.put([32]byte{2}, long, now)
+	if got, ok := c.get([32]byte{1}, now.Add(5*time.Second)); !ok || got.ID != "a" {
+		t.Fatalf("fresh entry missing")
+	}
+	if _, ok := c.get([32]byte{1}, now.Add(11*time.Second)); ok {
+		t.Fatalf("entry outlived the token's expiry")
+	}
+	if _, ok := c.get([32]byte{2}, now.Add(61*time.Second)); ok {
+		t.Fatalf("entry outlived a minute")
+	}
+	if _, ok := c.get([32]byte{3}, now); ok {
+		t.Fatalf("unknown entry found")
 	}
 }
