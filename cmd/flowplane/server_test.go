@@ -52,4 +52,14 @@ func TestServerPrintsTheBootstrapTokenOnce(t *testing.T) {
 	if strings.Contains(second, "Admin token") {
 		t.Fatalf("second start printed a token again:\n%s", second)
 	}
+	url = printed(second, `"url":"`)
+	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+	// An operator who lost it mints another from the database.
+	cmd := exec.Command(binary(t), "bootstrap", "--database-url", dsn, "--ttl", "1h")
+	cmd.Env = append(os.Environ(), "FLOWPLANE_MASTER_KEY="+key)
+	out, err := cmd.CombinedOutput()
+	fresh := printed(string(out), "(valid 1h0m0s):")
+	if err != nil || fresh == "" || getWithToken(t, url+"/v1/me", fresh) != http.StatusOK {
+		t.Fatalf("bootstrap: %v token %q\n%s", err, fresh, out)
+	}
 }
