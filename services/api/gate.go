@@ -66,7 +66,11 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		}
-		if err := rejectNUL(r); err != nil {
+		body, err := readBody(r)
+		if err == nil {
+			err = rejectNUL(body)
+		}
+		if err != nil {
 			g.s.fail(w, r, err)
 			return
 		}
@@ -76,6 +80,11 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 			g.s.fail(w, r, requestProblem(err))
 			return
 		}
+		if err := decodeStrict(route.Operation.OperationID, body); err != nil {
+			g.s.fail(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
 			g.idempotent(w, r, key, next)
 			return
@@ -140,17 +149,21 @@ func requestProblem(err error) error {
 		Fields: []problem.FieldError{{Field: field, Message: msg}}}
 }
 
-// rejectNUL refuses JSON strings holding U+0000, which PostgreSQL cannot store in text. It reads
-// the body and puts it back for the validator and the handler.
-func rejectNUL(r *http.Request) error {
+// readBody reads the whole body (within the size limit) and puts it back for the next reader.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return requestProblem(err)
+		return nil, requestProblem(err)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// rejectNUL refuses JSON strings holding U+0000, which PostgreSQL cannot store in text.
+func rejectNUL(body []byte) error {
 	if !bytes.Contains(body, []byte(`\u0000`)) {
 		return nil
 	}
