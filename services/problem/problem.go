@@ -31,7 +31,6 @@ const (
 	CodeRateLimited        Code = "rate_limited"        // 429: with Retry-After
 	CodeInternal           Code = "internal"            // 500
 	CodeUnavailable        Code = "unavailable"         // 503: a dependency is down or not ready
-	CodeNotImplemented     Code = "not_implemented"     // 501: the operation is specified but not built yet
 )
 
 var statusOf = map[Code]int{
@@ -48,7 +47,6 @@ var statusOf = map[Code]int{
 	CodeRateLimited:        http.StatusTooManyRequests,
 	CodeInternal:           http.StatusInternalServerError,
 	CodeUnavailable:        http.StatusServiceUnavailable,
-	CodeNotImplemented:     http.StatusNotImplemented,
 }
 
 // Status is the HTTP status of code (500 for an unknown code).
