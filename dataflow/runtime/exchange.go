@@ -44,8 +44,9 @@ type Exchange interface {
 	// running the consumer subtask; token authenticates the job attempt to that worker.
 	OpenWriter(ctx context.Context, id ChannelID, peer string, token []byte) (ChannelWriter, error)
 	// OpenReader opens the consuming end of id: its events are pushed into inbox tagged with slot.
-	// token is the attempt token the producer must present.
-	OpenReader(id ChannelID, token []byte, inbox *Inbox, slot int) (ChannelReader, error)
+	// peer is the data address of the worker running the producer subtask; token is the attempt
+	// token the producer must present.
+	OpenReader(id ChannelID, peer string, token []byte, inbox *Inbox, slot int) (ChannelReader, error)
 }
 
 // ChannelWriter is the producing end of a channel. It is used by one goroutine.

@@ -80,7 +80,7 @@ func (r *runner) setup() error {
 				continue
 			}
 			id := ChannelID{Job: t.spec.JobID, Attempt: t.spec.Attempt, Edge: uint32(ei), From: uint32(p), To: uint32(t.spec.Subtask)}
-			reader, err := t.deps.Exchange.OpenReader(id, t.spec.Token, r.inbox, len(r.slots))
+			reader, err := t.deps.Exchange.OpenReader(id, t.spec.Placement[e.From][p], t.spec.Token, r.inbox, len(r.slots))
 			if err != nil {
 				return fmt.Errorf("open input %s: %w", id, err)
 			}

@@ -82,7 +82,7 @@ func (x *MemExchange) OpenWriter(_ context.Context, id ChannelID, _ string, _ []
 }
 
 // OpenReader opens the consuming end of id and grants the initial credits.
-func (x *MemExchange) OpenReader(id ChannelID, _ []byte, inbox *Inbox, slot int) (ChannelReader, error) {
+func (x *MemExchange) OpenReader(id ChannelID, _ string, _ []byte, inbox *Inbox, slot int) (ChannelReader, error) {
 	c := x.channel(id)
 	c.mu.Lock()
 	if c.reader || c.closed {
