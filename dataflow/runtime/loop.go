@@ -132,10 +132,11 @@ func (r *runner) runInputs() error {
 	}
 	var buf []Event
 	for !r.allEnded() {
-		start := time.Now()
+		m := r.t.metrics
+		start := m.beginWait(&m.idleSince)
 		var err error
 		buf, err = r.inbox.Wait(r.ctx, buf[:0], tick)
-		r.t.metrics.idleNanos.Add(int64(time.Since(start)))
+		m.endWait(&m.idleSince, &m.idleNanos, start)
 		if err != nil {
 			return err
 		}

@@ -22,10 +22,31 @@ type Metrics struct {
 	backpressured atomic.Int64
 	watermark     atomic.Int64
 	inWatermark   atomic.Int64
+	// idleSince and bpSince hold the start (ns since start) of a wait in progress, or -1.
+	idleSince atomic.Int64
+	bpSince   atomic.Int64
+}
+
+// now returns nanoseconds since the task started (monotonic).
+func (m *Metrics) now() int64 { return int64(time.Since(m.start)) }
+
+// beginWait marks the start of an idle or backpressured wait.
+func (m *Metrics) beginWait(since *atomic.Int64) int64 {
+	t := m.now()
+	since.Store(t)
+	return t
+}
+
+// endWait adds the wait started at t to total.
+func (m *Metrics) endWait(since, total *atomic.Int64, t int64) {
+	total.Add(m.now() - t)
+	since.Store(-1)
 }
 
 func newMetrics() *Metrics {
 	m := &Metrics{start: time.Now()}
+	m.idleSince.Store(-1)
+	m.bpSince.Store(-1)
 	m.watermark.Store(operator.MinWatermark)
 	m.inWatermark.Store(operator.MinWatermark)
 	return m
@@ -49,8 +70,15 @@ type MetricsSnapshot struct {
 
 // Snapshot copies the counters.
 func (m *Metrics) Snapshot() MetricsSnapshot {
+	now := m.now()
 	idle, bp := m.idleNanos.Load(), m.backpressured.Load()
-	busy := max(int64(time.Since(m.start))-idle-bp, 0)
+	if t := m.idleSince.Load(); t >= 0 {
+		idle += max(now-t, 0)
+	}
+	if t := m.bpSince.Load(); t >= 0 {
+		bp += max(now-t, 0)
+	}
+	busy := max(now-idle-bp, 0)
 	return MetricsSnapshot{
 		RecordsIn: m.recordsIn.Load(), RecordsOut: m.recordsOut.Load(),
 		BytesIn: m.bytesIn.Load(), BytesOut: m.bytesOut.Load(),

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -145,11 +144,13 @@ func (o *outputs) writeHashed(e *edgeOutput, rec arrow.RecordBatch) error {
 }
 
 func (o *outputs) write(w ChannelWriter, rec arrow.RecordBatch) error {
-	start := time.Now()
-	if err := w.AwaitCredit(o.r.ctx); err != nil {
+	m := o.r.t.metrics
+	start := m.beginWait(&m.bpSince)
+	err := w.AwaitCredit(o.r.ctx)
+	m.endWait(&m.bpSince, &m.backpressured, start)
+	if err != nil {
 		return err
 	}
-	o.r.t.metrics.backpressured.Add(int64(time.Since(start)))
 	n, err := w.WriteBatch(o.r.ctx, rec)
 	o.r.t.metrics.bytesOut.Add(n)
 	return err

@@ -15,7 +15,7 @@ type FrameType uint8
 // Frame types.
 const (
 	FrameHello     FrameType = iota + 1 // dialer -> acceptor: payload = hello
-	FrameHelloAck                       // acceptor -> dialer: payload = 1 byte, 1 accepted, 0 duplicate
+	FrameHelloAck                       // acceptor -> dialer: payload = u8 1 accepted / 0 duplicate, u64 instance
 	FrameOpen                           // producer -> consumer: payload = attempt token
 	FrameCredit                         // consumer -> producer: payload = u32 buffers granted
 	FrameData                           // producer -> consumer: payload = encoded batch
@@ -159,7 +159,7 @@ func checkPayload(f Frame) error {
 	size, exact := 0, true
 	switch f.Type {
 	case FrameHelloAck:
-		size = 1
+		size = 9
 	case FrameCredit:
 		size = 4
 	case FrameWatermark, FrameBarrier:

@@ -16,7 +16,7 @@ func sampleFrames() []Frame {
 	wm := binary.BigEndian.AppendUint64(nil, 12345)
 	return []Frame{
 		{Type: FrameHello, Payload: []byte("127.0.0.1:7100")},
-		{Type: FrameHelloAck, Payload: []byte{1}},
+		{Type: FrameHelloAck, Payload: []byte{1, 0, 0, 0, 0, 0, 0, 0, 9}},
 		{Type: FrameOpen, Chan: sampleChan, Payload: AttemptToken([]byte("s"), "job-7", 3)},
 		{Type: FrameCredit, Chan: sampleChan, Payload: []byte{0, 0, 0, 4}},
 		{Type: FrameData, Chan: sampleChan, Payload: []byte("batch bytes")},
