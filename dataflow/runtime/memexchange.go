@@ -64,7 +64,10 @@ func (x *MemExchange) channel(id ChannelID) *memChannel {
 func (x *MemExchange) forget(c *memChannel) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !c.writer && !c.reader && x.chans[c.id] == c {
+	c.mu.Lock()
+	unused := !c.writer && !c.reader
+	c.mu.Unlock()
+	if unused && x.chans[c.id] == c {
 		delete(x.chans, c.id)
 	}
 }
