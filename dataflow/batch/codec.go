@@ -1,9 +1,11 @@
 package batch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -54,18 +56,18 @@ func (a *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Decoder decodes the batches written by one Encoder, one encoded batch at a time.
+// Decoder decodes the batches written by one Encoder, one encoded batch at a time. Decoding is
+// zero-copy: the returned batch's buffers point into the bytes given to Decode, which must
+// therefore not be modified or reused while the batch is alive.
 type Decoder struct {
-	feed   feedReader
+	msgs   sliceMessages
 	r      *ipc.Reader
-	mem    memory.Allocator
 	schema *arrow.Schema
 }
 
-// NewDecoder returns a decoder whose batches are allocated from mem; schema, when not nil, is
-// the schema the stream must carry.
-func NewDecoder(schema *arrow.Schema, mem memory.Allocator) *Decoder {
-	return &Decoder{mem: mem, schema: schema}
+// NewDecoder returns a decoder; schema, when not nil, is the schema the stream must carry.
+func NewDecoder(schema *arrow.Schema) *Decoder {
+	return &Decoder{schema: schema}
 }
 
 // Decode decodes one encoded batch. The caller owns (and must release) the returned batch.
@@ -77,13 +79,16 @@ func (d *Decoder) Decode(data []byte) (rec arrow.RecordBatch, err error) {
 			rec, err = nil, fmt.Errorf("%w: %v", ErrCorruptBatch, p)
 		}
 	}()
-	d.feed.b = data
+	if len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%8 != 0 {
+		data = append(make([]byte, 0, len(data)), data...) // Arrow buffers must be 8-byte aligned
+	}
+	d.msgs.b = data
 	if d.r == nil {
-		opts := []ipc.Option{ipc.WithAllocator(d.mem), ipc.WithDelayReadSchema(true)}
+		opts := []ipc.Option{ipc.WithDelayReadSchema(true)}
 		if d.schema != nil {
 			opts = append(opts, ipc.WithSchema(d.schema))
 		}
-		r, err := ipc.NewReader(&d.feed, opts...)
+		r, err := ipc.NewReaderFromMessageReader(&d.msgs, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrCorruptBatch, err)
 		}
@@ -95,8 +100,8 @@ func (d *Decoder) Decode(data []byte) (rec arrow.RecordBatch, err error) {
 		}
 		return nil, fmt.Errorf("%w: no record batch", ErrCorruptBatch)
 	}
-	if len(d.feed.b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(d.feed.b))
+	if len(d.msgs.b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(d.msgs.b))
 	}
 	rec = d.r.RecordBatch()
 	rec.Retain()
@@ -109,15 +114,49 @@ func (d *Decoder) Close() {
 		d.r.Release()
 		d.r = nil
 	}
+	d.msgs.release()
 }
 
-type feedReader struct{ b []byte }
+// sliceMessages reads IPC messages straight out of a byte slice, without copying their bodies.
+type sliceMessages struct {
+	b   []byte
+	msg *ipc.Message
+}
 
-func (f *feedReader) Read(p []byte) (int, error) {
-	if len(f.b) == 0 {
-		return 0, io.EOF
+const ipcContinuation = 0xFFFFFFFF
+
+func (s *sliceMessages) Message() (*ipc.Message, error) {
+	if len(s.b) == 0 {
+		return nil, io.EOF
 	}
-	n := copy(p, f.b)
-	f.b = f.b[n:]
-	return n, nil
+	if len(s.b) < 8 || binary.LittleEndian.Uint32(s.b) != ipcContinuation {
+		return nil, errors.New("missing IPC continuation marker")
+	}
+	metaLen := int64(int32(binary.LittleEndian.Uint32(s.b[4:])))
+	if metaLen < 4 || 8+metaLen > int64(len(s.b)) {
+		return nil, fmt.Errorf("IPC metadata length %d out of range", metaLen)
+	}
+	meta := memory.NewBufferBytes(s.b[8 : 8+metaLen])
+	probe := ipc.NewMessage(meta, memory.NewBufferBytes(nil))
+	bodyLen := probe.BodyLen()
+	probe.Release()
+	if bodyLen < 0 || 8+metaLen+bodyLen > int64(len(s.b)) {
+		return nil, fmt.Errorf("IPC body length %d out of range", bodyLen)
+	}
+	body := memory.NewBufferBytes(s.b[8+metaLen : 8+metaLen+bodyLen])
+	s.b = s.b[8+metaLen+bodyLen:]
+	s.release()
+	s.msg = ipc.NewMessage(meta, body)
+	return s.msg, nil
 }
+
+func (s *sliceMessages) release() {
+	if s.msg != nil {
+		s.msg.Release()
+		s.msg = nil
+	}
+}
+
+// Retain and Release implement ipc.MessageReader; the slice needs no reference counting.
+func (s *sliceMessages) Retain()  {}
+func (s *sliceMessages) Release() {}

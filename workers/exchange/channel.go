@@ -60,7 +60,7 @@ func (n *Node) OpenReader(id runtime.ChannelID, peer string, token []byte, inbox
 		return n.local.OpenReader(id, peer, token, inbox, slot)
 	}
 	r := &remoteReader{n: n, id: id, token: append([]byte(nil), token...), inbox: inbox, slot: slot,
-		dec: batch.NewDecoder(nil, n.cfg.Allocator)}
+		dec: batch.NewDecoder(nil)}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -219,7 +219,12 @@ func (w *remoteWriter) WriteBatch(_ context.Context, rec arrow.RecordBatch) (int
 	if w.enc == nil {
 		w.enc = batch.NewEncoder(rec.Schema(), w.n.cfg.Allocator)
 	}
-	buf := AppendFrameHeader(getBuf(), FrameData, w.id, 0)
+	buf := getBuf()
+	if need := int(batch.Size(rec)) + 4096; cap(buf) < need {
+		putBuf(buf)
+		buf = make([]byte, 0, need) // IPC metadata and padding fit in the slack
+	}
+	buf = AppendFrameHeader(buf, FrameData, w.id, 0)
 	buf, err := w.enc.AppendEncode(buf, rec)
 	if err != nil {
 		putBuf(buf)
@@ -301,9 +306,9 @@ func (r *remoteReader) connLost(c *conn, err error) {
 }
 
 func (r *remoteReader) Decode(payload []byte) (arrow.RecordBatch, error) {
+	// The batch points into payload (zero-copy), so the frame buffer is not recycled.
 	rec, err := r.dec.Decode(payload)
 	r.n.rxBuffer.Add(-int64(len(payload)))
-	putBuf(payload[:0:cap(payload)])
 	return rec, err
 }
 

@@ -110,28 +110,38 @@ func DecodeFrame(b []byte, maxFrame int) (Frame, int, error) {
 }
 
 // ReadFrame reads one frame from r into buf (grown as needed) and returns the frame, which
-// aliases the returned buffer.
+// aliases the returned buffer. The body is placed so that the payload starts 8-byte aligned
+// (relative to the buffer), letting decoded Arrow buffers point into it.
 func ReadFrame(r io.Reader, buf []byte, maxFrame int) (Frame, []byte, error) {
-	var lb [lenSize]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
+	var head [lenSize + 2]byte
+	if _, err := io.ReadFull(r, head[:lenSize]); err != nil {
 		return Frame{}, buf, err
 	}
-	n := int(binary.BigEndian.Uint32(lb[:]))
+	n := int(binary.BigEndian.Uint32(head[:]))
 	if n < fixedHeader || n > maxFrame {
 		return Frame{}, buf, fmt.Errorf("%w: frame length %d not in %d..%d", ErrBadFrame, n, fixedHeader, maxFrame)
 	}
-	if cap(buf) < n {
-		buf = make([]byte, n)
+	if _, err := io.ReadFull(r, head[lenSize:]); err != nil {
+		return Frame{}, buf, unexpected(err)
 	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return Frame{}, buf, err
+	shift := (8 - (fixedHeader+int(head[lenSize+1]))%8) % 8
+	if cap(buf) < shift+n {
+		buf = make([]byte, shift+n)
 	}
-	f, err := decodeBody(buf)
+	buf = buf[:shift+n]
+	copy(buf[shift:], head[lenSize:])
+	if _, err := io.ReadFull(r, buf[shift+2:]); err != nil {
+		return Frame{}, buf, unexpected(err)
+	}
+	f, err := decodeBody(buf[shift:])
 	return f, buf, err
+}
+
+func unexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func decodeBody(b []byte) (Frame, error) {
