@@ -73,16 +73,26 @@ func NewDecoder(schema *arrow.Schema) *Decoder {
 // Decode decodes one encoded batch. The caller owns (and must release) the returned batch.
 // Malformed input yields an error wrapping ErrCorruptBatch, never a panic; after an error the
 // decoder is unusable.
-func (d *Decoder) Decode(data []byte) (rec arrow.RecordBatch, err error) {
+func (d *Decoder) Decode(data []byte) (arrow.RecordBatch, error) { return d.DecodeOwned(data, nil) }
+
+// DecodeOwned is Decode for data whose storage is recycled: free (when not nil) is called once
+// no batch references data any more, i.e. when the returned batch is released (or at once if
+// decoding copied or failed).
+func (d *Decoder) DecodeOwned(data []byte, free func()) (rec arrow.RecordBatch, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec, err = nil, fmt.Errorf("%w: %v", ErrCorruptBatch, p)
 		}
+		d.msgs.free = nil
 	}()
 	if len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%8 != 0 {
 		data = append(make([]byte, 0, len(data)), data...) // Arrow buffers must be 8-byte aligned
+		if free != nil {
+			free()
+			free = nil
+		}
 	}
-	d.msgs.b = data
+	d.msgs.b, d.msgs.free = data, free
 	if d.r == nil {
 		opts := []ipc.Option{ipc.WithDelayReadSchema(true)}
 		if d.schema != nil {
@@ -119,9 +129,18 @@ func (d *Decoder) Close() {
 
 // sliceMessages reads IPC messages straight out of a byte slice, without copying their bodies.
 type sliceMessages struct {
-	b   []byte
-	msg *ipc.Message
+	b    []byte
+	free func() // called when the bodies read from b are all released
+	msg  *ipc.Message
 }
+
+// freeHook is an Allocator whose Free calls a function: it lets a message body made from
+// recycled bytes hand them back when Arrow releases the last reference.
+type freeHook struct{ free func() }
+
+func (h freeHook) Allocate(n int) []byte             { return make([]byte, n) }
+func (h freeHook) Reallocate(n int, b []byte) []byte { return append(b[:0:0], b[:min(n, len(b))]...) }
+func (h freeHook) Free([]byte)                       { h.free() }
 
 const ipcContinuation = 0xFFFFFFFF
 
@@ -143,10 +162,19 @@ func (s *sliceMessages) Message() (*ipc.Message, error) {
 	if bodyLen < 0 || 8+metaLen+bodyLen > int64(len(s.b)) {
 		return nil, fmt.Errorf("IPC body length %d out of range", bodyLen)
 	}
-	body := memory.NewBufferBytes(s.b[8+metaLen : 8+metaLen+bodyLen])
+	raw := s.b[8+metaLen : 8+metaLen+bodyLen]
 	s.b = s.b[8+metaLen+bodyLen:]
+	var body *memory.Buffer
+	if s.free != nil && len(s.b) == 0 {
+		// The last message of the slice owns the bytes: free them with its body.
+		body = memory.NewBufferWithAllocator(raw, freeHook{free: s.free})
+		s.free = nil
+	} else {
+		body = memory.NewBufferBytes(raw)
+	}
 	s.release()
 	s.msg = ipc.NewMessage(meta, body)
+	body.Release() // the message (and later the batch's buffers) hold their own references
 	return s.msg, nil
 }
 

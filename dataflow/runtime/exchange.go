@@ -69,7 +69,7 @@ type ChannelWriter interface {
 // ChannelReader is the consuming end of a channel; its events arrive in the Inbox it was opened on.
 type ChannelReader interface {
 	// Decode turns the payload of a data event into a batch the caller owns.
-	Decode(payload []byte) (arrow.RecordBatch, error)
+	Decode(ev *Event) (arrow.RecordBatch, error)
 	// Ack returns n credits to the producer after n data events were consumed.
 	Ack(n int)
 	// Close unregisters the reader and releases what it holds.
@@ -95,8 +95,9 @@ type Event struct {
 	Kind    EventKind
 	Batch   arrow.RecordBatch
 	Payload []byte
-	Value   int64 // watermark or checkpoint id
-	Err     error // for EventFailed
+	Frame   []byte // the buffer Payload points into, recycled by the reader (remote data only)
+	Value   int64  // watermark or checkpoint id
+	Err     error  // for EventFailed
 }
 
 // Inbox is the single queue a subtask reads all its input channels from, so one goroutine can

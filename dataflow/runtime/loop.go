@@ -179,7 +179,7 @@ func (r *runner) handle(ev *Event) error {
 		rec := ev.Batch
 		if rec == nil {
 			var err error
-			if rec, err = s.reader.Decode(ev.Payload); err != nil {
+			if rec, err = s.reader.Decode(ev); err != nil {
 				return fmt.Errorf("input %s: %w", s.id, err)
 			}
 			r.t.metrics.bytesIn.Add(int64(len(ev.Payload)))

@@ -195,7 +195,7 @@ type memReader struct {
 	done bool
 }
 
-func (r *memReader) Decode([]byte) (arrow.RecordBatch, error) { return nil, ErrChannelClosed }
+func (r *memReader) Decode(*Event) (arrow.RecordBatch, error) { return nil, ErrChannelClosed }
 
 func (r *memReader) Ack(n int) {
 	r.c.x.inFlight.Add(-int64(n))

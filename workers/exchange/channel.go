@@ -305,10 +305,12 @@ func (r *remoteReader) connLost(c *conn, err error) {
 	}
 }
 
-func (r *remoteReader) Decode(payload []byte) (arrow.RecordBatch, error) {
-	// The batch points into payload (zero-copy), so the frame buffer is not recycled.
-	rec, err := r.dec.Decode(payload)
-	r.n.rxBuffer.Add(-int64(len(payload)))
+func (r *remoteReader) Decode(ev *runtime.Event) (arrow.RecordBatch, error) {
+	// The batch points into the frame (zero-copy); the frame returns to the pool when the
+	// batch is released.
+	frame := ev.Frame
+	rec, err := r.dec.DecodeOwned(ev.Payload, func() { putBuf(frame) })
+	r.n.rxBuffer.Add(-int64(len(ev.Payload)))
 	return rec, err
 }
 

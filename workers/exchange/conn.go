@@ -120,7 +120,7 @@ func (c *conn) readLoop() {
 			c.fail(err)
 			return
 		}
-		kept, err := c.dispatch(f)
+		kept, err := c.dispatch(f, buf)
 		if !kept {
 			putBuf(buf)
 		}
@@ -132,7 +132,7 @@ func (c *conn) readLoop() {
 }
 
 // dispatch handles a frame; kept reports whether its buffer now belongs to a reader.
-func (c *conn) dispatch(f Frame) (kept bool, err error) {
+func (c *conn) dispatch(f Frame, buf []byte) (kept bool, err error) {
 	switch f.Type {
 	case FrameOpen:
 		c.n.handleOpen(c, f.Chan, append([]byte(nil), f.Payload...))
@@ -158,7 +158,7 @@ func (c *conn) dispatch(f Frame) (kept bool, err error) {
 		ev := runtime.Event{Kind: runtime.EventEnd}
 		switch f.Type {
 		case FrameData:
-			ev = runtime.Event{Kind: runtime.EventData, Payload: f.Payload}
+			ev = runtime.Event{Kind: runtime.EventData, Payload: f.Payload, Frame: buf}
 			c.n.rxBuffer.Add(int64(len(f.Payload)))
 			kept = true
 		case FrameWatermark:

@@ -108,7 +108,7 @@ func consume(ctx context.Context, inbox *runtime.Inbox, r runtime.ChannelReader,
 		for _, ev := range buf {
 			switch ev.Kind {
 			case runtime.EventData:
-				rec, err := r.Decode(ev.Payload)
+				rec, err := r.Decode(&ev)
 				if err != nil {
 					return err
 				}
