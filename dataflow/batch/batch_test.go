@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"unsafe"
@@ -150,6 +151,41 @@ func TestPoolAllocatorRecycles(t *testing.T) {
 	for i, v := range again {
 		if v != 0 {
 			t.Fatalf("recycled buffer byte %d = %x, want 0", i, v)
+		}
+	}
+}
+
+func TestEncodeGatherMatchesEncode(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := testRecord(t, mem, 5000) // large enough for referenced buffers
+	defer rec.Release()
+	plain, gather := NewEncoder(rec.Schema(), mem), NewEncoder(rec.Schema(), mem)
+	defer plain.Close()
+	defer gather.Close()
+	for i := range 2 {
+		want, err := plain.AppendEncode([]byte("hdr"), rec)
+		if err != nil {
+			t.Fatalf("AppendEncode: %v", err)
+		}
+		head, segs, err := gather.AppendEncodeGather([]byte("hdr"), rec)
+		if err != nil {
+			t.Fatalf("AppendEncodeGather: %v", err)
+		}
+		var got []byte
+		refs := 0
+		for _, s := range segs {
+			got = append(got, s...)
+			if len(s) >= gatherMin {
+				refs++
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("round %d: gathered encoding differs from the plain one (%d vs %d bytes)", i, len(got), len(want))
+		}
+		if refs == 0 || len(head) >= len(want)/2 {
+			t.Fatalf("round %d: nothing was referenced (head %d of %d bytes)", i, len(head), len(want))
 		}
 	}
 }

@@ -19,7 +19,7 @@ var ErrCorruptBatch = errors.New("corrupt encoded batch")
 // stream format. The first encoded batch carries the schema message; the following ones carry only
 // their record batch message, so a stream costs the schema once.
 type Encoder struct {
-	sink appendWriter
+	sink sinkWriter
 	w    *ipc.Writer
 }
 
@@ -33,27 +33,113 @@ func NewEncoder(schema *arrow.Schema, mem memory.Allocator) *Encoder {
 // AppendEncode appends the encoding of rec to dst and returns the extended slice. The bytes must
 // be decoded in order by one Decoder.
 func (e *Encoder) AppendEncode(dst []byte, rec arrow.RecordBatch) ([]byte, error) {
-	e.sink.b = dst
+	e.sink.reset(dst, nil)
 	err := e.w.Write(rec)
 	out := e.sink.b
-	e.sink.b = nil
+	e.sink.reset(nil, nil)
 	if err != nil {
 		return dst, fmt.Errorf("encode batch: %w", err)
 	}
 	return out, nil
 }
 
+// AppendEncodeGather encodes rec like AppendEncode without copying rec's large buffers: the
+// encoding is the concatenation of the returned segments, which are either slices of the
+// returned head (dst extended with the small parts) or slices of rec's own buffers. The caller
+// must keep rec alive (retained) until the segments are written.
+func (e *Encoder) AppendEncodeGather(dst []byte, rec arrow.RecordBatch) (head []byte, segs [][]byte, err error) {
+	e.sink.reset(dst, rec)
+	err = e.w.Write(rec)
+	head, segs = e.sink.b, e.sink.segments(len(dst))
+	e.sink.reset(nil, nil)
+	if err != nil {
+		return dst, nil, fmt.Errorf("encode batch: %w", err)
+	}
+	return head, segs, nil
+}
+
 // Close releases the encoder. It writes nothing: the end of a stream is signalled by its carrier.
 func (e *Encoder) Close() {
-	e.sink.b = nil
+	e.sink.reset(nil, nil)
 	_ = e.w.Close()
 }
 
-type appendWriter struct{ b []byte }
+// gatherMin is the smallest write that is referenced rather than copied when gathering.
+const gatherMin = 4096
 
-func (a *appendWriter) Write(p []byte) (int, error) {
-	a.b = append(a.b, p...)
+// sinkWriter collects what the IPC writer writes: copied into b, or (when gathering) large
+// slices of the batch's own buffers referenced as separate segments.
+type sinkWriter struct {
+	b     []byte
+	owned []span  // address ranges of the batch's buffers (gathering only)
+	parts []piece // in order; copied pieces are ranges of b
+}
+
+type span struct{ lo, hi uintptr }
+
+type piece struct {
+	ref    []byte // a referenced slice, or nil for b[lo:hi]
+	lo, hi int
+}
+
+func (s *sinkWriter) reset(dst []byte, rec arrow.RecordBatch) {
+	s.b, s.owned, s.parts = dst, s.owned[:0], s.parts[:0]
+	if rec != nil {
+		for _, col := range rec.Columns() {
+			s.own(col.Data())
+		}
+	}
+}
+
+func (s *sinkWriter) own(d arrow.ArrayData) {
+	for _, b := range d.Buffers() {
+		if b != nil && b.Len() >= gatherMin {
+			lo := uintptr(unsafe.Pointer(unsafe.SliceData(b.Bytes())))
+			s.owned = append(s.owned, span{lo, lo + uintptr(b.Len())})
+		}
+	}
+	for _, c := range d.Children() {
+		s.own(c)
+	}
+}
+
+func (s *sinkWriter) Write(p []byte) (int, error) {
+	if len(p) >= gatherMin && len(s.owned) > 0 {
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+		for _, o := range s.owned {
+			if lo >= o.lo && lo+uintptr(len(p)) <= o.hi {
+				s.parts = append(s.parts, piece{ref: p})
+				return len(p), nil
+			}
+		}
+	}
+	start := len(s.b)
+	s.b = append(s.b, p...)
+	if n := len(s.parts); n > 0 && s.parts[n-1].ref == nil && s.parts[n-1].hi == start {
+		s.parts[n-1].hi = len(s.b)
+	} else {
+		s.parts = append(s.parts, piece{lo: start, hi: len(s.b)})
+	}
 	return len(p), nil
+}
+
+// segments returns the gathered encoding, starting with b[:from] (what preceded it in dst).
+func (s *sinkWriter) segments(from int) [][]byte {
+	segs := make([][]byte, 0, len(s.parts)+1)
+	if from > 0 {
+		segs = append(segs, s.b[:from])
+	}
+	for _, p := range s.parts {
+		switch {
+		case p.ref != nil:
+			segs = append(segs, p.ref)
+		case len(segs) > 0 && p.lo == from && from > 0:
+			segs[0] = s.b[:p.hi] // the first copied piece continues dst
+		default:
+			segs = append(segs, s.b[p.lo:p.hi])
+		}
+	}
+	return segs
 }
 
 // Decoder decodes the batches written by one Encoder, one encoded batch at a time. Decoding is

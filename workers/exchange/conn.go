@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 )
 
@@ -20,7 +21,7 @@ type conn struct {
 	dialedByPeer bool
 
 	mu      sync.Mutex
-	queue   [][]byte
+	queue   []outFrame
 	signal  chan struct{}
 	writers map[runtime.ChannelID]*remoteWriter
 	inbound map[runtime.ChannelID]*remoteReader
@@ -52,15 +53,35 @@ func putBuf(b []byte) {
 	}
 }
 
-// send queues an encoded frame; the write loop owns it from here.
-func (c *conn) send(frame []byte) error {
+// outFrame is a frame queued for writing: buf alone, or segs (slices of buf and of rec's
+// buffers, which rec keeps alive until written).
+type outFrame struct {
+	buf  []byte
+	segs [][]byte
+	rec  arrow.RecordBatch
+	size int
+}
+
+func (f outFrame) done() {
+	putBuf(f.buf)
+	if f.rec != nil {
+		f.rec.Release()
+	}
+}
+
+// send queues a frame; the write loop owns it (and releases it) from here.
+func (c *conn) send(f outFrame) error {
+	if f.segs == nil {
+		f.size = len(f.buf)
+	}
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
+		f.done()
 		return c.err
 	}
-	c.queue = append(c.queue, frame)
-	c.n.txQueue.Add(int64(len(frame)))
+	c.queue = append(c.queue, f)
+	c.n.txQueue.Add(int64(f.size))
 	c.mu.Unlock()
 	select {
 	case c.signal <- struct{}{}:
@@ -74,12 +95,13 @@ func (c *conn) sendControl(t FrameType, id runtime.ChannelID, payload []byte) er
 	if err != nil {
 		return err
 	}
-	return c.send(buf)
+	return c.send(outFrame{buf: buf})
 }
 
 func (c *conn) writeLoop() {
 	defer c.n.wg.Done()
-	var batch [][]byte
+	var batch []outFrame
+	var vec net.Buffers
 	for {
 		select {
 		case <-c.signal:
@@ -93,16 +115,23 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		var size int64
-		for _, b := range batch {
-			size += int64(len(b))
+		vec = vec[:0]
+		for _, f := range batch {
+			size += int64(f.size)
+			if f.segs != nil {
+				vec = append(vec, f.segs...)
+			} else {
+				vec = append(vec, f.buf)
+			}
 		}
-		bufs := net.Buffers(append([][]byte(nil), batch...))
+		bufs := vec // WriteTo consumes its receiver
 		_, err := bufs.WriteTo(c.nc)
 		c.n.txQueue.Add(-size)
-		for i, b := range batch {
-			putBuf(b)
-			batch[i] = nil
+		for i, f := range batch {
+			f.done()
+			batch[i] = outFrame{}
 		}
+		clear(vec)
 		if err != nil {
 			c.fail(err)
 			return
@@ -112,7 +141,8 @@ func (c *conn) writeLoop() {
 
 func (c *conn) readLoop() {
 	defer c.n.wg.Done()
-	br := bufio.NewReaderSize(c.nc, 256<<10)
+	// A small buffer batches control frames; large payloads are read straight into their frame.
+	br := bufio.NewReaderSize(c.nc, 32<<10)
 	for {
 		f, buf, err := ReadFrame(br, getBuf(), c.n.cfg.MaxFrame)
 		if err != nil {
@@ -183,8 +213,9 @@ func (c *conn) fail(cause error) {
 	c.err = fmt.Errorf("%w: %s: %w", runtime.ErrPeerLost, c.peer, cause)
 	writers, inbound := c.writers, c.inbound
 	c.writers, c.inbound = map[runtime.ChannelID]*remoteWriter{}, map[runtime.ChannelID]*remoteReader{}
-	for _, b := range c.queue {
-		c.n.txQueue.Add(-int64(len(b)))
+	for _, f := range c.queue {
+		c.n.txQueue.Add(-int64(f.size))
+		f.done()
 	}
 	c.queue = nil
 	c.mu.Unlock()

@@ -86,11 +86,6 @@ func AppendFrame(dst []byte, f Frame) ([]byte, error) {
 	return append(dst, f.Payload...), nil
 }
 
-// patchLength rewrites the length prefix of a frame that starts at buf[0] and ends at len(buf).
-func patchLength(buf []byte) {
-	binary.BigEndian.PutUint32(buf, uint32(len(buf)-lenSize))
-}
-
 // DecodeFrame decodes the frame at the start of b and returns it with the number of bytes it
 // used. It returns ErrShortFrame when b holds an incomplete frame and an error wrapping
 // ErrBadFrame when the bytes are invalid; it never panics. Payload aliases b.

@@ -137,7 +137,7 @@ func lastCounts(batches []arrow.RecordBatch) map[int64]int64 {
 func TestTwoWorkersHashCount(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the nodes close (cleanups run last-in first-out)
 	coll := operator.NewCollection()
 	defer coll.Release()
 	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
@@ -183,7 +183,7 @@ func TestTwoWorkersHashCount(t *testing.T) {
 func TestBackpressureBoundsMemory(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the nodes close (cleanups run last-in first-out)
 	coll := operator.NewCollection()
 	defer coll.Release()
 	const credits, batchRows, rows = 2, 1000, 200_000
@@ -237,7 +237,7 @@ func TestBackpressureBoundsMemory(t *testing.T) {
 func TestPeerLossFailsTasks(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the nodes close (cleanups run last-in first-out)
 	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
 	b := dataflow.NewGraphBuilder("loss")
 	src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{BatchSize: 1000})
@@ -266,7 +266,7 @@ func TestPeerLossFailsTasks(t *testing.T) {
 func TestWatermarkAcrossExchange(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the nodes close (cleanups run last-in first-out)
 	coll := operator.NewCollection()
 	defer coll.Release()
 	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
@@ -313,7 +313,7 @@ func TestWatermarkAcrossExchange(t *testing.T) {
 func TestFencing(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the nodes close (cleanups run last-in first-out)
 	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
 	ctx := context.Background()
 	inbox := runtime.NewInbox()

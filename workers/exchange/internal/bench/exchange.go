@@ -48,34 +48,43 @@ type Result struct {
 // MBps returns the throughput in MB/s (10^6 bytes).
 func (r Result) MBps() float64 { return float64(r.Bytes) / r.Duration.Seconds() / 1e6 }
 
-// ExchangeThroughput sends batches copies of rec from one exchange node to another over
-// loopback TCP (one channel, default credits) and measures until the last one is decoded.
-func ExchangeThroughput(rec arrow.RecordBatch, batches int) (Result, error) {
-	n1, err := exchange.Listen(exchange.Config{ListenAddr: "127.0.0.1:0", Logger: quiet})
+var (
+	benchChan  = runtime.ChannelID{Job: "bench", Attempt: 1}
+	benchToken = exchange.AttemptToken([]byte("bench"), "bench", 1)
+)
+
+// ReceiveExchange runs a receiving exchange node: it calls announce with the node's address,
+// decodes and releases batches batches from one channel, and returns when all arrived.
+func ReceiveExchange(batches int, announce func(addr string)) error {
+	n, err := exchange.Listen(exchange.Config{ListenAddr: "127.0.0.1:0", Logger: quiet})
 	if err != nil {
-		return Result{}, err
+		return err
 	}
-	defer n1.Close()
-	n2, err := exchange.Listen(exchange.Config{ListenAddr: "127.0.0.1:0", Logger: quiet})
-	if err != nil {
-		return Result{}, err
-	}
-	defer n2.Close()
-	ctx := context.Background()
-	id := runtime.ChannelID{Job: "bench", Attempt: 1}
-	token := exchange.AttemptToken([]byte("bench"), "bench", 1)
+	defer n.Close()
 	inbox := runtime.NewInbox()
-	r, err := n2.OpenReader(id, n1.Addr(), token, inbox, 0)
+	// The producer's address only has to differ from ours: it marks the channel as remote.
+	r, err := n.OpenReader(benchChan, "sender", benchToken, inbox, 0)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	defer r.Close()
-	w, err := n1.OpenWriter(ctx, id, n2.Addr(), token)
+	announce(n.Addr())
+	return consume(context.Background(), inbox, r, batches)
+}
+
+// SendExchange sends batches copies of rec to the receiving node at addr and returns once done
+// (which waits for the receiver to report completion) returns.
+func SendExchange(addr string, rec arrow.RecordBatch, batches int, done func() error) (Result, error) {
+	n, err := exchange.Listen(exchange.Config{ListenAddr: "127.0.0.1:0", Logger: quiet})
 	if err != nil {
 		return Result{}, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- consume(ctx, inbox, r, batches) }()
+	defer n.Close()
+	ctx := context.Background()
+	w, err := n.OpenWriter(ctx, benchChan, addr, benchToken)
+	if err != nil {
+		return Result{}, err
+	}
 	start := time.Now()
 	var total int64
 	for range batches {
@@ -91,10 +100,23 @@ func ExchangeThroughput(rec arrow.RecordBatch, batches int) (Result, error) {
 	if err := w.Close(ctx); err != nil {
 		return Result{}, err
 	}
-	if err := <-done; err != nil {
+	if err := done(); err != nil {
 		return Result{}, err
 	}
 	return Result{Bytes: total, Duration: time.Since(start)}, nil
+}
+
+// ExchangeThroughput sends batches copies of rec between two exchange nodes of this process
+// over loopback TCP (one channel, default credits) until the last one is decoded.
+func ExchangeThroughput(rec arrow.RecordBatch, batches int) (Result, error) {
+	addrc, errc := make(chan string, 1), make(chan error, 1)
+	go func() { errc <- ReceiveExchange(batches, func(a string) { addrc <- a }) }()
+	select {
+	case addr := <-addrc:
+		return SendExchange(addr, rec, batches, func() error { return <-errc })
+	case err := <-errc:
+		return Result{}, err
+	}
 }
 
 func consume(ctx context.Context, inbox *runtime.Inbox, r runtime.ChannelReader, batches int) error {
@@ -123,26 +145,35 @@ func consume(ctx context.Context, inbox *runtime.Inbox, r runtime.ChannelReader,
 	return nil
 }
 
-// RawTCP copies total bytes in chunks of chunk bytes over one loopback TCP connection with
-// plain net.Conn writes and reads: the baseline for ExchangeThroughput.
-func RawTCP(total int64, chunk int) (Result, error) {
+// ReceiveRaw accepts one TCP connection, reads total bytes with plain reads and returns.
+func ReceiveRaw(total int64, announce func(addr string)) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	defer ln.Close()
-	done := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			done <- err
-			return
+	announce(ln.Addr().String())
+	c, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Plain reads into a 256 KiB buffer (io.Copy to io.Discard would read 8 KiB at a time).
+	buf := make([]byte, 256<<10)
+	for read := int64(0); read < total; {
+		n, err := c.Read(buf[:min(int64(len(buf)), total-read)])
+		read += int64(n)
+		if err != nil && read < total {
+			return err
 		}
-		defer c.Close()
-		_, err = io.CopyBuffer(io.Discard, io.LimitReader(c, total), make([]byte, 256<<10))
-		done <- err
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	}
+	return nil
+}
+
+// SendRaw writes total bytes in chunks of chunk bytes to addr with plain writes: the baseline
+// of SendExchange.
+func SendRaw(addr string, total int64, chunk int, done func() error) (Result, error) {
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -155,8 +186,20 @@ func RawTCP(total int64, chunk int) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := <-done; err != nil {
-		return Result{}, fmt.Errorf("raw tcp reader: %w", err)
+	if err := done(); err != nil {
+		return Result{}, fmt.Errorf("raw tcp receiver: %w", err)
 	}
 	return Result{Bytes: total, Duration: time.Since(start)}, nil
+}
+
+// RawTCP copies total bytes in chunks over one loopback TCP connection within this process.
+func RawTCP(total int64, chunk int) (Result, error) {
+	addrc, errc := make(chan string, 1), make(chan error, 1)
+	go func() { errc <- ReceiveRaw(total, func(a string) { addrc <- a }) }()
+	select {
+	case addr := <-addrc:
+		return SendRaw(addr, total, chunk, func() error { return <-errc })
+	case err := <-errc:
+		return Result{}, err
+	}
 }
