@@ -12,9 +12,14 @@
 //
 // Per worker, once:
 //
-//	node, _ := exchange.Listen(exchange.Config{ListenAddr: ":7100", ...}) // workers/exchange
+//	mem := batch.NewPoolAllocator()                                       // recycles batch buffers
+//	node, _ := exchange.Listen(exchange.Config{ListenAddr: ":7100",       // workers/exchange
+//		AdvertiseAddr: "10.0.0.5:7100", Allocator: mem, Logger: log})
+//	defer node.Close()
 //	reg := operator.NewRegistry(); operator.RegisterBuiltins(reg, nil)    // + the SQL planner's kinds
 //	col, _ := runtime.NewCollector(promRegistry)                          // optional /metrics export
+//
+// node.Addr() is the worker's data address to register with the scheduler (data_addr).
 //
 // Per assigned subtask:
 //

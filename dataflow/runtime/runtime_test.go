@@ -250,3 +250,78 @@ func TestStartTaskRejectsBadSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestBroadcastAndRebalance(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	coll := operator.NewCollection()
+	defer coll.Release()
+	b := dataflow.NewGraphBuilder("fanout")
+	src := b.Vertex("src", 2).Op(operator.KindSequence, operator.SequenceConfig{Rows: 1000, BatchSize: 64})
+	b.Connect(src, b.Vertex("all", 3).Op(operator.KindCollect, operator.CollectConfig{Name: "all"}), dataflow.BroadcastEdge, operator.SequenceSchema(3))
+	b.Connect(src, b.Vertex("rr", 3).Op(operator.KindCollect, operator.CollectConfig{Name: "rr"}), dataflow.RebalanceEdge, operator.SequenceSchema(3))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	tasks := startAll(t, context.Background(), g, Deps{Logger: quiet, Exchange: NewMemExchange(2), Registry: newRegistry(t, coll), Allocator: mem})
+	waitAll(t, tasks)
+	if got, want := coll.Rows("all"), int64(3*2000); got != want {
+		t.Fatalf("broadcast rows = %d, want %d", got, want)
+	}
+	if got, want := coll.Rows("rr"), int64(2000); got != want {
+		t.Fatalf("rebalance rows = %d, want %d", got, want)
+	}
+	for i, task := range tasks["rr"] {
+		if task.Metrics().RecordsIn == 0 {
+			t.Fatalf("rebalance left subtask %d without rows", i)
+		}
+	}
+}
+
+func TestCollectorExportsRunningTasks(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, nil)
+	if err := reg.Register("stall", func(dataflow.OperatorSpec) (operator.Operator, error) { return stall{}, nil }); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	b := dataflow.NewGraphBuilder("metrics")
+	b.Vertex("idle", 2).Op("stall", nil)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	promReg := prometheus.NewRegistry()
+	col, err := NewCollector(promReg)
+	if err != nil {
+		t.Fatalf("NewCollector: %v", err)
+	}
+	tasks := startAll(t, context.Background(), g, Deps{Logger: quiet, Exchange: NewMemExchange(0), Registry: reg, Collector: col})
+	mfs, err := promReg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	series := map[string]int{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["job"] != "job1" || labels["vertex"] != "idle" {
+				t.Fatalf("series %s has labels %v", mf.GetName(), labels)
+			}
+			series[mf.GetName()]++
+		}
+	}
+	if got := series["flowplane_task_records_out_total"]; got != 2 {
+		t.Fatalf("records_out series = %d, want 2 (one per subtask); all: %v", got, series)
+	}
+	for _, task := range tasks["idle"] {
+		task.Stop()
+		if err := task.Wait(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait after Stop = %v, want context.Canceled", err)
+		}
+	}
+}
