@@ -121,3 +121,25 @@ func dataSize(d arrow.ArrayData) int64 {
 	}
 	return n
 }
+
+// ErrSchemaMismatch is returned when a batch does not have the layout its edge declares.
+var ErrSchemaMismatch = errors.New("batch does not match the edge schema")
+
+// SameLayout checks that got has want's column count and types, in order (names, nullability
+// and metadata may differ: they do not change how the bytes are laid out). A nil want accepts
+// anything.
+func SameLayout(want, got *arrow.Schema) error {
+	if want == nil {
+		return nil
+	}
+	if want.NumFields() != got.NumFields() {
+		return fmt.Errorf("%w: %d columns, edge has %d", ErrSchemaMismatch, got.NumFields(), want.NumFields())
+	}
+	for i := range want.NumFields() {
+		if !arrow.TypeEqual(want.Field(i).Type, got.Field(i).Type) {
+			return fmt.Errorf("%w: column %d (%s) is %s, edge has %s", ErrSchemaMismatch, i,
+				got.Field(i).Name, got.Field(i).Type, want.Field(i).Type)
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
@@ -187,5 +188,32 @@ func TestEncodeGatherMatchesEncode(t *testing.T) {
 		if refs == 0 || len(head) >= len(want)/2 {
 			t.Fatalf("round %d: nothing was referenced (head %d of %d bytes)", i, len(head), len(want))
 		}
+	}
+}
+
+func TestDecoderWithSchemaRejectsCompressedBatches(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := testRecord(t, mem, 100)
+	defer rec.Release()
+	var sink sinkWriter
+	w := ipc.NewWriter(&sink, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem), ipc.WithLZ4())
+	if err := w.Write(rec); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	data := append([]byte(nil), sink.b...)
+	_ = w.Close()
+	trusting := NewDecoder(nil) // trusts the stream: decodes compressed data (our own snapshots)
+	got, err := trusting.Decode(data)
+	if err != nil {
+		t.Fatalf("decode without schema: %v", err)
+	}
+	got.Release()
+	trusting.Close()
+	guarded := NewDecoder(rec.Schema())
+	defer guarded.Close()
+	if _, err := guarded.Decode(data); !errors.Is(err, ErrCorruptBatch) {
+		t.Fatalf("decode of a compressed batch with schema: %v, want ErrCorruptBatch", err)
 	}
 }

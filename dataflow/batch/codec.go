@@ -8,8 +8,10 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	flatbuffers "github.com/google/flatbuffers/go"
 )
 
 // ErrCorruptBatch is returned when encoded batch bytes cannot be decoded.
@@ -151,9 +153,33 @@ type Decoder struct {
 	schema *arrow.Schema
 }
 
-// NewDecoder returns a decoder; schema, when not nil, is the schema the stream must carry.
+// NewDecoder returns a decoder. With a schema (the edge's), the decoder trusts nothing of the
+// stream's own schema message: it decodes record batches with the given schema and accepts only
+// uncompressed record batch messages, so bytes from a peer cannot make it allocate more than they
+// hold. Without one (nil), it reads the stream's schema: use that only for bytes this process
+// wrote itself, such as snapshots.
 func NewDecoder(schema *arrow.Schema) *Decoder {
-	return &Decoder{schema: schema}
+	d := &Decoder{schema: schema}
+	if schema != nil {
+		d.msgs.localSchema = schemaMessage(schema)
+	}
+	return d
+}
+
+// schemaMessage returns the IPC metadata bytes of schema's schema message.
+func schemaMessage(schema *arrow.Schema) []byte {
+	var sink sinkWriter
+	w := ipc.NewWriter(&sink, ipc.WithSchema(schema))
+	_ = w.Close() // writes the schema message and the end-of-stream marker
+	b := sink.b
+	if len(b) < 8 {
+		return nil
+	}
+	n := int(int32(binary.LittleEndian.Uint32(b[4:])))
+	if n < 4 || 8+n > len(b) {
+		return nil
+	}
+	return b[8 : 8+n]
 }
 
 // Decode decodes one encoded batch. The caller owns (and must release) the returned batch.
@@ -200,6 +226,13 @@ func (d *Decoder) DecodeOwned(data []byte, free func()) (rec arrow.RecordBatch, 
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(d.msgs.b))
 	}
 	rec = d.r.RecordBatch()
+	// The bytes come from a peer: check every column's layout (offsets, lengths, null counts)
+	// so that operators reading values later cannot index out of range.
+	for i, col := range rec.Columns() {
+		if err := array.ValidateFull(col); err != nil {
+			return nil, fmt.Errorf("%w: column %d: %w", ErrCorruptBatch, i, err)
+		}
+	}
 	rec.Retain()
 	return rec, nil
 }
@@ -215,9 +248,11 @@ func (d *Decoder) Close() {
 
 // sliceMessages reads IPC messages straight out of a byte slice, without copying their bodies.
 type sliceMessages struct {
-	b    []byte
-	free func() // called when the bodies read from b are all released
-	msg  *ipc.Message
+	b           []byte
+	free        func() // called when the bodies read from b are all released
+	msg         *ipc.Message
+	localSchema []byte // metadata of the schema message to use instead of the stream's
+	sawSchema   bool
 }
 
 // freeHook is an Allocator whose Free calls a function: it lets a message body made from
@@ -243,8 +278,21 @@ func (s *sliceMessages) Message() (*ipc.Message, error) {
 	}
 	meta := memory.NewBufferBytes(s.b[8 : 8+metaLen])
 	probe := ipc.NewMessage(meta, memory.NewBufferBytes(nil))
-	bodyLen := probe.BodyLen()
+	bodyLen, typ := probe.BodyLen(), probe.Type()
 	probe.Release()
+	if s.localSchema != nil {
+		switch {
+		case typ == ipc.MessageSchema && !s.sawSchema:
+			s.sawSchema = true
+			meta = memory.NewBufferBytes(s.localSchema) // the stream's own is skipped unread
+		case typ == ipc.MessageRecordBatch:
+			if compressed(meta.Bytes()) {
+				return nil, errors.New("compressed record batches are not accepted")
+			}
+		default:
+			return nil, fmt.Errorf("unexpected IPC message %s", typ)
+		}
+	}
 	if bodyLen < 0 || 8+metaLen+bodyLen > int64(len(s.b)) {
 		return nil, fmt.Errorf("IPC body length %d out of range", bodyLen)
 	}
@@ -274,3 +322,16 @@ func (s *sliceMessages) release() {
 // Retain and Release implement ipc.MessageReader; the slice needs no reference counting.
 func (s *sliceMessages) Retain()  {}
 func (s *sliceMessages) Release() {}
+
+// compressed reports whether a RecordBatch message's metadata declares body compression (whose
+// claimed uncompressed sizes would be allocated before they could be checked). It reads the
+// flatbuffer by hand: Message.header is field 2, RecordBatch.compression field 3.
+func compressed(meta []byte) bool {
+	msg := flatbuffers.Table{Bytes: meta, Pos: flatbuffers.GetUOffsetT(meta)}
+	o := flatbuffers.UOffsetT(msg.Offset(4 + 2*2))
+	if o == 0 {
+		return false
+	}
+	header := flatbuffers.Table{Bytes: meta, Pos: msg.Indirect(msg.Pos + o)}
+	return header.Offset(4+3*2) != 0
+}

@@ -36,17 +36,26 @@ func (c ChannelID) String() string {
 	return fmt.Sprintf("%s/%d/e%d/%d->%d", c.Job, c.Attempt, c.Edge, c.From, c.To)
 }
 
+// ChannelSpec describes one end of a channel. Peer is the data address of the worker running
+// the other end; Token is the attempt token (presented by producers, expected by consumers);
+// Schema is the Arrow schema of the edge: consumers decode with it instead of trusting the
+// peer's, and producers check that their batches match it.
+type ChannelSpec struct {
+	ID     ChannelID
+	Peer   string
+	Token  []byte
+	Schema *arrow.Schema
+}
+
 // Exchange moves batches between subtasks: in memory within a worker, over TCP between workers.
 // workers/exchange.Node implements it; MemExchange is the in-memory one used inside a Node and
 // in single-process tests.
 type Exchange interface {
-	// OpenWriter opens the producing end of channel id. peer is the data address of the worker
-	// running the consumer subtask; token authenticates the job attempt to that worker.
-	OpenWriter(ctx context.Context, id ChannelID, peer string, token []byte) (ChannelWriter, error)
-	// OpenReader opens the consuming end of id: its events are pushed into inbox tagged with slot.
-	// peer is the data address of the worker running the producer subtask; token is the attempt
-	// token the producer must present.
-	OpenReader(id ChannelID, peer string, token []byte, inbox *Inbox, slot int) (ChannelReader, error)
+	// OpenWriter opens the producing end of a channel.
+	OpenWriter(ctx context.Context, spec ChannelSpec) (ChannelWriter, error)
+	// OpenReader opens the consuming end of a channel: its events are pushed into inbox tagged
+	// with slot.
+	OpenReader(spec ChannelSpec, inbox *Inbox, slot int) (ChannelReader, error)
 }
 
 // ChannelWriter is the producing end of a channel. It is used by one goroutine.

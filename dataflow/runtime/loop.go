@@ -80,7 +80,12 @@ func (r *runner) setup() error {
 				continue
 			}
 			id := ChannelID{Job: t.spec.JobID, Attempt: t.spec.Attempt, Edge: uint32(ei), From: uint32(p), To: uint32(t.spec.Subtask)}
-			reader, err := t.deps.Exchange.OpenReader(id, t.spec.Placement[e.From][p], t.spec.Token, r.inbox, len(r.slots))
+			schema, err := batch.ArrowSchema(e.Schema)
+			if err != nil {
+				return fmt.Errorf("input edge %q: %w", e.ID, err)
+			}
+			spec := ChannelSpec{ID: id, Peer: t.spec.Placement[e.From][p], Token: t.spec.Token, Schema: schema}
+			reader, err := t.deps.Exchange.OpenReader(spec, r.inbox, len(r.slots))
 			if err != nil {
 				return fmt.Errorf("open input %s: %w", id, err)
 			}

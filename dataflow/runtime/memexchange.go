@@ -73,8 +73,8 @@ func (x *MemExchange) forget(c *memChannel) {
 }
 
 // OpenWriter opens the producing end of id.
-func (x *MemExchange) OpenWriter(_ context.Context, id ChannelID, _ string, _ []byte) (ChannelWriter, error) {
-	c := x.channel(id)
+func (x *MemExchange) OpenWriter(_ context.Context, spec ChannelSpec) (ChannelWriter, error) {
+	c := x.channel(spec.ID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.writer {
@@ -85,8 +85,8 @@ func (x *MemExchange) OpenWriter(_ context.Context, id ChannelID, _ string, _ []
 }
 
 // OpenReader opens the consuming end of id and grants the initial credits.
-func (x *MemExchange) OpenReader(id ChannelID, _ string, _ []byte, inbox *Inbox, slot int) (ChannelReader, error) {
-	c := x.channel(id)
+func (x *MemExchange) OpenReader(spec ChannelSpec, inbox *Inbox, slot int) (ChannelReader, error) {
+	c := x.channel(spec.ID)
 	c.mu.Lock()
 	if c.reader || c.closed {
 		c.mu.Unlock()

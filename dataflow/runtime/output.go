@@ -50,12 +50,16 @@ func newOutputs(r *runner) (*outputs, error) {
 func (o *outputs) open(ctx context.Context) error {
 	spec := o.r.t.spec
 	for _, e := range o.edges {
+		schema, err := batch.ArrowSchema(e.edge.Schema)
+		if err != nil {
+			return fmt.Errorf("output edge %q: %w", e.edge.ID, err)
+		}
 		for to, peer := range e.peers {
 			if e.edge.Partitioning == dataflow.Forward && to != spec.Subtask {
 				continue
 			}
 			id := ChannelID{Job: spec.JobID, Attempt: spec.Attempt, Edge: uint32(e.index), From: uint32(spec.Subtask), To: uint32(to)}
-			w, err := o.r.t.deps.Exchange.OpenWriter(ctx, id, peer, spec.Token)
+			w, err := o.r.t.deps.Exchange.OpenWriter(ctx, ChannelSpec{ID: id, Peer: peer, Token: spec.Token, Schema: schema})
 			if err != nil {
 				return fmt.Errorf("open output %s: %w", id, err)
 			}

@@ -24,10 +24,11 @@ func (n *Node) noteAttemptLocked(job string, attempt uint64) uint64 {
 
 // OpenWriter implements runtime.Exchange: channels to the local node stay in memory, others
 // are opened on the connection to peer with the attempt token.
-func (n *Node) OpenWriter(ctx context.Context, id runtime.ChannelID, peer string, token []byte) (runtime.ChannelWriter, error) {
-	if n.isLocal(peer) {
-		return n.local.OpenWriter(ctx, id, peer, token)
+func (n *Node) OpenWriter(ctx context.Context, spec runtime.ChannelSpec) (runtime.ChannelWriter, error) {
+	if n.isLocal(spec.Peer) {
+		return n.local.OpenWriter(ctx, spec)
 	}
+	id, peer, token := spec.ID, spec.Peer, spec.Token
 	n.mu.Lock()
 	n.noteAttemptLocked(id.Job, id.Attempt)
 	n.mu.Unlock()
@@ -35,7 +36,7 @@ func (n *Node) OpenWriter(ctx context.Context, id runtime.ChannelID, peer string
 	if err != nil {
 		return nil, err
 	}
-	w := &remoteWriter{c: c, id: id, n: n, signal: make(chan struct{}, 1)}
+	w := &remoteWriter{c: c, id: id, n: n, signal: make(chan struct{}, 1), schema: spec.Schema}
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -55,12 +56,16 @@ func (n *Node) OpenWriter(ctx context.Context, id runtime.ChannelID, peer string
 }
 
 // OpenReader implements runtime.Exchange.
-func (n *Node) OpenReader(id runtime.ChannelID, peer string, token []byte, inbox *runtime.Inbox, slot int) (runtime.ChannelReader, error) {
-	if n.isLocal(peer) {
-		return n.local.OpenReader(id, peer, token, inbox, slot)
+func (n *Node) OpenReader(spec runtime.ChannelSpec, inbox *runtime.Inbox, slot int) (runtime.ChannelReader, error) {
+	if n.isLocal(spec.Peer) {
+		return n.local.OpenReader(spec, inbox, slot)
 	}
-	r := &remoteReader{n: n, id: id, token: append([]byte(nil), token...), inbox: inbox, slot: slot,
-		dec: batch.NewDecoder(nil)}
+	if spec.Schema == nil {
+		return nil, fmt.Errorf("%w: channel %s: a remote reader needs the edge schema", runtime.ErrChannelClosed, spec.ID)
+	}
+	id := spec.ID
+	r := &remoteReader{n: n, id: id, token: append([]byte(nil), spec.Token...), inbox: inbox, slot: slot,
+		dec: batch.NewDecoder(spec.Schema)}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -148,6 +153,8 @@ type remoteWriter struct {
 	err      error
 	signal   chan struct{}
 	enc      *batch.Encoder
+	schema   *arrow.Schema // the edge schema batches must match (nil: unchecked)
+	checked  *arrow.Schema // the last batch schema found to match
 	done     bool
 }
 
@@ -216,6 +223,12 @@ func (w *remoteWriter) AwaitCredit(ctx context.Context) error {
 }
 
 func (w *remoteWriter) WriteBatch(_ context.Context, rec arrow.RecordBatch) (int64, error) {
+	if rec.Schema() != w.checked {
+		if err := batch.SameLayout(w.schema, rec.Schema()); err != nil {
+			return 0, fmt.Errorf("channel %s: %w", w.id, err)
+		}
+		w.checked = rec.Schema()
+	}
 	if w.enc == nil {
 		w.enc = batch.NewEncoder(rec.Schema(), w.n.cfg.Allocator)
 	}

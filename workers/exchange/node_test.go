@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 )
@@ -309,6 +310,11 @@ func TestWatermarkAcrossExchange(t *testing.T) {
 	}
 }
 
+func spec(id runtime.ChannelID, peer *Node, token []byte) runtime.ChannelSpec {
+	schema, _ := batch.ArrowSchema(operator.SequenceSchema(3))
+	return runtime.ChannelSpec{ID: id, Peer: peer.Addr(), Token: token, Schema: schema}
+}
+
 // Producers of an old attempt, or with a wrong token, are refused.
 func TestFencing(t *testing.T) {
 	t.Parallel()
@@ -318,7 +324,7 @@ func TestFencing(t *testing.T) {
 	ctx := context.Background()
 	inbox := runtime.NewInbox()
 	newID := runtime.ChannelID{Job: "j", Attempt: 2, Edge: 0, From: 0, To: 0}
-	r, err := n2.OpenReader(newID, n1.Addr(), AttemptToken(secret, "j", 2), inbox, 0)
+	r, err := n2.OpenReader(spec(newID, n1, AttemptToken(secret, "j", 2)), inbox, 0)
 	if err != nil {
 		t.Fatalf("OpenReader: %v", err)
 	}
@@ -326,7 +332,7 @@ func TestFencing(t *testing.T) {
 
 	oldID := newID
 	oldID.Attempt = 1
-	w, err := n1.OpenWriter(ctx, oldID, n2.Addr(), AttemptToken(secret, "j", 1))
+	w, err := n1.OpenWriter(ctx, spec(oldID, n2, AttemptToken(secret, "j", 1)))
 	if err != nil {
 		t.Fatalf("OpenWriter: %v", err)
 	}
@@ -335,7 +341,7 @@ func TestFencing(t *testing.T) {
 	}
 	w.Abort()
 
-	forged, err := n1.OpenWriter(ctx, newID, n2.Addr(), AttemptToken([]byte("wrong secret"), "j", 2))
+	forged, err := n1.OpenWriter(ctx, spec(newID, n2, AttemptToken([]byte("wrong secret"), "j", 2)))
 	if err != nil {
 		t.Fatalf("OpenWriter: %v", err)
 	}
@@ -344,7 +350,7 @@ func TestFencing(t *testing.T) {
 	}
 	forged.Abort()
 
-	good, err := n1.OpenWriter(ctx, newID, n2.Addr(), AttemptToken(secret, "j", 2))
+	good, err := n1.OpenWriter(ctx, spec(newID, n2, AttemptToken(secret, "j", 2)))
 	if err != nil {
 		t.Fatalf("OpenWriter: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 	"github.com/flowplane/flowplane/workers/exchange"
@@ -63,7 +64,11 @@ func ReceiveExchange(batches int, announce func(addr string)) error {
 	defer n.Close()
 	inbox := runtime.NewInbox()
 	// The producer's address only has to differ from ours: it marks the channel as remote.
-	r, err := n.OpenReader(benchChan, "sender", benchToken, inbox, 0)
+	schema, err := batch.ArrowSchema(operator.SequenceSchema(ChainWidth))
+	if err != nil {
+		return err
+	}
+	r, err := n.OpenReader(runtime.ChannelSpec{ID: benchChan, Peer: "sender", Token: benchToken, Schema: schema}, inbox, 0)
 	if err != nil {
 		return err
 	}
@@ -81,7 +86,7 @@ func SendExchange(addr string, rec arrow.RecordBatch, batches int, done func() e
 	}
 	defer n.Close()
 	ctx := context.Background()
-	w, err := n.OpenWriter(ctx, benchChan, addr, benchToken)
+	w, err := n.OpenWriter(ctx, runtime.ChannelSpec{ID: benchChan, Peer: addr, Token: benchToken, Schema: rec.Schema()})
 	if err != nil {
 		return Result{}, err
 	}
