@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowplane/flowplane/services/database"
+	"github.com/flowplane/flowplane/services/pgcluster"
+)
+
+func newDevCommand() *cobra.Command {
+	var c serverConfig
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything in one process for local development",
+		Long: `Run Flowplane on one machine: when DATABASE_URL is unset, a throwaway PostgreSQL started from the
+local binaries (removed again on exit), migrations, the API and console, and prints the console URL.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c.databaseURL == "" {
+				c.databaseURL = os.Getenv("DATABASE_URL")
+			}
+			log, err := c.log.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if c.databaseURL == "" {
+				log.Info("DATABASE_URL unset: starting a throwaway PostgreSQL")
+				cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
+				if err != nil {
+					return err
+				}
+				defer func() {
+					if err := cluster.Stop(); err != nil {
+						log.Error("stop throwaway PostgreSQL", "err", err)
+					}
+					log.Info("throwaway PostgreSQL stopped and removed", "dir", cluster.Dir())
+				}()
+				c.databaseURL = cluster.DSN("postgres")
+			}
+			if err := c.validate(); err != nil {
+				return err
+			}
+			pool, err := database.Open(ctx, c.databaseURL, database.Options{Migrate: true})
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			return runAPI(ctx, c, log, pool, func(url string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n  Press Ctrl-C to stop.\n\n", url, url)
+			})
+		},
+	}
+	addServerFlags(cmd, &c, "text")
+	withEnvHelp(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/problem"
+	"github.com/flowplane/flowplane/web"
+)
+
+// ReadyCheck reports whether one dependency is ready; a nil error means ready.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// BuildInfo identifies the running binary.
+type BuildInfo struct {
+	Version    string
+	Commit     string
+	CommitTime string
+	Modified   bool
+	GoVersion  string
+}
+
+// Config wires a server's HTTP handler.
+type Config struct {
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Build    BuildInfo
+	Registry *prometheus.Registry // private registry served at /metrics
+	// Ready are extra readiness checks (e.g. "raft leader known"); PostgreSQL is always checked.
+	Ready []ReadyCheck
+	// MaxBodyBytes limits request bodies (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+// NewHandler builds the whole public HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &server{cfg: cfg, log: cfg.Logger}
+	metrics := newHTTPMetrics(cfg.Registry)
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.recoverer, s.accessLog, metrics.middleware, s.limitBody)
+	notFound := func(w http.ResponseWriter, req *http.Request) {
+		s.fail(w, req, problem.New(problem.CodeNotFound, "no route for %s %s", req.Method, req.URL.Path))
+	}
+	r.NotFound(notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		s.fail(w, req, problem.New(problem.CodeMethodNotAllowed, "%s is not allowed on %s", req.Method, req.URL.Path))
+	})
+
+	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, req *http.Request, err error) {
+			s.fail(w, req, &problem.Error{Code: problem.CodeInvalidRequest, Detail: err.Error(), Err: err})
+		},
+		ResponseErrorHandlerFunc: s.fail,
+	})
+	openapi.HandlerWithOptions(strict, openapi.ChiServerOptions{
+		BaseRouter: r,
+		ErrorHandlerFunc: func(w http.ResponseWriter, req *http.Request, err error) {
+			s.fail(w, req, &problem.Error{Code: problem.CodeInvalidRequest, Detail: err.Error(), Err: err})
+		},
+	})
+	r.Get("/openapi.yaml", serveSpec)
+	r.Get("/docs", s.serveDocs)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	// The console owns every other path; API prefixes never fall through to it.
+	r.Handle("/v1/*", http.HandlerFunc(notFound))
+	r.Handle("/internal/*", http.HandlerFunc(notFound))
+	r.Method(http.MethodGet, "/*", web.Handler())
+	return r
+}
+
+type server struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// fail is the one exit for errors.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Write(w, r, s.log, middleware.GetReqID(r.Context()), err)
+}
+
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic in handler", "request_id", middleware.GetReqID(r.Context()),
+					"path", r.URL.Path, "panic", v, "stack", string(stack()))
+				s.fail(w, r, problem.New(problem.CodeInternal, "internal error; quote the request_id when reporting it"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.log.DebugContext(r.Context(), "http request", "request_id", middleware.GetReqID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(),
+			"duration_ms", time.Since(start).Milliseconds())
+	})
+}
+
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.fail(w, r, problem.New(problem.CodeTooLarge, "request body is %d bytes; the limit is %d", r.ContentLength, s.cfg.MaxBodyBytes))
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func serveSpec(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(openapi.Spec)
+}
