@@ -101,8 +101,8 @@ type collect struct {
 }
 
 func (s *collect) ProcessBatch(_ int, rec arrow.RecordBatch, _ Emitter) error {
-	s.c.gate.RLock()
-	s.c.gate.RUnlock()
+	s.c.gate.RLock() // blocks while the collection is paused
+	defer s.c.gate.RUnlock()
 	rec.Retain()
 	s.c.mu.Lock()
 	s.c.batches[s.name] = append(s.c.batches[s.name], rec)
