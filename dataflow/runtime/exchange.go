@@ -20,6 +20,8 @@ var (
 	ErrFenced = errors.New("exchange channel fenced: wrong attempt or token")
 	// ErrChannelClosed: the channel was used after Close or its exchange shut down.
 	ErrChannelClosed = errors.New("exchange channel closed")
+	// ErrUpstreamFailed: the producer of an input channel failed (it aborted the channel).
+	ErrUpstreamFailed = errors.New("upstream task failed")
 )
 
 // ChannelID names one channel of a job attempt: the rows of edge Edge (its index in
@@ -71,7 +73,8 @@ type ChannelWriter interface {
 	WriteBarrier(ctx context.Context, checkpoint uint64) error
 	// Close sends end-of-stream and releases the writer.
 	Close(ctx context.Context) error
-	// Abort releases the writer without end-of-stream (the consumer sees nothing more).
+	// Abort releases the writer after a failure: the consumer's input fails with
+	// ErrUpstreamFailed instead of waiting for an end of stream that will not come.
 	Abort()
 }
 

@@ -175,11 +175,19 @@ func (w *memWriter) Close(context.Context) error {
 		return nil
 	}
 	err := w.c.deliver(Event{Kind: EventEnd})
-	w.Abort()
+	w.release()
 	return err
 }
 
 func (w *memWriter) Abort() {
+	if w.done {
+		return
+	}
+	_ = w.c.deliver(Event{Kind: EventFailed, Err: ErrUpstreamFailed})
+	w.release()
+}
+
+func (w *memWriter) release() {
 	if w.done {
 		return
 	}

@@ -218,7 +218,10 @@ func TestOperatorErrorFailsTaskAndProducer(t *testing.T) {
 	}
 	b := dataflow.NewGraphBuilder("fail")
 	src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{BatchSize: 10})
-	b.Connect(src, b.Vertex("bad", 1).Op("fail", nil), dataflow.ForwardEdge, operator.SequenceSchema(3))
+	bad := b.Vertex("bad", 1).Op(operator.KindProject, operator.ProjectConfig{Columns: []string{"id", "k", "ts"}}).Op("fail", nil)
+	b.Connect(src, bad, dataflow.ForwardEdge, operator.SequenceSchema(3))
+	// The consumer of the failed task must fail too instead of waiting for an end of stream.
+	b.Connect(bad, b.Vertex("sink", 1).Op(operator.KindBlackhole, nil), dataflow.ForwardEdge, operator.SequenceSchema(3))
 	g, err := b.Build()
 	if err != nil {
 		t.Fatalf("Build: %v", err)
@@ -230,6 +233,9 @@ func TestOperatorErrorFailsTaskAndProducer(t *testing.T) {
 	// The unbounded source must not run on forever: its consumer is gone.
 	if err := tasks["src"][0].Wait(); !errors.Is(err, ErrChannelClosed) {
 		t.Fatalf("source error = %v, want ErrChannelClosed", err)
+	}
+	if err := tasks["sink"][0].Wait(); !errors.Is(err, ErrUpstreamFailed) {
+		t.Fatalf("downstream error = %v, want ErrUpstreamFailed", err)
 	}
 }
 

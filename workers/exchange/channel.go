@@ -49,7 +49,7 @@ func (n *Node) OpenWriter(ctx context.Context, spec runtime.ChannelSpec) (runtim
 	c.writers[id] = w
 	c.mu.Unlock()
 	if err := c.sendControl(FrameOpen, id, token); err != nil {
-		w.Abort()
+		w.release()
 		return nil, err
 	}
 	return w, nil
@@ -91,7 +91,10 @@ func (n *Node) OpenReader(spec runtime.ChannelSpec, inbox *runtime.Inbox, slot i
 	for i, p := range stale {
 		_ = p.c.sendControl(FrameRefuse, staleIDs[i], append([]byte{RefuseFenced}, "attempt superseded"...))
 	}
-	if found {
+	switch {
+	case found && po.aborted != nil:
+		r.push(runtime.Event{Kind: runtime.EventFailed, Err: po.aborted})
+	case found:
 		n.bind(r, po.c, po.token)
 	}
 	return r, nil
@@ -114,6 +117,16 @@ func (n *Node) handleOpen(c *conn, id runtime.ChannelID, token []byte) {
 	}
 	n.mu.Unlock()
 	n.bind(r, c, token)
+}
+
+// handleAbort records that the producer of a channel not yet bound to a reader failed.
+func (n *Node) handleAbort(c *conn, id runtime.ChannelID, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if po, ok := n.pending[id]; ok && po.c == c {
+		po.aborted = err
+		n.pending[id] = po
+	}
 }
 
 func (n *Node) bind(r *remoteReader, c *conn, token []byte) {
@@ -274,11 +287,24 @@ func (w *remoteWriter) Close(ctx context.Context) error {
 	if err == nil {
 		err = w.c.sendControl(FrameEnd, w.id, nil)
 	}
-	w.Abort()
+	w.release()
 	return err
 }
 
 func (w *remoteWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.mu.Lock()
+	tell := w.err == nil // the channel was opened and not refused: the consumer may be waiting
+	w.mu.Unlock()
+	if tell {
+		_ = w.c.sendControl(FrameAbort, w.id, []byte("producer "+w.id.String()+" failed"))
+	}
+	w.release()
+}
+
+func (w *remoteWriter) release() {
 	if w.done {
 		return
 	}

@@ -178,12 +178,15 @@ func (c *conn) dispatch(f Frame, buf []byte) (kept bool, err error) {
 		} else {
 			w.refuse(f.Payload[0], string(f.Payload[1:]))
 		}
-	case FrameData, FrameWatermark, FrameBarrier, FrameEnd:
+	case FrameData, FrameWatermark, FrameBarrier, FrameEnd, FrameAbort:
 		c.mu.Lock()
 		r := c.inbound[f.Chan]
 		c.mu.Unlock()
+		if r == nil && f.Type == FrameAbort {
+			c.n.handleAbort(c, f.Chan, fmt.Errorf("%w: %s", runtime.ErrUpstreamFailed, f.Payload))
+		}
 		if r == nil {
-			return false, nil // the reader closed; late frames are dropped
+			return false, nil // not bound (or the reader closed): late frames are dropped
 		}
 		ev := runtime.Event{Kind: runtime.EventEnd}
 		switch f.Type {
@@ -195,6 +198,8 @@ func (c *conn) dispatch(f Frame, buf []byte) (kept bool, err error) {
 			ev = runtime.Event{Kind: runtime.EventWatermark, Value: int64(binary.BigEndian.Uint64(f.Payload))}
 		case FrameBarrier:
 			ev = runtime.Event{Kind: runtime.EventBarrier, Value: int64(binary.BigEndian.Uint64(f.Payload))}
+		case FrameAbort:
+			ev = runtime.Event{Kind: runtime.EventFailed, Err: fmt.Errorf("%w: %s", runtime.ErrUpstreamFailed, f.Payload)}
 		}
 		r.push(ev)
 	default:

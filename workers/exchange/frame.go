@@ -23,10 +23,11 @@ const (
 	FrameBarrier                        // producer -> consumer: payload = u64 checkpoint id
 	FrameEnd                            // producer -> consumer: end of stream, no payload
 	FrameRefuse                         // consumer -> producer: payload = u8 reason, then text
+	FrameAbort                          // producer -> consumer: the producer failed; payload = text
 )
 
 func (t FrameType) String() string {
-	names := [...]string{"?", "hello", "hello-ack", "open", "credit", "data", "watermark", "barrier", "end", "refuse"}
+	names := [...]string{"?", "hello", "hello-ack", "open", "credit", "data", "watermark", "barrier", "end", "refuse", "abort"}
 	if int(t) < len(names) {
 		return names[t]
 	}
@@ -176,6 +177,11 @@ func checkPayload(f Frame) error {
 	case FrameRefuse:
 		if len(f.Payload) < 1 || len(f.Payload) > 1+maxRefuseText {
 			return fmt.Errorf("%w: refuse payload of %d bytes", ErrBadFrame, len(f.Payload))
+		}
+		exact = false
+	case FrameAbort:
+		if len(f.Payload) > maxRefuseText {
+			return fmt.Errorf("%w: abort payload of %d bytes", ErrBadFrame, len(f.Payload))
 		}
 		exact = false
 	default:

@@ -24,6 +24,7 @@ func sampleFrames() []Frame {
 		{Type: FrameBarrier, Chan: sampleChan, Payload: wm},
 		{Type: FrameEnd, Chan: sampleChan, Payload: []byte{}},
 		{Type: FrameRefuse, Chan: sampleChan, Payload: []byte{RefuseFenced, 'n', 'o'}},
+		{Type: FrameAbort, Chan: sampleChan, Payload: []byte("producer failed")},
 	}
 }
 

@@ -66,8 +66,9 @@ type Node struct {
 }
 
 type pendingOpen struct {
-	c     *conn
-	token []byte
+	c       *conn
+	token   []byte
+	aborted error // the producer failed before the reader registered
 }
 
 // Listen starts a node.

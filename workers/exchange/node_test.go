@@ -394,3 +394,50 @@ func TestSimultaneousDialKeepsOneConnection(t *testing.T) {
 		}
 	}
 }
+
+type failing struct{ operator.Base }
+
+var errBoom = errors.New("boom")
+
+func (failing) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return errBoom }
+
+// A task failing on one worker fails its consumer on the other worker (abort frame) and its
+// producer (refused channel), so the whole attempt fails fast.
+func TestFailurePropagatesAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
+	reg := registry(t, nil)
+	if err := reg.Register("fail", func(dataflow.OperatorSpec) (operator.Operator, error) { return failing{}, nil }); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	b := dataflow.NewGraphBuilder("fail")
+	src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{BatchSize: 100})
+	bad := b.Vertex("bad", 1).Op("fail", nil)
+	sink := b.Vertex("sink", 1).Op(operator.KindBlackhole, nil)
+	b.Connect(src, bad, dataflow.ForwardEdge, operator.SequenceSchema(3))
+	b.Connect(bad, sink, dataflow.ForwardEdge, operator.SequenceSchema(3))
+	g := build(t, b)
+	addrs := map[dataflow.VertexID][]string{"src": {n1.Addr()}, "bad": {n2.Addr()}, "sink": {n1.Addr()}}
+	tasks := map[dataflow.VertexID]*runtime.Task{}
+	for v, n := range map[dataflow.VertexID]*Node{"src": n1, "bad": n2, "sink": n1} {
+		task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{JobID: "f", Attempt: 1, Graph: g, Vertex: v,
+			Placement: addrs, Token: AttemptToken(secret, "f", 1)}, runtime.Deps{Exchange: n, Registry: reg, Allocator: mem, Logger: quiet})
+		if err != nil {
+			t.Fatalf("StartTask(%s): %v", v, err)
+		}
+		tasks[v] = task
+	}
+	want := map[dataflow.VertexID]error{"bad": errBoom, "sink": runtime.ErrUpstreamFailed, "src": runtime.ErrChannelClosed}
+	for v, werr := range want {
+		select {
+		case <-tasks[v].Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("task %s did not fail", v)
+		}
+		if err := tasks[v].Wait(); !errors.Is(err, werr) {
+			t.Fatalf("task %s error = %v, want %v", v, err, werr)
+		}
+	}
+}
