@@ -23,6 +23,10 @@ var ErrNodeClosed = errors.New("exchange node closed")
 // errDuplicate: the peer kept a connection it dialed itself; use that one.
 var errDuplicate = errors.New("peer already has a connection")
 
+// keepAlive detects a peer host that vanished without closing its connections within about
+// 20 seconds (the scheduler's worker leases usually notice first).
+var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3}
+
 // Config configures a Node.
 type Config struct {
 	// ListenAddr is the TCP address to listen on, e.g. ":7100" or "127.0.0.1:0".
@@ -88,7 +92,8 @@ func Listen(cfg Config) (*Node, error) {
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("exchange listen: %w", err)
 	}
@@ -314,7 +319,7 @@ func (n *Node) getConn(ctx context.Context, peer string) (*conn, error) {
 }
 
 func (n *Node) dial(ctx context.Context, peer string) (*conn, error) {
-	d := net.Dialer{Timeout: n.cfg.DialTimeout}
+	d := net.Dialer{Timeout: n.cfg.DialTimeout, KeepAliveConfig: keepAlive}
 	nc, err := d.DialContext(ctx, "tcp", peer)
 	if err != nil {
 		return nil, err
