@@ -441,3 +441,67 @@ func TestFailurePropagatesAcrossWorkers(t *testing.T) {
 		}
 	}
 }
+
+// Two jobs share the one connection between two workers: while one job's sink is paused, the
+// other job's channels keep flowing to completion (no head-of-line blocking).
+func TestSlowChannelDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	slow, fast := operator.NewCollection(), operator.NewCollection()
+	defer slow.Release()
+	defer fast.Release()
+	n1, n2 := newNode(t, mem, 2), newNode(t, mem, 2)
+	graph := func(name string) *dataflow.JobGraph {
+		b := dataflow.NewGraphBuilder(name)
+		src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{Rows: 100_000, BatchSize: 1000})
+		b.Connect(src, b.Vertex("sink", 1).Op(operator.KindCollect, operator.CollectConfig{Name: name}), dataflow.ForwardEdge, operator.SequenceSchema(3))
+		return build(t, b)
+	}
+	run := func(name string, coll *operator.Collection) map[dataflow.VertexID]*runtime.Task {
+		g := graph(name)
+		addrs := map[dataflow.VertexID][]string{"src": {n1.Addr()}, "sink": {n2.Addr()}}
+		tasks := map[dataflow.VertexID]*runtime.Task{}
+		for v, n := range map[dataflow.VertexID]*Node{"src": n1, "sink": n2} {
+			task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{JobID: name, Attempt: 1, Graph: g, Vertex: v,
+				Placement: addrs, Token: AttemptToken(secret, name, 1)}, runtime.Deps{Exchange: n, Registry: registry(t, coll), Allocator: mem, Logger: quiet})
+			if err != nil {
+				t.Fatalf("StartTask(%s/%s): %v", name, v, err)
+			}
+			tasks[v] = task
+		}
+		return tasks
+	}
+	slow.Pause()
+	stalled := run("slow", slow)
+	waitFor(t, "the slow job's source to be backpressured", func() bool { return stalled["src"].Metrics().BackpressureMillis > 20 })
+	flowing := run("fast", fast)
+	for v, task := range flowing {
+		select {
+		case <-task.Done():
+		case <-time.After(20 * time.Second):
+			t.Fatalf("fast job's %s did not finish while the slow job was paused", v)
+		}
+		if err := task.Wait(); err != nil {
+			t.Fatalf("fast job's %s: %v", v, err)
+		}
+	}
+	if got := fast.Rows("fast"); got != 100_000 {
+		t.Fatalf("fast job collected %d rows, want 100000", got)
+	}
+	if n1.Stats().Conns != 1 {
+		t.Fatalf("jobs did not share one connection: %d", n1.Stats().Conns)
+	}
+	if got := slow.Rows("slow"); got >= 100_000 {
+		t.Fatalf("slow job finished while paused")
+	}
+	slow.Resume()
+	for _, task := range stalled {
+		if err := task.Wait(); err != nil {
+			t.Fatalf("slow job: %v", err)
+		}
+	}
+	if got := slow.Rows("slow"); got != 100_000 {
+		t.Fatalf("slow job collected %d rows, want 100000", got)
+	}
+}
