@@ -66,6 +66,9 @@ type MetricsSnapshot struct {
 	BackpressureMillis int64 `json:"backpressured_ms"`
 	Watermark          int64 `json:"watermark"`
 	InputWatermark     int64 `json:"input_watermark"`
+	// WatermarkLagMillis is wall-clock time minus Watermark when both are meaningful
+	// (a watermark was emitted and the input has not ended), else 0.
+	WatermarkLagMillis int64 `json:"watermark_lag_ms"`
 }
 
 // Snapshot copies the counters.
@@ -79,8 +82,14 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		bp += max(now-t, 0)
 	}
 	busy := max(now-idle-bp, 0)
+	wm := m.watermark.Load()
+	var lag int64
+	if wm != operator.MinWatermark && wm != operator.MaxWatermark {
+		lag = time.Now().UnixMilli() - wm
+	}
 	return MetricsSnapshot{
-		RecordsIn: m.recordsIn.Load(), RecordsOut: m.recordsOut.Load(),
+		WatermarkLagMillis: lag,
+		RecordsIn:          m.recordsIn.Load(), RecordsOut: m.recordsOut.Load(),
 		BytesIn: m.bytesIn.Load(), BytesOut: m.bytesOut.Load(),
 		BusyMillis: busy / 1e6, IdleMillis: idle / 1e6, BackpressureMillis: bp / 1e6,
 		Watermark: m.watermark.Load(), InputWatermark: m.inWatermark.Load(),
@@ -105,6 +114,7 @@ var (
 	descIdle      = prometheus.NewDesc("flowplane_task_idle_seconds_total", "Time the subtask waited for input.", labels, nil)
 	descBackpress = prometheus.NewDesc("flowplane_task_backpressured_seconds_total", "Time the subtask waited for output credit.", labels, nil)
 	descWatermark = prometheus.NewDesc("flowplane_task_watermark_milliseconds", "Current output watermark (event time).", labels, nil)
+	descLag       = prometheus.NewDesc("flowplane_task_watermark_lag_seconds", "Wall-clock time minus the output watermark.", labels, nil)
 )
 
 // NewCollector returns a collector registered on reg (never the global registry).
@@ -130,7 +140,7 @@ func (c *Collector) remove(t *Task) {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOu, descBytesIn, descBytesOut, descBusy, descIdle, descBackpress, descWatermark} {
+	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOu, descBytesIn, descBytesOut, descBusy, descIdle, descBackpress, descWatermark, descLag} {
 		ch <- d
 	}
 }
@@ -156,8 +166,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBusy, float64(s.BusyMillis)/1e3)
 		counter(descIdle, float64(s.IdleMillis)/1e3)
 		counter(descBackpress, float64(s.BackpressureMillis)/1e3)
-		if s.Watermark != operator.MinWatermark {
+		if s.Watermark != operator.MinWatermark && s.Watermark != operator.MaxWatermark {
 			ch <- prometheus.MustNewConstMetric(descWatermark, prometheus.GaugeValue, float64(s.Watermark), lv...)
+			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(s.WatermarkLagMillis)/1e3, lv...)
 		}
 	}
 }

@@ -30,6 +30,8 @@ type edgeOutput struct {
 	edge    dataflow.Edge
 	peers   []string
 	writers []ChannelWriter
+	arrow   *arrow.Schema // the edge schema
+	checked *arrow.Schema // the last emitted schema found to have its layout
 	rr      int
 	keys    []int
 	schema  *arrow.Schema
@@ -54,6 +56,7 @@ func (o *outputs) open(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("output edge %q: %w", e.edge.ID, err)
 		}
+		e.arrow = schema
 		for to, peer := range e.peers {
 			if e.edge.Partitioning == dataflow.Forward && to != spec.Subtask {
 				continue
@@ -77,6 +80,12 @@ func (o *outputs) Emit(rec arrow.RecordBatch) error {
 	}
 	o.r.t.metrics.recordsOut.Add(rec.NumRows())
 	for _, e := range o.edges {
+		if rec.Schema() != e.checked {
+			if err := batch.SameLayout(e.arrow, rec.Schema()); err != nil {
+				return fmt.Errorf("edge %q: %w", e.edge.ID, err)
+			}
+			e.checked = rec.Schema()
+		}
 		var err error
 		switch e.edge.Partitioning {
 		case dataflow.Forward:

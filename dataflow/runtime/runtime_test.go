@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 )
 
@@ -329,5 +330,26 @@ func TestCollectorExportsRunningTasks(t *testing.T) {
 		if err := task.Wait(); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait after Stop = %v, want context.Canceled", err)
 		}
+	}
+}
+
+func TestEmittedBatchMustMatchEdgeSchema(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := dataflow.NewGraphBuilder("mismatch")
+	src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{Rows: 10, Width: 4})
+	// The edge declares 3 columns but the source emits 4.
+	b.Connect(src, b.Vertex("sink", 1).Op(operator.KindBlackhole, nil), dataflow.ForwardEdge, operator.SequenceSchema(3))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	tasks := startAll(t, context.Background(), g, Deps{Logger: quiet, Exchange: NewMemExchange(0), Registry: newRegistry(t, nil), Allocator: mem})
+	if err := tasks["src"][0].Wait(); !errors.Is(err, batch.ErrSchemaMismatch) {
+		t.Fatalf("source error = %v, want ErrSchemaMismatch", err)
+	}
+	if err := tasks["sink"][0].Wait(); !errors.Is(err, ErrUpstreamFailed) {
+		t.Fatalf("sink error = %v, want ErrUpstreamFailed", err)
 	}
 }

@@ -36,7 +36,7 @@ func (n *Node) OpenWriter(ctx context.Context, spec runtime.ChannelSpec) (runtim
 	if err != nil {
 		return nil, err
 	}
-	w := &remoteWriter{c: c, id: id, n: n, signal: make(chan struct{}, 1), schema: spec.Schema}
+	w := &remoteWriter{c: c, id: id, n: n, signal: make(chan struct{}, 1)}
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -166,8 +166,6 @@ type remoteWriter struct {
 	err      error
 	signal   chan struct{}
 	enc      *batch.Encoder
-	schema   *arrow.Schema // the edge schema batches must match (nil: unchecked)
-	checked  *arrow.Schema // the last batch schema found to match
 	done     bool
 }
 
@@ -236,12 +234,6 @@ func (w *remoteWriter) AwaitCredit(ctx context.Context) error {
 }
 
 func (w *remoteWriter) WriteBatch(_ context.Context, rec arrow.RecordBatch) (int64, error) {
-	if rec.Schema() != w.checked {
-		if err := batch.SameLayout(w.schema, rec.Schema()); err != nil {
-			return 0, fmt.Errorf("channel %s: %w", w.id, err)
-		}
-		w.checked = rec.Schema()
-	}
 	if w.enc == nil {
 		w.enc = batch.NewEncoder(rec.Schema(), w.n.cfg.Allocator)
 	}
