@@ -8,7 +8,7 @@ BUILDVCS := $(shell git rev-parse --git-dir >/dev/null 2>&1 && echo true || echo
 GOBUILD  := $(GO) build -buildvcs=$(BUILDVCS) -ldflags '-X main.version=$(VERSION)'
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: dev test build generate check-generated lint fmt-check vet go-test
+.PHONY: dev test build generate check-generated lint fmt-check vet go-test bench-checkpoint
 
 ## build: the single flowplane binary in bin/
 build:
@@ -44,3 +44,8 @@ vet:
 ## lint: gofmt, go vet and staticcheck
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
+
+## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state
+## (BENCH_1GB=1 adds 1 GB; needs ~4 GB of memory)
+bench-checkpoint:
+	$(GO) test -run '^$$' -bench 'BenchmarkSnapshot' -benchtime $(or $(BENCH_N),30)x ./dataflow/state/ $(if $(BENCH_1GB),-args -bench1gb)
