@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -49,73 +50,107 @@ func ensureMarkerTables(ctx context.Context, pool *pgxpool.Pool) error {
 // calls it when it starts (before CommitRestored); it fails with ErrFenced if an even newer
 // attempt has claimed the sink.
 func (s *Sink) Claim(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.fence(ctx, tx) })
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.fence(ctx, tx, s.self()) })
 }
 
-// fence locks the (sink, subtask) fence row, fails if a newer attempt holds it, and raises it
-// to this attempt.
-func (s *Sink) fence(ctx context.Context, tx pgx.Tx) error {
+// fence locks o's fence row, fails if a newer attempt holds it, and raises it to this attempt.
+// Attempts are numbered per job, so for an owner of another sink id (restored from another
+// job's savepoint) the row is only locked, serialising commits.
+func (s *Sink) fence(ctx context.Context, tx pgx.Tx, o owner) error {
 	_, err := tx.Exec(ctx, `INSERT INTO flowplane_sink_fences (sink_id, subtask, attempt) VALUES ($1, $2, $3)
-		ON CONFLICT (sink_id, subtask) DO NOTHING`, s.cfg.SinkID, s.cfg.Subtask, s.cfg.Attempt)
+		ON CONFLICT (sink_id, subtask) DO NOTHING`, o.sinkID, o.subtask, s.cfg.Attempt)
 	if err != nil {
 		return err
 	}
 	var holder int64
 	err = tx.QueryRow(ctx, `SELECT attempt FROM flowplane_sink_fences WHERE sink_id = $1 AND subtask = $2 FOR UPDATE`,
-		s.cfg.SinkID, s.cfg.Subtask).Scan(&holder)
-	if err != nil {
+		o.sinkID, o.subtask).Scan(&holder)
+	if err != nil || o.sinkID != s.cfg.SinkID {
 		return err
 	}
 	if holder > s.cfg.Attempt {
-		return fmt.Errorf("%w: sink %s subtask %d: attempt %d, fence holds %d", ErrFenced, s.cfg.SinkID, s.cfg.Subtask, s.cfg.Attempt, holder)
+		return fmt.Errorf("%w: sink %s subtask %d: attempt %d, fence holds %d", ErrFenced, o.sinkID, o.subtask, s.cfg.Attempt, holder)
 	}
 	if holder < s.cfg.Attempt {
 		_, err = tx.Exec(ctx, `UPDATE flowplane_sink_fences SET attempt = $3, updated_at = now() WHERE sink_id = $1 AND subtask = $2`,
-			s.cfg.SinkID, s.cfg.Subtask, s.cfg.Attempt)
+			o.sinkID, o.subtask, s.cfg.Attempt)
 	}
 	return err
 }
 
-// NotifyCheckpointComplete commits the rows of every pending checkpoint <= id in one
-// transaction with the marker of id, skipping checkpoints a marker shows committed already.
-// Notifications are best effort: a later one (or CommitRestored) covers a missed one. On error
-// the pending rows stay and the next notification retries them; ErrFenced means this attempt
-// is a zombie and must stop.
+// NotifyCheckpointComplete commits, in one transaction, the rows of every pending checkpoint
+// <= id of this subtask and every restored pending commit of other owners, with a marker per
+// owner; checkpoints a marker shows committed already are skipped. Notifications are best
+// effort: a later one (or CommitRestored) covers a missed one. On error the pending rows stay
+// and the next notification retries them; ErrFenced means this attempt is a zombie and must
+// stop.
 func (s *Sink) NotifyCheckpointComplete(ctx context.Context, id uint64) (CommitResult, error) {
-	n := 0
-	for n < len(s.pending) && s.pending[n].checkpoint <= id {
-		n++
+	me := s.self()
+	return s.commitWhere(ctx, id, func(p pendingCommit) bool { return p.owner != me || p.checkpoint <= id })
+}
+
+// commitWhere commits the pending commits selected by sel; id, when not 0, is the marker of
+// this subtask's own commits.
+func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommit) bool) (CommitResult, error) {
+	var chosen, rest []pendingCommit
+	for _, p := range s.pending {
+		if sel(p) {
+			chosen = append(chosen, p)
+		} else {
+			rest = append(rest, p)
+		}
 	}
-	if n == 0 {
+	if len(chosen) == 0 {
 		return CommitResult{}, nil
 	}
 	var res CommitResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.commit(ctx, tx, s.pending[:n], id)
+		res, err = s.commit(ctx, tx, chosen, id)
 		return err
 	})
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("postgres sink %s subtask %d: commit checkpoint %d: %w", s.cfg.SinkID, s.cfg.Subtask, id, err)
 	}
-	s.pending = append(s.pending[:0], s.pending[n:]...)
+	s.pending = rest
 	return res, nil
 }
 
+// commit writes pending in tx: per owner it takes the fence and skips checkpoints up to the
+// owner's newest marker, then writes the remaining rows and one new marker per owner.
 func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit, id uint64) (CommitResult, error) {
 	res := CommitResult{Checkpoints: len(pending)}
-	if err := s.fence(ctx, tx); err != nil {
-		return res, err
+	markers := make(map[owner]uint64)
+	var owners []owner
+	for _, p := range pending {
+		if _, ok := markers[p.owner]; !ok {
+			owners = append(owners, p.owner)
+		}
+		markers[p.owner] = max(markers[p.owner], p.checkpoint)
 	}
-	var committed int64
-	err := tx.QueryRow(ctx, `SELECT coalesce(max(checkpoint_id), 0) FROM flowplane_sink_commits WHERE sink_id = $1 AND subtask = $2`,
-		s.cfg.SinkID, s.cfg.Subtask).Scan(&committed)
-	if err != nil {
-		return res, err
+	// Lock fences in one order, so concurrent commits over several owners cannot deadlock.
+	slices.SortFunc(owners, func(a, b owner) int {
+		return cmp.Or(strings.Compare(a.sinkID, b.sinkID), cmp.Compare(a.subtask, b.subtask))
+	})
+	if m, ok := markers[s.self()]; ok {
+		markers[s.self()] = max(m, id)
+	}
+	committed := make(map[owner]uint64, len(owners))
+	for _, o := range owners {
+		if err := s.fence(ctx, tx, o); err != nil {
+			return res, err
+		}
+		var c int64
+		err := tx.QueryRow(ctx, `SELECT coalesce(max(checkpoint_id), 0) FROM flowplane_sink_commits WHERE sink_id = $1 AND subtask = $2`,
+			o.sinkID, o.subtask).Scan(&c)
+		if err != nil {
+			return res, err
+		}
+		committed[o] = uint64(c)
 	}
 	var rows []Row
 	for _, p := range pending {
-		if p.checkpoint <= uint64(committed) {
+		if p.checkpoint <= committed[p.owner] {
 			res.Skipped++
 			continue
 		}
@@ -124,6 +159,7 @@ func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit, i
 	if res.Skipped == len(pending) {
 		return res, nil
 	}
+	var err error
 	if s.cfg.Mode == Append {
 		res.Rows, err = s.copyRows(ctx, tx, rows)
 	} else {
@@ -132,14 +168,26 @@ func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit, i
 	if err != nil {
 		return res, err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO flowplane_sink_commits (sink_id, subtask, checkpoint_id, attempt, row_count)
-		VALUES ($1, $2, $3, $4, $5)`, s.cfg.SinkID, s.cfg.Subtask, int64(id), s.cfg.Attempt, res.Rows)
+	for _, o := range owners {
+		if markers[o] > committed[o] {
+			if err := s.mark(ctx, tx, o, markers[o], res.Rows); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// mark records that o's checkpoints up to id are committed and prunes o's old markers.
+func (s *Sink) mark(ctx context.Context, tx pgx.Tx, o owner, id uint64, rows int) error {
+	_, err := tx.Exec(ctx, `INSERT INTO flowplane_sink_commits (sink_id, subtask, checkpoint_id, attempt, row_count)
+		VALUES ($1, $2, $3, $4, $5)`, o.sinkID, o.subtask, int64(id), s.cfg.Attempt, rows)
 	if err != nil {
-		return res, err
+		return err
 	}
 	_, err = tx.Exec(ctx, `DELETE FROM flowplane_sink_commits WHERE sink_id = $1 AND subtask = $2 AND checkpoint_id < $3`,
-		s.cfg.SinkID, s.cfg.Subtask, int64(id)-markerHistory)
-	return res, err
+		o.sinkID, o.subtask, int64(id)-markerHistory)
+	return err
 }
 
 func (s *Sink) copyRows(ctx context.Context, tx pgx.Tx, rows []Row) (int, error) {

@@ -119,13 +119,17 @@ const stateVersion = 1
 
 // encodePending encodes the pending commits:
 //
-//	"FPSK" | version | uvarint n | n × (uvarint checkpoint | uvarint rows |
+//	"FPSK" | version | uvarint n | n × (uvarint len, sink id | uvarint subtask |
+//	  uvarint checkpoint | uvarint rows |
 //	  rows × (kind byte | uvarint nValues | values (tag byte + payload))) | crc32c
 func encodePending(pending []pendingCommit) []byte {
 	b := append(stateMagic[:0:0], stateMagic[:]...)
 	b = append(b, stateVersion)
 	b = binary.AppendUvarint(b, uint64(len(pending)))
 	for _, p := range pending {
+		b = binary.AppendUvarint(b, uint64(len(p.owner.sinkID)))
+		b = append(b, p.owner.sinkID...)
+		b = binary.AppendUvarint(b, uint64(p.owner.subtask))
 		b = binary.AppendUvarint(b, p.checkpoint)
 		b = binary.AppendUvarint(b, uint64(len(p.rows)))
 		for _, r := range p.rows {
@@ -153,10 +157,14 @@ func decodePending(data []byte) ([]pendingCommit, error) {
 	n := d.count()
 	pending := make([]pendingCommit, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		p := pendingCommit{checkpoint: d.uvarint()}
-		if i > 0 && p.checkpoint <= pending[i-1].checkpoint {
-			d.fail("checkpoints not ascending")
+		var p pendingCommit
+		p.owner.sinkID = string(d.take(d.count()))
+		sub := d.uvarint()
+		if sub > math.MaxInt32 {
+			d.fail("subtask out of range")
 		}
+		p.owner.subtask = int(sub)
+		p.checkpoint = d.uvarint()
 		nr := d.count()
 		p.rows = make([]Row, 0, nr)
 		for j := 0; j < nr && d.err == nil; j++ {

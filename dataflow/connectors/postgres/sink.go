@@ -94,8 +94,17 @@ func tableIdent(t string) pgx.Identifier {
 	return pgx.Identifier(parts)
 }
 
+// owner is the (sink, subtask) whose markers and fence a pending commit is committed under:
+// the one that wrote the rows, which after a rescale or a restore into another job is not the
+// subtask holding them now.
+type owner struct {
+	sinkID  string
+	subtask int
+}
+
 // pendingCommit is the rows of one checkpoint, waiting for the checkpoint to complete.
 type pendingCommit struct {
+	owner      owner
 	checkpoint uint64
 	rows       []Row
 }
@@ -110,7 +119,11 @@ type Sink struct {
 	pkIdx   []int
 	current []Row
 	pending []pendingCommit
+	// lastSealed is the newest checkpoint id this sink sealed rows for.
+	lastSealed uint64
 }
+
+func (s *Sink) self() owner { return owner{sinkID: s.cfg.SinkID, subtask: s.cfg.Subtask} }
 
 // NewSink validates cfg and creates the marker and fence tables in the target database if
 // they do not exist.
@@ -153,17 +166,22 @@ func (s *Sink) Write(rows ...Row) error {
 // SnapshotState seals the rows written since the previous barrier as checkpoint id's and
 // returns the encoding of every pending commit, to be stored in the checkpoint.
 func (s *Sink) SnapshotState(id uint64) ([]byte, error) {
-	if n := len(s.pending); n > 0 && id <= s.pending[n-1].checkpoint {
-		return nil, fmt.Errorf("postgres sink %s: checkpoint %d after %d", s.cfg.SinkID, id, s.pending[n-1].checkpoint)
+	if id <= s.lastSealed {
+		return nil, fmt.Errorf("postgres sink %s: checkpoint %d after %d", s.cfg.SinkID, id, s.lastSealed)
 	}
+	s.lastSealed = id
 	if len(s.current) > 0 {
-		s.pending = append(s.pending, pendingCommit{checkpoint: id, rows: s.current})
+		s.pending = append(s.pending, pendingCommit{owner: s.self(), checkpoint: id, rows: s.current})
 		s.current = nil
 	}
 	return encodePending(s.pending), nil
 }
 
-// RestoreState replaces the sink's buffers by the pending commits of a checkpoint's state.
+// RestoreState adds the pending commits of a checkpoint's sink state and drops rows written
+// since. After a rescale, the state of each old subtask must be restored by exactly one new
+// subtask (RestoreState may be called once per old state); its commits keep the old subtask's
+// markers and fence. Pending commits of another sink id (a job restored from another job's
+// savepoint) are committed under that sink's markers, so they are not written twice.
 func (s *Sink) RestoreState(data []byte) error {
 	pending, err := decodePending(data)
 	if err != nil {
@@ -176,7 +194,7 @@ func (s *Sink) RestoreState(data []byte) error {
 			}
 		}
 	}
-	s.pending, s.current = pending, nil
+	s.pending, s.current = append(s.pending, pending...), nil
 	return nil
 }
 
@@ -187,10 +205,7 @@ func (s *Sink) Pending() int { return len(s.pending) }
 // job restored from is complete, so are all its pending commits (the markers skip those that
 // had been committed before the failure).
 func (s *Sink) CommitRestored(ctx context.Context) (CommitResult, error) {
-	if len(s.pending) == 0 {
-		return CommitResult{}, nil
-	}
-	return s.NotifyCheckpointComplete(ctx, s.pending[len(s.pending)-1].checkpoint)
+	return s.commitWhere(ctx, 0, func(pendingCommit) bool { return true })
 }
 
 // CommitResult reports one commit.

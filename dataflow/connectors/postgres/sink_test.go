@@ -238,3 +238,70 @@ func TestWriteRejectsBadRows(t *testing.T) {
 		t.Fatalf("Write(struct) = %v, want ErrUnsupportedValue", err)
 	}
 }
+
+func sinkAs(t *testing.T, pool *pgxpool.Pool, id string, subtask int, attempt int64) *Sink {
+	t.Helper()
+	s, err := NewSink(context.Background(), pool, SinkConfig{SinkID: id, Subtask: subtask, Attempt: attempt,
+		Table: "events", Columns: []string{"k", "seq"}, Mode: Append})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRescaleCommitsUnderTheOldSubtasksMarkers(t *testing.T) {
+	t.Parallel()
+	pool := appendTable(t)
+	ctx := context.Background()
+	// Parallelism 2: both subtasks seal checkpoint 4; subtask 0 commits it, subtask 1 dies first.
+	a, b := sinkAs(t, pool, "job/sink", 0, 1), sinkAs(t, pool, "job/sink", 1, 1)
+	writeSeq(t, a, 0, 10)
+	writeSeq(t, b, 10, 20)
+	stA, stB := snapshot(t, a, 4), snapshot(t, b, 4)
+	notify(t, a, 4)
+
+	// Rescaled to parallelism 1, attempt 2: the one subtask restores both old states.
+	s := sinkAs(t, pool, "job/sink", 0, 2)
+	if err := errors.Join(s.RestoreState(stA), s.RestoreState(stB)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.CommitRestored(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 1 || res.Rows != 10 {
+		t.Fatalf("CommitRestored = %+v, want old subtask 0 skipped and subtask 1's 10 rows", res)
+	}
+	if got := table(t, pool); got != "20 20 19" {
+		t.Fatalf("table = %s", got)
+	}
+	// The old attempt's subtask 1 is fenced now.
+	if _, err := b.NotifyCheckpointComplete(ctx, 4); !errors.Is(err, ErrFenced) {
+		t.Fatalf("zombie subtask 1 commit = %v, want ErrFenced", err)
+	}
+}
+
+func TestRestoreFromAnotherJobsSavepoint(t *testing.T) {
+	t.Parallel()
+	pool := appendTable(t)
+	ctx := context.Background()
+	// Job A (at attempt 5) takes savepoint 9 and stops; the savepoint's commit landed.
+	a := sinkAs(t, pool, "jobA/sink", 0, 5)
+	writeSeq(t, a, 0, 10)
+	sp := snapshot(t, a, 9)
+	notify(t, a, 9)
+	// Job B starts from the savepoint at attempt 1 with its own sink id and checkpoint ids.
+	b := sinkAs(t, pool, "jobB/sink", 0, 1)
+	if err := b.RestoreState(sp); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := b.CommitRestored(ctx); err != nil || res.Skipped != 1 {
+		t.Fatalf("CommitRestored = %+v, %v; want the savepoint's commit skipped, not fenced", res, err)
+	}
+	writeSeq(t, b, 10, 15)
+	snapshot(t, b, 1)
+	notify(t, b, 1)
+	if got := table(t, pool); got != "15 15 14" {
+		t.Fatalf("table = %s", got)
+	}
+}
