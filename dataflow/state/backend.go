@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 // ErrStateConflict is returned when a state is registered twice, or under a name restored with
@@ -15,7 +16,7 @@ var ErrStateConflict = errors.New("conflicting state registration")
 type Backend struct {
 	maxPar int
 	rng    KeyGroupRange
-	epoch  uint64
+	live   atomic.Int64 // snapshots taken and not released
 	names  []string
 	tables map[string]table
 }
@@ -28,7 +29,7 @@ func NewBackend(maxParallelism int, rng KeyGroupRange) (*Backend, error) {
 	if rng.Start < 0 || rng.End > maxParallelism || rng.End < rng.Start {
 		return nil, fmt.Errorf("%w: %s of %d key groups", ErrKeyGroupRange, rng, maxParallelism)
 	}
-	return &Backend{maxPar: maxParallelism, rng: rng, epoch: 1, tables: make(map[string]table)}, nil
+	return &Backend{maxPar: maxParallelism, rng: rng, tables: make(map[string]table)}, nil
 }
 
 // NewSubtaskBackend returns an empty backend for subtask index of parallelism p.
@@ -80,10 +81,12 @@ func (b *Backend) register(name string, kind Kind, t table) error {
 	return nil
 }
 
-// Snapshot captures every state of every key group and returns at once: the captured maps are
-// copy-on-write, so processing may continue while the Snapshot is encoded on another goroutine.
+// Snapshot captures every state of every key group and returns at once: writes from now on go
+// to an overlay, so processing may continue while the Snapshot is encoded on another goroutine.
+// Call Snapshot.Release when done with it; until then the overlay is not folded back, and the
+// next Snapshot copies the state once.
 func (b *Backend) Snapshot() *Snapshot {
-	s := &Snapshot{maxPar: b.maxPar, rng: b.rng, groups: make([]frozenGroup, b.rng.Len())}
+	s := &Snapshot{maxPar: b.maxPar, rng: b.rng, groups: make([]frozenGroup, b.rng.Len()), live: &b.live}
 	for i := range s.groups {
 		fg := frozenGroup{group: b.rng.Start + i}
 		for _, name := range b.names {
@@ -95,7 +98,7 @@ func (b *Backend) Snapshot() *Snapshot {
 		}
 		s.groups[i] = fg
 	}
-	b.epoch++
+	b.live.Add(1)
 	return s
 }
 

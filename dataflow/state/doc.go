@@ -14,12 +14,13 @@
 //
 // # Snapshots
 //
-// Backend.Snapshot runs on the subtask's goroutine (at barrier alignment) and costs only a
-// bump of the backend's epoch plus one small record per key group and state: the maps are
-// copy-on-write, so the first write to a map after a snapshot clones it and the snapshot keeps
-// the frozen original. The returned Snapshot can then be encoded on another goroutine while
-// processing continues. Values stored in state must therefore be treated as immutable by
-// operators (replace, never modify in place, a slice or map obtained from Get).
+// Backend.Snapshot runs on the subtask's goroutine (at barrier alignment) and only freezes the
+// maps, O(1) per key group and state: from then on writes go to a small overlay per map while the
+// returned Snapshot, holding the frozen maps, is encoded on another goroutine. When the snapshot
+// is released, the next write to a map folds its overlay back, so a checkpoint costs the
+// pipeline O(keys written while it was encoded), never a copy of the state. Values stored in
+// state must be treated as immutable by operators (replace, never modify in place, a slice or
+// map obtained from Get); map and list state take care of their own containers.
 //
 // # Encoding
 //

@@ -7,18 +7,18 @@ import (
 
 // ListState holds a list of values of type T per key, e.g. buffered rows of a window.
 //
-// Lists are append-only between Updates: Add appends past the end that any snapshot captured
-// (so it never changes what a snapshot sees) and Update always stores a fresh copy.
+// Add appends past the end of the list any snapshot captured, so it never changes what a
+// snapshot sees; Update always stores a fresh copy.
 type ListState[T any] struct {
 	b      *Backend
 	codec  Codec[T]
-	groups []cowMap[[]T]
+	groups []lmap[[]T]
 }
 
 // NewListState registers a list state under name (unique per backend), taking over its
 // restored entries if any.
 func NewListState[T any](b *Backend, name string, codec Codec[T]) (*ListState[T], error) {
-	s := &ListState[T]{b: b, codec: codec, groups: make([]cowMap[[]T], b.rng.Len())}
+	s := &ListState[T]{b: b, codec: codec, groups: make([]lmap[[]T], b.rng.Len())}
 	if err := b.register(name, KindList, s); err != nil {
 		return nil, err
 	}
@@ -27,33 +27,32 @@ func NewListState[T any](b *Backend, name string, codec Codec[T]) (*ListState[T]
 
 // Get returns key's list in key group g; the caller must not modify it.
 func (s *ListState[T]) Get(g int, key []byte) []T {
-	return slices.Clip(s.groups[s.b.index(g)].m[string(key)])
+	l, _ := s.groups[s.b.index(g)].get(string(key))
+	return slices.Clip(l)
 }
 
 // Add appends v to key's list in key group g.
 func (s *ListState[T]) Add(g int, key []byte, v T) {
-	c := &s.groups[s.b.index(g)]
-	l := c.m[string(key)]
-	c.writable(s.b.epoch)[string(key)] = append(l, v)
+	lm := &s.groups[s.b.index(g)]
+	l, _ := lm.get(string(key))
+	lm.put(s.b, string(key), append(l, v))
 }
 
 // Update replaces key's list in key group g by a copy of vs (an empty vs removes the key).
 func (s *ListState[T]) Update(g int, key []byte, vs []T) {
-	c := &s.groups[s.b.index(g)]
+	lm := &s.groups[s.b.index(g)]
 	if len(vs) == 0 {
-		if _, ok := c.m[string(key)]; ok {
-			delete(c.writable(s.b.epoch), string(key))
-		}
+		lm.del(s.b, string(key))
 		return
 	}
-	c.writable(s.b.epoch)[string(key)] = slices.Clone(vs)
+	lm.put(s.b, string(key), slices.Clone(vs))
 }
 
 // Len is the number of keys with a non-empty list, over all key groups.
 func (s *ListState[T]) Len() int {
 	n := 0
 	for i := range s.groups {
-		n += len(s.groups[i].m)
+		n += s.groups[i].n
 	}
 	return n
 }
@@ -61,16 +60,13 @@ func (s *ListState[T]) Len() int {
 func (s *ListState[T]) kind() Kind { return KindList }
 
 func (s *ListState[T]) freeze(g int) frozen {
-	return listFrozen[T]{m: s.groups[g].m, codec: s.codec}
+	return listFrozen[T]{m: s.groups[g].freeze(s.b), codec: s.codec}
 }
 
 func (s *ListState[T]) restore(g int, entries []Entry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	m := s.groups[g].writable(s.b.epoch)
 	for _, e := range entries {
-		l := make([]T, 0, len(e.Fields))
+		l, _ := s.groups[g].get(string(e.Key))
+		l = slices.Clip(l)
 		for _, f := range e.Fields {
 			v, err := s.codec.Decode(f)
 			if err != nil {
@@ -78,7 +74,7 @@ func (s *ListState[T]) restore(g int, entries []Entry) error {
 			}
 			l = append(l, v)
 		}
-		m[string(e.Key)] = append(m[string(e.Key)], l...)
+		s.groups[g].put(s.b, string(e.Key), l)
 	}
 	return nil
 }

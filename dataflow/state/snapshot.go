@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 )
 
 // Snapshot is a consistent capture of a Backend's state. Its methods may run on any goroutine,
@@ -12,6 +14,17 @@ type Snapshot struct {
 	maxPar int
 	rng    KeyGroupRange
 	groups []frozenGroup
+	live   *atomic.Int64
+	once   sync.Once
+}
+
+// Release tells the backend the snapshot will not be read any more, so it may fold the writes
+// made since into its maps. It is idempotent; the snapshot must not be used afterwards.
+func (s *Snapshot) Release() {
+	s.once.Do(func() {
+		s.groups = nil
+		s.live.Add(-1)
+	})
 }
 
 type frozenGroup struct {

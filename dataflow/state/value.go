@@ -9,13 +9,13 @@ import (
 type ValueState[T any] struct {
 	b      *Backend
 	codec  Codec[T]
-	groups []cowMap[T]
+	groups []lmap[T]
 }
 
 // NewValueState registers a value state under name (unique per backend), taking over its
 // restored entries if any.
 func NewValueState[T any](b *Backend, name string, codec Codec[T]) (*ValueState[T], error) {
-	s := &ValueState[T]{b: b, codec: codec, groups: make([]cowMap[T], b.rng.Len())}
+	s := &ValueState[T]{b: b, codec: codec, groups: make([]lmap[T], b.rng.Len())}
 	if err := b.register(name, KindValue, s); err != nil {
 		return nil, err
 	}
@@ -24,59 +24,46 @@ func NewValueState[T any](b *Backend, name string, codec Codec[T]) (*ValueState[
 
 // Get returns the value of key in key group g, and whether there is one.
 func (s *ValueState[T]) Get(g int, key []byte) (T, bool) {
-	v, ok := s.groups[s.b.index(g)].m[string(key)]
-	return v, ok
+	return s.groups[s.b.index(g)].get(string(key))
 }
 
 // Put sets the value of key in key group g.
 func (s *ValueState[T]) Put(g int, key []byte, v T) {
-	s.groups[s.b.index(g)].writable(s.b.epoch)[string(key)] = v
+	s.groups[s.b.index(g)].put(s.b, string(key), v)
 }
 
 // Delete removes the value of key in key group g.
 func (s *ValueState[T]) Delete(g int, key []byte) {
-	c := &s.groups[s.b.index(g)]
-	if _, ok := c.m[string(key)]; ok {
-		delete(c.writable(s.b.epoch), string(key))
-	}
+	s.groups[s.b.index(g)].del(s.b, string(key))
 }
 
 // Len is the number of keys with a value, over all key groups.
 func (s *ValueState[T]) Len() int {
 	n := 0
 	for i := range s.groups {
-		n += len(s.groups[i].m)
+		n += s.groups[i].n
 	}
 	return n
 }
 
 // All iterates over the keys and values of key group g; it must not be modified meanwhile.
 func (s *ValueState[T]) All(g int) iter.Seq2[string, T] {
-	m := s.groups[s.b.index(g)].m
-	return func(yield func(string, T) bool) {
-		for k, v := range m {
-			if !yield(k, v) {
-				return
-			}
-		}
-	}
+	return s.groups[s.b.index(g)].all
 }
 
 func (s *ValueState[T]) kind() Kind { return KindValue }
 
-func (s *ValueState[T]) freeze(g int) frozen { return valueFrozen[T]{m: s.groups[g].m, codec: s.codec} }
+func (s *ValueState[T]) freeze(g int) frozen {
+	return valueFrozen[T]{m: s.groups[g].freeze(s.b), codec: s.codec}
+}
 
 func (s *ValueState[T]) restore(g int, entries []Entry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	m := s.groups[g].writable(s.b.epoch)
 	for _, e := range entries {
 		v, err := s.codec.Decode(e.Fields[0])
 		if err != nil {
 			return fmt.Errorf("key %x: %w", e.Key, err)
 		}
-		m[string(e.Key)] = v
+		s.groups[g].put(s.b, string(e.Key), v)
 	}
 	return nil
 }
