@@ -203,7 +203,7 @@ func (s *FileStorage) GetMetadata(_ context.Context, job string, id uint64) (*Me
 	if err != nil {
 		return nil, err
 	}
-	return DecodeMetadata(b)
+	return decodeFor(b, job, id)
 }
 
 // ListMetadata reads the metadata of every checkpoint directory of job that has one.

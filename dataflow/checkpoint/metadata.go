@@ -148,3 +148,15 @@ func (md *Metadata) RestoreSet(operator string, rng state.KeyGroupRange) []TaskS
 	}
 	return out
 }
+
+// decodeFor decodes metadata stored under (job, id) and checks it names itself.
+func decodeFor(data []byte, job string, id uint64) (*Metadata, error) {
+	md, err := DecodeMetadata(data)
+	if err != nil {
+		return nil, err
+	}
+	if md.Job != job || md.ID != id {
+		return nil, fmt.Errorf("%w: stored as %s/%d but names %s/%d", ErrCorruptMetadata, job, id, md.Job, md.ID)
+	}
+	return md, nil
+}

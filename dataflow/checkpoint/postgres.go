@@ -185,7 +185,7 @@ func (s *PostgresStorage) GetMetadata(ctx context.Context, job string, id uint64
 	if err != nil {
 		return nil, fmt.Errorf("get metadata %s/%d: %w", job, id, err)
 	}
-	return DecodeMetadata(body)
+	return decodeFor(body, job, id)
 }
 
 // ListMetadata reads every metadata row of job by ascending id.

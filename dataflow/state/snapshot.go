@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -17,6 +18,9 @@ type Snapshot struct {
 	live   *atomic.Int64
 	once   sync.Once
 }
+
+// ErrSnapshotReleased is returned when a released snapshot is written.
+var ErrSnapshotReleased = errors.New("state snapshot already released")
 
 // Release tells the backend the snapshot will not be read any more, so it may fold the writes
 // made since into its maps. It is idempotent; the snapshot must not be used afterwards.
@@ -47,7 +51,7 @@ func (s *Snapshot) MaxParallelism() int { return s.maxPar }
 // AppendKeyGroup appends the frame of key group g (see EncodeKeyGroup) to dst, or nothing when
 // the group holds no state or is outside the snapshot's range.
 func (s *Snapshot) AppendKeyGroup(dst []byte, g int) []byte {
-	if !s.rng.Contains(g) {
+	if !s.rng.Contains(g) || s.groups == nil {
 		return dst
 	}
 	fg := s.groups[g-s.rng.Start]
@@ -70,6 +74,9 @@ func (s *Snapshot) AppendKeyGroup(dst []byte, g int) []byte {
 //
 // It buffers one key group at a time.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	if s.groups == nil && s.rng.Len() > 0 {
+		return 0, ErrSnapshotReleased
+	}
 	hdr := append(snapshotMagic[:0:0], snapshotMagic[:]...)
 	hdr = append(hdr, FormatVersion)
 	hdr = binary.AppendUvarint(hdr, uint64(s.maxPar))

@@ -262,3 +262,15 @@ func TestUnregisteredStateSurvivesSnapshots(t *testing.T) {
 		t.Fatalf("state lost passing through a backend that never registered it")
 	}
 }
+
+func TestReleasedSnapshotCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	b := newFull(t)
+	fill(t, b, 10)
+	snap := b.Snapshot()
+	snap.Release()
+	snap.Release() // idempotent
+	if _, err := snap.WriteTo(&sliceWriter{}); !errors.Is(err, ErrSnapshotReleased) {
+		t.Fatalf("WriteTo after Release = %v, want ErrSnapshotReleased", err)
+	}
+}

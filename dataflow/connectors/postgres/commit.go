@@ -80,7 +80,8 @@ func (s *Sink) fence(ctx context.Context, tx pgx.Tx, o owner) error {
 
 // NotifyCheckpointComplete commits, in one transaction, the rows of every pending checkpoint
 // <= id of this subtask and every restored pending commit of other owners, with a marker per
-// owner; checkpoints a marker shows committed already are skipped. Notifications are best
+// owner (the newest checkpoint committed for it); checkpoints a marker shows committed already
+// are skipped. Notifications are best
 // effort: a later one (or CommitRestored) covers a missed one. On error the pending rows stay
 // and the next notification retries them; ErrFenced means this attempt is a zombie and must
 // stop.
@@ -89,8 +90,7 @@ func (s *Sink) NotifyCheckpointComplete(ctx context.Context, id uint64) (CommitR
 	return s.commitWhere(ctx, id, func(p pendingCommit) bool { return p.owner != me || p.checkpoint <= id })
 }
 
-// commitWhere commits the pending commits selected by sel; id, when not 0, is the marker of
-// this subtask's own commits.
+// commitWhere commits the pending commits selected by sel; id names the commit in errors.
 func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommit) bool) (CommitResult, error) {
 	var chosen, rest []pendingCommit
 	for _, p := range s.pending {
@@ -106,7 +106,7 @@ func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommi
 	var res CommitResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.commit(ctx, tx, chosen, id)
+		res, err = s.commit(ctx, tx, chosen)
 		return err
 	})
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommi
 
 // commit writes pending in tx: per owner it takes the fence and skips checkpoints up to the
 // owner's newest marker, then writes the remaining rows and one new marker per owner.
-func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit, id uint64) (CommitResult, error) {
+func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit) (CommitResult, error) {
 	res := CommitResult{Checkpoints: len(pending)}
 	markers := make(map[owner]uint64)
 	var owners []owner
@@ -132,9 +132,6 @@ func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit, i
 	slices.SortFunc(owners, func(a, b owner) int {
 		return cmp.Or(strings.Compare(a.sinkID, b.sinkID), cmp.Compare(a.subtask, b.subtask))
 	})
-	if m, ok := markers[s.self()]; ok {
-		markers[s.self()] = max(m, id)
-	}
 	committed := make(map[owner]uint64, len(owners))
 	for _, o := range owners {
 		if err := s.fence(ctx, tx, o); err != nil {

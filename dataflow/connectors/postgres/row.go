@@ -70,8 +70,10 @@ const (
 // normalize maps v to one of the stored value types.
 func normalize(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string, []byte, time.Time:
+	case nil, bool, int64, float64, string, time.Time:
 		return v, nil
+	case []byte:
+		return append([]byte{}, x...), nil
 	case int:
 		return int64(x), nil
 	case int32:
