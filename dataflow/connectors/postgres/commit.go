@@ -13,11 +13,9 @@ import (
 
 const markerDDL = `
 CREATE TABLE IF NOT EXISTS flowplane_sink_fences (
-    sink_id    text        NOT NULL,
-    subtask    integer     NOT NULL,
+    sink_id    text        PRIMARY KEY,
     attempt    bigint      NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (sink_id, subtask)
+    updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS flowplane_sink_commits (
     sink_id       text        NOT NULL,
@@ -46,34 +44,42 @@ func ensureMarkerTables(ctx context.Context, pool *pgxpool.Pool) error {
 	})
 }
 
-// Claim fences older attempts: from now on their commits fail with ErrFenced. A new attempt
-// calls it when it starts (before CommitRestored); it fails with ErrFenced if an even newer
-// attempt has claimed the sink.
+// Claim fences older attempts of the job: from now on every commit of an older attempt, by
+// any subtask, fails with ErrFenced. Each subtask of a new attempt calls it when it starts
+// (before CommitRestored); it fails with ErrFenced if an even newer attempt has claimed the sink.
 func (s *Sink) Claim(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.fence(ctx, tx, s.self()) })
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.fence(ctx, tx, true) })
+	if err == nil {
+		s.claimed = true
+	}
+	return err
 }
 
-// fence locks o's fence row, fails if a newer attempt holds it, and raises it to this attempt.
-// Attempts are numbered per job, so for an owner of another sink id (restored from another
-// job's savepoint) the row is only locked, serialising commits.
-func (s *Sink) fence(ctx context.Context, tx pgx.Tx, o owner) error {
-	_, err := tx.Exec(ctx, `INSERT INTO flowplane_sink_fences (sink_id, subtask, attempt) VALUES ($1, $2, $3)
-		ON CONFLICT (sink_id, subtask) DO NOTHING`, o.sinkID, o.subtask, s.cfg.Attempt)
+// fence checks the sink's fence row: it fails if a newer attempt holds it and raises it to
+// this attempt if an older one does. Commits hold the row with a share lock, so they run in
+// parallel across subtasks while a Claim (exclusive) waits for the commits in flight and every
+// later commit of an older attempt sees the new attempt.
+func (s *Sink) fence(ctx context.Context, tx pgx.Tx, exclusive bool) error {
+	_, err := tx.Exec(ctx, `INSERT INTO flowplane_sink_fences (sink_id, attempt) VALUES ($1, $2)
+		ON CONFLICT (sink_id) DO NOTHING`, s.cfg.SinkID, s.cfg.Attempt)
 	if err != nil {
 		return err
 	}
+	lock := "FOR SHARE"
+	if exclusive {
+		lock = "FOR UPDATE"
+	}
 	var holder int64
-	err = tx.QueryRow(ctx, `SELECT attempt FROM flowplane_sink_fences WHERE sink_id = $1 AND subtask = $2 FOR UPDATE`,
-		o.sinkID, o.subtask).Scan(&holder)
-	if err != nil || o.sinkID != s.cfg.SinkID {
+	err = tx.QueryRow(ctx, `SELECT attempt FROM flowplane_sink_fences WHERE sink_id = $1 `+lock, s.cfg.SinkID).Scan(&holder)
+	if err != nil {
 		return err
 	}
 	if holder > s.cfg.Attempt {
-		return fmt.Errorf("%w: sink %s subtask %d: attempt %d, fence holds %d", ErrFenced, o.sinkID, o.subtask, s.cfg.Attempt, holder)
+		return fmt.Errorf("%w: sink %s: attempt %d, fence holds %d", ErrFenced, s.cfg.SinkID, s.cfg.Attempt, holder)
 	}
 	if holder < s.cfg.Attempt {
-		_, err = tx.Exec(ctx, `UPDATE flowplane_sink_fences SET attempt = $3, updated_at = now() WHERE sink_id = $1 AND subtask = $2`,
-			o.sinkID, o.subtask, s.cfg.Attempt)
+		_, err = tx.Exec(ctx, `UPDATE flowplane_sink_fences SET attempt = $2, updated_at = now() WHERE sink_id = $1`,
+			s.cfg.SinkID, s.cfg.Attempt)
 	}
 	return err
 }
@@ -103,6 +109,13 @@ func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommi
 	if len(chosen) == 0 {
 		return CommitResult{}, nil
 	}
+	if !s.claimed {
+		// Raise the fence in its own transaction: commits only share-lock it, and two subtasks
+		// upgrading their share locks at once would deadlock.
+		if err := s.Claim(ctx); err != nil {
+			return CommitResult{}, fmt.Errorf("postgres sink %s subtask %d: %w", s.cfg.SinkID, s.cfg.Subtask, err)
+		}
+	}
 	var res CommitResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
@@ -128,13 +141,17 @@ func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit) (
 		}
 		markers[p.owner] = max(markers[p.owner], p.checkpoint)
 	}
-	// Lock fences in one order, so concurrent commits over several owners cannot deadlock.
+	// Lock owners in one order, so concurrent commits over several owners cannot deadlock.
 	slices.SortFunc(owners, func(a, b owner) int {
 		return cmp.Or(strings.Compare(a.sinkID, b.sinkID), cmp.Compare(a.subtask, b.subtask))
 	})
+	if err := s.fence(ctx, tx, false); err != nil {
+		return res, err
+	}
 	committed := make(map[owner]uint64, len(owners))
 	for _, o := range owners {
-		if err := s.fence(ctx, tx, o); err != nil {
+		// Serialise commits per owner (they read its newest marker, then add one).
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), $2)", o.sinkID, o.subtask); err != nil {
 			return res, err
 		}
 		var c int64

@@ -121,6 +121,8 @@ type Sink struct {
 	pending []pendingCommit
 	// lastSealed is the newest checkpoint id this sink sealed rows for.
 	lastSealed uint64
+	// claimed is set once this attempt raised the sink's fence.
+	claimed bool
 }
 
 func (s *Sink) self() owner { return owner{sinkID: s.cfg.SinkID, subtask: s.cfg.Subtask} }
