@@ -13,5 +13,25 @@
 // metadata that is not completed, is never a recovery point, and nothing it wrote is deleted
 // by retention (Retain): only completed checkpoints beyond the newest N lose their blobs, and
 // only blobs no retained checkpoint, savepoint or unfinished checkpoint names. Savepoints are
-// kept until deleted explicitly (Discard).
+// kept until deleted explicitly (DeleteSavepoint).
+//
+// # Wiring
+//
+// Task side (worker), at barrier n of a subtask, for each operator with state:
+//
+//	snap := backend.Snapshot()                                 // on the subtask goroutine: O(1) per key group
+//	go func() { ts, err := checkpoint.WriteKeyed(ctx, store, key, vertex, p, snap) ... }()
+//	ts, err := checkpoint.WriteOperatorState(ctx, store, key, vertex, p, sink.SnapshotState(n)) // non-keyed
+//	// ack {job, attempt, vertex, subtask, n, []TaskState} in the next heartbeat
+//
+// Coordinator side (scheduler leader), per checkpoint n of a job attempt:
+//
+//	p := checkpoint.NewPending(job, n, attempt, checkpoint.KindCheckpoint, now, maxPar, store.Location(), tasks)
+//	done, err := p.Ack(task, states)        // for every ack, until done
+//	md, err := p.Finalize(ctx, store, now)  // durable metadata; then record it in the FSM and PostgreSQL
+//	// notify the tasks (sinks commit), then: checkpoint.Retain(ctx, store, job, checkpoint.DefaultRetained)
+//	p.Abort(ctx, store, reason)             // instead, on decline, timeout or failover
+//
+// Recovery (new attempt, any parallelism): md, _ := checkpoint.Latest(ctx, store, job), then per
+// subtask RestoreKeyed for keyed state and OperatorStates for source offsets and sink commits.
 package checkpoint

@@ -69,7 +69,7 @@ func (s *FileStorage) PutState(ctx context.Context, key StateKey, r io.Reader) (
 func (s *FileStorage) writeAtomic(ctx context.Context, rel string, r io.Reader) (int64, error) {
 	path := filepath.Join(s.dir, rel)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := s.mkdirs(dir); err != nil {
 		return 0, err
 	}
 	f, err := os.CreateTemp(dir, ".tmp-*")
@@ -91,6 +91,27 @@ func (s *FileStorage) writeAtomic(ctx context.Context, rel string, r io.Reader) 
 		err = syncDir(dir)
 	}
 	return n, err
+}
+
+// mkdirs creates dir and its missing parents below the storage directory, syncing each parent
+// that gained an entry so the new directories survive a crash.
+func (s *FileStorage) mkdirs(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != s.dir && len(parent) > len(s.dir) {
+		if err := s.mkdirs(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		return err
+	}
+	return syncDir(parent)
 }
 
 func copyCtx(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
