@@ -21,7 +21,8 @@
 //
 //	snap := backend.Snapshot()                                 // on the subtask goroutine: O(1) per key group
 //	go func() { ts, err := checkpoint.WriteKeyed(ctx, store, key, vertex, p, snap) ... }()
-//	ts, err := checkpoint.WriteOperatorState(ctx, store, key, vertex, p, sink.SnapshotState(n)) // non-keyed
+//	blob, err := sink.SnapshotState(n)                         // non-keyed state: sink commits, offsets
+//	ts, err := checkpoint.WriteOperatorState(ctx, store, key, vertex, p, blob)
 //	// ack {job, attempt, vertex, subtask, n, []TaskState} in the next heartbeat
 //
 // Coordinator side (scheduler leader), per checkpoint n of a job attempt:
