@@ -45,7 +45,9 @@ vet:
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
 
-## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state
-## (BENCH_1GB=1 adds 1 GB; needs ~4 GB of memory)
+## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state, and of
+## durable 10 MB blob writes to file and PostgreSQL checkpoint storage
+## (BENCH_1GB=1 adds a 1 GB snapshot; needs ~4 GB of memory)
 bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkSnapshot' -benchtime $(or $(BENCH_N),30)x ./dataflow/state/ $(if $(BENCH_1GB),-args -bench1gb)
+	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
