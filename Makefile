@@ -8,7 +8,7 @@ BUILDVCS := $(shell git rev-parse --git-dir >/dev/null 2>&1 && echo true || echo
 GOBUILD  := $(GO) build -buildvcs=$(BUILDVCS) -ldflags '-X main.version=$(VERSION)'
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: dev test build generate check-generated lint fmt-check vet go-test bench-checkpoint
+.PHONY: dev test build generate check-generated lint fmt-check vet go-test
 
 ## build: the single flowplane binary in bin/
 build:
@@ -41,13 +41,14 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## lint: gofmt, go vet and staticcheck
-lint: fmt-check vet
-	$(GO) tool staticcheck ./...
-
 ## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state, and of
 ## durable 10 MB blob writes to file and PostgreSQL checkpoint storage
 ## (BENCH_1GB=1 adds a 1 GB snapshot; needs ~4 GB of memory)
+.PHONY: bench-checkpoint
 bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkSnapshot' -benchtime $(or $(BENCH_N),30)x ./dataflow/state/ $(if $(BENCH_1GB),-args -bench1gb)
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
+
+## lint: gofmt, go vet and staticcheck
+lint: fmt-check vet
+	$(GO) tool staticcheck ./...
