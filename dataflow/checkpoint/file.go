@@ -273,3 +273,37 @@ func (s *FileStorage) DeleteMetadata(_ context.Context, job string, id uint64) e
 	s.pruneDirs(filepath.Dir(p))
 	return nil
 }
+
+// ListStates walks the job's checkpoint directories; files left by interrupted writes count as
+// blobs of their checkpoint, so SweepOrphans removes them too.
+func (s *FileStorage) ListStates(_ context.Context, job string) ([]StateRef, error) {
+	if err := validName("job", job); err != nil {
+		return nil, err
+	}
+	jobDir := filepath.Join(s.dir, url.PathEscape(job))
+	var out []StateRef
+	err := filepath.WalkDir(jobDir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || d.IsDir() || d.Name() == metadataFile {
+			return err
+		}
+		rel, err := filepath.Rel(s.dir, path)
+		if err != nil {
+			return err
+		}
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if len(parts) < 3 {
+			return nil // not in a checkpoint directory
+		}
+		num, ok := strings.CutPrefix(parts[1], chkDirPrefix)
+		id, perr := strconv.ParseUint(num, 10, 64)
+		if !ok || perr != nil {
+			return nil
+		}
+		out = append(out, StateRef{Handle: Handle(fileHandlePrefix + filepath.ToSlash(rel)), Checkpoint: id})
+		return nil
+	})
+	return out, err
+}

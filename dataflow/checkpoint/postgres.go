@@ -217,3 +217,21 @@ func (s *PostgresStorage) DeleteMetadata(ctx context.Context, job string, id uin
 	}
 	return nil
 }
+
+// ListStates lists the job's blob rows.
+func (s *PostgresStorage) ListStates(ctx context.Context, job string) ([]StateRef, error) {
+	rows, err := s.pool.Query(ctx, "SELECT id, checkpoint_id FROM checkpoint_store_blobs WHERE job = $1 ORDER BY id", job)
+	if err != nil {
+		return nil, fmt.Errorf("list states %s: %w", job, err)
+	}
+	var out []StateRef
+	var id, chk int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &chk}, func() error {
+		out = append(out, StateRef{Handle: Handle(pgHandlePrefix + strconv.FormatInt(id, 10)), Checkpoint: uint64(chk)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list states %s: %w", job, err)
+	}
+	return out, nil
+}

@@ -144,3 +144,31 @@ func deleteUnreferenced(ctx context.Context, s Storage, md *Metadata, refs, dele
 	}
 	return n, kept, nil
 }
+
+// SweepOrphans deletes blobs of job that no metadata names and that were written for a
+// checkpoint older than below: those of aborted checkpoints whose tasks acked too late or never,
+// and of interrupted writes. below must not exceed the id of any checkpoint still in progress
+// (the coordinator passes the lowest id it still waits for, or the next id it will trigger);
+// blobs of newer checkpoints are never touched, since their metadata may not exist yet.
+func SweepOrphans(ctx context.Context, s Storage, job string, below uint64) (int, error) {
+	all, err := s.ListMetadata(ctx, job)
+	if err != nil {
+		return 0, err
+	}
+	refs := referenced(all, nil)
+	blobs, err := s.ListStates(ctx, job)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range blobs {
+		if b.Checkpoint >= below || refs[b.Handle] {
+			continue
+		}
+		if err := s.DeleteState(ctx, b.Handle); err != nil {
+			return n, fmt.Errorf("sweep orphans of %s: %w", job, err)
+		}
+		n++
+	}
+	return n, nil
+}

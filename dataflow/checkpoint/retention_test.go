@@ -121,3 +121,29 @@ func TestConformanceLatest(t *testing.T) {
 		}
 	})
 }
+
+func TestConformanceSweepOrphans(t *testing.T) {
+	conform(t, func(t *testing.T, s Storage) {
+		ctx := context.Background()
+		own, shared := seed(t, s, 2)
+		orphanOld := put(t, s, key("job", 1, "late", 3), []byte("acked too late"))
+		inFlight := put(t, s, key("job", 5, "op", 0), []byte("checkpoint 5 still running"))
+		other := put(t, s, key("other", 1, "op", 0), []byte("another job"))
+		n, err := SweepOrphans(ctx, s, "job", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || exists(t, s, orphanOld) {
+			t.Fatalf("swept %d, orphan exists %v; want exactly the orphan swept", n, exists(t, s, orphanOld))
+		}
+		for _, h := range []Handle{own[1], own[2], shared, inFlight, other} {
+			if !exists(t, s, h) {
+				t.Fatalf("SweepOrphans deleted %s", h)
+			}
+		}
+		refs, err := s.ListStates(ctx, "job")
+		if err != nil || len(refs) != 4 {
+			t.Fatalf("ListStates = %v, %v; want 4 blobs", refs, err)
+		}
+	})
+}

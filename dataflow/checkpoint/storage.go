@@ -75,6 +75,14 @@ type Storage interface {
 	ListMetadata(ctx context.Context, job string) ([]*Metadata, error)
 	// DeleteMetadata removes one checkpoint's metadata; a missing one is not an error.
 	DeleteMetadata(ctx context.Context, job string, id uint64) error
+	// ListStates returns every state blob stored for job, whether or not metadata names it.
+	ListStates(ctx context.Context, job string) ([]StateRef, error)
+}
+
+// StateRef is a stored blob and the checkpoint it was written for.
+type StateRef struct {
+	Handle     Handle
+	Checkpoint uint64
 }
 
 // Open opens the storage at a location URL: file:///absolute/dir. PostgreSQL storage needs the
