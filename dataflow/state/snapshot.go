@@ -196,3 +196,22 @@ func frameGroup(frame []byte) (int, bool) {
 	}
 	return int(g), true
 }
+
+// SnapshotTo writes a snapshot of b to w synchronously and releases it: the adapter for an
+// operator's SnapshotState hook while the runtime has no asynchronous snapshot phase.
+func (b *Backend) SnapshotTo(w io.Writer) error {
+	snap := b.Snapshot()
+	defer snap.Release()
+	_, err := snap.WriteTo(w)
+	return err
+}
+
+// RestoreFrom reads one snapshot blob from r and restores the key groups of b's range from it:
+// the adapter for an operator's RestoreState hook (call it once per overlapping old blob).
+func (b *Backend) RestoreFrom(r io.Reader) error {
+	blob, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	return b.Restore(blob)
+}

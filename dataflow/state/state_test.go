@@ -274,3 +274,21 @@ func TestReleasedSnapshotCannotBeWritten(t *testing.T) {
 		t.Fatalf("WriteTo after Release = %v, want ErrSnapshotReleased", err)
 	}
 }
+
+func TestSnapshotToRestoreFrom(t *testing.T) {
+	t.Parallel()
+	src := newFull(t)
+	v, m, l := fill(t, src, 300)
+	var buf bytes.Buffer
+	if err := src.SnapshotTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	dst := newFull(t)
+	v2, m2, l2 := fill(t, dst, 0)
+	if err := dst.RestoreFrom(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if dump(dst, 300, v2, m2, l2) != dump(src, 300, v, m, l) {
+		t.Fatal("state differs after SnapshotTo/RestoreFrom")
+	}
+}
