@@ -129,8 +129,9 @@ func (s *Sink) commitWhere(ctx context.Context, id uint64, sel func(pendingCommi
 	return res, nil
 }
 
-// commit writes pending in tx: per owner it takes the fence and skips checkpoints up to the
-// owner's newest marker, then writes the remaining rows and one new marker per owner.
+// commit writes pending in tx: it share-locks the sink's fence, then per owner (in a fixed
+// order, under an advisory lock) skips checkpoints up to the owner's newest marker, writes the
+// remaining rows and one new marker per owner.
 func (s *Sink) commit(ctx context.Context, tx pgx.Tx, pending []pendingCommit) (CommitResult, error) {
 	res := CommitResult{Checkpoints: len(pending)}
 	markers := make(map[owner]uint64)
