@@ -21,9 +21,10 @@ import (
 // The simulation runs a job source(2) -> count(P) -> sink(P) in one goroutine, without the
 // runtime: sources emit (key, n) records from replayable offsets, count numbers each key's
 // records in keyed state and emits (key, seq), and the exactly-once Postgres sink writes them.
-// Checkpoints go through checkpoint.Pending and FileStorage; random crashes hit every phase of
-// the protocol, and each new attempt restores the latest completed checkpoint at a random
-// parallelism. The table must end with every key's seqs 0..n-1 exactly once.
+// Checkpoints go through checkpoint.Pending and file or PostgreSQL storage; random crashes hit
+// every phase of the protocol, each new attempt restores the latest completed checkpoint at a
+// random parallelism, and zombie sinks of old attempts keep trying to commit. The table must
+// end with every key's seqs 0..n-1 exactly once.
 
 const (
 	simKeys    = 12 // per source subtask
@@ -175,11 +176,17 @@ func TestSimulatedChaosRunIsExactlyOnce(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 99))
-			store, err := checkpoint.NewFileStorage(t.TempDir())
+			pool := pgtest.NewPool(t)
+			var store checkpoint.Storage
+			var err error
+			if seed%2 == 0 {
+				store, err = checkpoint.NewFileStorage(t.TempDir())
+			} else {
+				store, err = checkpoint.NewPostgresStorage(context.Background(), pool)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			pool := pgtest.NewPool(t)
 			if _, err := pool.Exec(context.Background(), "CREATE TABLE out (k text NOT NULL, seq bigint NOT NULL)"); err != nil {
 				t.Fatal(err)
 			}
