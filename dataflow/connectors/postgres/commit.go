@@ -34,7 +34,15 @@ const markerLockKey = 0x666c6f77_736e6b31 // "flowsnk1"
 // markers are pruned (the newest alone decides what was committed).
 const markerHistory = 100
 
+// ensureMarkerTables creates the marker and fence tables unless both exist (checked first, so a
+// role without CREATE privilege works once an administrator has created them).
 func ensureMarkerTables(ctx context.Context, pool *pgxpool.Pool) error {
+	var exist bool
+	err := pool.QueryRow(ctx, `SELECT to_regclass('flowplane_sink_commits') IS NOT NULL
+		AND to_regclass('flowplane_sink_fences') IS NOT NULL`).Scan(&exist)
+	if err != nil || exist {
+		return err
+	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(markerLockKey)); err != nil {
 			return err
