@@ -94,14 +94,20 @@ func Open(location string) (Storage, error) {
 	return nil, fmt.Errorf("%w: %q", ErrUnsupportedLocation, location)
 }
 
-// readChunk fills buf from r (io.EOF once r is exhausted), checking ctx first.
+// readChunk fills buf from r. It returns io.EOF (possibly with n > 0) once r is exhausted, and
+// any other error as it is: a body cut short (io.ErrUnexpectedEOF from an aborted upload) is a
+// failure, never the end of a blob.
 func readChunk(ctx context.Context, r io.Reader, buf []byte) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := io.ReadFull(r, buf)
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = io.EOF
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
 	}
-	return n, err
+	return n, nil
 }
