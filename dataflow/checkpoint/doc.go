@@ -5,7 +5,9 @@
 // Storage is one interface with two implementations: a directory (file:///path, for a single
 // host and dev; writes are atomic by temp file, fsync, rename and fsync of the directory) and
 // PostgreSQL (blobs as bytea chunks in the Flowplane database, for several hosts without a
-// shared disk). Both pass the same conformance suite.
+// shared disk). Workers, which have no database connection, reach the server's storage through
+// RemoteStorage, a client of the HTTP handler NewHandler that the server mounts on its internal
+// listener. All three pass the same conformance suite.
 //
 // A checkpoint is written in two steps: every task puts its state blob (PutState returns a
 // Handle, which the task reports in its ack), then the coordinator writes the Metadata naming
