@@ -1,0 +1,17 @@
+// Package sql implements Flowplane's Flink SQL dialect: a hand-written lexer and recursive-descent
+// parser with exact source positions, a canonical printer, a binder that type-checks statements
+// against a catalog built from their CREATE TABLE and CREATE VIEW statements, and a planner that
+// compiles INSERT statements into the shared job graph (dataflow.JobGraph).
+//
+// Entry points:
+//
+//   - Parse(src) parses a script of ';'-separated statements into a *Script.
+//   - Print(node) renders any AST node back to canonical SQL; Parse(Print(s)) prints identically.
+//   - Validate(src) parses and binds a script and returns []Diagnostic, each with a message and a
+//     1-based line/column range. The control plane's POST .../versions/validate calls it and
+//     returns the diagnostics as they are.
+//   - Compile(src, opts) validates and plans a script into a job graph.
+//
+// Errors are *Error values carrying a Span; errors.Is(err, ErrSyntax) (and the other sentinels in
+// errors.go) classify them. Parse returns an ErrorList when a script has several errors.
+package sql
