@@ -1,0 +1,14 @@
+CREATE TABLE g (id BIGINT, name STRING) WITH (
+  'connector' = 'datagen',
+  'rows-per-second' = 'fast',
+  'fields.id.kind' = 'sequence',
+  'fields.nope.min' = '1',
+  'fields.name.colour' = 'red',
+  'rows-per-sec' = '5'
+);
+CREATE TABLE pg (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x', 'password' = 'hunter2');
+CREATE TABLE k (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'avro', 'integration' = 'my-kafka');
+CREATE TABLE u (id BIGINT) WITH ('connector' = 'jdbc');
+CREATE TABLE n (id BIGINT);
+CREATE TABLE fs (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'json');
+CREATE TABLE fs (id BIGINT) WITH ('connector' = 'blackhole');
