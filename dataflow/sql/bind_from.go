@@ -49,11 +49,23 @@ func (b *binder) relation(name *Ident) Rel {
 	if !connectors[t.Connector].source {
 		b.fail(ErrUnsupported, name.Sp, "connector '%s' of table %s cannot be read from", t.Connector, t.Name)
 	}
-	return tableRel(t)
+	if b.scans[t] == nil {
+		b.scans[t] = tableRel(t)
+	}
+	return b.scans[t]
 }
 
-// tableRel scans a table's physical columns and computes its computed columns.
+// tableRel scans a table's physical columns, computes its computed columns and assigns its
+// watermark.
 func tableRel(t *Table) Rel {
+	rel := columnsRel(t)
+	if t.Watermark != nil {
+		rel = &WatermarkRel{Input: rel, Rowtime: t.columnIndex(t.Rowtime), Expr: t.Watermark}
+	}
+	return rel
+}
+
+func columnsRel(t *Table) Rel {
 	scan := &Scan{Table: t}
 	phys := map[int]int{}
 	for i, c := range t.Columns {

@@ -17,7 +17,7 @@ type Program struct {
 // statements (in order) and binds every INSERT to a logical plan. It returns every error found,
 // continuing with the next statement after one fails.
 func Bind(script *Script) (*Program, ErrorList) {
-	b := &binder{cat: newCatalog()}
+	b := &binder{cat: newCatalog(), scans: map[*Table]Rel{}}
 	prog := &Program{Catalog: b.cat}
 	for _, st := range script.Statements {
 		b.statement(prog, st)
@@ -29,6 +29,9 @@ type binder struct {
 	cat  *Catalog
 	errs ErrorList
 	ctes []map[string]Rel // WITH clauses in scope, innermost last
+	// scans caches each table's relation so every reference shares one source (and the
+	// planner one source vertex per table).
+	scans map[*Table]Rel
 }
 
 func (b *binder) fail(kind error, sp Span, format string, args ...any) {

@@ -26,6 +26,14 @@ type Scan struct {
 	Table *Table
 }
 
+// WatermarkRel assigns event-time watermarks: each source subtask emits the largest value of
+// Expr seen so far (bounded out-of-orderness), and Rowtime is the event-time column.
+type WatermarkRel struct {
+	Input   Rel
+	Rowtime int
+	Expr    Rex
+}
+
 // Filter keeps rows where Cond is true.
 type Filter struct {
 	Input Rel
@@ -131,14 +139,18 @@ type Sink struct {
 	Input Rel
 }
 
+// Columns are the table's physical columns (computed columns are added by a Project above).
 func (r *Scan) Columns() []Column {
 	out := make([]Column, 0, len(r.Table.Columns))
 	for _, c := range r.Table.Columns {
-		out = append(out, Column{Name: c.Name, Type: c.Type})
+		if c.Computed == nil {
+			out = append(out, Column{Name: c.Name, Type: c.Type})
+		}
 	}
 	return out
 }
-func (r *Filter) Columns() []Column { return r.Input.Columns() }
+func (r *Filter) Columns() []Column       { return r.Input.Columns() }
+func (r *WatermarkRel) Columns() []Column { return r.Input.Columns() }
 func (r *Project) Columns() []Column {
 	out := make([]Column, len(r.Exprs))
 	for i, e := range r.Exprs {
@@ -180,6 +192,7 @@ func (r *Sink) Columns() []Column      { return nil }
 
 func (r *Scan) Inputs() []Rel         { return nil }
 func (r *Filter) Inputs() []Rel       { return []Rel{r.Input} }
+func (r *WatermarkRel) Inputs() []Rel { return []Rel{r.Input} }
 func (r *Project) Inputs() []Rel      { return []Rel{r.Input} }
 func (r *WindowAssign) Inputs() []Rel { return []Rel{r.Input} }
 func (r *Aggregate) Inputs() []Rel    { return []Rel{r.Input} }
@@ -191,6 +204,7 @@ func (r *Sink) Inputs() []Rel         { return []Rel{r.Input} }
 
 func (r *Scan) Updating() bool         { return false }
 func (r *Filter) Updating() bool       { return r.Input.Updating() }
+func (r *WatermarkRel) Updating() bool { return false }
 func (r *Project) Updating() bool      { return r.Input.Updating() }
 func (r *WindowAssign) Updating() bool { return r.Input.Updating() }
 func (r *Aggregate) Updating() bool    { return r.Window == nil || r.Input.Updating() }
@@ -210,6 +224,9 @@ func (r *ValuesRel) Updating() bool { return false }
 func (r *Sink) Updating() bool      { return r.Input.Updating() }
 
 func (r *Scan) describe() string { return fmt.Sprintf("Scan(table=%s)", r.Table.Name) }
+func (r *WatermarkRel) describe() string {
+	return fmt.Sprintf("Watermark(rowtime=$%d, watermark=%s)", r.Rowtime, r.Expr)
+}
 func (r *Filter) describe() string {
 	return fmt.Sprintf("Filter(condition=%s)", r.Cond)
 }
