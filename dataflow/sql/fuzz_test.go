@@ -32,3 +32,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompile checks that validation and planning never panic, whatever the script.
+func FuzzCompile(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*/*.sql")
+	more, _ := filepath.Glob("testdata/*.sql")
+	for _, file := range append(files, more...) {
+		src, err := os.ReadFile(file)
+		if err == nil {
+			f.Add(string(src))
+		}
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		g, diags := Compile(src, CompileOptions{Parallelism: 2})
+		if g == nil && len(diags) == 0 {
+			t.Fatalf("Compile returned neither a graph nor diagnostics for %q", src)
+		}
+		for _, d := range diags {
+			if d.Line < 1 || d.Column < 1 || d.EndLine < d.Line || d.EndLine == d.Line && d.EndColumn < d.Column {
+				t.Fatalf("bad diagnostic position %+v for %q", d, src)
+			}
+		}
+	})
+}
