@@ -16,10 +16,13 @@ type aggCtx struct {
 	aggs     []AggCall
 	aggIdx   map[string]int
 	grouped  bool
+	// windowStart and windowEnd are the keys of a group window (GROUP BY TUMBLE(...)), or -1.
+	windowStart, windowEnd int
 }
 
 func newAggCtx(input *exprCtx) *aggCtx {
-	return &aggCtx{input: input, keys: map[string]int{}, preIdx: map[string]int{}, aggIdx: map[string]int{}}
+	return &aggCtx{input: input, keys: map[string]int{}, preIdx: map[string]int{}, aggIdx: map[string]int{},
+		windowStart: -1, windowEnd: -1}
 }
 
 // preCol returns the pre-projection column computing r, adding it if needed.
@@ -41,12 +44,18 @@ func (b *binder) addKey(a *aggCtx, e Expr) {
 	if ref, ok := e.(*ColumnRef); ok {
 		name = ref.Parts[len(ref.Parts)-1].Name
 	}
-	if _, dup := a.keys[r.String()]; dup {
-		return
+	b.addKeyRex(a, r, name)
+}
+
+// addKeyRex adds a bound group key and returns its position.
+func (b *binder) addKeyRex(a *aggCtx, r Rex, name string) int {
+	if i, dup := a.keys[r.String()]; dup {
+		return i
 	}
 	a.keys[r.String()] = a.preCol(r, name)
 	a.keyTypes = append(a.keyTypes, r.Type())
 	a.keyNames = append(a.keyNames, name)
+	return len(a.keyTypes) - 1
 }
 
 // aggExpr binds e over the aggregate output: group expressions and aggregate calls become
@@ -64,6 +73,9 @@ func (b *binder) aggExpr(ctx *exprCtx, e Expr) Rex {
 		name := upper(e.Name.Name)
 		if aggFuncs[name] && e.Over == nil && !e.Name.Quoted {
 			return b.aggCall(a, e, name)
+		}
+		if k := a.windowProperty(name); k >= 0 {
+			return &RexInput{Index: k, T: a.keyTypes[k]}
 		}
 	case *ColumnRef:
 		if bound != nil {

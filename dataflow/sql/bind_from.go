@@ -113,7 +113,7 @@ func (b *binder) windowTVF(w *WindowTVF) (Rel, *scope) {
 	if tt.TimeAttr == NoTimeAttr {
 		b.fail(ErrType, w.TimeCol.Sp, "DESCRIPTOR(%s) must name a time attribute: declare WATERMARK FOR %s in the table, or use PROCTIME()", w.TimeCol.Name, w.TimeCol.Name)
 	}
-	wa := &WindowAssign{Input: rel, Kind: w.Func, TimeCol: i}
+	wa := &WindowAssign{Input: rel, Kind: w.Func, TimeCol: i, ProcTime: tt.TimeAttr == ProcTime}
 	args := b.windowArgs(w, sc)
 	want := map[string][]int{"TUMBLE": {1, 2}, "HOP": {2, 3}, "CUMULATE": {2, 3}, "SESSION": {1, 1}}[w.Func]
 	if len(args) < want[0] || len(args) > want[1] {
@@ -144,14 +144,7 @@ func (b *binder) windowTVF(w *WindowTVF) (Rel, *scope) {
 		}
 		wa.Keys = append(wa.Keys, k)
 	}
-	wt := Type{LogicalType: dataflow.Timestamp(3)}
-	winTime := wt
-	winTime.TimeAttr = tt.TimeAttr
-	if tt.Kind == dataflow.TypeTimestampLTZ {
-		winTime.LogicalType = dataflow.TimestampLTZ(3)
-	}
-	wa.cols = append(append([]Column(nil), rel.Columns()...),
-		Column{"window_start", wt}, Column{"window_end", wt}, Column{"window_time", winTime})
+	wa.cols = append(append([]Column(nil), rel.Columns()...), windowColumns(tt)...)
 	qual := w.Table.Name
 	if w.Alias != nil {
 		qual = w.Alias.Name
@@ -230,4 +223,15 @@ func splitJoinKeys(jr *JoinRel) {
 			jr.RightKeys = append(jr.RightKeys, r.Index-n)
 		}
 	}
+}
+
+// windowColumns are the columns a window adds for a time attribute of type tt.
+func windowColumns(tt Type) []Column {
+	wt := Type{LogicalType: dataflow.Timestamp(3)}
+	winTime := wt
+	winTime.TimeAttr = tt.TimeAttr
+	if tt.Kind == dataflow.TypeTimestampLTZ {
+		winTime.LogicalType = dataflow.TimestampLTZ(3)
+	}
+	return []Column{{"window_start", wt}, {"window_end", wt}, {"window_time", winTime}}
 }

@@ -211,10 +211,20 @@ func rowNumberBound(p *Project, rn int, c Rex) int64 {
 }
 
 func (b *binder) aggregateSelect(s *Select, rel Rel, sc *scope, items []*SelectItem) Rel {
+	groupBy := s.GroupBy
+	var win *FuncCall
+	if win, groupBy = groupWindow(groupBy); win != nil {
+		rel, sc = b.legacyWindow(win, rel, sc)
+	}
 	a := newAggCtx(&exprCtx{sc: sc})
 	a.grouped = len(s.GroupBy) > 0
-	for _, g := range s.GroupBy {
+	for _, g := range groupBy {
 		b.addKey(a, g)
+	}
+	if win != nil {
+		n := len(sc.cols)
+		a.windowStart = b.addKeyRex(a, &RexInput{Index: n - 3, T: sc.cols[n-3].t}, "window_start")
+		a.windowEnd = b.addKeyRex(a, &RexInput{Index: n - 2, T: sc.cols[n-2].t}, "window_end")
 	}
 	ctx := &exprCtx{sc: sc, agg: a}
 	p := b.project(nil, ctx, items)

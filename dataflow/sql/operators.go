@@ -82,6 +82,7 @@ type WindowAssignConfig struct {
 	SizeMs   int64  `json:"size_ms"`
 	SlideMs  int64  `json:"slide_ms,omitempty"`
 	OffsetMs int64  `json:"offset_ms,omitempty"`
+	ProcTime bool   `json:"proctime,omitempty"` // windows close on the wall clock, not the watermark
 }
 
 // AggCallSpec is one aggregate: Func over input columns Args (none for COUNT(*)), counting
@@ -102,6 +103,7 @@ type WindowBounds struct {
 	SessionGap  int64  `json:"session_gap_ms,omitempty"`
 	OutputStart int    `json:"output_start"`
 	OutputEnd   int    `json:"output_end"`
+	ProcTime    bool   `json:"proctime,omitempty"`
 }
 
 // AggregateConfig groups input rows by the Keys columns and outputs the keys followed by one

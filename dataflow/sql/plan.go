@@ -57,7 +57,10 @@ type WindowAssign struct {
 	SlideMs int64 // HOP slide or CUMULATE step; 0 otherwise
 	Offset  int64
 	Keys    []int // SESSION PARTITION BY columns
-	cols    []Column
+	// ProcTime is set when TimeCol is a processing-time attribute: windows then close on the
+	// wall clock instead of the watermark.
+	ProcTime bool
+	cols     []Column
 }
 
 // AggCall is one aggregate function over input columns.

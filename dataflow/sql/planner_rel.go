@@ -30,7 +30,7 @@ func (p *planner) translate(r Rel) *stream {
 		return s
 	case *WindowAssign:
 		s := p.plan(r.Input)
-		p.op(s, KindWindowAssign, WindowAssignConfig{Kind: r.Kind, TimeCol: r.TimeCol, SizeMs: r.SizeMs, SlideMs: r.SlideMs, OffsetMs: r.Offset})
+		p.op(s, KindWindowAssign, WindowAssignConfig{Kind: r.Kind, TimeCol: r.TimeCol, SizeMs: r.SizeMs, SlideMs: r.SlideMs, OffsetMs: r.Offset, ProcTime: r.ProcTime})
 		s.cols = r.Columns()
 		return s
 	case *Aggregate:
@@ -83,7 +83,7 @@ func (p *planner) aggregate(r *Aggregate) *stream {
 	if w := r.Window; w != nil {
 		kind = KindWindowAggregate
 		cfg.Window = &WindowBounds{Kind: w.Kind, StartKey: r.Keys[r.WindowStart], EndKey: r.Keys[r.WindowEnd],
-			OutputStart: r.WindowStart, OutputEnd: r.WindowEnd}
+			OutputStart: r.WindowStart, OutputEnd: r.WindowEnd, ProcTime: w.ProcTime}
 		if w.Kind == "SESSION" {
 			cfg.Window.SessionGap = w.SizeMs
 		}
