@@ -191,6 +191,7 @@ func (b *binder) join(j *Join) (Rel, *scope) {
 		b.fail(ErrUnsupported, j.Sp, "%s JOIN is not supported yet; use INNER or LEFT JOIN", kind)
 	}
 	splitJoinKeys(jr)
+	detectInterval(jr)
 	out := scopeOf(jr, "")
 	for i := range out.cols {
 		out.cols[i].qual = sc.cols[i].qual

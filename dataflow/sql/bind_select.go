@@ -72,6 +72,7 @@ func (b *binder) filter(rel Rel, cond Rex, where Expr) Rel {
 		out.Cond = andAll(append(conjuncts0(jr.Cond), both...))
 	}
 	splitJoinKeys(out)
+	detectInterval(out)
 	return out
 }
 

@@ -126,6 +126,18 @@ type JoinConfig struct {
 	Condition    Rex    `json:"condition,omitempty"`
 	LeftColumns  int    `json:"left_columns"`
 	RightColumns int    `json:"right_columns"`
+	// Interval makes this an interval join: a pair matches only when left time - right time
+	// is within [lower_ms, upper_ms], so rows leave state once the watermark passes the bound;
+	// the output is append-only (LEFT joins emit unmatched rows when their interval expires).
+	Interval *IntervalSpec `json:"interval,omitempty"`
+}
+
+// IntervalSpec bounds an interval join; the time columns are positions in each input.
+type IntervalSpec struct {
+	LeftTime  int   `json:"left_time"`
+	RightTime int   `json:"right_time"`
+	LowerMs   int64 `json:"lower_ms"`
+	UpperMs   int64 `json:"upper_ms"`
 }
 
 // SortKeySpec orders by a column.

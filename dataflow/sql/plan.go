@@ -96,6 +96,16 @@ type JoinRel struct {
 	Cond      Rex
 	LeftKeys  []int
 	RightKeys []int
+	// Interval is set for an interval join: both inputs append-only and the condition bounds
+	// the left rowtime against the right one. State is then kept only for the interval, the
+	// output is append-only and keeps both time attributes.
+	Interval *IntervalBounds
+}
+
+// IntervalBounds says left.time - right.time is within [LowerMs, UpperMs].
+type IntervalBounds struct {
+	LeftTime, RightTime int // LeftTime in the left input, RightTime in the right input
+	LowerMs, UpperMs    int64
 }
 
 // SortKey orders by an input column.
@@ -166,15 +176,20 @@ func (r *Aggregate) Columns() []Column    { return r.cols }
 func (r *JoinRel) Columns() []Column {
 	l, rt := r.Left.Columns(), r.Right.Columns()
 	out := make([]Column, 0, len(l)+len(rt))
+	keep := r.Interval != nil
 	for _, c := range l {
-		c.Type = c.Type.plain()
+		if !keep {
+			c.Type = c.Type.plain()
+		}
 		if r.Kind == "RIGHT" || r.Kind == "FULL" {
 			c.Type = c.Type.nullable(true)
 		}
 		out = append(out, c)
 	}
 	for _, c := range rt {
-		c.Type = c.Type.plain()
+		if !keep {
+			c.Type = c.Type.plain()
+		}
 		if r.Kind == "LEFT" || r.Kind == "FULL" {
 			c.Type = c.Type.nullable(true)
 		}
@@ -212,6 +227,9 @@ func (r *Project) Updating() bool      { return r.Input.Updating() }
 func (r *WindowAssign) Updating() bool { return r.Input.Updating() }
 func (r *Aggregate) Updating() bool    { return r.Window == nil || r.Input.Updating() }
 func (r *JoinRel) Updating() bool {
+	if r.Interval != nil {
+		return false
+	}
 	return r.Kind != "INNER" || r.Left.Updating() || r.Right.Updating()
 }
 func (r *Rank) Updating() bool { return true }
@@ -262,7 +280,11 @@ func (r *Aggregate) describe() string {
 	return fmt.Sprintf("%s(keys=%v, aggs=[%s])", kind, r.Keys, strings.Join(parts, ", "))
 }
 func (r *JoinRel) describe() string {
-	return fmt.Sprintf("Join(%s, keys=%v=%v, condition=%v)", r.Kind, r.LeftKeys, r.RightKeys, r.Cond)
+	s := fmt.Sprintf("Join(%s, keys=%v=%v, condition=%v", r.Kind, r.LeftKeys, r.RightKeys, r.Cond)
+	if iv := r.Interval; iv != nil {
+		s += fmt.Sprintf(", interval=$%d-$%d in [%d, %d]ms", iv.LeftTime, iv.RightTime, iv.LowerMs, iv.UpperMs)
+	}
+	return s + ")"
 }
 func (r *Rank) describe() string {
 	return fmt.Sprintf("Rank(partition=%v, order=%v, limit=%d, row_number=%v)", r.Partition, r.Order, r.Limit, r.RowNumber)

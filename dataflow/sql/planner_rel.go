@@ -38,8 +38,12 @@ func (p *planner) translate(r Rel) *stream {
 	case *JoinRel:
 		l, rt := p.plan(r.Left), p.plan(r.Right)
 		v, par := p.exchange("join", []*stream{l, rt}, [][]int{r.LeftKeys, r.RightKeys})
-		v.Op(KindJoin, JoinConfig{Kind: r.Kind, LeftKeys: r.LeftKeys, RightKeys: r.RightKeys, Condition: r.Cond,
-			LeftColumns: len(l.cols), RightColumns: len(rt.cols)})
+		cfg := JoinConfig{Kind: r.Kind, LeftKeys: r.LeftKeys, RightKeys: r.RightKeys, Condition: r.Cond,
+			LeftColumns: len(l.cols), RightColumns: len(rt.cols)}
+		if iv := r.Interval; iv != nil {
+			cfg.Interval = &IntervalSpec{LeftTime: iv.LeftTime, RightTime: iv.RightTime, LowerMs: iv.LowerMs, UpperMs: iv.UpperMs}
+		}
+		v.Op(KindJoin, cfg)
 		return &stream{v: v, par: par, cols: r.Columns(), updating: r.Updating()}
 	case *Rank:
 		s := p.plan(r.Input)
