@@ -84,11 +84,12 @@ type TableRef struct {
 	Sp         Span
 }
 
-// DerivedTable is (query) [[AS] alias].
+// DerivedTable is (query) [[AS] alias [(column, ...)]].
 type DerivedTable struct {
-	Query *Query
-	Alias *Ident
-	Sp    Span
+	Query   *Query
+	Alias   *Ident
+	Columns []*Ident
+	Sp      Span
 }
 
 // WindowTVF is TABLE(TUMBLE|HOP|CUMULATE|SESSION(TABLE t [PARTITION BY k], DESCRIPTOR(ts),

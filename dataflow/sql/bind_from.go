@@ -9,7 +9,7 @@ func (b *binder) from(t TableExpr) (Rel, *scope) {
 	switch t := t.(type) {
 	case *TableRef:
 		if t.SystemTime != nil {
-			b.fail(ErrUnsupported, t.SystemTime.Pos(), "temporal joins (FOR SYSTEM_TIME AS OF) are not supported yet")
+			b.fail(ErrUnsupported, t.SystemTime.Pos(), "FOR SYSTEM_TIME AS OF is only allowed on the right side of a join (a temporal join)")
 		}
 		rel := b.relation(t.Name)
 		qual := t.Name.Name
@@ -22,6 +22,12 @@ func (b *binder) from(t TableExpr) (Rel, *scope) {
 		qual := ""
 		if t.Alias != nil {
 			qual = t.Alias.Name
+		}
+		if len(t.Columns) > 0 {
+			if n := len(rel.Columns()); n != len(t.Columns) {
+				b.fail(ErrType, t.Alias.Sp, "%s names %d columns but its query has %d", qual, len(t.Columns), n)
+			}
+			rel = renameColumns(rel, t.Columns)
 		}
 		return rel, scopeOf(rel, qual)
 	case *WindowTVF:
@@ -175,12 +181,22 @@ func (b *binder) windowArgs(w *WindowTVF, sc *scope) []int64 {
 
 func (b *binder) join(j *Join) (Rel, *scope) {
 	left, ls := b.from(j.Left)
-	right, rs := b.from(j.Right)
+	var temporal *TemporalSpec
+	var right Rel
+	var rs *scope
+	if ref, ok := j.Right.(*TableRef); ok && ref.SystemTime != nil {
+		temporal = b.temporal(ls, ref)
+		plain := *ref
+		plain.SystemTime = nil
+		right, rs = b.from(&plain)
+	} else {
+		right, rs = b.from(j.Right)
+	}
 	kind := j.Kind
 	if kind == "," || kind == "CROSS" {
 		kind = "INNER"
 	}
-	jr := &JoinRel{Kind: kind, Left: left, Right: right}
+	jr := &JoinRel{Kind: kind, Left: left, Right: right, Temporal: temporal}
 	sc := ls.concat(rs)
 	if j.On != nil {
 		cond := b.expr(&exprCtx{sc: sc}, j.On)
@@ -192,11 +208,38 @@ func (b *binder) join(j *Join) (Rel, *scope) {
 	}
 	splitJoinKeys(jr)
 	detectInterval(jr)
-	out := scopeOf(jr, "")
+	rel := materializeKeys(jr)
+	if temporal != nil {
+		jr = joinOf(rel)
+		if len(jr.LeftKeys) == 0 {
+			b.fail(ErrUnsupported, j.Sp, "a temporal join needs an equality condition between the two sides")
+		}
+		if kind != "INNER" && kind != "LEFT" {
+			b.fail(ErrUnsupported, j.Sp, "a temporal join must be an INNER or LEFT join")
+		}
+	}
+	out := scopeOf(rel, "")
 	for i := range out.cols {
 		out.cols[i].qual = sc.cols[i].qual
 	}
-	return jr, out
+	return rel, out
+}
+
+// temporal binds the FOR SYSTEM_TIME AS OF time of a temporal join against the left side.
+func (b *binder) temporal(ls *scope, ref *TableRef) *TemporalSpec {
+	r := b.expr(&exprCtx{sc: ls}, ref.SystemTime)
+	in, ok := r.(*RexInput)
+	if !ok || r.Type().TimeAttr == NoTimeAttr {
+		b.fail(ErrType, ref.SystemTime.Pos(), "FOR SYSTEM_TIME AS OF needs a time attribute of the left side, found %s", Print(ref.SystemTime))
+	}
+	spec := &TemporalSpec{LeftTime: in.Index, ProcTime: r.Type().TimeAttr == ProcTime}
+	if !spec.ProcTime {
+		t := b.cat.Tables[ref.Name.Name]
+		if t == nil || len(t.PrimaryKey) == 0 || t.Rowtime == "" {
+			b.fail(ErrUnsupported, ref.Name.Sp, "an event-time temporal join needs a versioned table: %s must have a PRIMARY KEY and a WATERMARK", ref.Name.Name)
+		}
+	}
+	return spec
 }
 
 // splitJoinKeys extracts left.col = right.col conjuncts of the condition as equi-join keys.

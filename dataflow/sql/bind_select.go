@@ -61,7 +61,7 @@ func (b *binder) filter(rel Rel, cond Rex, where Expr) Rel {
 			both = append(both, c)
 		}
 	}
-	out := &JoinRel{Kind: jr.Kind, Left: jr.Left, Right: jr.Right, Cond: jr.Cond}
+	out := &JoinRel{Kind: jr.Kind, Left: jr.Left, Right: jr.Right, Cond: jr.Cond, Temporal: jr.Temporal}
 	if len(left) > 0 {
 		out.Left = &Filter{Input: jr.Left, Cond: andAll(left)}
 	}
@@ -73,7 +73,7 @@ func (b *binder) filter(rel Rel, cond Rex, where Expr) Rel {
 	}
 	splitJoinKeys(out)
 	detectInterval(out)
-	return out
+	return materializeKeys(out)
 }
 
 func conjuncts0(r Rex) []Rex {

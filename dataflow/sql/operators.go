@@ -130,6 +130,16 @@ type JoinConfig struct {
 	// is within [lower_ms, upper_ms], so rows leave state once the watermark passes the bound;
 	// the output is append-only (LEFT joins emit unmatched rows when their interval expires).
 	Interval *IntervalSpec `json:"interval,omitempty"`
+	// Temporal makes this a temporal join: input 1 is a versioned table; each left row joins
+	// the right row version valid at its time (column left_time; the latest version when
+	// proctime), right-side changes emit nothing, and the output is append-only.
+	Temporal *TemporalJoinSpec `json:"temporal,omitempty"`
+}
+
+// TemporalJoinSpec is the time of a temporal join.
+type TemporalJoinSpec struct {
+	LeftTime int  `json:"left_time"`
+	ProcTime bool `json:"proctime,omitempty"`
 }
 
 // IntervalSpec bounds an interval join; the time columns are positions in each input.

@@ -212,6 +212,9 @@ func (p *parser) tablePrimary() TableExpr {
 		d := &DerivedTable{Query: p.query()}
 		p.expectOp(")")
 		d.Alias = p.alias()
+		if d.Alias != nil && p.isOp("(") {
+			d.Columns = p.identList("column alias")
+		}
 		d.Sp = p.from(start)
 		return d
 	}

@@ -100,6 +100,16 @@ type JoinRel struct {
 	// the left rowtime against the right one. State is then kept only for the interval, the
 	// output is append-only and keeps both time attributes.
 	Interval *IntervalBounds
+	// Temporal is set for a temporal join (right FOR SYSTEM_TIME AS OF left.time): each left
+	// row joins the version of the right row valid at its time (the latest one for processing
+	// time); right-side changes never emit, so the output is append-only.
+	Temporal *TemporalSpec
+}
+
+// TemporalSpec is the time of a temporal join: a column of the left input.
+type TemporalSpec struct {
+	LeftTime int
+	ProcTime bool
 }
 
 // IntervalBounds says left.time - right.time is within [LowerMs, UpperMs].
@@ -227,7 +237,7 @@ func (r *Project) Updating() bool      { return r.Input.Updating() }
 func (r *WindowAssign) Updating() bool { return r.Input.Updating() }
 func (r *Aggregate) Updating() bool    { return r.Window == nil || r.Input.Updating() }
 func (r *JoinRel) Updating() bool {
-	if r.Interval != nil {
+	if r.Interval != nil || r.Temporal != nil && !r.Left.Updating() {
 		return false
 	}
 	return r.Kind != "INNER" || r.Left.Updating() || r.Right.Updating()
@@ -283,6 +293,9 @@ func (r *JoinRel) describe() string {
 	s := fmt.Sprintf("Join(%s, keys=%v=%v, condition=%v", r.Kind, r.LeftKeys, r.RightKeys, r.Cond)
 	if iv := r.Interval; iv != nil {
 		s += fmt.Sprintf(", interval=$%d-$%d in [%d, %d]ms", iv.LeftTime, iv.RightTime, iv.LowerMs, iv.UpperMs)
+	}
+	if tj := r.Temporal; tj != nil {
+		s += fmt.Sprintf(", temporal=$%d proctime=%v", tj.LeftTime, tj.ProcTime)
 	}
 	return s + ")"
 }

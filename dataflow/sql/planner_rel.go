@@ -43,6 +43,9 @@ func (p *planner) translate(r Rel) *stream {
 		if iv := r.Interval; iv != nil {
 			cfg.Interval = &IntervalSpec{LeftTime: iv.LeftTime, RightTime: iv.RightTime, LowerMs: iv.LowerMs, UpperMs: iv.UpperMs}
 		}
+		if tj := r.Temporal; tj != nil {
+			cfg.Temporal = &TemporalJoinSpec{LeftTime: tj.LeftTime, ProcTime: tj.ProcTime}
+		}
 		v.Op(KindJoin, cfg)
 		return &stream{v: v, par: par, cols: r.Columns(), updating: r.Updating()}
 	case *Rank:

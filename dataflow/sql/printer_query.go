@@ -133,6 +133,11 @@ func (w *printer) tableExpr(t TableExpr) {
 		w.query(t.Query)
 		w.s(")")
 		w.alias(t.Alias)
+		if len(t.Columns) > 0 {
+			w.s(" (")
+			w.idents(t.Columns)
+			w.s(")")
+		}
 	case *WindowTVF:
 		w.s("TABLE(", t.Func, "(TABLE ")
 		w.ident(t.Table)

@@ -23,3 +23,4 @@ WITH a AS (SELECT 1 AS x), b AS (SELECT 2 AS y) SELECT * FROM a, b;
 VALUES (1, 'a'), (2, 'b');
 
 SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.currency = r.currency;
+SELECT * FROM (VALUES (1, 'a')) AS v (x, y), (SELECT 1) AS w (z);

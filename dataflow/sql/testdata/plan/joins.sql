@@ -23,3 +23,18 @@ SELECT o.id, s.carrier FROM orders o LEFT JOIN shipments s ON o.id = s.order_id;
 -- No equality keys: the join runs with parallelism 1.
 INSERT INTO anything
 SELECT o.id, s.carrier FROM orders o JOIN shipments s ON o.amount > 10;
+
+-- Join keys computed from expressions on each side.
+INSERT INTO anything
+SELECT o.id, s.carrier FROM orders o JOIN shipments s ON o.id + 1 = s.order_id * 2;
+
+-- A processing-time temporal join against a versioned table.
+CREATE TABLE rates (currency STRING, rate DECIMAL(10, 4), PRIMARY KEY (currency) NOT ENFORCED)
+  WITH ('connector' = 'postgres', 'table-name' = 'rates', 'integration' = 'pg');
+CREATE VIEW orders_pt AS SELECT *, PROCTIME() AS pt FROM orders;
+INSERT INTO anything
+SELECT o.id, r.currency FROM orders_pt o JOIN rates FOR SYSTEM_TIME AS OF o.pt AS r ON CAST(o.id AS STRING) = r.currency;
+
+-- Derived column aliases.
+INSERT INTO anything
+SELECT x, y FROM (VALUES (1, 'a'), (2, 'b')) AS v (x, y);
