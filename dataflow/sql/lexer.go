@@ -132,6 +132,9 @@ func (l *lexer) next() *Error {
 		return nil
 	}
 	l.advance()
+	if r == '"' {
+		return errorf(ErrSyntax, Span{start, l.pos}, "unexpected character '\"': quote identifiers with backticks (`name`) and strings with single quotes ('text')")
+	}
 	return errorf(ErrSyntax, Span{start, l.pos}, "unexpected character %q", r)
 }
 

@@ -160,6 +160,14 @@ func (p *parser) expectKw(kws ...string) token {
 	return t
 }
 
+// closeList expects the ')' ending a comma-separated list.
+func (p *parser) closeList() {
+	if !p.isOp(")") {
+		p.fail("',' or ')'")
+	}
+	p.i++
+}
+
 func (p *parser) expectOp(op string) token {
 	if !p.isOp(op) {
 		p.fail(fmt.Sprintf("'%s'", op))
@@ -197,7 +205,7 @@ func (p *parser) identList(what string) []*Ident {
 			break
 		}
 	}
-	p.expectOp(")")
+	p.closeList()
 	return out
 }
 

@@ -42,7 +42,7 @@ func (p *parser) createTableBody(ct *CreateTable) {
 				break
 			}
 		}
-		p.expectOp(")")
+		p.closeList()
 	}
 	if p.acceptKw("COMMENT") {
 		ct.Comment = p.stringLit("comment string")
@@ -146,7 +146,7 @@ func (p *parser) options() []*Option {
 			break
 		}
 	}
-	p.expectOp(")")
+	p.closeList()
 	return out
 }
 
@@ -180,7 +180,7 @@ func (p *parser) likeClause() *LikeClause {
 				break
 			}
 		}
-		p.expectOp(")")
+		p.closeList()
 	}
 	lc.Sp = p.from(start)
 	return lc
@@ -286,7 +286,7 @@ func (p *parser) typeParams(name string, max int) []int {
 			break
 		}
 	}
-	p.expectOp(")")
+	p.closeList()
 	return out
 }
 

@@ -95,7 +95,7 @@ func (p *parser) predicate(x Expr) Expr {
 		} else {
 			in.List = p.exprList()
 		}
-		p.expectOp(")")
+		p.closeList()
 		in.Sp = p.from(start)
 		return in
 	case p.acceptKw("BETWEEN"):
@@ -113,6 +113,13 @@ func (p *parser) predicate(x Expr) Expr {
 		lk.Sp = p.from(start)
 		return lk
 	}
+}
+
+// startsExpr reports whether the current token can only continue a query as an expression
+// (so a missing comma is the likely mistake).
+func (p *parser) startsExpr() bool {
+	t := p.tok()
+	return t.kind == tokNumber || t.kind == tokString || p.isIdentStart()
 }
 
 func (p *parser) exprList() []Expr {
@@ -251,7 +258,7 @@ func (p *parser) call(name *Ident) Expr {
 		}
 		fc.Args = p.exprList()
 	}
-	p.expectOp(")")
+	p.closeList()
 	if p.acceptKw("FILTER") {
 		p.expectOp("(")
 		p.expectKw("WHERE")

@@ -69,7 +69,7 @@ func (p *parser) values() QueryBody {
 	for {
 		p.expectOp("(")
 		v.Rows = append(v.Rows, p.exprList())
-		p.expectOp(")")
+		p.closeList()
 		if !p.acceptOp(",") {
 			break
 		}
@@ -92,8 +92,14 @@ func (p *parser) selectBody() QueryBody {
 			break
 		}
 	}
+	if p.startsExpr() {
+		p.fail("',' between select items, or FROM")
+	}
 	if p.acceptKw("FROM") {
 		s.From = p.fromClause()
+		if p.isIdentStart() {
+			p.fail("',', JOIN, WHERE, GROUP BY or the end of the query")
+		}
 	}
 	if p.acceptKw("WHERE") {
 		s.Where = p.expr()
@@ -258,7 +264,7 @@ func (p *parser) windowTVF() TableExpr {
 	for p.acceptOp(",") {
 		w.Args = append(w.Args, p.expr())
 	}
-	p.expectOp(")")
+	p.closeList()
 	p.expectOp(")")
 	w.Alias = p.alias()
 	w.Sp = p.from(start)

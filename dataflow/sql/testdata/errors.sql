@@ -12,4 +12,9 @@ SELECT EXTRACT(FORTNIGHT FROM ts) FROM t;
 SELECT 1 FROM t WHERE a = NOT b;
 SELECT 12abc FROM t;
 SELECT `` FROM t;
+SELECT a b c FROM t;
+SELECT a FROM t x y;
+CREATE TABLE z (a INT b INT) WITH ('connector' = 'print');
+SELECT "a" FROM t;
+SELECT f(a b) FROM t;
 SELECT a FROM t /* unterminated
