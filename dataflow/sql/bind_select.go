@@ -168,20 +168,25 @@ func topN(rel Rel, cond Rex) (Rel, bool) {
 	}
 	rn := len(rank.Input.Columns())
 	var rest []Rex
+	var limit int64
 	for _, c := range conjuncts(cond) {
-		if n := rowNumberBound(p, rn, c); n > 0 && rank.Limit == 0 {
-			rank.Limit = n
+		if n := rowNumberBound(p, rn, c); n > 0 && limit == 0 {
+			limit = n
 			continue
 		}
 		rest = append(rest, c)
 	}
-	if rank.Limit == 0 {
+	if limit == 0 {
 		return nil, false
 	}
+	// Copy the rank and its projection: a view may be filtered differently elsewhere.
+	limited := *rank
+	limited.Limit = limit
+	proj := &Project{Input: &limited, Exprs: p.Exprs, Names: p.Names}
 	if len(rest) > 0 {
-		return &Filter{Input: p, Cond: andAll(rest)}, true
+		return &Filter{Input: proj, Cond: andAll(rest)}, true
 	}
-	return p, true
+	return proj, true
 }
 
 // rowNumberBound returns N when c is rn <= N, rn < N+1 or rn = 1 on the row-number column.

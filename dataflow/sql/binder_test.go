@@ -83,3 +83,52 @@ INSERT INTO dst SELECT a, UPPER(b) FROM src WHERE a > 10;`
 		t.Fatalf("Validate = %v, want no diagnostics", got)
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	t.Parallel()
+	src := `CREATE TABLE unused (a BIGINT) WITH ('connector' = 'datagen');
+CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen');
+CREATE TABLE pg (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 't', 'integration' = 'pg-1');
+CREATE VIEW v AS SELECT a FROM src;
+INSERT INTO pg SELECT a FROM v;`
+	prog, err := Analyze(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := Summarize(prog)
+	if len(sum.Sources) != 1 || sum.Sources[0].Name != "src" || sum.Sources[0].Line != 2 {
+		t.Fatalf("sources = %+v, want src on line 2", sum.Sources)
+	}
+	if len(sum.Sinks) != 1 || sum.Sinks[0].Integration != "pg-1" || sum.Sinks[0].Connector != "postgres" {
+		t.Fatalf("sinks = %+v, want pg with integration pg-1", sum.Sinks)
+	}
+}
+
+func TestTopNOnSharedView(t *testing.T) {
+	t.Parallel()
+	src := `CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen');
+CREATE TABLE out (k BIGINT, v BIGINT) WITH ('connector' = 'print');
+CREATE VIEW ranked AS SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM src;
+INSERT INTO out SELECT k, v FROM ranked WHERE rn <= 3;
+INSERT INTO out SELECT k, v FROM ranked WHERE rn = 1;`
+	prog, err := Analyze(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var limits []int64
+	for _, s := range prog.Sinks {
+		var walk func(r Rel)
+		walk = func(r Rel) {
+			if rank, ok := r.(*Rank); ok {
+				limits = append(limits, rank.Limit)
+			}
+			for _, in := range r.Inputs() {
+				walk(in)
+			}
+		}
+		walk(s)
+	}
+	if len(limits) != 2 || limits[0] != 3 || limits[1] != 1 {
+		t.Fatalf("rank limits = %v, want [3 1]", limits)
+	}
+}

@@ -10,7 +10,13 @@
 //   - Validate(src) parses and binds a script and returns []Diagnostic, each with a message and a
 //     1-based line/column range. The control plane's POST .../versions/validate calls it and
 //     returns the diagnostics as they are.
-//   - Compile(src, opts) validates and plans a script into a job graph.
+//   - Analyze(src) parses and binds a script into a *Program (catalog and one logical plan per
+//     INSERT); Summarize(prog) lists the tables it reads and writes and their integrations.
+//   - Compile(src, opts) validates and plans a script into a *dataflow.JobGraph, returning
+//     diagnostics instead when it is invalid; ExplainPlan(src, opts) renders both plans.
+//
+// The operator kinds the planner emits, and their JSON configs, are documented in
+// operators.go; the dialect itself in docs/sql.md.
 //
 // Errors are *Error values carrying a Span; errors.Is(err, ErrSyntax) (and the other sentinels in
 // errors.go) classify them. Parse returns an ErrorList when a script has several errors.
