@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -88,19 +89,24 @@ func dayTimeMillis(v, from, to string) (int64, bool) {
 	if len(fields) != end-start+1 {
 		return 0, false
 	}
+	limits := map[string]float64{"HOUR": 24, "MINUTE": 60, "SECOND": 60}
 	var total int64
 	for i, f := range fields {
 		unit := dayTimeUnits[start+i]
+		limit := math.Inf(1)
+		if i > 0 {
+			limit = limits[unit]
+		}
 		if unit == "SECOND" {
 			secs, err := strconv.ParseFloat(f, 64)
-			if err != nil || secs < 0 {
+			if err != nil || secs < 0 || secs >= limit {
 				return 0, false
 			}
 			total += int64(secs*1000 + 0.5)
 			continue
 		}
 		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || n < 0 || n > 1<<40 {
+		if err != nil || n < 0 || n > 1<<40 || float64(n) >= limit {
 			return 0, false
 		}
 		total += n * unitMillis[unit]

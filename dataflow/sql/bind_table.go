@@ -86,6 +86,13 @@ func (b *binder) column(t *Table, sc *scope, cd *ColumnDef) {
 	if cd.Expr != nil {
 		col.Computed = b.expr(&exprCtx{sc: sc}, cd.Expr)
 		col.Type = col.Computed.Type()
+		refs := map[int]bool{}
+		inputRefs(col.Computed, refs)
+		for i := range refs {
+			if t.Columns[i].Computed != nil {
+				b.fail(ErrUnsupported, cd.Expr.Pos(), "computed column %s refers to computed column %s; use physical columns only", cd.Name.Name, t.Columns[i].Name)
+			}
+		}
 	} else {
 		t, err := typeFromAST(cd.Type)
 		if err != nil {

@@ -6,7 +6,8 @@
 // Entry points:
 //
 //   - Parse(src) parses a script of ';'-separated statements into a *Script.
-//   - Print(node) renders any AST node back to canonical SQL; Parse(Print(s)) prints identically.
+//   - Print(node) and PrintScript(script) render the AST back to canonical SQL; printing is a
+//     fixed point: PrintScript(Parse(PrintScript(s))) == PrintScript(s).
 //   - Validate(src) parses and binds a script and returns []Diagnostic, each with a message and a
 //     1-based line/column range. The control plane's POST .../versions/validate calls it and
 //     returns the diagnostics as they are.
