@@ -1,8 +1,10 @@
 package batch
 
 import (
+	"bytes"
 	"errors"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -47,7 +49,7 @@ func TestCodecRoundTripNoLeaks(t *testing.T) {
 	}
 	enc := NewEncoder(rec.Schema(), mem)
 	defer enc.Close()
-	dec := NewDecoder(rec.Schema(), mem)
+	dec := NewDecoder(rec.Schema())
 	defer dec.Close()
 	var first int
 	for i := range 3 {
@@ -75,7 +77,7 @@ func TestDecodeGarbage(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	dec := NewDecoder(nil, mem)
+	dec := NewDecoder(nil)
 	defer dec.Close()
 	if _, err := dec.Decode([]byte{0xff, 0xff, 0xff, 0xff, 8, 0, 0, 0, 1, 2, 3}); !errors.Is(err, ErrCorruptBatch) {
 		t.Fatalf("Decode error = %v, want ErrCorruptBatch", err)
@@ -120,3 +122,70 @@ func TestTakeAndHash(t *testing.T) {
 }
 
 func decimalOf(i int) decimal128.Num { return decimal128.FromI64(int64(i) * 101) }
+
+func TestPoolAllocatorRecycles(t *testing.T) {
+	t.Parallel()
+	p := NewPoolAllocator()
+	mem := memory.NewCheckedAllocator(p)
+	defer mem.AssertSize(t, 0)
+	for range 3 {
+		rec := testRecord(t, mem, 1000)
+		rec.Release()
+	}
+	b := p.Allocate(100)
+	if got, want := len(b), 100; got != want {
+		t.Fatalf("len = %d, want %d", got, want)
+	}
+	if uintptr(unsafe.Pointer(&b[0]))%64 != 0 {
+		t.Fatalf("buffer not 64-byte aligned")
+	}
+	for i := range b {
+		b[i] = 0xff
+	}
+	b = p.Reallocate(200, b)
+	if b[0] != 0xff || b[150] != 0 {
+		t.Fatalf("Reallocate lost contents or left garbage: %x %x", b[0], b[150])
+	}
+	p.Free(b)
+	again := p.Allocate(130)
+	for i, v := range again {
+		if v != 0 {
+			t.Fatalf("recycled buffer byte %d = %x, want 0", i, v)
+		}
+	}
+}
+
+func TestEncodeGatherMatchesEncode(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := testRecord(t, mem, 5000) // large enough for referenced buffers
+	defer rec.Release()
+	plain, gather := NewEncoder(rec.Schema(), mem), NewEncoder(rec.Schema(), mem)
+	defer plain.Close()
+	defer gather.Close()
+	for i := range 2 {
+		want, err := plain.AppendEncode([]byte("hdr"), rec)
+		if err != nil {
+			t.Fatalf("AppendEncode: %v", err)
+		}
+		head, segs, err := gather.AppendEncodeGather([]byte("hdr"), rec)
+		if err != nil {
+			t.Fatalf("AppendEncodeGather: %v", err)
+		}
+		var got []byte
+		refs := 0
+		for _, s := range segs {
+			got = append(got, s...)
+			if len(s) >= gatherMin {
+				refs++
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("round %d: gathered encoding differs from the plain one (%d vs %d bytes)", i, len(got), len(want))
+		}
+		if refs == 0 || len(head) >= len(want)/2 {
+			t.Fatalf("round %d: nothing was referenced (head %d of %d bytes)", i, len(head), len(want))
+		}
+	}
+}

@@ -96,3 +96,20 @@ func RegisterBuiltins(r *Registry, c *Collection) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Open instantiates an operator of kind with config (marshalled to JSON) and opens it with ctx:
+// a shortcut for tools and tests that drive operators without a graph.
+func (r *Registry) Open(kind string, config any, ctx *Context) (Operator, error) {
+	raw, err := json.Marshal(config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	op, err := r.New(dataflow.OperatorSpec{ID: dataflow.OperatorID(kind), Kind: kind, Config: raw})
+	if err != nil {
+		return nil, err
+	}
+	if err := op.Open(ctx); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
