@@ -53,7 +53,7 @@ func (p *planner) translate(r Rel) *stream {
 		v, par := p.exchange("rank", []*stream{s}, [][]int{r.Partition})
 		cfg := RankConfig{Partition: r.Partition, Limit: r.Limit, RowNumber: r.RowNumber}
 		for _, k := range r.Order {
-			cfg.Order = append(cfg.Order, SortKeySpec{Col: k.Col, Desc: k.Desc, NullsFirst: k.NullsFirst})
+			cfg.Order = append(cfg.Order, SortKeySpec(k))
 		}
 		v.Op(KindRank, cfg)
 		return &stream{v: v, par: par, cols: r.Columns(), updating: true}
