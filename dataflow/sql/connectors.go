@@ -17,6 +17,9 @@ const (
 	optBool
 	optDuration
 	optEnum
+	optPath  // a path inside the service's storage: no '..', file:// or no scheme
+	optIdent // a SQL identifier, optionally schema-qualified (it ends up in the sink's SQL)
+	optTopic // a Kafka topic name
 )
 
 type optionSpec struct {
@@ -58,19 +61,19 @@ var connectors = map[string]connectorSpec{
 	"blackhole": {sink: true},
 	"filesystem": {source: true, sink: true, appendOnly: true, required: []string{"path", "format"},
 		options: map[string]optionSpec{
-			"path": {}, "format": formats, "csv.field-delimiter": {}, "csv.ignore-parse-errors": {kind: optBool},
+			"path": {kind: optPath}, "format": formats, "csv.field-delimiter": {}, "csv.ignore-parse-errors": {kind: optBool},
 			"json.ignore-parse-errors": {kind: optBool}, "source.monitor-interval": {kind: optDuration},
 			"sink.rolling-policy.file-size": {}, "sink.rolling-policy.rollover-interval": {kind: optDuration},
 		}},
 	"postgres": {source: true, sink: true, integration: true, required: []string{"table-name"},
 		options: map[string]optionSpec{
-			"table-name": {}, "scan.fetch-size": {kind: optInt}, "scan.partition.column": {},
+			"table-name": {kind: optIdent}, "scan.fetch-size": {kind: optInt}, "scan.partition.column": {kind: optIdent},
 			"scan.partition.num": {kind: optInt}, "sink.buffer-flush.max-rows": {kind: optInt},
 			"sink.buffer-flush.interval": {kind: optDuration}, "sink.max-retries": {kind: optInt},
 		}},
 	"kafka": {source: true, sink: true, appendOnly: true, integration: true, required: []string{"topic", "format"},
 		options: map[string]optionSpec{
-			"topic": {}, "format": {kind: optEnum, values: []string{"csv", "json", "raw"}},
+			"topic": {kind: optTopic}, "format": {kind: optEnum, values: []string{"csv", "json", "raw"}},
 			"properties.group.id":           {},
 			"scan.startup.mode":             {kind: optEnum, values: []string{"earliest-offset", "latest-offset", "group-offsets", "timestamp"}},
 			"scan.startup.timestamp-millis": {kind: optInt}, "key.format": formats, "key.fields": {},
@@ -95,6 +98,8 @@ func isSecretKey(key string) bool {
 var (
 	durationRe    = regexp.MustCompile(`^\d+\s*(ms|s|sec|min|h|d|milliseconds?|seconds?|minutes?|hours?|days?)?$`)
 	integrationRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	sqlIdentRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+	topicRe       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 )
 
 func connectorNames() string {
@@ -211,6 +216,16 @@ func checkValue(os optionSpec, key, val string, o *Option) *Error {
 		if !durationRe.MatchString(strings.TrimSpace(val)) {
 			return bad("a duration such as '10 s' or '500 ms'")
 		}
+	case optPath:
+		return checkPath(key, val, o)
+	case optIdent:
+		if !sqlIdentRe.MatchString(val) {
+			return bad("a table or column name such as 'orders' or 'public.orders'")
+		}
+	case optTopic:
+		if !topicRe.MatchString(val) {
+			return bad("a Kafka topic name (letters, digits, '.', '_' and '-')")
+		}
 	case optEnum:
 		for _, v := range os.values {
 			if val == v {
@@ -218,6 +233,24 @@ func checkValue(os optionSpec, key, val string, o *Option) *Error {
 			}
 		}
 		return bad("one of " + strings.Join(os.values, ", "))
+	}
+	return nil
+}
+
+// checkPath accepts plain or file:// paths without '..' segments; workers resolve them inside
+// the service's storage directory, so an application cannot reach other files.
+func checkPath(key, val string, o *Option) *Error {
+	p := strings.TrimPrefix(val, "file://")
+	if strings.Contains(p, "://") {
+		return errorf(ErrOption, o.Value.Sp, "option '%s' must be a file path (optionally file://), found '%s'", key, val)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." {
+			return errorf(ErrOption, o.Value.Sp, "option '%s' must not contain '..' segments", key)
+		}
+	}
+	if p == "" || strings.ContainsRune(p, 0) {
+		return errorf(ErrOption, o.Value.Sp, "option '%s' must be a non-empty path", key)
 	}
 	return nil
 }

@@ -12,3 +12,8 @@ CREATE TABLE u (id BIGINT) WITH ('connector' = 'jdbc');
 CREATE TABLE n (id BIGINT);
 CREATE TABLE fs (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'json');
 CREATE TABLE fs (id BIGINT) WITH ('connector' = 'blackhole');
+CREATE TABLE fs2 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'file:///data/../../etc', 'format' = 'csv');
+CREATE TABLE fs3 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 's3://bucket/x', 'format' = 'csv');
+CREATE TABLE pg2 (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x; DROP TABLE y', 'integration' = 'pg');
+CREATE TABLE k2 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'a b', 'format' = 'json', 'integration' = 'k');
+CREATE TABLE ok (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'public.orders', 'integration' = 'pg');
