@@ -125,11 +125,9 @@ func (b *binder) connector(t *Table, ct *CreateTable, opts []*Option) {
 	if _, ok := connectors[t.Connector]; !ok {
 		b.fail(ErrOption, connOpt.Value.Sp, "unknown connector '%s'; available: %s", t.Connector, connectorNames())
 	}
-	errs := checkOptions(t, opts)
-	if len(errs) > 0 {
-		b.errs = append(b.errs, errs[:len(errs)-1]...)
-		panic(bailout{errs[len(errs)-1]})
-	}
+	// Option errors are recorded but the table is still declared, so that the statements
+	// using it are checked too instead of failing with "unknown table".
+	b.errs = append(b.errs, checkOptions(t, opts)...)
 }
 
 func (b *binder) watermark(t *Table, sc *scope, wm *WatermarkDef) {

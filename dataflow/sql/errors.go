@@ -70,6 +70,8 @@ type Diagnostic struct {
 	Column    int    `json:"column"`
 	EndLine   int    `json:"end_line"`
 	EndColumn int    `json:"end_column"`
+	// Part names the part of a multi-part version the position is in (see ValidateParts).
+	Part string `json:"part,omitempty"`
 }
 
 // Diagnostic converts the error for the API.

@@ -84,16 +84,16 @@ func TestParseErrorPositions(t *testing.T) {
 		src  string
 		want Diagnostic
 	}{
-		{"SELECT a FROM", Diagnostic{"expected table name, subquery or TABLE(...), found end of input", 1, 14, 1, 14}},
-		{"SELECT a,\n  FROM t", Diagnostic{"expected expression, found keyword FROM", 2, 3, 2, 7}},
-		{"CREATE TABLE t (a INT) WITH ('x' = 1)", Diagnostic{"expected option value string, found number 1", 1, 36, 1, 37}},
-		{"SELECT 'abc", Diagnostic{"unterminated string: expected ', found end of input", 1, 8, 1, 12}},
-		{"CREATE TABLE t (a INT, PRIMARY KEY (a))", Diagnostic{"expected NOT ENFORCED (Flink does not enforce primary keys), found ')'", 1, 39, 1, 40}},
-		{"SELECT CAST(a AS WIBBLE) FROM t", Diagnostic{"expected data type, found identifier WIBBLE", 1, 18, 1, 24}},
-		{"SELECT * FROM TABLE(TUMBLE(TABLE t, ts, INTERVAL '1' SECOND))", Diagnostic{"expected DESCRIPTOR, found identifier ts", 1, 37, 1, 39}},
-		{"INSERT t SELECT 1", Diagnostic{"expected INTO or OVERWRITE, found identifier t", 1, 8, 1, 9}},
-		{"SELECT INTERVAL '1' FORTNIGHT", Diagnostic{"expected time unit (YEAR, MONTH, DAY, HOUR, MINUTE or SECOND), found identifier FORTNIGHT", 1, 21, 1, 30}},
-		{"SELECT a FROM t WHERE é > 1 #", Diagnostic{"unexpected character '#'", 1, 29, 1, 30}},
+		{"SELECT a FROM", diag("expected table name, subquery or TABLE(...), found end of input", 1, 14, 1, 14)},
+		{"SELECT a,\n  FROM t", diag("expected expression, found keyword FROM", 2, 3, 2, 7)},
+		{"CREATE TABLE t (a INT) WITH ('x' = 1)", diag("expected option value string, found number 1", 1, 36, 1, 37)},
+		{"SELECT 'abc", diag("unterminated string: expected ', found end of input", 1, 8, 1, 12)},
+		{"CREATE TABLE t (a INT, PRIMARY KEY (a))", diag("expected NOT ENFORCED (Flink does not enforce primary keys), found ')'", 1, 39, 1, 40)},
+		{"SELECT CAST(a AS WIBBLE) FROM t", diag("expected data type, found identifier WIBBLE", 1, 18, 1, 24)},
+		{"SELECT * FROM TABLE(TUMBLE(TABLE t, ts, INTERVAL '1' SECOND))", diag("expected DESCRIPTOR, found identifier ts", 1, 37, 1, 39)},
+		{"INSERT t SELECT 1", diag("expected INTO or OVERWRITE, found identifier t", 1, 8, 1, 9)},
+		{"SELECT INTERVAL '1' FORTNIGHT", diag("expected time unit (YEAR, MONTH, DAY, HOUR, MINUTE or SECOND), found identifier FORTNIGHT", 1, 21, 1, 30)},
+		{"SELECT a FROM t WHERE é > 1 #", diag("unexpected character '#'", 1, 29, 1, 30)},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.src)
@@ -128,4 +128,8 @@ func TestParseDeepNesting(t *testing.T) {
 	if !errors.Is(err, ErrSyntax) {
 		t.Fatalf("got %v, want a nesting error", err)
 	}
+}
+
+func diag(msg string, line, col, endLine, endCol int) Diagnostic {
+	return Diagnostic{Message: msg, Line: line, Column: col, EndLine: endLine, EndColumn: endCol}
 }
