@@ -17,9 +17,10 @@ const (
 	optBool
 	optDuration
 	optEnum
-	optPath  // a path inside the service's storage: no '..', file:// or no scheme
-	optIdent // a SQL identifier, optionally schema-qualified (it ends up in the sink's SQL)
-	optTopic // a Kafka topic name
+	optPath    // a path inside the service's storage: no '..', file:// or no scheme
+	optIdent   // a SQL identifier, optionally schema-qualified (it ends up in the sink's SQL)
+	optTopic   // a Kafka topic name
+	optColumns // ';'-separated columns of the table
 )
 
 type optionSpec struct {
@@ -76,7 +77,7 @@ var connectors = map[string]connectorSpec{
 			"topic": {kind: optTopic}, "format": {kind: optEnum, values: []string{"csv", "json", "raw"}},
 			"properties.group.id":           {},
 			"scan.startup.mode":             {kind: optEnum, values: []string{"earliest-offset", "latest-offset", "group-offsets", "timestamp"}},
-			"scan.startup.timestamp-millis": {kind: optInt}, "key.format": formats, "key.fields": {},
+			"scan.startup.timestamp-millis": {kind: optInt}, "key.format": formats, "key.fields": {kind: optColumns},
 			"value.format": formats, "sink.partitioner": {kind: optEnum, values: []string{"default", "fixed", "round-robin"}},
 			"sink.delivery-guarantee": {kind: optEnum, values: []string{"none", "at-least-once", "exactly-once"}},
 		}},
@@ -158,6 +159,14 @@ func checkOption(t *Table, spec connectorSpec, key, val string, o *Option) *Erro
 		return nil
 	}
 	if os, ok := spec.options[key]; ok {
+		if os.kind == optColumns {
+			for _, c := range strings.Split(val, ";") {
+				if t.columnIndex(strings.TrimSpace(c)) < 0 {
+					return errorf(ErrOption, o.Value.Sp, "option '%s' names %s, which is not a column of table %s", key, strings.TrimSpace(c), t.Name)
+				}
+			}
+			return nil
+		}
 		return checkValue(os, key, val, o)
 	}
 	if rest, ok := strings.CutPrefix(key, "fields."); ok && spec.fieldOptions != nil {

@@ -11,6 +11,8 @@
 //   - Validate(src) parses and binds a script and returns []Diagnostic, each with a message and a
 //     1-based line/column range. The control plane's POST .../versions/validate calls it and
 //     returns the diagnostics as they are.
+//   - ValidateParts(parts) and CompileParts(parts, opts) do the same for a version stored as
+//     separate pieces (table DDL, statement), reporting positions relative to each piece.
 //   - Analyze(src) parses and binds a script into a *Program (catalog and one logical plan per
 //     INSERT); Summarize(prog) lists the tables it reads and writes and their integrations.
 //   - Compile(src, opts) validates and plans a script into a *dataflow.JobGraph, returning

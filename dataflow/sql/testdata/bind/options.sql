@@ -17,3 +17,4 @@ CREATE TABLE fs3 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 's3://bu
 CREATE TABLE pg2 (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x; DROP TABLE y', 'integration' = 'pg');
 CREATE TABLE k2 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'a b', 'format' = 'json', 'integration' = 'k');
 CREATE TABLE ok (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'public.orders', 'integration' = 'pg');
+CREATE TABLE k3 (id BIGINT, v STRING) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'integration' = 'k', 'key.format' = 'json', 'key.fields' = 'id;nope');
