@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/nexmark"
 )
 
 // optionKind says how an option value is checked.
@@ -129,6 +132,9 @@ func checkOptions(t *Table, opts []*Option) []*Error {
 		if err := checkOption(t, spec, key, val, o); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if t.Connector == "nexmark" {
+		errs = append(errs, checkNexmarkColumns(t)...)
 	}
 	for _, req := range spec.required {
 		if _, ok := t.Options[req]; !ok {
@@ -262,4 +268,37 @@ func checkPath(key, val string, o *Option) *Error {
 		return errorf(ErrOption, o.Value.Sp, "option '%s' must be a non-empty path", key)
 	}
 	return nil
+}
+
+// checkNexmarkColumns requires a nexmark table's physical columns to be fields of its stream,
+// with their types.
+func checkNexmarkColumns(t *Table) []*Error {
+	kind, ok := nexmark.ParseKind(t.Options["stream"])
+	if !ok {
+		return nil // reported as an invalid 'stream' value
+	}
+	fields := nexmark.Fields(kind)
+	var errs []*Error
+	for _, c := range t.Columns {
+		if c.Computed != nil {
+			continue
+		}
+		var want *dataflow.Field
+		for i := range fields {
+			if fields[i].Name == c.Name {
+				want = &fields[i]
+			}
+		}
+		switch {
+		case want == nil:
+			var names []string
+			for _, f := range fields {
+				names = append(names, f.Name)
+			}
+			errs = append(errs, errorf(ErrOption, c.Sp, "nexmark stream %s has no column %s; its columns are %s", kind, c.Name, strings.Join(names, ", ")))
+		case want.Type != c.Type.LogicalType:
+			errs = append(errs, errorf(ErrType, c.Sp, "column %s of nexmark stream %s has type %s, not %s", c.Name, kind, want.Type, c.Type.LogicalType))
+		}
+	}
+	return errs
 }

@@ -71,6 +71,8 @@ type WatermarkConfig struct {
 type CalcConfig struct {
 	Condition  Rex   `json:"condition,omitempty"`
 	Projection []Rex `json:"projection"`
+	// Names are the output column names (unique, as on edges).
+	Names []string `json:"names"`
 }
 
 // WindowAssignConfig appends window_start, window_end and window_time (TIMESTAMP(3) values) for

@@ -124,6 +124,9 @@ func (p *planner) flush(s *stream) {
 		return
 	}
 	p.ensureVertex(s, "calc")
+	for _, f := range edgeSchema(s.cols, false).Fields {
+		s.calc.Names = append(s.calc.Names, f.Name)
+	}
 	s.v.Op(KindCalc, s.calc)
 	s.calc = nil
 }

@@ -189,3 +189,11 @@ func timeOf(v int64, t dataflow.LogicalType) time.Time {
 	}
 	return time.UnixMilli(v).UTC()
 }
+
+// Format renders a value of type t as text, as CAST(v AS STRING) does ("NULL" for nil).
+func Format(v any, t dataflow.LogicalType) string {
+	if v == nil {
+		return "NULL"
+	}
+	return format(v, t)
+}

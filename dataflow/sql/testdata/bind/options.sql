@@ -18,3 +18,4 @@ CREATE TABLE pg2 (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x; 
 CREATE TABLE k2 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'a b', 'format' = 'json', 'integration' = 'k');
 CREATE TABLE ok (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'public.orders', 'integration' = 'pg');
 CREATE TABLE k3 (id BIGINT, v STRING) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'integration' = 'k', 'key.format' = 'json', 'key.fields' = 'id;nope');
+CREATE TABLE nx (auction BIGINT, bidder INT, colour STRING) WITH ('connector' = 'nexmark', 'stream' = 'bid');
