@@ -49,8 +49,9 @@ func runSingleVertex(t *testing.T, src string) (string, []int64) {
 	if len(g.Vertices) != 1 {
 		t.Fatalf("want one vertex, have %d", len(g.Vertices))
 	}
+	var out bytes.Buffer
 	reg := operator.NewRegistry()
-	if err := Register(reg); err != nil {
+	if err := Register(reg, Options{Print: &out}); err != nil {
 		t.Fatal(err)
 	}
 	var ops []operator.Operator
@@ -63,12 +64,6 @@ func runSingleVertex(t *testing.T, src string) (string, []int64) {
 			t.Fatal(err)
 		}
 		ops = append(ops, op)
-	}
-	var out bytes.Buffer
-	for _, op := range ops {
-		if p, ok := op.(*printSink); ok {
-			p.w.Reset(&out)
-		}
 	}
 	var wms []int64
 	src0 := ops[0].(operator.Source)

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +21,7 @@ var ErrNotImplemented = fmt.Errorf("%w: connector not implemented", operator.Err
 // "<identifier>> +I[1, abc]".
 type printSink struct {
 	operator.Base
-	w      *bufio.Writer
+	w      io.Writer
 	prefix string
 	cols   []sql.ColumnSpec
 }
@@ -31,10 +30,7 @@ type blackholeSink struct{ operator.Base }
 
 func (blackholeSink) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return nil }
 
-// Stdout is where print sinks write; tests replace it.
-var Stdout io.Writer = os.Stdout
-
-func newSink(spec dataflow.OperatorSpec) (operator.Operator, error) {
+func newSink(spec dataflow.OperatorSpec, stdout io.Writer) (operator.Operator, error) {
 	var cfg sql.SinkConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
@@ -43,7 +39,7 @@ func newSink(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	case "blackhole":
 		return blackholeSink{}, nil
 	case "print":
-		out := Stdout
+		out := stdout
 		if cfg.Options["standard-error"] == "true" {
 			out = os.Stderr
 		}
@@ -51,7 +47,7 @@ func newSink(spec dataflow.OperatorSpec) (operator.Operator, error) {
 		if id := cfg.Options["print-identifier"]; id != "" {
 			prefix = id + "> "
 		}
-		return &printSink{w: bufio.NewWriter(out), prefix: prefix, cols: cfg.Columns}, nil
+		return &printSink{w: out, prefix: prefix, cols: cfg.Columns}, nil
 	}
 	return nil, fmt.Errorf("%w: sink connector %q", ErrNotImplemented, cfg.Connector)
 }
@@ -79,12 +75,12 @@ func (p *printSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 				kind = rowKinds[k.(int64)]
 			}
 		}
-		fmt.Fprintf(p.w, "%s%s[%s]\n", p.prefix, kind, strings.Join(parts, ", "))
+		if _, err := fmt.Fprintf(p.w, "%s%s[%s]\n", p.prefix, kind, strings.Join(parts, ", ")); err != nil {
+			return err
+		}
 	}
-	return p.w.Flush()
+	return nil
 }
-
-func (p *printSink) Finish(operator.Emitter) error { return p.w.Flush() }
 
 func render(v any, typ string) string {
 	if v == nil {
