@@ -159,3 +159,10 @@ func boolInt(b bool) int64 {
 	}
 	return 0
 }
+
+// Normalize converts a computed value to the representation of type t (integers to int64,
+// decimals rounded to t's scale, ...); nil stays nil.
+func Normalize(v any, t dataflow.LogicalType) (any, error) { return normalize(v, t) }
+
+// Compare orders two non-NULL values of comparable types: -1, 0 or 1.
+func Compare(a, b any) (int, error) { return compare(a, b) }
