@@ -128,6 +128,10 @@ type JoinConfig struct {
 	Condition    Rex    `json:"condition,omitempty"`
 	LeftColumns  int    `json:"left_columns"`
 	RightColumns int    `json:"right_columns"`
+	// Updating says the output is a changelog (a trailing $row_kind column).
+	Updating bool `json:"updating"`
+	// Columns are the output columns: the left input's, then the right input's.
+	Columns []ColumnSpec `json:"columns"`
 	// Interval makes this an interval join: a pair matches only when left time - right time
 	// is within [lower_ms, upper_ms], so rows leave state once the watermark passes the bound;
 	// the output is append-only (LEFT joins emit unmatched rows when their interval expires).

@@ -39,7 +39,8 @@ func (p *planner) translate(r Rel) *stream {
 		l, rt := p.plan(r.Left), p.plan(r.Right)
 		v, par := p.exchange("join", []*stream{l, rt}, [][]int{r.LeftKeys, r.RightKeys})
 		cfg := JoinConfig{Kind: r.Kind, LeftKeys: r.LeftKeys, RightKeys: r.RightKeys, Condition: r.Cond,
-			LeftColumns: len(l.cols), RightColumns: len(rt.cols)}
+			LeftColumns: len(l.cols), RightColumns: len(rt.cols), Updating: r.Updating(),
+			Columns: columnSpecs(append(append([]Column(nil), l.cols...), rt.cols...))}
 		if iv := r.Interval; iv != nil {
 			cfg.Interval = &IntervalSpec{LeftTime: iv.LeftTime, RightTime: iv.RightTime, LowerMs: iv.LowerMs, UpperMs: iv.UpperMs}
 		}
@@ -126,14 +127,12 @@ func (p *planner) union(r *Union) *stream {
 	return &stream{v: v, par: p.par, cols: r.Columns(), updating: r.Updating()}
 }
 
+// columnSpecs describes columns with the unique names they have on edges.
 func columnSpecs(cols []Column) []ColumnSpec {
+	fields := edgeSchema(cols, false).Fields
 	out := make([]ColumnSpec, len(cols))
-	for i, c := range cols {
-		t := c.Type.LogicalType
-		if c.Type.Null {
-			t = dataflow.Int
-		}
-		out[i] = ColumnSpec{Name: c.Name, Type: t.String(), Nullable: c.Type.Nullable}
+	for i, f := range fields {
+		out[i] = ColumnSpec{Name: f.Name, Type: f.Type.String(), Nullable: f.Nullable}
 	}
 	return out
 }

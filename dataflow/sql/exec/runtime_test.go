@@ -66,15 +66,23 @@ func runGraph(t *testing.T, src string, parallelism int) string {
 			tasks = append(tasks, task)
 		}
 	}
+	deadline := time.After(20 * time.Second)
+	var errs []string
 	for _, task := range tasks {
 		select {
 		case <-task.Done():
-		case <-time.After(20 * time.Second):
-			t.Fatalf("task did not finish")
+		case <-deadline:
+			t.Fatalf("task %s did not finish", task.Spec().Vertex)
 		}
 		if err := task.Wait(); err != nil {
-			t.Fatalf("task: %v", err)
+			errs = append(errs, err.Error())
+			for _, other := range tasks {
+				other.Stop()
+			}
 		}
+	}
+	if len(errs) > 0 {
+		t.Fatalf("tasks failed:\n%s", strings.Join(errs, "\n"))
 	}
 	return out.String()
 }
