@@ -148,5 +148,12 @@ func (b *binder) values(v *Values) Rel {
 	for i, t := range types {
 		out.cols = append(out.cols, Column{Name: "EXPR$" + strconv.Itoa(i), Type: t})
 	}
+	for _, row := range out.Rows {
+		for i, r := range row {
+			if lit, ok := r.(*RexLiteral); ok && lit.Value == nil && !types[i].Null {
+				row[i] = &RexLiteral{T: types[i].nullable(true)}
+			}
+		}
+	}
 	return out
 }

@@ -74,20 +74,20 @@ type rexJSON struct {
 // MarshalJSON encodes {"input": i, "type": "BIGINT"}.
 func (r *RexInput) MarshalJSON() ([]byte, error) {
 	i := r.Index
-	return json.Marshal(rexJSON{Input: &i, Type: r.T.LogicalType.String(), NotNull: !r.T.Nullable})
+	return json.Marshal(rexJSON{Input: &i, Type: typeName(r.T), NotNull: !r.T.Nullable})
 }
 
 // MarshalJSON encodes {"literal": v, "type": "..."} or {"null": true, "type": "..."}.
 func (r *RexLiteral) MarshalJSON() ([]byte, error) {
 	if r.Value == nil {
-		return json.Marshal(rexJSON{Null: true, Type: r.T.LogicalType.String()})
+		return json.Marshal(rexJSON{Null: true, Type: typeName(r.T)})
 	}
-	return json.Marshal(rexJSON{Literal: r.Value, Type: r.T.LogicalType.String(), NotNull: true})
+	return json.Marshal(rexJSON{Literal: r.Value, Type: typeName(r.T), NotNull: true})
 }
 
 // MarshalJSON encodes {"call": op, "args": [...], "type": "..."}.
 func (r *RexCall) MarshalJSON() ([]byte, error) {
-	return json.Marshal(rexJSON{Call: r.Op, Args: r.Args, Type: r.T.LogicalType.String(), NotNull: !r.T.Nullable})
+	return json.Marshal(rexJSON{Call: r.Op, Args: r.Args, Type: typeName(r.T), NotNull: !r.T.Nullable})
 }
 
 // inputRefs adds every input column index used by r to set.
@@ -136,4 +136,12 @@ func andAll(rs []Rex) Rex {
 		out = &RexCall{Op: "AND", Args: []Rex{out, r}, T: tBoolean.nullable(out.Type().Nullable || r.Type().Nullable)}
 	}
 	return out
+}
+
+// typeName is a type's JSON spelling; an untyped NULL is written as INT (its value is null).
+func typeName(t Type) string {
+	if t.Null {
+		return "INT"
+	}
+	return t.LogicalType.String()
 }

@@ -75,6 +75,8 @@ func TestEval(t *testing.T) {
 		{"CASE i WHEN 7 THEN 'seven' END", "seven"},
 		{"CASE WHEN n > 1 THEN 'x' END", "<nil>"},
 		{"COALESCE(n, i, 0)", "7"},
+		{"COALESCE(NULL, i)", "7"},
+		{"NULL IS NULL", "TRUE"},
 		{"NULLIF(i, 7)", "<nil>"},
 		{"IF(i > 1, 'yes', 'no')", "yes"},
 		{"s || '!'", "Hello/World/x!"},

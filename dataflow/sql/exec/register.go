@@ -20,7 +20,7 @@ type Options struct {
 
 // Register adds the SQL operator kinds implemented here to r: sql.source (nexmark), sql.calc,
 // sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
-// sql.rank, sql.union and sql.sink (print, blackhole).
+// sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
 func Register(r *operator.Registry, opts Options) error {
 	if opts.Print == nil {
 		opts.Print = os.Stdout
@@ -36,6 +36,7 @@ func Register(r *operator.Registry, opts Options) error {
 		r.Register(sql.KindUnion, newUnion),
 		r.Register(sql.KindJoin, newJoin),
 		r.Register(sql.KindRank, newRank),
+		r.Register(sql.KindValues, newValues),
 		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out) }),
 	)
 }

@@ -139,3 +139,12 @@ func TestWindowAndGroupAggregatesRun(t *testing.T) {
 		}
 	}
 }
+
+func TestValuesRun(t *testing.T) {
+	t.Parallel()
+	out := runGraph(t, `CREATE TABLE s (a BIGINT, b STRING, c DECIMAL(5, 2)) WITH ('connector' = 'print');
+INSERT INTO s VALUES (1, 'one', 1.5), (2, NULL, 2.0);`, 2)
+	if out != "+I[1, one, 1.50]\n+I[2, NULL, 2.00]\n" {
+		t.Fatalf("printed %q", out)
+	}
+}
