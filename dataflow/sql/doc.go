@@ -19,7 +19,8 @@
 //     diagnostics instead when it is invalid; ExplainPlan(src, opts) renders both plans.
 //
 // The operator kinds the planner emits, and their JSON configs, are documented in
-// operators.go; the dialect itself in docs/sql.md.
+// operators.go; the dialect itself in docs/sql.md. Subpackage eval evaluates the expressions
+// in those configs; subpackage exec implements the operators for the task runtime.
 //
 // Errors are *Error values carrying a Span; errors.Is(err, ErrSyntax) (and the other sentinels in
 // errors.go) classify them. Parse returns an ErrorList when a script has several errors.
