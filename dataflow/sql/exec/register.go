@@ -18,7 +18,7 @@ type Options struct {
 	Print io.Writer
 }
 
-// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark), sql.calc,
+// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen), sql.calc,
 // sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
 // sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
 func Register(r *operator.Registry, opts Options) error {

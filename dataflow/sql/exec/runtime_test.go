@@ -148,3 +148,25 @@ INSERT INTO s VALUES (1, 'one', 1.5), (2, NULL, 2.0);`, 2)
 		t.Fatalf("printed %q", out)
 	}
 }
+
+func TestDatagenRuns(t *testing.T) {
+	t.Parallel()
+	out := runGraph(t, `CREATE TABLE g (id BIGINT, name STRING, score DECIMAL(6, 2), ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'datagen', 'rows-per-second' = '1000000',
+  'number-of-rows' = '100', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '50',
+  'fields.name.length' = '4', 'fields.score.min' = '1', 'fields.score.max' = '2', 'fields.ts.max-past' = '5 s');
+CREATE TABLE s (id BIGINT, name STRING, score DECIMAL(6, 2)) WITH ('connector' = 'print');
+INSERT INTO s SELECT id, name, score FROM g WHERE score BETWEEN 1 AND 2;`, 2)
+	ids := map[int]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var id int
+		var name string
+		if _, err := fmt.Sscanf(line, "+I[%d, %4s,", &id, &name); err != nil || len(name) != 4 {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		ids[id] = true
+	}
+	if len(ids) != 50 || !ids[1] || !ids[50] {
+		t.Fatalf("datagen produced %d distinct ids, want 1..50", len(ids))
+	}
+}

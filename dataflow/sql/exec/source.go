@@ -39,7 +39,11 @@ func newSource(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
 	}
-	if cfg.Connector != "nexmark" {
+	switch cfg.Connector {
+	case "datagen":
+		return newDatagen(cfg)
+	case "nexmark":
+	default:
 		return nil, fmt.Errorf("%w: source connector %q", ErrNotImplemented, cfg.Connector)
 	}
 	ncfg, kind, err := nexmark.FromOptions(cfg.Options)
