@@ -109,6 +109,13 @@ func (c *compiler) special(name string, args []*Expr, t dataflow.LogicalType) (e
 			h := hex.EncodeToString(b[:])
 			return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 		}, true
+	}
+	return c.nullAware(name, args, t)
+}
+
+// nullAware are the functions that look at NULL arguments instead of propagating them.
+func (c *compiler) nullAware(name string, args []*Expr, t dataflow.LogicalType) (evalFn, bool) {
+	switch name {
 	case "COALESCE":
 		return func(row []any) (any, error) {
 			for _, a := range args {

@@ -95,6 +95,12 @@ func (d *datagen) fieldGen(name string, t dataflow.LogicalType) (func(*rand.Rand
 		}
 		return func(_ *rand.Rand, n int64) any { return fromNumber(float64(int64(start)+n), t) }, nil
 	}
+	return d.randomGen(name, t, opt)
+}
+
+// randomGen returns a random generator for a column, bounded by its min, max, length,
+// null-rate and max-past options.
+func (d *datagen) randomGen(name string, t dataflow.LogicalType, opt func(string) (float64, bool, error)) (func(*rand.Rand, int64) any, error) {
 	lo, hasLo, err := opt("min")
 	if err != nil {
 		return nil, err
