@@ -1,0 +1,55 @@
+package nexmark
+
+import "fmt"
+
+// Generator produces one subtask's share of the events, optionally of one kind only. Its
+// Offset is all a checkpoint needs to store: Restore(Offset()) resumes exactly.
+type Generator struct {
+	cfg         Config
+	kind        Kind
+	filtered    bool
+	next        int64 // next index (event number, or index within the kind when filtered)
+	parallelism int64
+}
+
+// NewGenerator returns subtask's share (of parallelism) of all events in number order.
+func NewGenerator(cfg Config, subtask, parallelism int) (*Generator, error) {
+	return newGenerator(cfg, 0, false, subtask, parallelism)
+}
+
+// NewStream returns subtask's share of the events of one kind (the 'person', 'auction' or
+// 'bid' table), in number order.
+func NewStream(cfg Config, kind Kind, subtask, parallelism int) (*Generator, error) {
+	return newGenerator(cfg, kind, true, subtask, parallelism)
+}
+
+func newGenerator(cfg Config, kind Kind, filtered bool, subtask, parallelism int) (*Generator, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if parallelism < 1 || subtask < 0 || subtask >= parallelism {
+		return nil, fmt.Errorf("%w: subtask %d of parallelism %d", ErrConfig, subtask, parallelism)
+	}
+	return &Generator{cfg: c, kind: kind, filtered: filtered, next: int64(subtask), parallelism: int64(parallelism)}, nil
+}
+
+// Next returns the next event, or false at the end of a bounded stream.
+func (g *Generator) Next() (Event, bool) {
+	n := g.next
+	if g.filtered {
+		n = g.cfg.kindNumber(g.kind, g.next)
+	}
+	if g.cfg.NumEvents > 0 && n >= g.cfg.NumEvents {
+		return Event{}, false
+	}
+	g.next += g.parallelism
+	return g.cfg.eventAt(n), true
+}
+
+// Offset is the position of the next event; pass it to Restore to resume after a restore.
+func (g *Generator) Offset() int64 { return g.next }
+
+// Restore positions the generator at an offset returned by Offset (of a generator with the same
+// configuration, subtask and parallelism).
+func (g *Generator) Restore(offset int64) { g.next = offset }

@@ -1,0 +1,203 @@
+package exec
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/sql"
+	"github.com/flowplane/flowplane/dataflow/sql/eval"
+)
+
+// accumulator folds the values of one aggregate call; sign is +1 to add, -1 to retract.
+type accumulator interface {
+	add(v any, sign int64)
+	result() any
+}
+
+// newAccumulator returns the accumulator of an aggregate call with result type t.
+func newAccumulator(call sql.AggCallSpec, t dataflow.LogicalType) accumulator {
+	var a accumulator
+	switch call.Func {
+	case "COUNT":
+		a = &countAcc{star: len(call.Args) == 0}
+	case "SUM":
+		a = &sumAcc{t: t}
+	case "AVG":
+		a = &sumAcc{t: t, avg: true}
+	case "MIN", "MAX":
+		a = &extremeAcc{max: call.Func == "MAX", values: map[string]*counted{}}
+	case "FIRST_VALUE":
+		a = &firstLastAcc{first: true}
+	default:
+		a = &firstLastAcc{}
+	}
+	if call.Distinct {
+		a = &distinctAcc{inner: a, seen: map[string]int64{}}
+	}
+	return a
+}
+
+type countAcc struct {
+	star bool
+	n    int64
+}
+
+func (c *countAcc) add(v any, sign int64) {
+	if c.star || v != nil {
+		c.n += sign
+	}
+}
+func (c *countAcc) result() any { return c.n }
+
+// sumAcc sums exactly (rationals) and divides for AVG; integer AVG truncates like Flink.
+type sumAcc struct {
+	t   dataflow.LogicalType
+	avg bool
+	sum big.Rat
+	n   int64
+}
+
+func (s *sumAcc) add(v any, sign int64) {
+	if v == nil {
+		return
+	}
+	var r *big.Rat
+	switch x := v.(type) {
+	case int64:
+		r = new(big.Rat).SetInt64(x)
+	case float64:
+		r = new(big.Rat).SetFloat64(x)
+	case *big.Rat:
+		r = x
+	default:
+		return
+	}
+	if sign < 0 {
+		s.sum.Sub(&s.sum, r)
+	} else {
+		s.sum.Add(&s.sum, r)
+	}
+	s.n += sign
+}
+
+func (s *sumAcc) result() any {
+	if s.n <= 0 {
+		return nil
+	}
+	r := new(big.Rat).Set(&s.sum)
+	if s.avg {
+		r.Quo(r, new(big.Rat).SetInt64(s.n))
+	}
+	if s.t.Kind == dataflow.TypeFloat || s.t.Kind == dataflow.TypeDouble {
+		f, _ := r.Float64()
+		return f
+	}
+	if s.t.Kind != dataflow.TypeDecimal {
+		q := new(big.Int).Quo(r.Num(), r.Denom())
+		return q.Int64()
+	}
+	v, err := eval.Normalize(r, s.t)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+type counted struct {
+	v any
+	n int64
+}
+
+// extremeAcc keeps a multiset so MIN and MAX survive retractions.
+type extremeAcc struct {
+	max    bool
+	values map[string]*counted
+}
+
+func (e *extremeAcc) add(v any, sign int64) {
+	if v == nil {
+		return
+	}
+	k := keyOf([]any{v})
+	c := e.values[k]
+	if c == nil {
+		c = &counted{v: v}
+		e.values[k] = c
+	}
+	if c.n += sign; c.n <= 0 {
+		delete(e.values, k)
+	}
+}
+
+func (e *extremeAcc) result() any {
+	var best any
+	for _, c := range e.values {
+		if best == nil {
+			best = c.v
+			continue
+		}
+		cmp, err := eval.Compare(c.v, best)
+		if err == nil && (cmp > 0) == e.max && cmp != 0 {
+			best = c.v
+		}
+	}
+	return best
+}
+
+type firstLastAcc struct {
+	first bool
+	set   bool
+	v     any
+}
+
+func (f *firstLastAcc) add(v any, sign int64) {
+	if v == nil || sign < 0 || f.first && f.set {
+		return
+	}
+	f.v, f.set = v, true
+}
+func (f *firstLastAcc) result() any { return f.v }
+
+// distinctAcc passes each distinct value to its inner accumulator once.
+type distinctAcc struct {
+	inner accumulator
+	seen  map[string]int64
+}
+
+func (d *distinctAcc) add(v any, sign int64) {
+	if v == nil {
+		return
+	}
+	k := keyOf([]any{v})
+	before := d.seen[k]
+	d.seen[k] = before + sign
+	switch {
+	case before == 0 && sign > 0:
+		d.inner.add(v, 1)
+	case before == 1 && sign < 0:
+		d.inner.add(v, -1)
+		delete(d.seen, k)
+	}
+}
+func (d *distinctAcc) result() any { return d.inner.result() }
+
+// keyOf encodes values as a map key; equal SQL values give equal keys.
+func keyOf(vals []any) string {
+	var b strings.Builder
+	for _, v := range vals {
+		switch x := v.(type) {
+		case nil:
+			b.WriteString("N")
+		case *big.Rat:
+			b.WriteString("R" + x.RatString())
+		case string:
+			fmt.Fprintf(&b, "S%d:%s", len(x), x)
+		default:
+			fmt.Fprintf(&b, "%T%v", v, v)
+		}
+		b.WriteByte('|')
+	}
+	return b.String()
+}

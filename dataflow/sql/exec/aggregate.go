@@ -1,0 +1,266 @@
+package exec
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
+	"github.com/flowplane/flowplane/dataflow/operator"
+	"github.com/flowplane/flowplane/dataflow/sql"
+)
+
+// aggBase holds what window and group aggregates share: the config, result types and the
+// output schema derived from the first input schema.
+type aggBase struct {
+	operator.Base
+	cfg   sql.AggregateConfig
+	types []dataflow.LogicalType
+	mem   memory.Allocator
+	out   *arrow.Schema
+}
+
+func newAggBase(spec dataflow.OperatorSpec) (aggBase, error) {
+	var a aggBase
+	if err := operator.DecodeConfig(spec, &a.cfg); err != nil {
+		return a, err
+	}
+	for _, c := range a.cfg.Aggs {
+		t, err := dataflow.ParseLogicalType(c.Type)
+		if err != nil {
+			return a, fmt.Errorf("%w: aggregate type: %w", operator.ErrConfig, err)
+		}
+		a.types = append(a.types, t)
+	}
+	return a, nil
+}
+
+func (a *aggBase) Open(ctx *operator.Context) error {
+	a.mem = allocator(ctx)
+	return nil
+}
+
+// schema derives the output schema: key columns, aggregates, and optionally $row_kind.
+func (a *aggBase) schema(in *arrow.Schema, changelog bool) error {
+	if a.out != nil {
+		return nil
+	}
+	var fields []arrow.Field
+	for _, k := range a.cfg.Keys {
+		if k >= in.NumFields() {
+			return fmt.Errorf("%w: key column %d of a %d-column input", operator.ErrConfig, k, in.NumFields())
+		}
+		fields = append(fields, in.Field(k))
+	}
+	for i, c := range a.cfg.Aggs {
+		dt, err := batch.ArrowType(a.types[i])
+		if err != nil {
+			return err
+		}
+		fields = append(fields, arrow.Field{Name: fmt.Sprintf("$agg%d_%s", i, c.Func), Type: dt, Nullable: true})
+	}
+	if changelog {
+		fields = append(fields, arrow.Field{Name: sql.RowKindColumn, Type: arrow.PrimitiveTypes.Int8})
+	}
+	a.out = arrow.NewSchema(fields, nil)
+	return nil
+}
+
+// fold adds (sign 1) or retracts (sign -1) one input row to the accumulators.
+func (a *aggBase) fold(accs []accumulator, row []any, sign int64) {
+	for i, c := range a.cfg.Aggs {
+		if c.Filter >= 0 && row[c.Filter] != true {
+			continue
+		}
+		var v any = true // COUNT(*)
+		if len(c.Args) > 0 {
+			v = row[c.Args[0]]
+		}
+		accs[i].add(v, sign)
+	}
+}
+
+func (a *aggBase) newAccs() []accumulator {
+	accs := make([]accumulator, len(a.cfg.Aggs))
+	for i, c := range a.cfg.Aggs {
+		accs[i] = newAccumulator(c, a.types[i])
+	}
+	return accs
+}
+
+func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
+	buf = buf[:0]
+	for j := range int(rec.NumCols()) {
+		v, err := value(rec.Column(j), r)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, v)
+	}
+	return buf, nil
+}
+
+// windowAgg is sql.window_aggregate: rows are kept per key and window until the watermark
+// passes the window's end, then aggregated and emitted once. SESSION windows of a key merge
+// while they overlap. Processing-time windows are emitted at the end of input.
+type windowAgg struct {
+	aggBase
+	groups map[string]*windowGroup
+	rowBuf []any
+}
+
+type windowGroup struct {
+	key     []any
+	windows []*pane
+}
+
+type pane struct {
+	start, end int64
+	rows       [][]any
+}
+
+func newWindowAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
+	base, err := newAggBase(spec)
+	if err != nil {
+		return nil, err
+	}
+	if base.cfg.Window == nil {
+		return nil, fmt.Errorf("%w: window aggregate without window", operator.ErrConfig)
+	}
+	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}}, nil
+}
+
+func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
+	if err := w.schema(rec.Schema(), false); err != nil {
+		return err
+	}
+	win := w.cfg.Window
+	for r := range int(rec.NumRows()) {
+		row, err := readRow(rec, r, w.rowBuf)
+		if err != nil {
+			return err
+		}
+		w.rowBuf = row
+		var key []any
+		for _, k := range w.cfg.Keys {
+			if k != win.StartKey && k != win.EndKey {
+				key = append(key, row[k])
+			}
+		}
+		start, ok1 := row[win.StartKey].(int64)
+		end, ok2 := row[win.EndKey].(int64)
+		if !ok1 || !ok2 {
+			continue
+		}
+		k := keyOf(key)
+		g := w.groups[k]
+		if g == nil {
+			g = &windowGroup{key: key}
+			w.groups[k] = g
+		}
+		g.add(start, end, append([]any(nil), row...), win.Kind == "SESSION")
+	}
+	return nil
+}
+
+// add puts a row into its window, merging overlapping sessions.
+func (g *windowGroup) add(start, end int64, row []any, session bool) {
+	target := &pane{start: start, end: end, rows: [][]any{row}}
+	kept := g.windows[:0]
+	for _, p := range g.windows {
+		switch {
+		case !session && p.start == start && p.end == end:
+			p.rows = append(p.rows, row)
+			return
+		case session && p.start < target.end && target.start < p.end:
+			target.start, target.end = min(target.start, p.start), max(target.end, p.end)
+			target.rows = append(target.rows, p.rows...)
+		default:
+			kept = append(kept, p)
+		}
+	}
+	g.windows = append(kept, target)
+}
+
+func (w *windowAgg) ProcessWatermark(wm int64, out operator.Emitter) error {
+	if w.cfg.Window.ProcTime && wm != operator.MaxWatermark {
+		return out.EmitWatermark(wm)
+	}
+	if err := w.fire(wm, out); err != nil {
+		return err
+	}
+	return out.EmitWatermark(wm)
+}
+
+func (w *windowAgg) Finish(out operator.Emitter) error { return w.fire(math.MaxInt64, out) }
+
+// fire emits and drops every window whose end-1 is at or before wm, in key order.
+func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
+	if w.out == nil {
+		return nil
+	}
+	b := array.NewRecordBuilder(w.mem, w.out)
+	defer b.Release()
+	keys := make([]string, 0, len(w.groups))
+	for k := range w.groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	win := w.cfg.Window
+	for _, k := range keys {
+		g := w.groups[k]
+		kept := g.windows[:0]
+		for _, p := range g.windows {
+			if p.end-1 > wm {
+				kept = append(kept, p)
+				continue
+			}
+			accs := w.newAccs()
+			for _, row := range p.rows {
+				w.fold(accs, row, 1)
+			}
+			vals := make([]any, 0, len(w.cfg.Keys)+len(accs))
+			ki := 0
+			for _, c := range w.cfg.Keys {
+				switch c {
+				case win.StartKey:
+					vals = append(vals, p.start)
+				case win.EndKey:
+					vals = append(vals, p.end)
+				default:
+					vals = append(vals, g.key[ki])
+					ki++
+				}
+			}
+			for _, a := range accs {
+				vals = append(vals, a.result())
+			}
+			if err := appendRow(b, vals); err != nil {
+				return err
+			}
+		}
+		if g.windows = kept; len(kept) == 0 {
+			delete(w.groups, k)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return out.Emit(rec)
+}
+
+func appendRow(b *array.RecordBuilder, vals []any) error {
+	for i, v := range vals {
+		if err := appendValue(b.Field(i), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

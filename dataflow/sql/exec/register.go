@@ -1,0 +1,53 @@
+package exec
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/operator"
+	"github.com/flowplane/flowplane/dataflow/sql"
+)
+
+// Options configure the operators.
+type Options struct {
+	// Print receives the lines of print sinks (default os.Stdout; 'standard-error' = 'true'
+	// uses os.Stderr). Writes from concurrent subtasks are serialised, one line at a time.
+	Print io.Writer
+}
+
+// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen), sql.calc,
+// sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
+// sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
+func Register(r *operator.Registry, opts Options) error {
+	if opts.Print == nil {
+		opts.Print = os.Stdout
+	}
+	out := &lockedWriter{w: opts.Print}
+	return errors.Join(
+		r.Register(sql.KindSource, newSource),
+		r.Register(sql.KindCalc, newCalc),
+		r.Register(sql.KindWatermark, newWatermark),
+		r.Register(sql.KindWindowAssign, newWindowAssign),
+		r.Register(sql.KindWindowAggregate, newWindowAgg),
+		r.Register(sql.KindGroupAggregate, newGroupAgg),
+		r.Register(sql.KindUnion, newUnion),
+		r.Register(sql.KindJoin, newJoin),
+		r.Register(sql.KindRank, newRank),
+		r.Register(sql.KindValues, newValues),
+		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out) }),
+	)
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,94 @@
+package exec
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/operator"
+	"github.com/flowplane/flowplane/dataflow/sql"
+	"github.com/flowplane/flowplane/dataflow/sql/eval"
+)
+
+// ErrNotImplemented is returned for sink connectors this package does not implement.
+var ErrNotImplemented = fmt.Errorf("%w: connector not implemented", operator.ErrConfig)
+
+// printSink writes rows as text lines, one per row, like Flink's print connector:
+// "<identifier>> +I[1, abc]".
+type printSink struct {
+	operator.Base
+	w      io.Writer
+	prefix string
+	cols   []sql.ColumnSpec
+}
+
+type blackholeSink struct{ operator.Base }
+
+func (blackholeSink) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return nil }
+
+func newSink(spec dataflow.OperatorSpec, stdout io.Writer) (operator.Operator, error) {
+	var cfg sql.SinkConfig
+	if err := operator.DecodeConfig(spec, &cfg); err != nil {
+		return nil, err
+	}
+	switch cfg.Connector {
+	case "blackhole":
+		return blackholeSink{}, nil
+	case "print":
+		out := stdout
+		if cfg.Options["standard-error"] == "true" {
+			out = os.Stderr
+		}
+		prefix := ""
+		if id := cfg.Options["print-identifier"]; id != "" {
+			prefix = id + "> "
+		}
+		return &printSink{w: out, prefix: prefix, cols: cfg.Columns}, nil
+	}
+	return nil, fmt.Errorf("%w: sink connector %q", ErrNotImplemented, cfg.Connector)
+}
+
+var rowKinds = []string{"+I", "-U", "+U", "-D"}
+
+func (p *printSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
+	ncols := int(rec.NumCols())
+	kindCol := -1
+	if ncols > len(p.cols) {
+		kindCol = ncols - 1
+	}
+	parts := make([]string, len(p.cols))
+	for r := range int(rec.NumRows()) {
+		kind := "+I"
+		for j := range p.cols {
+			v, err := value(rec.Column(j), r)
+			if err != nil {
+				return err
+			}
+			parts[j] = render(v, p.cols[j].Type)
+		}
+		if kindCol >= 0 {
+			if k, _ := value(rec.Column(kindCol), r); k != nil && k.(int64) >= 0 && k.(int64) < 4 {
+				kind = rowKinds[k.(int64)]
+			}
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s[%s]\n", p.prefix, kind, strings.Join(parts, ", ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func render(v any, typ string) string {
+	if v == nil {
+		return "NULL"
+	}
+	t, err := dataflow.ParseLogicalType(typ)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return eval.Format(v, t)
+}

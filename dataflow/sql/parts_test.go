@@ -1,0 +1,30 @@
+package sql
+
+import "testing"
+
+func TestValidatePartsMapsPositions(t *testing.T) {
+	t.Parallel()
+	parts := []Part{
+		{Name: "sources[0]", SQL: "CREATE TABLE src (a BIGINT)\nWITH ('connector' = 'datagen', 'bogus' = '1')"},
+		{Name: "sinks[0]", SQL: "CREATE TABLE dst (a BIGINT) WITH ('connector' = 'print')"},
+		{Name: "statement", SQL: "INSERT INTO dst\nSELECT b FROM src"},
+	}
+	got := ValidateParts(parts)
+	want := []Diagnostic{
+		{Part: "sources[0]", Message: "unknown option 'bogus' for connector 'datagen'; allowed: 'fields.<field>.end', 'fields.<field>.kind', 'fields.<field>.length', 'fields.<field>.max', 'fields.<field>.max-past', 'fields.<field>.min', 'fields.<field>.null-rate', 'fields.<field>.start', 'number-of-rows', 'rows-per-second'", Line: 2, Column: 32, EndLine: 2, EndColumn: 39},
+		{Part: "statement", Message: "unknown column b; available: a", Line: 2, Column: 8, EndLine: 2, EndColumn: 9},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("ValidateParts = %+v\nwant %+v", got, want)
+	}
+	parts[0].SQL = "CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen')"
+	got = ValidateParts(parts)
+	want = []Diagnostic{{Part: "statement", Message: "unknown column b; available: a", Line: 2, Column: 8, EndLine: 2, EndColumn: 9}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("ValidateParts = %+v\nwant %+v", got, want)
+	}
+	parts[2].SQL = "INSERT INTO dst SELECT a FROM src"
+	if g, diags := CompileParts(parts, CompileOptions{}); g == nil || len(diags) > 0 {
+		t.Fatalf("CompileParts = %v, %v; want a graph", g, diags)
+	}
+}

@@ -1,0 +1,21 @@
+CREATE TABLE g (id BIGINT, name STRING) WITH (
+  'connector' = 'datagen',
+  'rows-per-second' = 'fast',
+  'fields.id.kind' = 'sequence',
+  'fields.nope.min' = '1',
+  'fields.name.colour' = 'red',
+  'rows-per-sec' = '5'
+);
+CREATE TABLE pg (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x', 'password' = 'hunter2');
+CREATE TABLE k (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'avro', 'integration' = 'my-kafka');
+CREATE TABLE u (id BIGINT) WITH ('connector' = 'jdbc');
+CREATE TABLE n (id BIGINT);
+CREATE TABLE fs (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'json');
+CREATE TABLE fs (id BIGINT) WITH ('connector' = 'blackhole');
+CREATE TABLE fs2 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'file:///data/../../etc', 'format' = 'csv');
+CREATE TABLE fs3 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 's3://bucket/x', 'format' = 'csv');
+CREATE TABLE pg2 (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'x; DROP TABLE y', 'integration' = 'pg');
+CREATE TABLE k2 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'a b', 'format' = 'json', 'integration' = 'k');
+CREATE TABLE ok (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'public.orders', 'integration' = 'pg');
+CREATE TABLE k3 (id BIGINT, v STRING) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'integration' = 'k', 'key.format' = 'json', 'key.fields' = 'id;nope');
+CREATE TABLE nx (auction BIGINT, bidder INT, colour STRING) WITH ('connector' = 'nexmark', 'stream' = 'bid');
