@@ -102,6 +102,19 @@ func (b *Backend) Snapshot() *Snapshot {
 	return s
 }
 
+// Fold folds the writes made while snapshots were live back into the state's maps, if no
+// snapshot is live any more. Writes do it map by map anyway; calling Fold when a snapshot has
+// been persisted (on the subtask's goroutine, e.g. when handling its ack) keeps that work out of
+// the next barrier, where maps not written since would otherwise fold their overlay.
+func (b *Backend) Fold() {
+	if b.live.Load() != 0 {
+		return
+	}
+	for _, name := range b.names {
+		b.tables[name].fold()
+	}
+}
+
 // Restore loads the key groups of this backend's range from snapshot blobs (as written by
 // Snapshot.WriteTo), typically the blobs of every old subtask whose range overlaps this one's
 // after a change of parallelism; key groups outside the range are skipped. Call it on a fresh

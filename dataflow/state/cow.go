@@ -152,6 +152,8 @@ type table interface {
 	freeze(g int) frozen
 	// restore adds decoded entries to key group g (an index into the backend's range).
 	restore(g int, entries []Entry) error
+	// fold folds every map's overlay back if no snapshot is live.
+	fold()
 }
 
 // frozen is one state's captured content in one key group.
@@ -168,6 +170,8 @@ type rawTable struct {
 }
 
 func (t *rawTable) kind() Kind { return t.k }
+
+func (t *rawTable) fold() {}
 
 func (t *rawTable) freeze(g int) frozen { return rawFrozen(t.groups[g]) }
 
@@ -198,4 +202,10 @@ func copyEntry(e Entry) Entry {
 		c.Fields[i] = append([]byte{}, f...)
 	}
 	return c
+}
+
+func foldAll[V any](b *Backend, ms []lmap[V]) {
+	for i := range ms {
+		ms[i].thaw(b)
+	}
 }

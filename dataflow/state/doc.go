@@ -17,8 +17,8 @@
 // Backend.Snapshot runs on the subtask's goroutine (at barrier alignment) and only freezes the
 // maps, O(1) per key group and state: from then on writes go to a small overlay per map while the
 // returned Snapshot, holding the frozen maps, is encoded on another goroutine. When the snapshot
-// is released, the next write to a map folds its overlay back, so a checkpoint costs the
-// pipeline O(keys written while it was encoded), never a copy of the state. Values stored in
+// is released, the next write to a map (or Backend.Fold) folds its overlay back, so a checkpoint
+// costs the pipeline O(keys written while it was encoded), never a copy of the state. Values stored in
 // state must be treated as immutable by operators (replace, never modify in place, a slice or
 // map obtained from Get); map and list state take care of their own containers.
 //

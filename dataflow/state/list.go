@@ -57,6 +57,8 @@ func (s *ListState[T]) Len() int {
 	return n
 }
 
+func (s *ListState[T]) fold() { foldAll(s.b, s.groups) }
+
 func (s *ListState[T]) kind() Kind { return KindList }
 
 func (s *ListState[T]) freeze(g int) frozen {

@@ -92,6 +92,8 @@ func (s *MapState[T]) Len() int {
 	return n
 }
 
+func (s *MapState[T]) fold() { foldAll(s.b, s.groups) }
+
 func (s *MapState[T]) kind() Kind { return KindMap }
 
 func (s *MapState[T]) freeze(g int) frozen {

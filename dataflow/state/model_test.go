@@ -106,7 +106,7 @@ func TestSnapshotsMatchModelUnderRandomInterleavings(t *testing.T) {
 		for step := range 3000 {
 			k := keys[rng.IntN(len(keys))]
 			g, kb := groupOf(k), []byte(k)
-			switch op := rng.IntN(12); op {
+			switch op := rng.IntN(13); op {
 			case 0, 1:
 				s.v.Put(g, kb, int64(step))
 				mod.v[k] = int64(step)
@@ -149,6 +149,8 @@ func TestSnapshotsMatchModelUnderRandomInterleavings(t *testing.T) {
 					live[i].snap.Release()
 					live = slices.Delete(live, i, i+1)
 				}
+			case 12:
+				s.b.Fold()
 			}
 		}
 		for _, ls := range live {

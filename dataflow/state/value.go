@@ -51,6 +51,8 @@ func (s *ValueState[T]) All(g int) iter.Seq2[string, T] {
 	return s.groups[s.b.index(g)].all
 }
 
+func (s *ValueState[T]) fold() { foldAll(s.b, s.groups) }
+
 func (s *ValueState[T]) kind() Kind { return KindValue }
 
 func (s *ValueState[T]) freeze(g int) frozen {
