@@ -1,0 +1,18 @@
+// Package workers is the TaskManager agent (DESIGN §5): a worker registers its slots with the
+// scheduler tier, long-polls its assignments, runs the assigned subtasks on the task runtime
+// (dataflow/runtime) with the peer TCP exchange (workers/exchange), and renews its lease with
+// heartbeats that carry every task's status and metrics.
+//
+// The agent treats each assignment Set as the full desired state and reconciles: it starts
+// missing tasks, stops extra ones and drops tasks of a job attempt older than the newest it has
+// seen (attempt fencing). A task that ended (finished, failed, stopped) is never restarted under
+// the same id: a restart is a new attempt with new task ids.
+//
+// Self-fencing: when no heartbeat has succeeded for the lease (measured from the send time of
+// the last successful one, less a margin), the agent stops all its tasks, so they are gone
+// before the scheduler may reassign them, and reports them FAILED. It keeps heartbeating; when
+// a server answers that the worker is unknown (Known=false) it registers again under a new id.
+//
+// Wire types and paths are in dataflow/assign; errors from servers are problem+json documents
+// with a stable code.
+package workers
