@@ -27,7 +27,7 @@ func newRootCommand() *cobra.Command {
 			return applyEnv(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServerCommand(), newDevCommand(), newVersionCommand(), newBootstrapCommand())
+	root.AddCommand(newServerCommand(), newWorkerCommand(), newDevCommand(), newVersionCommand(), newBootstrapCommand())
 	root.AddCommand(clientCommands()...)
 	return root
 }
