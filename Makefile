@@ -50,6 +50,14 @@ bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
 	$(GO) test -run '^$$' -bench 'BenchmarkSinkCommit' -benchtime 10x ./dataflow/connectors/postgres/
 
+## bench-exchange: one table of data-plane figures measured in the same run: remote exchange
+## throughput vs a plain TCP copy of the same bytes (two processes, and two nodes in one), rows/s
+## of a forward chain on one core, memory per idle subtask and per channel
+## (BENCH_ARGS="-batches 4000 -rows 100000000" for longer runs)
+.PHONY: bench-exchange
+bench-exchange:
+	bench/exchange.sh $(BENCH_ARGS)
+
 ## lint: gofmt, go vet and staticcheck
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
