@@ -261,7 +261,7 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func newSession(r assign.Registered) session {
-	s := session{id: r.WorkerID, token: r.Token, lease: r.Lease(), every: time.Duration(r.HeartbeatMillis) * time.Millisecond}
+	s := session{id: r.WorkerID, token: r.Token, lease: r.Lease(), every: time.Duration(r.HeartbeatMillis) * time.Millisecond, index: r.Index}
 	if s.every <= 0 || s.every > s.lease/2 {
 		s.every = s.lease / 3
 	}
@@ -323,12 +323,17 @@ func (a *Agent) pollLoop(ctx context.Context, s session, confirm func()) {
 			a.log.Warn("assignments failed: backing off", "worker", s.id, "err", err)
 			bo.wait(ctx)
 			continue
+		case !set.Known && a.tasks.staleUnknown(set.Index):
+			a.log.Debug("assignments: a replica behind this registration does not know the worker yet", "worker", s.id, "index", set.Index)
+			bo.wait(ctx)
+			continue
 		case !set.Known:
 			a.log.Warn("assignments: worker unknown to the answering server", "worker", s.id)
 			return
 		}
 		bo.reset()
 		confirm()
+		a.tasks.known(set.Index)
 		next := a.tasks.apply(set, index)
 		if set.Index <= index {
 			// No progress (a server answering at once without news): never spin.
@@ -379,6 +384,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s session, f *fence, confirm 
 			failing = false
 		}
 		confirm()
+		a.tasks.known(reply.Index)
 		lease := s.lease
 		if reply.LeaseMillis > 0 {
 			lease = time.Duration(reply.LeaseMillis) * time.Millisecond

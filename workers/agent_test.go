@@ -304,3 +304,54 @@ func TestSelfFenceAndRegisterAgain(t *testing.T) {
 	f.setTasks(id2, j1b)
 	waitFor(t, "the new attempt running", func() bool { return sameIDs(tasksIn(a, assign.TaskRunning), j1b.ID) })
 }
+
+func TestFollowsTheOtherServerWhenOneFails(t *testing.T) {
+	t.Parallel()
+	f := newFakeSched(t, 2*time.Second)
+	a := startAgent(t, Config{Servers: f.URLs(), JoinToken: f.join, Wait: time.Second})
+	waitFor(t, "registration", func() bool { return a.WorkerID() != "" })
+	id := a.WorkerID()
+	j1 := stallTask(t, a, "job1", 1)
+	f.setTasks(id, j1)
+	waitFor(t, "job1 running", func() bool { return sameIDs(tasksIn(a, assign.TaskRunning), j1.ID) })
+	if f.countAt(1, "heartbeat", time.Time{}) != 0 {
+		t.Fatalf("heartbeats reached the second server while the first was up")
+	}
+	// The first server goes down: heartbeats and queries move to the second.
+	f.set(func(f *fakeSched) { f.down[0] = true })
+	since := time.Now()
+	waitFor(t, "heartbeats on the second server", func() bool { return f.countAt(1, "heartbeat", since) >= 2 })
+	j2 := stallTask(t, a, "job2", 1)
+	f.setTasks(id, j1, j2)
+	waitFor(t, "job2 assigned through the second server", func() bool { return sameIDs(tasksIn(a, assign.TaskRunning), j1.ID, j2.ID) })
+	// Longer than a lease: the worker never fenced itself.
+	waitFor(t, "a lease's worth of heartbeats on the second server", func() bool { return time.Since(since) > 2*time.Second })
+	if a.tasks.isFenced() || len(tasksIn(a, assign.TaskRunning)) != 2 {
+		t.Fatalf("worker fenced or lost tasks while another server answered: %+v", a.Tasks())
+	}
+}
+
+func TestStaleReplicaSayingUnknownIsIgnored(t *testing.T) {
+	t.Parallel()
+	f := newFakeSched(t, 10*time.Second)
+	a := startAgent(t, Config{Servers: []string{f.URL()}, JoinToken: f.join})
+	waitFor(t, "registration", func() bool { return a.WorkerID() != "" })
+	id := a.WorkerID()
+	j1 := stallTask(t, a, "job1", 1)
+	f.setTasks(id, j1)
+	waitFor(t, "job1 running", func() bool { return sameIDs(tasksIn(a, assign.TaskRunning), j1.ID) })
+	// A replica that has not applied the registration yet (index 1 < the registration's).
+	since := time.Now()
+	f.set(func(f *fakeSched) { f.stale = &assign.Set{Index: 1, Known: false} })
+	waitFor(t, "several stale answers", func() bool { return f.count("poll", since) >= 3 })
+	if a.WorkerID() != id || f.count("register", since) != 0 || !sameIDs(tasksIn(a, assign.TaskRunning), j1.ID) {
+		t.Fatalf("a stale replica made the worker register again or drop tasks: worker %s, tasks %+v", a.WorkerID(), a.Tasks())
+	}
+	f.set(func(f *fakeSched) { f.stale = nil })
+	// The same answer at a current index is authoritative.
+	f.forget(id)
+	waitFor(t, "registering again", func() bool { return a.WorkerID() != id && a.WorkerID() != "" })
+	if len(a.Tasks()) != 0 {
+		t.Fatalf("tasks kept after being declared lost: %+v", a.Tasks())
+	}
+}

@@ -194,4 +194,5 @@ type session struct {
 	token string
 	lease time.Duration
 	every time.Duration // heartbeat interval
+	index uint64        // FSM index of the registration (0 when the server did not say)
 }

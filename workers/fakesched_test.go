@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,10 +16,11 @@ import (
 )
 
 // fakeSched is a test double of the scheduler's worker API (DESIGN §5, dataflow/assign): it
-// registers workers, answers blocking queries from its task table and accepts heartbeats.
+// registers workers, answers blocking queries from its task table and accepts heartbeats. It has
+// two front ends (servers) sharing one state; either can be taken down.
 type fakeSched struct {
 	t     *testing.T
-	srv   *httptest.Server
+	srvs  []*httptest.Server
 	join  string
 	lease time.Duration
 	every time.Duration
@@ -33,6 +35,7 @@ type fakeSched struct {
 	failPoll bool     // answer blocking queries with 503
 	failHB   bool     // answer heartbeats with 503
 	stale    *assign.Set
+	down     [2]bool // front ends answering everything with 503
 	requests []fakeRequest
 }
 
@@ -48,9 +51,14 @@ type fakeWorker struct {
 
 type fakeRequest struct {
 	kind  string // register, poll, heartbeat
+	front int
 	index uint64
 	at    time.Time
 }
+
+type frontKey struct{}
+
+func front(r *http.Request) int { return r.Context().Value(frontKey{}).(int) }
 
 func newFakeSched(t *testing.T, lease time.Duration) *fakeSched {
 	t.Helper()
@@ -59,12 +67,26 @@ func newFakeSched(t *testing.T, lease time.Duration) *fakeSched {
 	mux.HandleFunc("POST "+assign.PathRegister, f.register)
 	mux.HandleFunc("GET "+assign.PathRegister+"/{id}/assignments", f.assignments)
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", f.heartbeat)
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
+	for i := range 2 {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			down := f.down[i]
+			f.mu.Unlock()
+			if down {
+				problem(w, http.StatusServiceUnavailable, "unavailable", "server down")
+				return
+			}
+			mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), frontKey{}, i)))
+		}))
+		t.Cleanup(srv.Close)
+		f.srvs = append(f.srvs, srv)
+	}
 	return f
 }
 
-func (f *fakeSched) URL() string { return f.srv.URL }
+// URL is the first front end's URL; URLs lists both.
+func (f *fakeSched) URL() string    { return f.srvs[0].URL }
+func (f *fakeSched) URLs() []string { return []string{f.srvs[0].URL, f.srvs[1].URL} }
 
 func problem(w http.ResponseWriter, status int, code, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -76,8 +98,8 @@ func bearer(r *http.Request) string {
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 }
 
-func (f *fakeSched) note(kind string, index uint64) {
-	f.requests = append(f.requests, fakeRequest{kind: kind, index: index, at: time.Now()})
+func (f *fakeSched) note(r *http.Request, kind string, index uint64) {
+	f.requests = append(f.requests, fakeRequest{kind: kind, front: front(r), index: index, at: time.Now()})
 }
 
 // bump announces a change to blocked queries; f.mu is held.
@@ -90,7 +112,7 @@ func (f *fakeSched) bumpLocked() {
 func (f *fakeSched) register(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.note("register", 0)
+	f.note(r, "register", 0)
 	if f.failReg {
 		problem(w, http.StatusServiceUnavailable, "unavailable", "no leader")
 		return
@@ -109,7 +131,7 @@ func (f *fakeSched) register(w http.ResponseWriter, r *http.Request) {
 	f.workers[fw.id] = fw
 	f.order = append(f.order, fw.id)
 	f.bumpLocked()
-	_ = json.NewEncoder(w).Encode(assign.Registered{WorkerID: fw.id, Token: fw.token, LeaseMillis: f.lease.Milliseconds(), HeartbeatMillis: f.every.Milliseconds()})
+	_ = json.NewEncoder(w).Encode(assign.Registered{WorkerID: fw.id, Token: fw.token, LeaseMillis: f.lease.Milliseconds(), HeartbeatMillis: f.every.Milliseconds(), Index: f.index})
 }
 
 // worker authenticates a worker call; f.mu is held.
@@ -131,14 +153,14 @@ func (f *fakeSched) assignments(w http.ResponseWriter, r *http.Request) {
 	}
 	deadline := time.After(wait)
 	f.mu.Lock()
-	f.note("poll", index)
+	f.note(r, "poll", index)
 	for {
 		fw := f.workerLocked(w, r)
 		if fw == nil {
 			f.mu.Unlock()
 			return
 		}
-		if f.failPoll {
+		if f.failPoll || f.down[front(r)] {
 			f.mu.Unlock()
 			problem(w, http.StatusServiceUnavailable, "unavailable", "replica not ready")
 			return
@@ -177,7 +199,7 @@ func (f *fakeSched) assignments(w http.ResponseWriter, r *http.Request) {
 func (f *fakeSched) heartbeat(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.note("heartbeat", 0)
+	f.note(r, "heartbeat", 0)
 	fw := f.workerLocked(w, r)
 	if fw == nil {
 		return
@@ -241,12 +263,15 @@ func (f *fakeSched) lastWorker() string {
 	return f.order[len(f.order)-1]
 }
 
-func (f *fakeSched) count(kind string, since time.Time) int {
+func (f *fakeSched) count(kind string, since time.Time) int { return f.countAt(-1, kind, since) }
+
+// countAt counts the requests of kind on front end i (-1: any) since a time.
+func (f *fakeSched) countAt(i int, kind string, since time.Time) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
 	for _, r := range f.requests {
-		if r.kind == kind && !r.at.Before(since) {
+		if r.kind == kind && !r.at.Before(since) && (i < 0 || r.front == i) {
 			n++
 		}
 	}

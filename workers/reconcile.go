@@ -32,6 +32,9 @@ type taskTable struct {
 	// coming from a replica behind it (zero when not behind).
 	floor       uint64
 	behindSince time.Time
+	// knownAt is the highest FSM index at which the scheduler confirmed this registration: a
+	// replica behind it that says the worker is unknown has not applied the registration.
+	knownAt uint64
 }
 
 // entry is one task the worker holds: running, or ended and still desired (never restarted).
@@ -50,7 +53,22 @@ func newTaskTable(a *Agent) *taskTable {
 func (tt *taskTable) newSession(s session) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	tt.sess, tt.floor, tt.behindSince, tt.fenced = s, 0, time.Time{}, false
+	tt.sess, tt.floor, tt.behindSince, tt.fenced, tt.knownAt = s, 0, time.Time{}, false, s.index
+}
+
+// known records that the scheduler knew the worker at index.
+func (tt *taskTable) known(index uint64) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.knownAt = max(tt.knownAt, index)
+}
+
+// staleUnknown reports whether an answer saying the worker is unknown comes from a replica that
+// has not caught up with a point where the worker was known.
+func (tt *taskTable) staleUnknown(index uint64) bool {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return index < tt.knownAt
 }
 
 // apply reconciles with set, the answer to a blocking query at index, and returns the index of
