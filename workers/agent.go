@@ -133,10 +133,12 @@ type Agent struct {
 	metrics   *agentMetrics
 	kick      chan struct{} // asks the heartbeat loop for an early heartbeat
 
-	mu      sync.Mutex
-	sess    session
-	running bool
-	closed  bool
+	mu        sync.Mutex
+	sess      session
+	running   bool
+	closed    bool
+	cancelRun context.CancelFunc
+	runDone   chan struct{} // closed when Run has returned
 }
 
 // New validates cfg and starts the exchange listener; Run then registers and runs tasks.
@@ -176,7 +178,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, log: cfg.Logger, node: node, client: newClient(hc, cfg.Servers), prom: prom, collector: col,
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), runDone: make(chan struct{}),
 	}
 	a.deps = runtime.Deps{Exchange: node, Registry: cfg.Registry, Allocator: cfg.Allocator, Collector: col, IdleTimeout: cfg.IdleTimeout}
 	a.tasks = newTaskTable(a)
@@ -204,7 +206,8 @@ func (a *Agent) Tasks() []assign.TaskStatus { return a.tasks.statuses() }
 // Registry is the agent's private Prometheus registry (task and agent metrics).
 func (a *Agent) Registry() *prometheus.Registry { return a.prom }
 
-// Close stops every task and the exchange listener. Run calls it on return.
+// Close stops Run (waiting for it to return), every task and the exchange listener. Run calls
+// it on return.
 func (a *Agent) Close() error {
 	a.mu.Lock()
 	if a.closed {
@@ -212,14 +215,19 @@ func (a *Agent) Close() error {
 		return nil
 	}
 	a.closed = true
+	cancel := a.cancelRun
 	a.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-a.runDone
+	}
 	a.tasks.stopAll("worker shutting down")
 	return a.node.Close()
 }
 
-// Run registers with the servers and runs the assignment and heartbeat loops until ctx ends;
-// then it stops every task, closes the exchange listener and returns nil. It registers again
-// (under a new worker id) whenever the scheduler says the worker is unknown.
+// Run registers with the servers and runs the assignment and heartbeat loops until ctx ends or
+// Close is called; then it stops every task, closes the exchange listener and returns nil. It
+// registers again (under a new worker id) whenever the scheduler says the worker is unknown.
 func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Lock()
 	if a.running || a.closed {
@@ -227,8 +235,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: Run called twice or after Close", ErrConfig)
 	}
 	a.running = true
+	ctx, a.cancelRun = context.WithCancel(ctx)
 	a.mu.Unlock()
-	defer a.Close()
+	defer func() {
+		a.tasks.stopAll("worker shutting down")
+		close(a.runDone)
+		_ = a.Close()
+	}()
 	reg := assign.Register{Slots: a.cfg.Slots, DataAddr: a.node.Addr(), Labels: a.cfg.Labels, Name: a.cfg.Name}
 	bo := newBackoff(a.cfg.BackoffMin, a.cfg.BackoffMax)
 	for ctx.Err() == nil {
@@ -384,7 +397,6 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s session, f *fence, confirm 
 			failing = false
 		}
 		confirm()
-		a.tasks.known(reply.Index)
 		lease := s.lease
 		if reply.LeaseMillis > 0 {
 			lease = time.Duration(reply.LeaseMillis) * time.Millisecond

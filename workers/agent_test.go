@@ -355,3 +355,36 @@ func TestStaleReplicaSayingUnknownIsIgnored(t *testing.T) {
 		t.Fatalf("tasks kept after being declared lost: %+v", a.Tasks())
 	}
 }
+
+func TestCloseStopsRunAndTasks(t *testing.T) {
+	t.Parallel()
+	f := newFakeSched(t, 10*time.Second)
+	a, err := New(Config{Servers: []string{f.URL()}, JoinToken: f.join, Slots: 1, DataAddr: "127.0.0.1:0", Logger: quiet, Registry: testRegistry(t, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(context.Background()) }()
+	waitFor(t, "registration", func() bool { return a.WorkerID() != "" })
+	j1 := stallTask(t, a, "job1", 1)
+	f.setTasks(a.WorkerID(), j1)
+	waitFor(t, "job1 running", func() bool { return sameIDs(tasksIn(a, assign.TaskRunning), j1.ID) })
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Close")
+	}
+	if len(a.Tasks()) != 0 {
+		t.Fatalf("tasks after Close: %+v", a.Tasks())
+	}
+	if c, err := net.Dial("tcp", a.DataAddr()); err == nil {
+		c.Close()
+		t.Fatal("the data address still accepts connections after Close")
+	}
+}

@@ -32,8 +32,10 @@ type taskTable struct {
 	// coming from a replica behind it (zero when not behind).
 	floor       uint64
 	behindSince time.Time
-	// knownAt is the highest FSM index at which the scheduler confirmed this registration: a
-	// replica behind it that says the worker is unknown has not applied the registration.
+	// knownAt is the highest assignment index at which a replica confirmed this registration
+	// (or the registration's own index): a replica behind it that says the worker is unknown
+	// has not applied the registration. Heartbeat replies are answered by the leader and are
+	// authoritative either way.
 	knownAt uint64
 }
 
