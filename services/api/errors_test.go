@@ -196,6 +196,13 @@ func TestIntegrationSecretsAreSealedAndNeverShown(t *testing.T) {
 	if err != nil || sec["sasl_password"] != "kafka-pa55word" {
 		t.Fatalf("IntegrationSecret = %v, %v", sec, err)
 	}
+	conn, err := e.store.ResolveIntegration(context.Background(), projectID(t, e, w.project), integ.Id)
+	if err != nil || conn.Type != "kafka" || conn.Secret["sasl_password"] != "kafka-pa55word" || conn.Config["sasl_username"] != "app" {
+		t.Fatalf("ResolveIntegration = %+v, %v", conn, err)
+	}
+	if _, err := e.store.ResolveIntegration(context.Background(), projectID(t, e, e.newWorld(t).project), integ.Id); err == nil {
+		t.Fatal("another project resolved the integration")
+	}
 	if strings.Contains(logs.String(), "pa55word") || strings.Contains(logs.String(), "s3cret") {
 		t.Fatalf("a secret reached the logs")
 	}
