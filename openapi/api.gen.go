@@ -125,6 +125,30 @@ func (e IntegrationType) Valid() bool {
 	}
 }
 
+// Defines values for JobEdgePartitioning.
+const (
+	Broadcast JobEdgePartitioning = "broadcast"
+	Forward   JobEdgePartitioning = "forward"
+	Hash      JobEdgePartitioning = "hash"
+	Rebalance JobEdgePartitioning = "rebalance"
+)
+
+// Valid indicates whether the value is a known member of the JobEdgePartitioning enum.
+func (e JobEdgePartitioning) Valid() bool {
+	switch e {
+	case Broadcast:
+		return true
+	case Forward:
+		return true
+	case Hash:
+		return true
+	case Rebalance:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KafkaConfigSaslMechanism.
 const (
 	PLAIN       KafkaConfigSaslMechanism = "PLAIN"
@@ -212,6 +236,51 @@ func (e PostgresConfigSslmode) Valid() bool {
 	case VerifyCa:
 		return true
 	case VerifyFull:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryStatus.
+const (
+	QueryStatusCOMPLETED QueryStatus = "COMPLETED"
+	QueryStatusFAILED    QueryStatus = "FAILED"
+	QueryStatusRUNNING   QueryStatus = "RUNNING"
+)
+
+// Valid indicates whether the value is a known member of the QueryStatus enum.
+func (e QueryStatus) Valid() bool {
+	switch e {
+	case QueryStatusCOMPLETED:
+		return true
+	case QueryStatusFAILED:
+		return true
+	case QueryStatusRUNNING:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryRowKind.
+const (
+	MinusD QueryRowKind = "-D"
+	MinusU QueryRowKind = "-U"
+	PlusI  QueryRowKind = "+I"
+	PlusU  QueryRowKind = "+U"
+)
+
+// Valid indicates whether the value is a known member of the QueryRowKind enum.
+func (e QueryRowKind) Valid() bool {
+	switch e {
+	case MinusD:
+		return true
+	case MinusU:
+		return true
+	case PlusI:
+		return true
+	case PlusU:
 		return true
 	default:
 		return false
@@ -625,18 +694,93 @@ type IntegrationType string
 
 // Job defines model for Job.
 type Job struct {
-	Attempt      int        `json:"attempt"`
-	CreatedAt    time.Time  `json:"created_at"`
+	// Attempt Absent before the first attempt.
+	Attempt      *int       `json:"attempt,omitempty"`
+	CreatedAt    *time.Time `json:"created_at,omitempty"`
 	DeploymentId string     `json:"deployment_id"`
 	EndedAt      *time.Time `json:"ended_at,omitempty"`
 	Failure      *string    `json:"failure,omitempty"`
 
 	// Graph The execution graph as the scheduler reported it.
-	Graph     map[string]interface{} `json:"graph"`
-	Id        string                 `json:"id"`
-	StartedAt *time.Time             `json:"started_at,omitempty"`
-	Status    string                 `json:"status"`
-	UpdatedAt time.Time              `json:"updated_at"`
+	Graph *map[string]interface{} `json:"graph,omitempty"`
+
+	// Id The current attempt's job; absent before the first attempt.
+	Id *string `json:"id,omitempty"`
+
+	// Plan A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
+	Plan      JobGraph   `json:"plan"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+
+	// Status PLANNED before the first attempt, then the attempt's status.
+	Status    string     `json:"status"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// JobEdge defines model for JobEdge.
+type JobEdge struct {
+	From string `json:"from"`
+	Id   string `json:"id"`
+
+	// Input Input number of the consuming vertex (joins: 0 left, 1 right).
+	Input *int `json:"input,omitempty"`
+
+	// Keys hash: the key columns.
+	Keys         *[]string           `json:"keys,omitempty"`
+	Partitioning JobEdgePartitioning `json:"partitioning"`
+	To           string              `json:"to"`
+}
+
+// JobEdgePartitioning defines model for JobEdge.Partitioning.
+type JobEdgePartitioning string
+
+// JobGraph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
+type JobGraph struct {
+	Edges    []JobEdge   `json:"edges"`
+	Vertices []JobVertex `json:"vertices"`
+}
+
+// JobOperator defines model for JobOperator.
+type JobOperator struct {
+	// Connector Sources and sinks: the table's connector.
+	Connector *string `json:"connector,omitempty"`
+	Id        string  `json:"id"`
+
+	// IntegrationId Sources and sinks: the integration the connector connects with.
+	IntegrationId *string `json:"integration_id,omitempty"`
+
+	// Kind Example: sql.window_aggregate
+	Kind string `json:"kind"`
+
+	// Table Sources and sinks: the table read or written.
+	Table *string `json:"table,omitempty"`
+}
+
+// JobVertex A vertex of the planned graph; the live fields are present once the scheduler reports the running job.
+type JobVertex struct {
+	// Backpressure Live: share of time the slowest subtask waited for downstream credit.
+	Backpressure *float32      `json:"backpressure,omitempty"`
+	Id           string        `json:"id"`
+	Name         string        `json:"name"`
+	Operators    []JobOperator `json:"operators"`
+	Parallelism  int           `json:"parallelism"`
+
+	// RecordsIn Live: rows received by all subtasks.
+	RecordsIn *int64 `json:"records_in,omitempty"`
+
+	// RecordsInPerSecond Live: recent input throughput.
+	RecordsInPerSecond *float32 `json:"records_in_per_second,omitempty"`
+
+	// RecordsOut Live: rows emitted by all subtasks.
+	RecordsOut *int64 `json:"records_out,omitempty"`
+
+	// RecordsOutPerSecond Live: recent output throughput.
+	RecordsOutPerSecond *float32 `json:"records_out_per_second,omitempty"`
+
+	// StatusCounts Live: subtasks by status (e.g. RUNNING: 2).
+	StatusCounts *map[string]int `json:"status_counts,omitempty"`
+
+	// Watermark Live: the vertex's lowest event-time watermark.
+	Watermark *time.Time `json:"watermark,omitempty"`
 }
 
 // KafkaConfig defines model for KafkaConfig.
@@ -811,6 +955,72 @@ type ProjectList struct {
 type ProjectUpdate struct {
 	Description *string `json:"description,omitempty"`
 }
+
+// Query defines model for Query.
+type Query struct {
+	ApplicationId string `json:"application_id"`
+
+	// Changelog The rows are a changelog (GROUP BY without a window, Top-N).
+	Changelog bool          `json:"changelog"`
+	Columns   []QueryColumn `json:"columns"`
+	CreatedAt time.Time     `json:"created_at"`
+	CreatedBy string        `json:"created_by"`
+
+	// Ended The input ended before max_rows: rows are the whole result.
+	Ended bool `json:"ended"`
+
+	// Error FAILED: why.
+	Error      *string     `json:"error,omitempty"`
+	ExpiresAt  time.Time   `json:"expires_at"`
+	FinishedAt *time.Time  `json:"finished_at,omitempty"`
+	Id         string      `json:"id"`
+	MaxRows    int         `json:"max_rows"`
+	Rows       []QueryRow  `json:"rows"`
+	Statement  string      `json:"statement"`
+	Status     QueryStatus `json:"status"`
+
+	// TimedOut The server's time limit stopped the run.
+	TimedOut  bool      `json:"timed_out"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// QueryStatus defines model for Query.Status.
+type QueryStatus string
+
+// QueryColumn defines model for QueryColumn.
+type QueryColumn struct {
+	Name     string `json:"name"`
+	Nullable bool   `json:"nullable"`
+
+	// Type Example: BIGINT
+	Type string `json:"type"`
+}
+
+// QueryCreate defines model for QueryCreate.
+type QueryCreate struct {
+	MaxRows *int `json:"max_rows,omitempty"`
+
+	// Sources CREATE TABLE statements to read instead of the latest version's tables.
+	Sources *[]TableRef `json:"sources,omitempty"`
+
+	// Statement One SELECT statement.
+	Statement string `json:"statement"`
+
+	// Ttl Seconds the result is kept.
+	Ttl *int `json:"ttl,omitempty"`
+}
+
+// QueryRow defines model for QueryRow.
+type QueryRow struct {
+	// Kind Changelog kind; always +I unless changelog is true.
+	Kind QueryRowKind `json:"kind"`
+
+	// Values One value per column; integers and floating-point numbers as JSON numbers, booleans as JSON booleans, other types as their SQL text, NULL as null.
+	Values []*interface{} `json:"values"`
+}
+
+// QueryRowKind Changelog kind; always +I unless changelog is true.
+type QueryRowKind string
 
 // RestartStrategy defines model for RestartStrategy.
 type RestartStrategy struct {
@@ -1054,7 +1264,10 @@ type UserList struct {
 // ValidationResult defines model for ValidationResult.
 type ValidationResult struct {
 	Errors []SQLError `json:"errors"`
-	Valid  bool       `json:"valid"`
+
+	// Graph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
+	Graph *JobGraph `json:"graph,omitempty"`
+	Valid bool      `json:"valid"`
 }
 
 // Version defines model for Version.
@@ -1094,6 +1307,9 @@ type Limit = int
 
 // ProjectName Lower-case letters, digits and dashes; starts with a letter; 2-63 characters.
 type ProjectName = Slug
+
+// QueryID defines model for QueryID.
+type QueryID = string
 
 // ServiceName Lower-case letters, digits and dashes; starts with a letter; 2-63 characters.
 type ServiceName = Slug
@@ -1370,6 +1586,9 @@ type UpdateApplicationJSONRequestBody = ApplicationUpdate
 // CreateDeploymentJSONRequestBody defines body for CreateDeployment for application/json ContentType.
 type CreateDeploymentJSONRequestBody = DeploymentCreate
 
+// CreateQueryJSONRequestBody defines body for CreateQuery for application/json ContentType.
+type CreateQueryJSONRequestBody = QueryCreate
+
 // CreateVersionJSONRequestBody defines body for CreateVersion for application/json ContentType.
 type CreateVersionJSONRequestBody = ApplicationVersionCreate
 
@@ -1480,7 +1699,7 @@ type ServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params ListDeploymentEventsParams)
-	// GetDeploymentJob The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -1495,13 +1714,19 @@ type ServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
+	CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID)
+	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id})
+	GetQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID)
 	// ListVersions The application's versions, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/versions)
 	ListVersions(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, params ListVersionsParams)
 	// CreateVersion Create the next (immutable) version of the application (developers).
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions)
 	CreateVersion(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, params CreateVersionParams)
-	// ValidateVersion Check a version's SQL without saving it.
+	// ValidateVersion Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions/validate)
 	ValidateVersion(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID)
 	// DeleteVersion Delete a version (developers); refused while a deployment uses it.
@@ -1735,7 +1960,7 @@ func (_ Unimplemented) ListDeploymentEvents(w http.ResponseWriter, r *http.Reque
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// GetDeploymentJob The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 // (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 func (_ Unimplemented) GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -1765,6 +1990,18 @@ func (_ Unimplemented) StopDeployment(w http.ResponseWriter, r *http.Request, pr
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
+func (_ Unimplemented) CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
+// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id})
+func (_ Unimplemented) GetQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListVersions The application's versions, oldest first.
 // (GET /v1/projects/{project}/services/{service}/applications/{application_id}/versions)
 func (_ Unimplemented) ListVersions(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, params ListVersionsParams) {
@@ -1777,7 +2014,7 @@ func (_ Unimplemented) CreateVersion(w http.ResponseWriter, r *http.Request, pro
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// ValidateVersion Check a version's SQL without saving it.
+// ValidateVersion Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 // (POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions/validate)
 func (_ Unimplemented) ValidateVersion(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -3641,6 +3878,103 @@ func (siw *ServerInterfaceWrapper) StopDeployment(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// CreateQuery operation middleware
+func (siw *ServerInterfaceWrapper) CreateQuery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateQuery(w, r, project, service, applicationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetQuery operation middleware
+func (siw *ServerInterfaceWrapper) GetQuery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "query_id" -------------
+	var queryId QueryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "query_id", chi.URLParam(r, "query_id"), &queryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "query_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetQuery(w, r, project, service, applicationId, queryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListVersions operation middleware
 func (siw *ServerInterfaceWrapper) ListVersions(w http.ResponseWriter, r *http.Request) {
 
@@ -4627,6 +4961,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/versions/{version_id}", wrapper.GetApplicationVersion)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/queries", wrapper.CreateQuery)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id}", wrapper.GetQuery)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments", wrapper.ListDeployments)
@@ -8643,6 +8983,238 @@ func (response StopDeployment429ApplicationProblemPlusJSONResponse) VisitStopDep
 	return err
 }
 
+type CreateQueryRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	Body          *CreateQueryJSONRequestBody
+}
+
+type CreateQueryResponseObject interface {
+	VisitCreateQueryResponse(w http.ResponseWriter) error
+}
+
+type CreateQuery202JSONResponse Query
+
+func (response CreateQuery202JSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery400ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery401ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery403ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery404ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery413ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery422ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQuery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQuery429ApplicationProblemPlusJSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueryRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	QueryId       QueryID       `json:"query_id"`
+}
+
+type GetQueryResponseObject interface {
+	VisitGetQueryResponse(w http.ResponseWriter) error
+}
+
+type GetQuery200JSONResponse Query
+
+func (response GetQuery200JSONResponse) VisitGetQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetQuery400ApplicationProblemPlusJSONResponse) VisitGetQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetQuery401ApplicationProblemPlusJSONResponse) VisitGetQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetQuery404ApplicationProblemPlusJSONResponse) VisitGetQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetQuery429ApplicationProblemPlusJSONResponse) VisitGetQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVersionsRequestObject struct {
 	Project       ProjectName   `json:"project"`
 	Service       ServiceName   `json:"service"`
@@ -10392,7 +10964,7 @@ type StrictServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(ctx context.Context, request ListDeploymentEventsRequestObject) (ListDeploymentEventsResponseObject, error)
-	// GetDeploymentJob The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(ctx context.Context, request GetDeploymentJobRequestObject) (GetDeploymentJobResponseObject, error)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -10407,13 +10979,19 @@ type StrictServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(ctx context.Context, request StopDeploymentRequestObject) (StopDeploymentResponseObject, error)
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
+	CreateQuery(ctx context.Context, request CreateQueryRequestObject) (CreateQueryResponseObject, error)
+	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id})
+	GetQuery(ctx context.Context, request GetQueryRequestObject) (GetQueryResponseObject, error)
 	// ListVersions The application's versions, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/versions)
 	ListVersions(ctx context.Context, request ListVersionsRequestObject) (ListVersionsResponseObject, error)
 	// CreateVersion Create the next (immutable) version of the application (developers).
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions)
 	CreateVersion(ctx context.Context, request CreateVersionRequestObject) (CreateVersionResponseObject, error)
-	// ValidateVersion Check a version's SQL without saving it.
+	// ValidateVersion Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions/validate)
 	ValidateVersion(ctx context.Context, request ValidateVersionRequestObject) (ValidateVersionResponseObject, error)
 	// DeleteVersion Delete a version (developers); refused while a deployment uses it.
@@ -11554,6 +12132,70 @@ func (sh *strictHandler) StopDeployment(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// CreateQuery operation middleware
+func (sh *strictHandler) CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID) {
+	var request CreateQueryRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+
+	var body CreateQueryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateQuery(ctx, request.(CreateQueryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateQuery")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateQueryResponseObject); ok {
+		if err := validResponse.VisitCreateQueryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetQuery operation middleware
+func (sh *strictHandler) GetQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID) {
+	var request GetQueryRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+	request.QueryId = queryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQuery(ctx, request.(GetQueryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQuery")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetQueryResponseObject); ok {
+		if err := validResponse.VisitGetQueryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListVersions operation middleware
 func (sh *strictHandler) ListVersions(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, params ListVersionsParams) {
 	var request ListVersionsRequestObject
@@ -12031,131 +12673,155 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D17c9u2k18Fw/vNxJmTH3Eed3Xm/nATp3V/juNaTntzaU6FyJWEmARUAJStZjJzn+Y+2H2SGzxIghRI",
-	"SrIs2bH/aR0Rj8XuYl9YLL4GIUvGjAKVIjj4GowAR8D1n0cXeKj+H4EIORlLwmhwEFyMALH+FwjlE4E4",
-	"TIggjL5GAmiEiER9HF4iQtHxYPs9luEISYbScYQlIEbjKboaYYmmLEUccLQTdAIRjiDBah45HUNwEAjJ",
-	"CR0G37596wRjzHEC0gJ0OB7HJMQKkOO36geiABpjOQo6AcWJ6o2LNj0SBZ2Aw18p4RAFB5Kn4M6X4OsT",
-	"oEM5Cg6e7e11ZubvBG9SLhj344DCteyFugFiAyRHgMYKHSwVaIyHoNam4fsrBT4tADRdghpA9v2AvIVx",
-	"zKYJUFm78ChvcvN1H0eQjJkEGk7/CdPZ9R8iDpITiJCaBYREV0SONA4ETgBdwhRhGqE+i6aIwzjGU6G/",
-	"DggXEmEqroAjQoUEHCnshRywJHSI5BUJC9QZZizW6MC1rQBrQmJCaL5K7xoHmj/9xFWsrwEOR5gOARGB",
-	"+lhAhBSrYyQkjhU/g12KQC+e7ddDbbfCgjQ/phKGvJnbSdHm5lQ/IQmRs/g4w0NAgvxdy9Gx7ufOFcEA",
-	"p7EMDl4qQuBrkqRJQRbzr4IoehHANQxnnCnRcqpHnoHEfERq3hyYMkLGpkkjJv7BYRAcBP+yW0i+XfNV",
-	"7Hbj1CCjC3xCQvADYj82ASJMk5sDcsEuoZ4BpPp6c9J/FMBr50gF8JtP8Rtw0cTKE/P9phN9U53FmFEB",
-	"Wmf8iKNzI6PUv0JGJVD9p6Modsec9WNI/vWLUOT9OieJzkwvM2mZQd7jeMB4AhH6pfvhtIMwRSm9pOyK",
-	"ogGBOOogxtWPhE5wTCI0wXEKaMuISIgjJXAUXqKnO4HSQ4wOYhKudQklPS+kUuADxvskUpKcCLSl4EMS",
-	"XwLtICFJHCOeUkrosIN2dnYM4O90jwjouiEPcRwDVxYKiwFFDASiTCIcx+xKw6/BO2XyHUtptE7oThkS",
-	"aTiyuFWmkkanFVwarDMOIaMRUT3eYRLDWgHMLbcca4kx5BRaU86BSq0fLahmnDXCd0jR+bs36IcXL/8N",
-	"2cFRxMJUmT4apgvGTjAfwrp5LrOFtNVDBGIT4MYmIn8D0loyg+89plMrlsS6wdQqA8F1CBCBstkF4mp3",
-	"awBfa8tuivBAAkfn6u/tQ/230DwplLpzfASnRRnAGd2u1QzFqRwxTv5eL0u/J0JowZRkcrmD4HqsNIwS",
-	"xBwm7BIigxktmq84o0NllUZAJcGxERcf6ZizEITA/Xit3PU7xPG2VSj9VCIBCaaSKCE3tbBuwc5wByl/",
-	"KY4hJiJBuM8mYPySGNNOrmu6v54o4fwt06pV10r9c8zZGLgkRodq6xyiHtYrVXCovwLl1G1Lkigjp6KG",
-	"O3mf/tTj2lXW5/lOIu/P1JpjMx+Mi7kIiN9cK+NToM0OPXwZuI67+tKySpN+zsc3cl3B5OD0je6m+SQy",
-	"ch3HZw6OBzgW0KmgvYKjsuWz16nHzlx2pbt43bFlCSfEmFBlGImEpPxH0+Qul33Lp8Oc46mGv3Cp20Y6",
-	"hWtpvfMZSmpIWlbzUZPuThGkCVxrPM/ivxLu8G2NW9i9dbszTfpGD1SlfycQhF7OzygXSsKew8DHJYKl",
-	"PIQVjaXs2sSK8FsSKjMRKYsmd/ZiVRmmViN3LN8sJX6Wp1iCr49NH9dFWwkB24Z26Tlr+hyfdo/OL9Dx",
-	"6cUH9H//87+oe3Ry9OYC5b22xFNl3zgb++Xe3t480SSX6gUQ81FnxZI1kxWbELBpROQRlXzqkVRhJjfh",
-	"Gifj2AmS7Bju9gkiHErGVynZIpCYxKJ+L5iAw8zSakCwNn8dhFL5IW1fze++71lwxxMc9wma0Fos7rgu",
-	"DCVwC1SUEFlL1pVwacEfG+DONyMIL8eMUM86wvybxXfOTYTKVy+CjkelKbhiWJwB3Tj9Atr1C+vX9YhZ",
-	"YbrPfFTeZ68/lWahc6xLya9UNwaaJgqnbz68Pzs5ujh6G3SCd4fHJ0dvHQQ7/MrJcAj8xhqzepRRJk4O",
-	"YGlpldmb6b8KXna4aRO8XLimC6p1SDCJqycQL194yDnGQlwxHrUfV3SCK04kfKDx1AjQ6kLMpM6QvjUV",
-	"h1x3xc6NQBDNUIXusjuCp1QzIhsr/sQ0hNi7JWpgdfx0v7nMQUjMZU9IjiUMp21MdG7ad7PmZhtzSeiw",
-	"J/AEXNE2KyHyDd80RUGermmf9+wlIAQersoz77hnAb4hs8/1/sZcdnjpxKEyZplEHnq4UqiMhBm2uYEp",
-	"X+B8KRO+wmb5SdyzwqqtPYy7XR5sOcapskD78ZJL7hJhXRw0o3gVWsGRYRvQCjNb1NXh50eHRoMfnx5f",
-	"HB+eHP/X8elPQSc4/3h6av866l4cnl+Yfyg9X/ylO745PH1zdGJ/Nf/Qv3cPfzs+/al3ePq21734cKa6",
-	"HJ8ed382Hz92z45O39aYDEcTv7iXEpKx9MvG5cz+Ja2uJtG2vNysMfnnMYasVV9ImxbjXWN4FaxtSLUB",
-	"rv4ZcCxHNTZ7g/nTFnYOjnA40nlIhIIQSI+n81b0mQiINJZo64+AXf4RIGaOcjhgwSgiEg30wZyOF8xA",
-	"7FjQua/LLoN5AgepHwdOMsha4vM1u+ESDy5bDzL+qRp1QSrBLxqj9mMm5JBDK+ud2XbuoNkWaurnYO1C",
-	"NV/1QYHdi0urdwe+OfV7hYGvcSjjqTlktLjJDpZ1+gDqT5GaFSWpkKgPaEgmQBXPljlofrq+YXRAFgxu",
-	"L07oYpalyOw73rBDtZBhFYLS3asbEJdVbDg2QE6GbCf7VPIvrH8nFDLQaMExlUhOuV/UDDkej9qifrMR",
-	"Y7iGMFX/RnoAhE0eoyJQlMbAEYcx41Kfo3tVQb3LxRdFWaFVbumkompqZER3fB2DxorIa5FyrtxYzH/p",
-	"MyaV9zHuCeATm3KQ70HHKXjeGqN3jw5emsbZQYLnGAGLuJdAOMLUuk7ZDjo7OTw+VVbtm/PD99vdnw+3",
-	"91++Kv375bN977bSY9aEVHzHh7MxFTtGKoBnsreKgtlZIUw5kdPemDPJQhaX0jPNci6O/vMi6JSXaH/r",
-	"dk+0fd896ZV+Vj+ob96FirgX4l4I3JdMevQ+y5Z+c4gkQ5KnQlYOXfb39tqdvFneqOW93GyYEWvNDDYb",
-	"4Gzlk2ay9wS4IrTPWAyYBj7KzkfJNuQvikLfNL41+FD9Hmbxm0DSBy5GZDy/+nyf9/GhXJ+JtJ4Y6kZK",
-	"LgpoVbIfhSdipDtms3VK6/CvPYtE3bplnsdv50+O4SxutaHOVZslw3VZgnArwxWZxFlA2JpmGsIbGNIG",
-	"/0vFyOaPh8+Pxprotx6gHvxV2J6WETdgdpqZl8qrWRqxLQjVMmQGodkVgZvtlAokzr2DOpgcrHruWAih",
-	"bMs/DYH+VJpxCFLrSUU4faPoNcJ9AVQiRvWHGAuZXzWaWcpZjD2hggRf9ypR4TIkP5PhCPS4RSYho4AK",
-	"2xAleIqwuEQDxne8B4iZIMosihHr96eKua3dm46DTtBPhQ67aF8UEpImfmsiZlJ4sjkUAPpbZk5kuQRB",
-	"p+00wMocM3JnBiU+2ilkrmJ7aqLMbM6591jFPV4wew1L3Meiaje+et5qOY+YWXlJQrZ3u6Gxq/yq8mWi",
-	"F8/3netEr16+fP6y7QxDiDhhEZStXotsx+aNiMnp7TjfJsDJYLod4uLvQRr7j/kyO2MRvFaorpHcKajU",
-	"yWyQxjPTmcjYDIO6ZK+lbC3t6i3WjDyNOK9F1Fy40FP4UJLNUIHTi6DigkJZgszeITDpMLPBsTBnoNId",
-	"MKk4BiU4HBEK2xxwpH8AzhlHqk8H6ZxsymRvwFIa5SnYPZuGs1OfoOQ3/dTQCwgbs7B3BOLoSHX1mQWE",
-	"ColpCMtkN80EJBwmkETG0OBEzV4p/Xh+jDgMgAMNARGd3jCY6kuh+m6toZLqvdMazshSnzQQTvhCk7KB",
-	"TRxczdryLE4T6l8t0KjX9j0mFPxf9ZWvWZT80v1wisZYjjIVxwYDoJHCiL1EdjUCbQpwfUOVUb8lUD9x",
-	"/eFWBZ9ZwxrUZfbU47WBFVwbsPi8r1cGLPgrsZYsZ23Am7FTr+OagC/1v5pKsRgANm7rMZsH5Bqi7Qhi",
-	"PD1ANr9DoD4MGNdnQ0q2pGMbjnNzRVqTRfo4vGSDQS9JY0nGMQGPlwPXhjYExxkMQ86u5AiNdSRdg1Od",
-	"3DuxzdLREiHG017SvFZ9qGtPB7YVSg/QFSYS9UFeAdAcE6W5//3Vi+rK93wrt+P21E98gmM/MKXJlTDP",
-	"mrfNWeIZZ1pCiUJkrx4BHnSb+gtq7a3T+uZUrtJC88WMDuGmM1rcid4YeI7lNhRnncyVX4g0i3lxPieD",
-	"y8pZ2sxqg47LckGnBJDSEoyCx3nwWS4+iXRuQxPZ/DhKCNVaZwKx2v3KTSFwBdzroXR/Pbkrds3vIxKO",
-	"kIRrE98YM6EFmzJhCD0obmN0kL0p8ol8RowjfSHlE/l820aOHayTYcZZZgkjPip1szy35VJYl8oovxU7",
-	"q+10tumsdZksdZNY4zJ4gmmK4yzL1hsbunlm+9nR6VubzzZfjvstnbRWc1Nzj8Xi5Qb2ZM6SqzDJCv7e",
-	"gFFmy65sMgGqPpXJhls9OU5XwCGqOfbLopt+Xm03zQ1Gurrtqv0ZvaQiTpotJAPtJixpwF7KxVko7cgS",
-	"5eaBaH8IWY/fsMCV7DjL9Jvbbx8m6v9wNbuSL6wvev1pL+fVlkRMh73LJkGRI1uN56OQpVSaTDYjFP0Z",
-	"l4pJe3iCSZwVZ/BsKd1IMonjmqAVFpe9BFM8tKkAFcOF8UvgwoBm41IZmFt7KKWSxN70IJ00lDyd42yi",
-	"DEEZ5NlVdioUaCBiNyNRthfOj378eHzytpoDfvbh96PzD+/e+Y1IM9ZSXvHq9mJJplZ9gFgoi1LXZHPJ",
-	"wwYDtEWkcM6xBMIckEjFWGeaPX2NJE/zzkQiRh2C5UL7mxfHQhBGL7LchMoJs640IhbSTnmaQzVK2gfM",
-	"gdsiLlu//H7xdI5oqM1icADxcoqSmjNTnih8bIdYAIpBSuCigyIyVLhUXnWExQjEa2RDCboOILYtX6P9",
-	"7VfPUTjCHIeqp46tY/VJjfzfn/D235/Vf/a2f9j+/PVZ59X+t3/4sJHfAF+M5YxK6slMIlRxaa5EoIvD",
-	"H0+OCrejkoz0bJ4b4J1qJb7Z2ShymuRCDicFj16NmFDyjlLQF4d0C3PKkAoQs3C10b20fh/Faxh2A4Hb",
-	"ZfZIXY46MQW9MkEjzObUVjbxipMYC9lLxYIrdvIIqv4tUCRAdgwB9U7VtU8FgKhU+/KlmZhqRAvBcrsZ",
-	"Pj4bUWO5GvN2qHgD61Bz5YrD3/ve6HcGL6GlA+L9lz/s6z1fkYRkAApBiFC3GlYeSHr+7OXzV+VI0itv",
-	"6M7hnHms2IWSUpqwqbcFjuMPg+Dg03wZdFXRUKOXLkZQ0kw7qDtiV5btGQ1hXiU1yw+fszWswpjOEwPX",
-	"bUp/FBtPD1zCo5UKpJ6JNHr919XIkkoyYGXixZLNFaJvlgeYryIDqzUx0JONvT+HydB0v97tOl+2zAy1",
-	"cnFml+sxZH1JihkRmrJOFJJXsR1N6u36d+NvOCaRNsTO9S0/j82+WKpFHl33LEanfPi2T/XWsm6XZ3l4",
-	"4a4rAxayxFu7+bc33bxGu7ZG+oRiPkVXWKB+SmKJBpwlaOuJrU77xKQUUCbdz9hcjWSpfOq1WMzsPb3h",
-	"vXdvWG9SQD57MYNFZEB87pyu5GqnRiMcoZSauSREtjS38Plo+fXx8hXMvZ1nO3vBnLfHg2xdQWkBs2Rx",
-	"cvO7ih3szQKtDQ9Tc3HV/OtdJll++f0iq5et4dZfC8BGUo5NGUhCB2wWLe9idqXcaZ31gZGAeLA9YkLb",
-	"+R2kT2C3JVBMZQeZWEKEhOSAk21bwJLQYZ4wiS50U22UGk75g9pvytXT/jLq/nqCnCC1QIxKpqMaHe0G",
-	"XukSsV9YX3RQUa7FuIj53X+x8wf9gx5NgE9tmpSC3ynn+mddFc0/8wqvmYdpVov+DFkEf+78QfNsHxc9",
-	"h2fHgcMLwTPFGmwMVHkCB8Hznb2d58YlHWmi7Y70VeO/1d9Dk/imdpmpwR4FB8FPIH+2TSp1pvf39hoq",
-	"gi5WCdReeK6p32pJqHCXjndK/BccfPrcCUSaJJhPtcU6AQpCHGQpVG7HTiDxUGgPaSokJMFnNdQuBxxN",
-	"GzFwblpsBAF6biSZ5l7QVVlf7j2vGy8H0CmuWo+t8+wm+AGyaZWK64lAHHA40uy2hWnUQYwie2GmUwn3",
-	"jbDQ0Q8cAX9ai+LJs12cytFuzIZGVY9tGmYZ1Sf6c56F9yOLpivDsFs/6FtZAlqD4taIWwqW+eo7I+ux",
-	"W1dC0fiFmb+Zxk6pd93lWXuXUkFi1enZHLyU15dWHfZ/mKtDqeBzExMeXdsnJ7Q9puVnZoqhAeNK8o0Y",
-	"l9sxmSgdyKhgcRZk2MoSf3RkkysjXBd1ttkPesQSV6rFFzxptHfdrn8Pt7nj30NzJfed5Um6NIVymhRg",
-	"uCEdQlEqQFNIuhXnrXePnDtj9ThXekrUol3Z2Ge6xS2iPr/b4CGA0dUKyI0TIIuSaoxlWCccSSwut0XM",
-	"JPorZRKXcJ2ZMQ6+DXFaUJ41Kj9AVBMyKZrsmhdUvnVaG2Yey+fbpKuTiOkVs2M8BMQGGcOK9Ura1XBF",
-	"BruzBY1RbHafWt4WGCa221IJ0cxZRtpZFiWZmHPIZ1u3YpZHTHzhLL/ytRiTVB5XMjyweg1fTiOeS8c/",
-	"W/XkDSZs/tjF2hhuHjOxeK9E95iDRfOnWZazHvbnWYj76sBqto7hCoQzSrx2908fQpaA0FWQ9Aap2R4V",
-	"kbr71f71zXisMZgYXHnvvNW/nznPNJVY8MWst2t6RHeeWV6098jfm1mKu25OdoPKguxoywrA14jDIBUQ",
-	"oasRiQERqV2ZTH/Wysc6Y7GWvntrFzEd35OGvoFts13dRo+6Pm5blHduzgofaAlHfu23kF5zn25TSm2c",
-	"Pa9X5g6TPLK08rSv9t2y1rQZLmv2jFtY2jiG0T1j7dsXpM/254n/zDyptV53v1C9xr2flcGLatldnEYm",
-	"5l/ryOh66/fbiylqzzf6MBoXCKjkBMR3Zyqs1Fd6Iiy2JMck7iAWRyCkvRq01eoR3UAn1LOyjZU0MrOt",
-	"6XG/2dmp9NLIzxYha+bkTfOlXbUT3eEsbjA/b2igeJ37wyiyRXTuqGNfqnW0Zr8+Ky/kN1CKiOejs3Zv",
-	"QgGHUYQwRXBNhH6BOxU6iSs7MbyZiWI5YverrfzVGBo4h4RNIN987ZEB0+ExMrACLjCoLOKmOcXRRVZp",
-	"Sv+CQkx1dgggnmF/9cK5XVfbB6tb/cxlRfktu5mlYmlr9jLnl+GP/uWSsv9+OqSG9Nmb2XNIgAgSJmsl",
-	"QL1WyI/lmsz9btboXtv77kXARoO/CLU+KIvfF2F2Tm1vx8Q3tnN2sfKOmvnlO7JrtvPzS6d+JZHXWny0",
-	"8u/bgV9+X9Vj0tenS3iE9+5X+9ccx321W40ojvorBT7NMs8PggHjumnBqa2Z7J8fzxE3c45Y5SbnHJHI",
-	"EXqx94M9UKxeu8WhJBNAKY1BCKRJ/h9KqNXqgbqTxoK1bluHtwrDx5PG2pNGtzjvirV8u51n6TffweTS",
-	"VsEte4zlq/drT9lt3AHZweT92gnf2cHkpgwL4z3qaGGMaQcxbkoozJRfYBwxukq7Y9e9kNJ8Duo2vN/H",
-	"oUXPOQ5FnWU/CL/ScsYTUVm6k33tcsL6NU+DO+pQ9q66pA6Im3FLXRzV6CJn8EdL/965p9SlH9rKa1uW",
-	"9UVlEy+tM3a/luvuzeHJlnfpo9O5AaeznkeqWazYfbWECOt0NqqDOjezke57GxNwjy5nrctZwdMdMADa",
-	"mzvkn+dw80Ymwy37qw5sm/FZ59hKmd96/7bU46HnjfMdKE5A+aSGLfqbNz52nRhpozfrFMu8385ssZB2",
-	"X9ZBzoNwZR2sPilVrSwn7Lqc6fLPPdBsDb5wwRh31RUuINyMJ+xgqEa5FdzQ0QXrdO1cW/Ly7aM/cm9c",
-	"Y0NphJEtY1NWTEibuuYwzXF2xsDrDOCylLgd9bX7tVTg/ltTXYnSXl+DqmnfL9+9fvlAy8u9lyqkvUNB",
-	"c61y1sPquyGmIehCgt8T8mr1tV5t0x7e38geNvkHRApE4UrZ+EotmxrPj7pvBfFaTXaNZJZKhIsab5WA",
-	"nD4ENKZHVlbgzeHpm6OTk+PTnzatlnadSnWNHtcbp9299riKhbR7XA5yHoTHVfDGE+Eu/rtwuO6qtoTJ",
-	"AuGOo8n9j3noNbRvPoOX737f/T7CEo3weAwUouzWmeu5Pm69W9t6X1h/Pr/sF9a/TddMDV9jz31h/Qeo",
-	"elLOlQX7hfWRLeiIsPC+KwQRIvI1erH3InvDVbUyN/lt18dNs9JNY1+KfSjunX2H+NG/e3DXgTXd9ZlY",
-	"Nbj4RGjRpCvDKwLEWCoVXVjM7S7g+VH34vD84i64gEVx8ubbiEWz+30fsfQYaPONxKJs+4PTwcXaH6YJ",
-	"2nJzMn8EdiWnc7ekTpynamsu7mQNOsg+A/yoOjZ1ymV/LkUS2QBhxFNKCR26qt+jXnK7OHtBWyAiN69b",
-	"JBs/FEuxK9n40Ux8YGaiInr+IMv8JwDdw9+OT3/qHZ6+7XUvPpytZZ/a0/NmK++3rNH3ckfILqjd2MvQ",
-	"8wBzq7Kl11t69y1nuMF0+y1/3Oqu3zCykG78olGGsRpdY7nnUZvct7tGSi9RuJZoiyRJql8Te5rnWNnn",
-	"mTebD5wJpt2Jea4Q7rgtWSt67HOLjvC5e7Jjdep35nHJGsnB9dfX5iU8gULM+RTFhJonhUIWpwm94+p4",
-	"I9XKILwssiGfCP00YZaIIvBEOYtErnmHfrV/zXeJ0N0HjxcI11+1xpdJ23h3MBUzAYVlbg7W0n3vwRgu",
-	"m0l2zdd6P2369g6W1oufhOpX6fkcJTSO3Yb32j12VtLuF7v4eWAlNNyloy0BIQdbvIvCRKcgyJRTiJ7e",
-	"kapODV6vQ/K76vk6IG7G5XVxVKMyHI7o5CYXkQJZ5ng0Uu5hwQ2HqE7N366z3a84kbDNaDzVngnQkE/H",
-	"EiKEpXJi5CpKObnCZver86/5LOryBn+4VvUqq2x4GWPR8oyNhNnbkPB6EDZvu7DeuNZub+7QdXHblk3U",
-	"X3DVlOVq4fmQNb39Ior5VDV8mkH9/VubWFyiBFM81A/pi5hJ8/LPF9YXqD/Njmk3b1xartPPfjd7SRem",
-	"yb32j/Qa2j0jg437+GZ0/lK7WQLaMv6MeXDKSEffK/nNLobG2l11LjRwm3ErnKmjOpGn6dApcjUMDR69",
-	"iXvoTRyeHWfkZJrEOI6niGLO2ZW54cOKh2e1tMco1uViOYvBvDWi+yMhuQ7lCyRG7IoiRsv1o+2uLMnm",
-	"3a/6/+0PTU3YZb5j53lnSrWPvnuNbNapKWQPQCui8jWCwQBMQjijxRGqlVl+obmQQNREcU29VLS9C/lR",
-	"3PtXIdUS2jWuRsVdl4o358KjCfCpeYZuaxxjOWA8MU8PCcRoPF1cNyv03lXVrGDbjGbWWKnRyAr7d17/",
-	"fv+PtSy2CazEtIddTV7vGg4iG04ff0xJHCFC1ZqyeIxaP4QpJ3IaHHz67GLDNM/ObE1uRJIQaXQUMW9I",
-	"KXZ1HMWpkJAolJTH/Rr0AXPghwphB58+q01tehuRkPI4OAh29Wa3Y1VtgTNDbTQCHMuRBqc/u578MRsL",
-	"idIz5XFO2JDQjqNkO4XtZNxgK+7zoTSVZweynq1AWxIoplI8dZ7PzZ8RzkfJH2ibHSl7cQ1txWxIQhyj",
-	"ME6FEoZZju84xiY3Srnu2mF3JyuflRUoyLx2z4y/npQqtbuDZUlZTmpqgQr38HZ2WKdAorlEYIfo6PGv",
-	"Rlh6b9MKhPss1d8SZzI3Jfnb52//HwAA//8=",
+	"7H3pcts4/NirYNT/TJxZ+YhztGtPP3gTJ+v9O47XcrJtd1MtRP4kISYBLQBK1mYy06fpg/VJOrhIkAJF",
+	"SZYtO/GXRJZIHL/7BL62IpaOGAUqRevga2sIOAauPx5f4oH6PwYRcTKShNHWQetyCIj1vkAknwjEYUwE",
+	"YfQQCaAxIhL1cHSFCEUn/e33WEZDJBnKRjGWgBhNpmgyxBJNWYY44Hin1W6JaAgpVvPI6QhaBy0hOaGD",
+	"1rdv39qtEeY4BWkXdDQaJSTCaiEnb9QXRC1ohOWw1W5RnKq3cfFMl8StdovDPxnhELcOJM/Any/F16dA",
+	"B3LYOni2t9eemb/dep1xwXgYBhSuZTfSDyDWR3IIaKTAwTKBRngAam96ff9kwKfFAs0rrZqF7IcX8gZG",
+	"CZumQGXtxuP8kZvv+ySGdMQk0Gj6nzCd3f8R4iA5gRipWUBINCFyqGEgcAroCqYI0xj1WDxFHEYJngr9",
+	"a59wIRGmYgIcESok4FhBL+KAJaEDJCckKkBniLHYo7eubbWweUBMCc13GdxjX9NnGLmK9PWCoyGmA0BE",
+	"oB4WECNF6hgJiRNFz2C3ItCLZ/v1q7assCTOT6iEAZ9P7aR45uZYPyUpkbPwOMcDQIL8W0vRiX7PnyuG",
+	"Ps4S2Tp4qRCBr0mapQVazF8FUvQmgOs1nHOmRMuZHnlmJeZHpObNF1MGyMg8MhcS/8Gh3zpo/ZfdQvLt",
+	"ml/FbifJDDB+V3ushbuGwM0h3gE+JhGEd2t/nLdbYR65+W4v2RXUU5lUv958tx8F8No5MgH85lN8Ai7m",
+	"8cvY/H7Tib6pl8WIUQFaMf2C4wsjCNVfEaMSqP7oaaPdEWe9BNKfvgiF3q8LoujcvGUmLRPIe5z0GU8h",
+	"Rr91Ppy1EaYoo1eUTSjqE0jiNmJcfUnoGCckRmOcZIC2jByGJFZSTcElfrrTUsqO0X5CojvdQsmYEFJZ",
+	"CX3GeyRW6oIItKXWhyS+AtpGQpIkQTyjlNBBG+3s7JiFv9VvxEDveuURThLgygxiCaCYgUCUSYSThE30",
+	"+vXyzph8yzIa3+XqzhgSWTS0sFX2mAanlY56WeccIkZjot54i0kCd7rA3DzMoZYaa1GBNeMcqNRK2C7V",
+	"jHOH6zui6OLta/Tzi5f/FdnBUcyiTNlXek2XjJ1iPoC7pjlncGnTigjExsCN4UX+BaRVsVvfe0ynViyJ",
+	"u16mVhkIriOAGJRjIBBX3K0XeKjNxynCfQkcXajP20f6s9A0KZS68xwR74nyAmcMCK1mKM7kkHHy792S",
+	"9HsihBZMqZPLbQTXI6VhlCDmMGZXEBvIaNE84YwOlOkbA5UEJ0ZcfKQjziIQAveSO6WuPyBJtq1C6WUS",
+	"CUgxlUQJuald6xbsDHaQcsqSBBIiUoR7bAzG+Ukwbee6pvP7qRLO35xWrfpv6s8RZyPgkhgdql0AiLtY",
+	"71StQ31qKc9xW5JUGTkVNdzO3+lNA/5jZX+B30kc/Jpac2zmB+PHLrPEb76V8WdLmx16+PLi2v7uS9sq",
+	"Tfo5H9/IdbUmD6av9WuaTmIj13Fy7sG4jxMB7QrYKzAqWz577XroLGRX+pvXLzZs4ZQYE6q8RiIhLX+Y",
+	"N7lPZd/y6TDneKrXX/jtTSOdwbW0IYAZTOqVNOzmo0bdvULIvOVa43kW/pWYSog1boF767gzS3tGD1Sl",
+	"f7slCL1anFAulYS9gH6ISgTLeARrGkvZtakV4bckVGbCXhZM/uzFrhyk1iN3LN2sJH5Wx1iKr0/MO76L",
+	"thYENg3t43PW9Dk56xxfXKKTs8sP6P/9n/+LOsenx68vUf7Wlniq7BuPsV/u7e0tErLysV4sYjHsrFmy",
+	"OlmxCQGbxUQeU8mnAUkVObkJ1zgdJV6QZMdQd0gQ4Ugyvk7JFoPEJBH1vGACDjNbq1mCtfnrViiVH9L0",
+	"q/k+9LsL7gQi8CFBE1mLxR/XX0NpuQUoSoCsRetaqLSgjw1Q5+shRFcjRmhgH1H+m4V3Tk2EylcvWu2A",
+	"SlPrSmB5AvSTAUto1y+sV/dGwgrTfeZH5X12e1NpNrrAvpT8yvTDQLNUwfT1h/fnp8eXx29a7dbbo5PT",
+	"4zcegD165WQwAH5jjVnNl5SRky+wtLXK7PPxvw5a9qhpE7RcuKZLqnVIMUmqaY6XLwLoHGEhJozHzTmR",
+	"dmvCiYQPNJkaAVrdiJnUGzK0pyKTdl/s3BgE0QRV6C7LETyjmhDZSNEnphEkQZaoWavnp4fNZQ5CYi67",
+	"QnIsYTBtIqIL83zHPW7YmEtCB12Bx+CLtlkJkTP8vCkK9HTM8/mb3RSEwIN1eeZtPxcQGtL9XO9vLGSH",
+	"lzIOlTHLKArgw5dCZSDMkM0NTPkC5iuZ8BUyy9N9zwqrtjbjd7s02JDGqZJAc3rJR3cJsT4M5oN4HVrB",
+	"k2Eb0AozLOrr8IvjI6PBT85OLk+OTk/+18nZu1a7dfHx7Mx+Ou5cHl1cmj+Uni8+6RdfH529Pj6135o/",
+	"9Pedo08nZ++6R2dvup3LD+fqlZOzk86v5sePnfPjszc1JsPxOCzupYR0JMOycTWzf0Wra55oW11u1pj8",
+	"ixhD1qovpE2D8a4hvA7SNqjaAFX/CjiRwxqbfY750xR2bh3jaKiLnQgFIZAeTxfH6JwIiCyRaOuvFrv6",
+	"q4WYSeVwwIJRRCTq68ScjhfMrNizoHNfl121FgkcZGEYeBUndxKfr+GGK9y/akxk/Kd6qANSCX4xN2o/",
+	"YkIOODSS3rl9zh/UsdC89zyoXarH150osLy4snr31regfq8Q8DWOZDI1SUYLG5dY1uUDqDdFalaUZkKi",
+	"HqABGQNVNFumoMXx+prRPlkyuL08ootZVkJzKL1hh2pAwzoEpc+rGxCXVWh4NkCOBsfJIZX8G+vNVciV",
+	"bHxPAFWk1Wcc/EJC88JOOHJyKxocaLzkmEqGZzwsmwYcj4ZNYcLZEDNcQ5Spv5EeAGFTXakwGmcJcMRh",
+	"xLjUifeg7jCbC1S02NILC9gnAn1hvUOEF4a/J3YTTJtI7zfWe6ch4Kz4JUFbqMBKoeDp0dnZ8ZvaBbfV",
+	"V1R/X+zUDBbcy43ledW+yt06DaUQg/3GesexMQnLTNLnLF1GmxI6ygIsdaK+RsYRdfXLEaMiSwkdoDFw",
+	"Cddo6wsjVBygPZRAX7bRM8TJYCifhhnuCqYBXAyxGB7o4a9giiKWZCnVUM7F3GyIryLMRsq/U8Op3z1J",
+	"02d8grmCp5pEO9A9nGCqKyJ7nOE4wkKGo4hsQctYg1s/X1lHDdLeOY6uVkx/Yb0yt3Z+P9VFExQ4Uryh",
+	"LD1l822NOGh2mzgaVU8SgXRlxdMd9EkRQwQC8YyiaIgJFQqDikiwZFwcIogHIJDAUzRkE8TZRCDMAeXr",
+	"Vzob5ATM+OmsqtYDLKyLHK0GUDe2a11mrE+a+GZHm3XAzdBtu9wajHywcAmYtIxSiGSowr9j0ofaUNc5",
+	"SkPCEvcSeCJQ/mZQXNRyYqlYe9E5vdccl5q53Sehq++DK7kipu7Qy4b9k+xMCI3ZpIsHAw6DmpyYdOVH",
+	"i8NFezmmsIlIaSzABThMr7EGd5YUAuxkJZTrvNB8FBsGO9RfJWRs61wt8VuuYjSCoLY0XGnLSxW7zrJF",
+	"D0dXahxh9Xl5UadkDAdIDNVsal0ktRMlbAJCIpH1JBZXaIKJUs19xlHMJlRIDjjVdWBGWxcRNC94VsSj",
+	"bPBwhfqlXEIsw405+4QFc1OEOWI8Fl1C68ClhROHCMjYeBI4SRyktJpYIJdUzNIdAe+aIsLaCSFSZKDV",
+	"IpJDzrLBcJT5NkwBYDcwC2lQb/2QKoK/6fJZJhdfP8vkAhuwUeOIZba9qyGI4a0qSNt2Y2qjZmhbEmjD",
+	"ewdoPxyrmGAJPMX8qm5Xik8MSz8RyPILjIFKbV+h/P0SSFfzp8sx94InQiLI90aXi4r3GJNCcjzqCuBj",
+	"qPCcF2p+3lj54RekvDQPu/KUQHEKFkk3hWiIqeVKZy2dnx6dnLXarc7ri6P3251fj7b3X74q/f3y2X7Q",
+	"WNJj1iTqQkVps5k6O0YmgDvpVAXB7KwQZZzIaXfEmWQRS0qdRWY7l8f/41Lpf3+L9rtO51RHjTun3dLX",
+	"6gv1W3CjIulGuBsBD/VBHb936ub1EZIMSZ4JWSnl2d/ba04dzNJGLe3lwagZ42U+gTXa1LN0Mh/tXQF+",
+	"pLzHWAKYtkKYXQyTTcBfFoShaUJ7CIH6fcDPSkEJUTEko8XV5fv8nRDIdaVNYx2afkj5nAIaQzcfRSAP",
+	"qV90s7VL+wjv3eU3bz3em1cFLG6ycJY0RuYu1DMrJoFd21kjwRX9aa7MwKoTvcIbhGcN/FfKvC5eZbE4",
+	"GGtqKvQA9ctfR0TTEuIGgplm5pWqtVcGbANAtQyZAajrbr0Zp1RW4rXM1q3Jg2qgPVgIhAX62yDob6UZ",
+	"ByC1nlSI083weQjR+rAJFjLvkp/ZyrkNHVYEMr7uVhyO8kp+JYMh6HGL/hRGARXBN5TiKVIuWL/kuXtW",
+	"rxNEzqIYsl5vqojbBiizUavd6mVCJ/O0fwgpydKwNZEwGQiIXaoF6N+cOeEqVFvtphoTK3PMyO0ZkIRw",
+	"p4C5DvbUSGmKydTzWCXpsmRPBJa4h0XVbnz1vNFyHjKz85KEbH7thsbuiDkD0vXBv3i+7zn2r16+fP6y",
+	"qTJGiCRlMZStXgtsz+aNiekUa3u/jYGT/nQ7wsXnfpaEi8ecnbEMXCtY10BuF1hqOxtkbiXeTL51hkB9",
+	"tNdithZ39RarQ89cmNcCaiFY6ClCIHEzVNYZBFDR9lqWILOdqabIejZgFeUEVArimXBdiqMhobDNAcf6",
+	"C+BcRxVjaCPt1lMmu32W0Thv7Ova4u6d+rL3sOmnhl5C2JiNvSWQxMfq1ZBZQKiQOti/Qs18kTmaJQJJ",
+	"ZAJznKjZYOTHixPEoQ8caASI6KLZ/lSfZ6KPhTFYUm83x0RdQb1ehJcp0qicQyYerAKB7iRLaXi3QONu",
+	"0+8JoRD+VQdYZ0HyW+fDGRphOXQqjvX7QGMFEXs0gUtucH24CqNhS6B+4vqSqQo83YM1oHP21GMz6hqa",
+	"US08H2ojql3+WqwlS1kb8Gbs1HfRfBpqKNUH56xWW6/PWkpYzaFjeRoTo/xJtPXu4sPHc/TL/9Q5MJZJ",
+	"hJFJb7XRJRttn/nxaM8EsHnohfGpd/XaiMkATm8jWEJjqKnSMLkL/YArcVCegALQQQEmJXYnQ6bzciJL",
+	"ZBgQ4DRGeRpTjnuAJsNpUDCbgw3EcoUwhBIxXBJKdRWzdr81aSf7y+KovWCT5Vt3Z3uYijLnRbuZSApx",
+	"OL90aT1DfcKMzoLowzOQkGw0gthlK8NovaWu4lIzsbNMclwUbGVR4PO0o2h/zyU6uoHe8blzRvLUalCa",
+	"JYnLcs9C0Nl6Rer8l5N3J2eXjZArl23mk9SvexVt6dN/7h3qroVS/0Wjj1l0SZeJzxTyo8ujX06Pi9Zl",
+	"gSQzWX7v7D4Tz5EgJLI9EYpe1Z7LZT633339gcJMt3UlP/NskVbrdkvKcrbp+Sv1UvV8Nn1Wja3Y1nXc",
+	"RKArGJWT+P/t1YsyHvYaozzze7tzeTVD6a7ao4LKXFmq3w8RTiZ4KtBPJyijiSlJdw8QgSTPtCnuJNpP",
+	"J612a/tjq936Sf2zHRZj+mgxEcaIOXZspKucFIceIrtvU0XST5g++nFbd+7YijQdUdROhP27jSxrFr+4",
+	"L9qIKT9Cu1fCFlcRroumJFzLNjr7eHqqvlesWKLIQgDYuM3c2JaGbr7VEGaqvUnLsbStRAxAsU+uId6O",
+	"IcHTA2QbpoTT/AMyVm5VNiqXjuwt1H3Vw9EV6/e7aZZIMkoIBEwBuDbcSnDi1jDgbCKHGqd2OdXJgxMX",
+	"dQl6nG46f6+GPEz17LYC6YEunclL1xwkZtmtvPO90M7tuF31FR/jJLyY0uSuGEs93jRnyVz2piWUKEB2",
+	"6wEQALepXVV7b5w2NKfSFUvNlzA6gJvOaGEndEmLA1sTiN1L5gw9iDWJBWG+IIHLSnH6zG5bbZ/kWu3S",
+	"gpT+ZhQCIi8UtAmKBJuVcfPjOCVUO9xjSBT3K4lCYAI8KFc7v5/el5DOH0MSDbVENUEtJrRgUzqD0INC",
+	"4baRNSr+JJ8R46ZK8E/y+bbjO3YwZ4O2vG2WIBLCUsc1jq7mt650RMOthJiauhfm9SKscuyD6VTzCTzF",
+	"NMOJa1sPpsVuflTE+fHZm6XcrPW4Q9Uq/qB7pF0iC5cbuDQ5Sa4jGlXQ9wbiUfYc4012FNb3BtpMc6Bp",
+	"cAIc4pqKJ5fYDdNqc1TSQKSjn113KFdvqUgRu424pd2EJM2yV/JXl+rjs0i5eQ4+7JnX9tzYDa6F4yzR",
+	"b47fPozV/xBwE7+wnuj2pt2cVlctCi6azqulDEhXHJuK6Jm+Kq+FWRFpF48xqQZifJbSD0kmcVKTr8Pi",
+	"qptiige2CrJiuDB+pTxKvTSbknPL3NpDGZUkqW8ISJ8uUJZRXkF5ybO7bFcwMAeJHYeiPMB4/MvHk9M3",
+	"1UMVzj/8cXzx4e3bsBFpxlopIbA+XizJ1KoPkAhlUeqbFHz0sH4fbREpvBIeE9sWmRjpcOLTQx2xcC8T",
+	"iVgwIvotCGMhCKOXriyzUly3QoQ7r/CsJoh7gDlweyry1m9/XD5dIBFsCzi9hQQpRUnN2ap6BY/tCAtA",
+	"CUipIygxGShYKq86xmII4hDZUIK+vQPbJw/R/var5ygaYo4j9aYuK8DqJzXy//4Tb//7Wf2zt/3z9uev",
+	"z9qv9r/9RwgaeVBvOZIzKqlb04B0hMKhydXifE0tWUe01H7lhBxOCxqdDJnIm7Jcj5YpsMgEiNl1NeG9",
+	"tP8QxmsIdgM561V4pO7QB9epZgWNMMyprWwSFCcJFrKbiSV37JVQVv1boEiA6Q22nKpvLBIAonJ8fqjC",
+	"1hzvvdRabre4ubbXrpruX08ORlPlmjP/+8HEv1uvayqzMfr9lz/v782G6U9JH3T2jFD/ePk8kPT82cvn",
+	"r8qRpFfB0J1HOYtYsUvV486DpmYLnCQf+q2DPxdrHqiKhhq9dDmEkmbaQZ0hm1iyZzSCRZXULD18dntY",
+	"hzGd90TctSn9UWy8M2IFj1aqJXVNpDHov65HllT6ICoTVyRJg/BQgL5ZC0S+C7esxp6IQCPa/gImw7wD",
+	"K/1XFysUnsFWLs7sdgOGbKg/I+9tnFNwq4C8DnY0XUd3z42fcEJibYhd6HRrwGZfrso0j64HNpOfzLLo",
+	"+SW6PDbEb9VjC/RzeUVscKN1B/FHLA1e0fbpdSe/ilGbLz1CMZ+iCRaol5FEoj5nKdp6Yu+HemLKLymT",
+	"/s/YHE7GMvk0aOKY2btaQgQPs2HdcbHy2ZIdFpM+qatpclOjIY5RRs1cEmKbnRbhMhdvvqJOY2/n2c5e",
+	"a8HzG1tuX63SBmbR4vUxdhT6bRemVp9HmTk6zvz11omi3/64dNfi6XXrX4uFDaUcmYtYCO2zQA1WwibK",
+	"/9YVshgJSPrbQya0Y9BGOmW7LYFiKtvIBB9iZA4T2LZXyBA6yJtL0KV+VFuxhlL+ovY35RtqB1snzb2o",
+	"tkCMSqbDIG3tN070JU1fWE+0UXFgsj0OwgWZxc5f9C96PAY+tSXlav3ehUp/191j83d+x5JzSc1u0d8R",
+	"i+Hvnb9oXhntg+fo/KTl0ULrmT3sgCrX4aD1fGdv57nxYYcaabtDfdjfv+rzwDQJmDZwwuhJ3DpovQP5",
+	"q32kctPb/t7enDt5lruLxx45WHODkkWhgl022inRX+vgz8/tlsjSFPOpbaGnIOxZHJUX2y2JB0K7VFMh",
+	"IW19VkPtcsDxdC4ELswTGwGAnhtJZgrg9L1IL/ee142XL9C73qgeWhfuLMYDZFtQ7Pk6HHA01OS2hWnc",
+	"Roza+jvRrsQHh1jocAmOgT+tBfH42S7O5HA3YQOj20e2ZaUM6lP9c96x8AuLp2uDsH+C97eyBLQWyK0h",
+	"txRdC92whqyLb30PheMXZv75OPYuW9SvPGt+pXQlmHrp2QK0lN/wpl7Y/3mhF0pXrs0jwuNre7OsNuC0",
+	"/HS2mz4YBiMxZFxuJ/pYlIhRwRIXldhylUI6FMqV1a4rQ225hB6xRJVq8wVNGu1dx/Xv4TY5/j3Mv0tx",
+	"Z3WUroyhHCfFMvwYEKEoE6AxJP07H204AHn99fUwV3pK1IJdGeXn+olbBH3eBxpAgNHVapEbR4ALq2qI",
+	"OagTjiQWV9siYRL9kzGJS7B2ZowHb4OcBpC7h8r3jNfEWIpHds1Fyd/ajQ86F+fzbeLVa1oJitkRHujz",
+	"qBxM7lbSrocq3No9FjRGseE+tb0tMERs2VIJUeddI+1di5JMzCnksz05dpZGTEDiPG+PX45IKneoGxpY",
+	"v4Yvt1wtpOOfrXvyOSZsft3snRHcImZicWOwfmMBEs0vR17NethfZCP+vZ/rYR1DFQg7TBz6/NODiKUg",
+	"9DnkmkFq2KMiUne/2k/fjMeagAnalXnnjf7+3LuNvUSCL2a9XfNGfO+J5UXzG/mNzytR183RbkBZoB1t",
+	"WQF4iDj0MwExmgxJAohI7co4/VkrH+uMxVr87t25iCldGHx8iQd1A9vHdvUzetS7o7ZlaefmpPCBlmAU",
+	"1n5L6TWLkDOcglZqIyyj4Sx1mGqTlZVnX98Oftta05bE3LFn3EDSxjGMHxhp374gfba/SPxn5lL7u3X3",
+	"C9Vr3PtZGbyslt3FWWxi/rWOjL7x8GF7McXtj3N9GA0LBFRyAuK7MxXW6is9ERZakmOStBFLYhDS9hJt",
+	"NXpEN9AJ9aRsYyVzidmef/awydk7FW8uPVuA3DElb5ou7a696A5nyRzz84YGStC5P4pje+DgPXXsS+dC",
+	"3rFf745iDBsoRcTz0Vl7MKGAozhGmCK4JkLqfmGhq75cxvBmJoqliN2v9pTUuaGBC0jZGHLma44MmBce",
+	"IwNroAIDyiJummMcXbpTOfU3KMJUV4cA4g766xfOzbr6owB+8qbZz1xVlN+ym1k6WPaOvczFZfijf7mi",
+	"7H+YDqlB/ROhja5FJEAMKZO1EqBeK+RpuXnmfsc99KDtfb9zcK7BX4RafyiLPxRh9rK2t2PiG9vZdWLe",
+	"UzO/3FR7x3Z+3qUaVhL5udSPVv5DS/jlDa4Bk76+XCIgvHe/2k8LpPtqWY0oivpHHwzp6u5bfcb1owWl",
+	"Npa+f37MI24mj1ilJi+PSOQQvdj72SYUq326OJJkDO6gMY3y/+5OGAvqgbpMY0Fat63DG4XhY6axNtPo",
+	"X2SwZi3fbOdZ/C2WmFzZKrhlj7Hcq3/nJbtzOcAlJh8WJ3xniclNGRbGe3R3bbYR4+bMhZnzGhhHjK7T",
+	"7tj1G1Lm50H9Bx92OrR4c4GkqLftH8KvtJTxRFS27lVf+5Rw95pnjjvqYfa+uqTeEjfjlvowqtFF3uCP",
+	"lv6Dc0+pjz+0lR+GWdYXFSZeWWfsfi0f1LeAJ1vm0kencwNOZz2NVKtYsX/DGxHW6ZyrDurczLl439uY",
+	"gHt0OWtdzgqc7oEB0Py4h/5Fkps3Mhlu2V/11rYZn3UBVnJ+68Njqcek543rHShOQfmkhix6mzc+dr0Y",
+	"6Vxv1jtd82E7s8VGmn1ZDzg/hCvrQfVJ6ZjLcsGuT5k+/TwAzTbHFy4I4766wsUKN+MJexCqUW4FNbT1",
+	"CXf6sF17RuabR3/kwbjGBtMIuzuUyooJaVPXJNM8Z2cEvM4ALkuJ21Ffu19LJ+J/m3euRInX70DVNPPL",
+	"d69fPtDydh+kCml+ocC5Vjl3Q+q7EaYR6JMHvyfg1eprvdt5PLy/ER429QdECkRhomx8pZbNodCPum8N",
+	"8VqNdu9q1fyMt0pATicBjenhjhV4fXT2+vj09OTs3abV0q53Ut1cj+u199yD9riKjTR7XB5wfgiPq6CN",
+	"J8Lf/HfhcN1XbQnjJcIdx+OHH/PQe2hmPgOX757v/hhiiYZ4NAIKses68z3XR9a7Ndb7wnqL+WW/sd5t",
+	"umZq+Bp77gvr/Xiq5wvrtXUtlWKJLWs8nZ8enZ0dv3F3uyo2MQ379sjHp8ieTBrpu78poYO2sYFLB5Q+",
+	"ESgh49wkGwFHY+ASrh95a628ZW+g/VG8QHu/8aMb+MN1DWu869RZNQZpJJk5QF4hwN4EXxjWzZ7ixXHn",
+	"8uji8j54isUZ5vObFovHHnbbYumS0fmNi8Xp7j+cqi72/mNaqg0NlvnlsmtJ4t2SOvGuwK3p73EPtJG9",
+	"XvhRdWwqGWa/LgUcWR9hZ/P6qj+gXvJz+t3N3AIRuXndItnoR7EUO5KNHs3EH8xMVEjP721ZPFHQOfp0",
+	"cvaue3T2ptu5/HB+J3z6Twbc3XD7YMtnfrcN1bdR+KLHXqbmZX+9U9cxs24ibyN78/EhGrEkQUSi3hSR",
+	"76/8/sFUr5xzGBOYIIw6x6fHry+RvYfs6PzE3qFTqWc5kYgDjkVxW25+hXi5JM76k3lVDONI6ht3B2Rs",
+	"bucQLOMRiEMUY4kHQPWxghSuU8yv9FWWT831VJKNBMJ9CRyl+LrL2UQg/Q8rmhh16EzfFqpvVLmbglAr",
+	"jHa/auJuKqQpuP6WnMJm/vvuPcAjNDIErZw/o63MDWfKnNREc4he7L0wcVhlT0iZ6JPUR1iI8klJD6kR",
+	"ofkFTRvrjrBa3p4fcvnkHvpe+nrthpojLw48P2A9tNt6fdjlofX5zDHnPuUXUt73rmC70o03BzuI1egq",
+	"Sz2Prt1D6w9W1hiFa4m2SJpm2jp8mluAs1biBnp4nGDaHZs7ieGhepL2TmVP+Nw/2bE+9Ttzg3SN5OD6",
+	"10Nze61AEeZ8ihJCzTWAEUuylN5zdbyJE0ZZOjL92JY9ngh9obArHxV4TOgAEXlorp/WvNPOz5ShEOtU",
+	"or55G20p83sDDP3VflrsnACfbR7PCLj7g+lCzTJzjwfIxEwyYJXDAWrxvvfD2Dmb6WfJ9/q9etgW18v7",
+	"2IRKGPAFTsk68R980N60t5NmN9qHzw92Spa/dbQlIOJgz+ekMAaOOMiMU4if3pODG+c4yR7K76uj7C1x",
+	"Mx6yD6MaleFRRDu3z4gUyBLHo5HyAM/U8pDqHevf8dh9womEbUaTqXZkgEZ8OpIQIyyVzyPXcVqjL2x2",
+	"v3p/LWZRlxn8x7Wq13mQVpAwlj2BeS5i9jYkvH4Im7dZWG9cazc/7uF1eduWjdUnmMzLi9r1fHCP3v45",
+	"yflUNXTqVv39W5tYXKEUUzwALtpIJEyahOkX1hOoN3UlVps3Li3VSXYFDV7SpXnkQftHeg/NnpGBxt1S",
+	"6XpcHHOT/RNht4C2jD9j7pQ00rEcP8zk0JDcHBdDQ+2+Ohd6cZtxK7yp4zqRp/HQLuosDQ4evYkH6E0c",
+	"nZ84dDKNYpwkU0Qx52ximnhZcbe8lvYYJfpEeM4SMNeJ6feRkFzH/QUSQzahumomwJUl2bz7Vf/ffJfk",
+	"mF3lHLvIVZLq+fi718hmnxpDNl9aEZWHCPp9MM1ctlZPZ1ytzAoLzaUEokaKb+plounq54/iwV/8rLbQ",
+	"rHE1KO67VLw5FR6PgU/NTbNbowTLPuOpuV1QmMLMpXWzAu99Vc1qbZvRzBoqNRpZQf/e69/v/z625ZjA",
+	"Skyb7Jrn9d5BInJO9vGXjCQxIlTtycVj1P4hyjiR09bBn599aJjHXc7WlFKkKZFGRxFhS7BLjuJUSEgV",
+	"SMrjfm31AHPgRwpgB39+Vkxt3jYiIeNJ66C1q5ndjlW1Bc4NttEQcCKHejm92f3k99XZlSg9Ux7nlA0I",
+	"bXtKtl3YTsYNtuI+H0pjeXYg69kKtCWBYirFU++GfHthrzdKfgfr7EjuUlW0lbABiXCCoiQTShi6/pxR",
+	"gk0plXLdtcPuT1bOlRUgcF57YMbfT0uXsfiDuRour5K1AIWfvJ0d1jsD2TQA2iHaevzJEMtKxx+HEeNS",
+	"INxjmf4t9Sbz24m+ff72/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -335,7 +335,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEvents(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetDeploymentJob The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 	//
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 	GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -360,6 +360,25 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeployment(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+	CreateQueryWithBody(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+	CreateQuery(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, body CreateQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
+	//
+	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id} (the `GetQuery` operationId).
+	GetQuery(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListVersions The application's versions, oldest first.
 	//
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/versions (the `ListVersions` operationId).
@@ -379,14 +398,14 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions (the `CreateVersion` operationId).
 	CreateVersion(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, params *CreateVersionParams, body CreateVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ValidateVersionWithBody Check a version's SQL without saving it.
+	// ValidateVersionWithBody Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions/validate (the `ValidateVersion` operationId).
 	ValidateVersionWithBody(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ValidateVersion Check a version's SQL without saving it.
+	// ValidateVersion Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1141,7 +1160,7 @@ func (c *Client) ListDeploymentEvents(ctx context.Context, project ProjectName, 
 	return c.Client.Do(req)
 }
 
-// GetDeploymentJob The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 //
 // Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 func (c *Client) GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1216,6 +1235,55 @@ func (c *Client) StopDeployment(ctx context.Context, project ProjectName, servic
 	return c.Client.Do(req)
 }
 
+// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+func (c *Client) CreateQueryWithBody(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateQueryRequestWithBody(c.Server, project, service, applicationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+func (c *Client) CreateQuery(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, body CreateQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateQueryRequest(c.Server, project, service, applicationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
+//
+// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id} (the `GetQuery` operationId).
+func (c *Client) GetQuery(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQueryRequest(c.Server, project, service, applicationId, queryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListVersions The application's versions, oldest first.
 //
 // Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/versions (the `ListVersions` operationId).
@@ -1265,7 +1333,7 @@ func (c *Client) CreateVersion(ctx context.Context, project ProjectName, service
 	return c.Client.Do(req)
 }
 
-// ValidateVersionWithBody Check a version's SQL without saving it.
+// ValidateVersionWithBody Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1282,7 +1350,7 @@ func (c *Client) ValidateVersionWithBody(ctx context.Context, project ProjectNam
 	return c.Client.Do(req)
 }
 
-// ValidateVersion Check a version's SQL without saving it.
+// ValidateVersion Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3692,6 +3760,122 @@ func NewStopDeploymentRequest(server string, project ProjectName, service Servic
 	return req, nil
 }
 
+// NewCreateQueryRequest calls the generic CreateQuery builder with application/json body
+func NewCreateQueryRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, body CreateQueryJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateQueryRequestWithBody(server, project, service, applicationId, "application/json", bodyReader)
+}
+
+// NewCreateQueryRequestWithBody constructs an http.Request for the CreateQuery method, with any body, and a specified content type
+func NewCreateQueryRequestWithBody(server string, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "service", service, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projects/%s/services/%s/applications/%s/queries", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetQueryRequest constructs an http.Request for the GetQuery method
+func NewGetQueryRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "service", service, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "query_id", queryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projects/%s/services/%s/applications/%s/queries/%s", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListVersionsRequest constructs an http.Request for the ListVersions method
 func NewListVersionsRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, params *ListVersionsParams) (*http.Request, error) {
 	var err error
@@ -4946,7 +5130,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEventsWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*ListDeploymentEventsResponse, error)
 
-	// GetDeploymentJobWithResponse The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+	// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4981,6 +5165,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeploymentWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*StopDeploymentResponse, error)
 
+	// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+	CreateQueryWithBodyWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error)
+
+	// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+	CreateQueryWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, body CreateQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error)
+
+	// GetQueryWithResponse A preview's status and sample rows; 404 once its ttl has passed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id} (the `GetQuery` operationId).
+	GetQueryWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID, reqEditors ...RequestEditorFn) (*GetQueryResponse, error)
+
 	// ListVersionsWithResponse The application's versions, oldest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5002,14 +5207,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions (the `CreateVersion` operationId).
 	CreateVersionWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, params *CreateVersionParams, body CreateVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVersionResponse, error)
 
-	// ValidateVersionWithBodyWithResponse Check a version's SQL without saving it.
+	// ValidateVersionWithBodyWithResponse Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/versions/validate (the `ValidateVersion` operationId).
 	ValidateVersionWithBodyWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateVersionResponse, error)
 
-	// ValidateVersionWithResponse Check a version's SQL without saving it.
+	// ValidateVersionWithResponse Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8152,6 +8357,179 @@ func (r StopDeploymentResponse) ContentType() string {
 	return ""
 }
 
+// CreateQueryResponse429Headers the declared response headers of an HTTP 429 response for CreateQuery
+type CreateQueryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateQueryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Query
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateQueryResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateQueryResponse) GetJSON202() *Query {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateQueryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateQueryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateQueryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateQueryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateQueryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetQueryResponse429Headers the declared response headers of an HTTP 429 response for GetQuery
+type GetQueryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetQueryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Query
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQueryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQueryResponse) GetJSON200() *Query {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetQueryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetQueryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetQueryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetQueryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQueryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQueryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQueryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQueryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListVersionsResponse429Headers the declared response headers of an HTTP 429 response for ListVersions
 type ListVersionsResponse429Headers struct {
 	RetryAfter *int
@@ -9971,7 +10349,7 @@ func (c *ClientWithResponses) ListDeploymentEventsWithResponse(ctx context.Conte
 	return ParseListDeploymentEventsResponse(rsp)
 }
 
-// GetDeploymentJobWithResponse The deployment's current job attempt as the scheduler reported it; 404 before the first attempt.
+// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10036,6 +10414,45 @@ func (c *ClientWithResponses) StopDeploymentWithResponse(ctx context.Context, pr
 	return ParseStopDeploymentResponse(rsp)
 }
 
+// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+func (c *ClientWithResponses) CreateQueryWithBodyWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error) {
+	rsp, err := c.CreateQueryWithBody(ctx, project, service, applicationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateQueryResponse(rsp)
+}
+
+// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
+func (c *ClientWithResponses) CreateQueryWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, body CreateQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error) {
+	rsp, err := c.CreateQuery(ctx, project, service, applicationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateQueryResponse(rsp)
+}
+
+// GetQueryWithResponse A preview's status and sample rows; 404 once its ttl has passed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/queries/{query_id} (the `GetQuery` operationId).
+func (c *ClientWithResponses) GetQueryWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, queryId QueryID, reqEditors ...RequestEditorFn) (*GetQueryResponse, error) {
+	rsp, err := c.GetQuery(ctx, project, service, applicationId, queryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQueryResponse(rsp)
+}
+
 // ListVersionsWithResponse The application's versions, oldest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10075,7 +10492,7 @@ func (c *ClientWithResponses) CreateVersionWithResponse(ctx context.Context, pro
 	return ParseCreateVersionResponse(rsp)
 }
 
-// ValidateVersionWithBodyWithResponse Check a version's SQL without saving it.
+// ValidateVersionWithBodyWithResponse Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10088,7 +10505,7 @@ func (c *ClientWithResponses) ValidateVersionWithBodyWithResponse(ctx context.Co
 	return ParseValidateVersionResponse(rsp)
 }
 
-// ValidateVersionWithResponse Check a version's SQL without saving it.
+// ValidateVersionWithResponse Compile a version's SQL without saving it; when valid, the planned job graph (viewers).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13016,6 +13433,161 @@ func ParseStopDeploymentResponse(rsp *http.Response) (*StopDeploymentResponse, e
 	switch {
 	case rsp.StatusCode == 429:
 		var headers StopDeploymentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateQueryResponse parses an HTTP response from a CreateQueryWithResponse call
+func ParseCreateQueryResponse(rsp *http.Response) (*CreateQueryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateQueryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Query
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateQueryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQueryResponse parses an HTTP response from a GetQueryWithResponse call
+func ParseGetQueryResponse(rsp *http.Response) (*GetQueryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQueryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Query
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQueryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

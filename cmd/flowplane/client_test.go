@@ -81,7 +81,9 @@ func TestClientVerbs(t *testing.T) {
 	appJSON := must("app", "create", "clicks", "-p", "acme", "-s", "s1", "-o", "json")
 	appID := between(appJSON, `"id": "`, `"`)
 	sql := t.TempDir() + "/app.sql"
-	if err := writeFile(sql, "INSERT INTO out SELECT * FROM clicks"); err != nil {
+	if err := writeFile(sql, `CREATE TABLE clicks (id BIGINT) WITH ('connector' = 'datagen');
+CREATE TABLE out (id BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT * FROM clicks`); err != nil {
 		t.Fatal(err)
 	}
 	scope := []string{"-p", "acme", "-s", "s1", "-a", appID}

@@ -70,6 +70,7 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 		},
 	}
 	addServerFlags(cmd, &c, "text")
+	addSQLFlags(cmd, &c, "loopback")
 	withEnvHelp(cmd.Flags())
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/services/api"
 	"github.com/flowplane/flowplane/services/database"
 )
@@ -27,6 +28,9 @@ type serverConfig struct {
 	shutdownTimeout time.Duration
 	masterKey       string
 	rateLimit       float64
+	egressAllow     string
+	egress          egress.Policy // parsed from egressAllow by validate
+	previewTimeout  time.Duration
 }
 
 func (c *serverConfig) validate() error {
@@ -45,6 +49,14 @@ func (c *serverConfig) validate() error {
 	if c.rateLimit < 0 {
 		return errors.New("--rate-limit must be 0 (off) or positive")
 	}
+	p, err := egress.ParseAllow(c.egressAllow)
+	if err != nil {
+		return fmt.Errorf("--egress-allow: %w", err)
+	}
+	c.egress = p
+	if c.previewTimeout <= 0 || c.previewTimeout > 5*time.Minute {
+		return errors.New("--preview-timeout must be positive and at most 5m")
+	}
 	return nil
 }
 
@@ -56,6 +68,15 @@ func addServerFlags(cmd *cobra.Command, c *serverConfig, defaultLogFormat string
 	f.StringVar(&c.masterKey, "master-key", "", "base64 of 32 random bytes sealing secrets at rest (required for server; dev keeps its own)")
 	f.Float64Var(&c.rateLimit, "rate-limit", 50, "requests per second allowed per API token, bursts of twice that (0 = off)")
 	addLogFlags(f, &c.log, defaultLogFormat)
+}
+
+// addSQLFlags adds the flags of SQL compilation and previews; defaultEgress is the connector
+// address classes allowed besides public ones (dev allows loopback).
+func addSQLFlags(cmd *cobra.Command, c *serverConfig, defaultEgress string) {
+	f := cmd.Flags()
+	f.StringVar(&c.egressAllow, "egress-allow", defaultEgress,
+		"connector endpoints allowed besides public addresses: '', 'loopback', 'private' or 'loopback,private' (link-local and metadata addresses are always refused)")
+	f.DurationVar(&c.previewTimeout, "preview-timeout", 10*time.Second, "longest run of an interactive SQL preview on this server")
 }
 
 func newServerCommand() *cobra.Command {
@@ -92,6 +113,7 @@ func newServerCommand() *cobra.Command {
 		},
 	}
 	addServerFlags(cmd, &c, "json")
+	addSQLFlags(cmd, &c, "")
 	withEnvHelp(cmd.Flags())
 	return cmd
 }
@@ -104,6 +126,7 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 	handler := api.NewHandler(api.Config{
 		Logger: log, Pool: pool, Registry: reg, Build: api.ReadBuildInfo(version),
 		Store: cp.store, Tokens: cp.tokens, Limiter: cp.limiter,
+		Egress: c.egress, Preview: api.PreviewLimits{Timeout: c.previewTimeout},
 	})
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {

@@ -32,6 +32,9 @@ type binder struct {
 	// scans caches each table's relation so every reference shares one source (and the
 	// planner one source vertex per table).
 	scans map[*Table]Rel
+	// preview binds a SELECT statement into a preview sink and skips INSERT statements
+	// (CompilePreview).
+	preview bool
 }
 
 func (b *binder) fail(kind error, sp Span, format string, args ...any) {
@@ -76,8 +79,13 @@ func (b *binder) statement(prog *Program, st Statement) {
 		case *CreateView:
 			b.createView(st)
 		case *Insert:
-			prog.Sinks = append(prog.Sinks, b.insert(st))
+			if !b.preview {
+				prog.Sinks = append(prog.Sinks, b.insert(st))
+			}
 		case *StatementSet:
+			if b.preview {
+				return
+			}
 			for _, ins := range st.Inserts {
 				ins := ins
 				b.guard(func() { prog.Sinks = append(prog.Sinks, b.insert(ins)) })
@@ -86,7 +94,11 @@ func (b *binder) statement(prog *Program, st Statement) {
 			prog.Explain = true
 			b.statement(prog, st.Stmt)
 		case *QueryStmt:
-			b.query(st.Query)
+			rel := b.query(st.Query)
+			if b.preview {
+				prog.Sinks = append(prog.Sinks, previewSink(rel))
+				return
+			}
 			b.fail(ErrUnsupported, st.Pos(), "a SELECT statement has no sink: write INSERT INTO <table> SELECT ...")
 		}
 	})

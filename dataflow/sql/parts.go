@@ -69,3 +69,42 @@ func mapDiagnostics(diags []Diagnostic, parts []Part, starts []int) []Diagnostic
 	}
 	return out
 }
+
+// IntegrationRef is a table's 'integration' option: the id, the table and its connector, and
+// where the id is written (Message empty; Part set).
+type IntegrationRef struct {
+	ID, Table, Connector string
+	At                   Diagnostic
+}
+
+// IntegrationRefs lists the 'integration' options of the tables the parts declare, in order,
+// whether or not the script is otherwise valid. The control plane checks each against the
+// service's integrations: the compiler only checks the option's syntax.
+func IntegrationRefs(parts []Part) []IntegrationRef {
+	src, starts := joinParts(parts)
+	script, _ := Parse(src)
+	if script == nil {
+		return nil
+	}
+	var refs []IntegrationRef
+	for _, st := range script.Statements {
+		ct, ok := st.(*CreateTable)
+		if !ok {
+			continue
+		}
+		connector := ""
+		for _, o := range ct.Options {
+			if o.Key.Value == "connector" {
+				connector = o.Value.Value
+			}
+		}
+		for _, o := range ct.Options {
+			if o.Key.Value == "integration" {
+				at := (&Error{Span: o.Value.Sp}).Diagnostic()
+				refs = append(refs, IntegrationRef{ID: o.Value.Value, Table: ct.Name.Name, Connector: connector,
+					At: mapDiagnostics([]Diagnostic{at}, parts, starts)[0]})
+			}
+		}
+	}
+	return refs
+}

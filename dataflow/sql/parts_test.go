@@ -28,3 +28,20 @@ func TestValidatePartsMapsPositions(t *testing.T) {
 		t.Fatalf("CompileParts = %v, %v; want a graph", g, diags)
 	}
 }
+
+func TestIntegrationRefs(t *testing.T) {
+	t.Parallel()
+	parts := []Part{
+		{Name: "sources[0]", SQL: "CREATE TABLE k (a BIGINT) WITH ('connector' = 'kafka',\n  'integration' = 'int_a', 'topic' = 't')"},
+		{Name: "sinks[0]", SQL: "CREATE TABLE p (a BIGINT) WITH ('integration' = 'int_b', 'connector' = 'postgres')"},
+		{Name: "statement", SQL: "INSERT INTO p SELECT a FROM k WHERE"}, // invalid: the refs are still found
+	}
+	got := IntegrationRefs(parts)
+	want := []IntegrationRef{
+		{ID: "int_a", Table: "k", Connector: "kafka", At: Diagnostic{Part: "sources[0]", Line: 2, Column: 19, EndLine: 2, EndColumn: 26}},
+		{ID: "int_b", Table: "p", Connector: "postgres", At: Diagnostic{Part: "sinks[0]", Line: 1, Column: 49, EndLine: 1, EndColumn: 56}},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("IntegrationRefs = %+v\nwant %+v", got, want)
+	}
+}

@@ -87,7 +87,7 @@ func TestAPITokensNarrowAndRevoke(t *testing.T) {
 	}
 	// The narrowed token reads but cannot deploy, and sees no other project.
 	e.must(t, 200, "GET", w.appPath, created.Token, "")
-	e.must(t, 403, "POST", w.appPath+"/versions", created.Token, `{"statement":"INSERT INTO o SELECT 1"}`)
+	e.must(t, 403, "POST", w.appPath+"/versions", created.Token, simpleVersion)
 	other := e.newWorld(t)
 	e.must(t, 201, "POST", "/v1/projects/"+other.project+"/members", other.owner,
 		fmt.Sprintf(`{"email":%q,"role":"admin"}`, emailOf(t, e, w.developerID)))

@@ -22,7 +22,7 @@ func TestConcurrentCreates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i] = e.do(t, "POST", w.appPath+"/versions", w.developer, `{"statement":"INSERT INTO o SELECT 1"}`)
+			replies[i] = e.do(t, "POST", w.appPath+"/versions", w.developer, simpleVersion)
 		}()
 	}
 	wg.Wait()

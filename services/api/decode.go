@@ -28,6 +28,7 @@ var bodyTypes = map[string]func() any{
 	"createDeployment":  func() any { return new(openapi.CreateDeploymentJSONRequestBody) },
 	"createVersion":     func() any { return new(openapi.CreateVersionJSONRequestBody) },
 	"validateVersion":   func() any { return new(openapi.ValidateVersionJSONRequestBody) },
+	"createQuery":       func() any { return new(openapi.CreateQueryJSONRequestBody) },
 	"createIntegration": func() any { return new(openapi.CreateIntegrationJSONRequestBody) },
 	"createToken":       func() any { return new(openapi.CreateTokenJSONRequestBody) },
 	"createUser":        func() any { return new(openapi.CreateUserJSONRequestBody) },

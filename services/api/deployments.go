@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
+	"github.com/flowplane/flowplane/services/problem"
 	"github.com/flowplane/flowplane/services/store"
 )
 
@@ -54,12 +56,37 @@ func (s *server) CreateDeployment(ctx context.Context, req openapi.CreateDeploym
 	if err != nil {
 		return nil, fmt.Errorf("encode restart strategy: %w", err)
 	}
+	plan, err := s.deploymentPlan(ctx, svc, req.ApplicationId, b.VersionId, b.Parallelism)
+	if err != nil {
+		return nil, err
+	}
 	d, err := s.cfg.Store.CreateDeployment(ctx, actor(ctx), svc.ProjectID, svc.ID, req.ApplicationId, store.NewDeployment{
-		VersionID: b.VersionId, Parallelism: b.Parallelism, RestartStrategy: raw, StartingSavepointID: deref(b.StartingSavepointId)})
+		VersionID: b.VersionId, Parallelism: b.Parallelism, RestartStrategy: raw, StartingSavepointID: deref(b.StartingSavepointId), Plan: plan})
 	if err != nil {
 		return nil, err
 	}
 	return openapi.CreateDeployment201JSONResponse(toDeployment(d)), nil
+}
+
+// deploymentPlan compiles the version with the deployment's parallelism; nil when the version is
+// not the application's (the store then answers with the right error). SQL that no longer compiles
+// (an integration was deleted since) is a 422 invalid_sql.
+func (s *server) deploymentPlan(ctx context.Context, svc store.Service, appID, versionID string, parallelism int) ([]byte, error) {
+	v, err := s.cfg.Store.GetVersion(ctx, svc.ProjectID, svc.ID, appID, versionID)
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, diags, err := s.compile(ctx, svc, sqlParts(v.Statement, storedTables(v.Sources), storedTables(v.Sinks)), parallelism)
+	if err != nil {
+		return nil, err
+	}
+	if len(diags) > 0 {
+		return nil, invalidSQL(diags)
+	}
+	return g.Encode()
 }
 
 // GetDeployment returns one deployment.

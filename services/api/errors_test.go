@@ -60,7 +60,7 @@ func TestServiceRulesAndCapacity(t *testing.T) {
 	var other openapi.Application
 	e.must(t, 201, "POST", w.base+"/applications", w.developer, `{"name":"other"}`).decode(t, &other)
 	var v openapi.ApplicationVersion
-	e.must(t, 201, "POST", w.base+"/applications/"+other.Id+"/versions", w.developer, `{"statement":"INSERT INTO o SELECT 1"}`).decode(t, &v)
+	e.must(t, 201, "POST", w.base+"/applications/"+other.Id+"/versions", w.developer, simpleVersion).decode(t, &v)
 	otherDeploy := func(par int) reply {
 		return e.do(t, "POST", w.base+"/applications/"+other.Id+"/deployments", w.developer, fmt.Sprintf(`{"version_id":%q,"parallelism":%d}`, v.Id, par))
 	}
@@ -117,10 +117,11 @@ func TestVersionsValidateSQL(t *testing.T) {
 	var res openapi.ValidationResult
 	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer,
 		`{"statement":"INSERT INTO o\nSELECT (a FROM t","sinks":[{"create_table":"CREATE TABEL o (a INT)"}]}`).decode(t, &res)
-	if res.Valid || len(res.Errors) != 2 || *res.Errors[0].Field != "sinks[0]" || res.Errors[1].Line != 2 || res.Errors[1].Column != 8 {
+	if res.Valid || len(res.Errors) != 2 || *res.Errors[0].Field != "sinks[0]" || res.Errors[0].Column != 8 ||
+		*res.Errors[1].Field != "statement" || res.Errors[1].Line != 2 || res.Errors[1].Column != 11 || res.Graph != nil {
 		t.Fatalf("validate = %+v", res)
 	}
-	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, `{"statement":"INSERT INTO o SELECT 1"}`).decode(t, &res)
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, simpleVersion).decode(t, &res)
 	if !res.Valid || len(res.Errors) != 0 {
 		t.Fatalf("valid SQL = %+v", res)
 	}
@@ -131,12 +132,12 @@ func TestVersionsValidateSQL(t *testing.T) {
 		t.Fatalf("invalid SQL problem = %s", r.body)
 	}
 	other := e.newWorld(t)
-	body := fmt.Sprintf(`{"statement":"INSERT INTO o SELECT 1","sinks":[{"create_table":"CREATE TABLE o (a INT)","integration_id":%q}]}`, other.integration)
+	body := fmt.Sprintf(`{"statement":"INSERT INTO o SELECT 1","sinks":[{"create_table":"CREATE TABLE o (a INT) WITH ('connector' = 'blackhole')","integration_id":%q}]}`, other.integration)
 	if r := e.must(t, 422, "POST", w.appPath+"/versions", w.developer, body); fieldOf(t, r) != "sinks[0].integration_id" {
 		t.Fatalf("foreign integration: %s", r.body)
 	}
 	e.must(t, 404, "GET", w.appPath+"/versions/ver_nope", w.viewer, "")
-	e.must(t, 404, "POST", w.base+"/applications/app_nope/versions/validate", w.viewer, `{"statement":"INSERT INTO o SELECT 1"}`)
+	e.must(t, 404, "POST", w.base+"/applications/app_nope/versions/validate", w.viewer, simpleVersion)
 	e.must(t, 404, "GET", w.base+"/applications/app_nope/versions", w.viewer, "")
 	e.must(t, 404, "GET", w.base+"/applications/app_nope/deployments", w.viewer, "")
 	e.must(t, 404, "GET", w.appPath+"/deployments/dep_nope/events", w.viewer, "")
@@ -194,6 +195,13 @@ func TestIntegrationSecretsAreSealedAndNeverShown(t *testing.T) {
 	sec, err := e.store.IntegrationSecret(context.Background(), projectID(t, e, w.project), integ.Id)
 	if err != nil || sec["sasl_password"] != "kafka-pa55word" {
 		t.Fatalf("IntegrationSecret = %v, %v", sec, err)
+	}
+	conn, err := e.store.ResolveIntegration(context.Background(), projectID(t, e, w.project), integ.Id)
+	if err != nil || conn.Type != "kafka" || conn.Secret["sasl_password"] != "kafka-pa55word" || conn.Config["sasl_username"] != "app" {
+		t.Fatalf("ResolveIntegration = %+v, %v", conn, err)
+	}
+	if _, err := e.store.ResolveIntegration(context.Background(), projectID(t, e, e.newWorld(t).project), integ.Id); err == nil {
+		t.Fatal("another project resolved the integration")
 	}
 	if strings.Contains(logs.String(), "pa55word") || strings.Contains(logs.String(), "s3cret") {
 		t.Fatalf("a secret reached the logs")

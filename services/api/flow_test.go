@@ -38,11 +38,11 @@ func TestWorldHappyPath(t *testing.T) {
 	}
 	var ver openapi.ApplicationVersion
 	e.must(t, 200, "GET", w.appPath+"/versions/"+w.version, w.viewer, "").decode(t, &ver)
-	if ver.Number != 1 || ver.Statement != validSQL || len(ver.Sources) != 1 || *ver.Sources[0].IntegrationId != w.integration {
+	if ver.Number != 1 || !strings.HasPrefix(ver.Statement, "INSERT INTO out") || len(ver.Sinks) != 1 || *ver.Sinks[0].IntegrationId != w.integration {
 		t.Fatalf("version = %+v", ver)
 	}
 	var v2 openapi.ApplicationVersion
-	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, `{"statement":"INSERT INTO o SELECT 1"}`).decode(t, &v2)
+	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, simpleVersion).decode(t, &v2)
 	if v2.Number != 2 {
 		t.Fatalf("second version number = %d", v2.Number)
 	}
@@ -80,7 +80,22 @@ func TestDeploymentLifecycleAndReadModels(t *testing.T) {
 	if r := e.must(t, 409, "POST", w.depPath+"/savepoints", w.developer, ""); r.code() != "conflict" {
 		t.Fatalf("code = %s", r.code())
 	}
-	e.must(t, 404, "GET", w.depPath+"/job", w.viewer, "")
+	// Before the first attempt the job is the planned graph, compiled with the deployment's
+	// parallelism (2): datagen source -> hash on id -> group aggregate -> postgres sink.
+	var job openapi.Job
+	e.must(t, 200, "GET", w.depPath+"/job", w.viewer, "").decode(t, &job)
+	if job.Status != "PLANNED" || job.Id != nil || job.Attempt != nil || len(job.Plan.Vertices) != 2 || len(job.Plan.Edges) != 1 {
+		t.Fatalf("planned job = %+v", job)
+	}
+	src, agg := job.Plan.Vertices[0], job.Plan.Vertices[1]
+	if src.Parallelism != 2 || agg.Parallelism != 2 || src.Operators[0].Kind != "sql.source" || *src.Operators[0].Connector != "datagen" ||
+		job.Plan.Edges[0].Partitioning != openapi.Hash || (*job.Plan.Edges[0].Keys)[0] != "id" {
+		t.Fatalf("planned graph = %+v", job.Plan)
+	}
+	sink := agg.Operators[len(agg.Operators)-1]
+	if sink.Kind != "sql.sink" || *sink.Table != "out" || *sink.IntegrationId != w.integration || src.StatusCounts != nil {
+		t.Fatalf("sink operator = %+v", sink)
+	}
 	// The scheduler reports a running job, a checkpoint and an event.
 	e.setStatus(t, w.deploy, "RUNNING")
 	if _, err := e.pool.Exec(ctx, `INSERT INTO jobs (project_id, deployment_id, attempt, status, graph, started_at)
@@ -91,9 +106,8 @@ func TestDeploymentLifecycleAndReadModels(t *testing.T) {
 		SELECT project_id, id, 7, 'COMPLETED', 1024, now() FROM deployments WHERE id = $1`, w.deploy); err != nil {
 		t.Fatal(err)
 	}
-	var job openapi.Job
 	e.must(t, 200, "GET", w.depPath+"/job", w.viewer, "").decode(t, &job)
-	if job.Attempt != 1 || job.Status != "RUNNING" || job.Graph["vertices"] == nil {
+	if *job.Attempt != 1 || job.Status != "RUNNING" || (*job.Graph)["vertices"] == nil || len(job.Plan.Vertices) != 2 {
 		t.Fatalf("job = %+v", job)
 	}
 	var cps openapi.CheckpointList

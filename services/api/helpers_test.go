@@ -207,11 +207,19 @@ type world struct {
 	owner, developer, viewer          string // tokens
 	ownerID, developerID, viewerID    string
 	integration, app, version, deploy string
+	query                             string // set by withQuery
 	base                              string // /v1/projects/{p}/services/{s}
 	appPath, depPath                  string
 }
 
-const validSQL = `INSERT INTO out SELECT id FROM bids`
+// simpleVersion is the body of a valid version that needs no integration.
+const simpleVersion = `{"statement":"INSERT INTO o SELECT 1","sinks":[{"create_table":"CREATE TABLE o (a INT) WITH ('connector' = 'blackhole')"}]}`
+
+// worldVersion is the world's version: datagen rows upserted into a postgres table through the
+// world's integration (%[1]q is the integration id).
+const worldVersion = `{"statement":"INSERT INTO out SELECT id, COUNT(*) FROM bids GROUP BY id",
+ "sources":[{"create_table":"CREATE TABLE bids (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10')"}],
+ "sinks":[{"create_table":"CREATE TABLE out (id BIGINT, n BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'postgres', 'table-name' = 'out', 'integration' = '%[1]s')","integration_id":%[1]q}]}`
 
 func (e *env) newWorld(t testing.TB) *world {
 	t.Helper()
@@ -237,7 +245,7 @@ func (e *env) newWorld(t testing.TB) *world {
 	e.must(t, 201, "POST", w.base+"/applications", w.developer, `{"name":"app"}`).decode(t, &obj)
 	w.app = obj.ID
 	w.appPath = w.base + "/applications/" + w.app
-	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, fmt.Sprintf(`{"statement":%q,"sources":[{"create_table":"CREATE TABLE bids (id INT)","integration_id":%q}]}`, validSQL, w.integration)).decode(t, &obj)
+	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, fmt.Sprintf(worldVersion, w.integration)).decode(t, &obj)
 	w.version = obj.ID
 	e.must(t, 201, "POST", w.appPath+"/deployments", w.developer, fmt.Sprintf(`{"version_id":%q,"parallelism":2}`, w.version)).decode(t, &obj)
 	w.deploy = obj.ID

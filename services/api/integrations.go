@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
@@ -36,11 +37,36 @@ func (s *server) CreateIntegration(ctx context.Context, req openapi.CreateIntegr
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkIntegrationEndpoints(req.Body); err != nil {
+		return nil, err
+	}
 	i, err := s.cfg.Store.CreateIntegration(ctx, actor(ctx), svc.ProjectID, svc.ID, n)
 	if err != nil {
 		return nil, err
 	}
 	return openapi.CreateIntegration201JSONResponse(toIntegration(i)), nil
+}
+
+// checkIntegrationEndpoints refuses hosts the egress policy forbids (link-local, metadata,
+// unspecified; loopback and private unless the server allows them).
+func (s *server) checkIntegrationEndpoints(b *openapi.IntegrationCreate) error {
+	var bad []problem.FieldError
+	if b.Postgres != nil {
+		if err := s.cfg.Egress.CheckHost(b.Postgres.Host); err != nil {
+			bad = append(bad, problem.FieldError{Field: "postgres.host", Message: err.Error()})
+		}
+	}
+	if b.Kafka != nil {
+		for i, hp := range b.Kafka.BootstrapServers {
+			if err := s.cfg.Egress.CheckHostPort(hp); err != nil {
+				bad = append(bad, problem.FieldError{Field: fmt.Sprintf("kafka.bootstrap_servers[%d]", i), Message: err.Error()})
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &problem.Error{Code: problem.CodeForbiddenEndpoint, Detail: bad[0].Field + ": " + bad[0].Message, Fields: bad}
 }
 
 func invalidField(field, msg string) error {

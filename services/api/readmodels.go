@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
+	"github.com/flowplane/flowplane/services/problem"
 	"github.com/flowplane/flowplane/services/store"
 )
 
@@ -31,20 +33,39 @@ func (s *server) ListDeploymentEvents(ctx context.Context, req openapi.ListDeplo
 	return out, nil
 }
 
-// GetDeploymentJob returns the deployment's latest job attempt.
+// GetDeploymentJob returns the deployment's planned graph and its latest attempt, with live
+// per-vertex state when a LiveJobs source knows the job.
 func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeploymentJobRequestObject) (openapi.GetDeploymentJobResponseObject, error) {
 	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	j, err := s.cfg.Store.CurrentJob(ctx, k)
+	raw, err := s.cfg.Store.DeploymentPlan(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	graph := map[string]any{}
-	_ = json.Unmarshal(j.Graph, &graph) // a non-object graph is shown as {}
-	return openapi.GetDeploymentJob200JSONResponse{Id: j.ID, DeploymentId: j.DeploymentID, Attempt: j.Attempt, Status: j.Status, Graph: graph,
-		StartedAt: j.StartedAt, EndedAt: j.EndedAt, Failure: ptr(j.Failure), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}, nil
+	plan, err := decodePlan(raw)
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.GetDeploymentJob200JSONResponse{DeploymentId: k.ID, Status: "PLANNED", Plan: toJobGraph(plan)}
+	j, err := s.cfg.Store.CurrentJob(ctx, k)
+	switch {
+	case errors.Is(err, problem.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		graph := map[string]any{}
+		_ = json.Unmarshal(j.Graph, &graph) // a non-object graph is shown as {}
+		out.Id, out.Attempt, out.Status, out.Graph = &j.ID, &j.Attempt, j.Status, &graph
+		out.StartedAt, out.EndedAt, out.Failure, out.CreatedAt, out.UpdatedAt = j.StartedAt, j.EndedAt, ptr(j.Failure), &j.CreatedAt, &j.UpdatedAt
+	}
+	if s.cfg.Live != nil {
+		if live, ok := s.cfg.Live.LiveJob(ctx, k.ID); ok {
+			applyLive(&out.Plan, live)
+		}
+	}
+	return out, nil
 }
 
 // ListCheckpoints lists a deployment's checkpoints.

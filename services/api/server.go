@@ -12,10 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
 	"github.com/flowplane/flowplane/services/problem"
-	"github.com/flowplane/flowplane/services/sqlcheck"
 	"github.com/flowplane/flowplane/services/store"
 	"github.com/flowplane/flowplane/web"
 )
@@ -49,8 +49,21 @@ type Config struct {
 	// The control plane. Without Store and Tokens only the system endpoints work.
 	Store   *store.Store
 	Tokens  *auth.Tokens
-	Limiter *auth.Limiter      // per-token rate limit; nil means none
-	SQL     sqlcheck.Validator // checks versions' SQL (default sqlcheck.Minimal)
+	Limiter *auth.Limiter // per-token rate limit; nil means none
+
+	// Egress judges connector endpoints (integration hosts). The zero Policy refuses loopback and
+	// private addresses; `flowplane dev` allows loopback.
+	Egress egress.Policy
+	// Preview bounds interactive queries (POST .../queries) run on this server.
+	Preview PreviewLimits
+	// Live reports running jobs' per-vertex state; nil shows plans and attempts only.
+	Live LiveJobs
+}
+
+// PreviewLimits bound interactive queries.
+type PreviewLimits struct {
+	Timeout    time.Duration // longest run (default 10 s)
+	Concurrent int           // runs at once on this server (default 4); more are answered 429
 }
 
 // NewHandler builds the whole public HTTP handler.
@@ -64,10 +77,13 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	if cfg.SQL == nil {
-		cfg.SQL = sqlcheck.Minimal
+	if cfg.Preview.Timeout <= 0 {
+		cfg.Preview.Timeout = 10 * time.Second
 	}
-	s := &server{cfg: cfg, log: cfg.Logger}
+	if cfg.Preview.Concurrent <= 0 {
+		cfg.Preview.Concurrent = 4
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, previews: make(chan struct{}, cfg.Preview.Concurrent)}
 	metrics := newHTTPMetrics(cfg.Registry)
 	g, err := newGate(s)
 	if err != nil {
@@ -107,8 +123,9 @@ func NewHandler(cfg Config) http.Handler {
 }
 
 type server struct {
-	cfg Config
-	log *slog.Logger
+	cfg      Config
+	log      *slog.Logger
+	previews chan struct{} // one token per running preview
 }
 
 // fail is the one exit for errors.

@@ -34,6 +34,14 @@ func withJob(t testing.TB, e *env, w *world) {
 	}
 }
 
+func withQuery(t testing.TB, e *env, w *world) {
+	if err := e.pool.QueryRow(context.Background(), `INSERT INTO sql_queries (project_id, application_id, statement, max_rows,
+		run_deadline, expires_at, created_by) SELECT project_id, id, 'SELECT 1', 10, now() + interval '1 minute', now() + interval '1 hour', 'test'
+		FROM applications WHERE id = $1 RETURNING id`, w.app).Scan(&w.query); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var routes = []route{
 	{"GET", prj, "", auth.RoleViewer, 200, nil},
 	{"PATCH", prj, `{"description":"x"}`, auth.RoleAdmin, 200, nil},
@@ -60,10 +68,12 @@ var routes = []route{
 	{"PATCH", app, `{"name":"renamed"}`, auth.RoleDeveloper, 200, nil},
 	{"DELETE", app, "", auth.RoleDeveloper, 204, retire},
 	{"GET", app + "/versions", "", auth.RoleViewer, 200, nil},
-	{"POST", app + "/versions", `{"statement":"INSERT INTO o SELECT 1"}`, auth.RoleDeveloper, 201, nil},
-	{"POST", app + "/versions/validate", `{"statement":"INSERT INTO o SELECT 1"}`, auth.RoleViewer, 200, nil},
+	{"POST", app + "/versions", simpleVersion, auth.RoleDeveloper, 201, nil},
+	{"POST", app + "/versions/validate", simpleVersion, auth.RoleViewer, 200, nil},
 	{"GET", app + "/versions/{ver}", "", auth.RoleViewer, 200, nil},
 	{"DELETE", app + "/versions/{ver}", "", auth.RoleDeveloper, 204, retire},
+	{"POST", app + "/queries", `{"statement":"SELECT 1 AS one","max_rows":5}`, auth.RoleDeveloper, 202, nil},
+	{"GET", app + "/queries/{qry}", "", auth.RoleViewer, 200, withQuery},
 	{"GET", app + "/deployments", "", auth.RoleViewer, 200, nil},
 	{"POST", app + "/deployments", `{"version_id":"{ver}","parallelism":1}`, auth.RoleDeveloper, 201, retire},
 	{"GET", dep, "", auth.RoleViewer, 200, nil},
@@ -79,7 +89,7 @@ var routes = []route{
 
 // fill replaces the placeholders: the project is proj, every id is w's.
 func fill(s, proj string, w *world, email string) string {
-	return strings.NewReplacer("{p}", proj, "{int}", w.integration, "{app}", w.app, "{ver}", w.version, "{dep}", w.deploy,
+	return strings.NewReplacer("{p}", proj, "{int}", w.integration, "{app}", w.app, "{ver}", w.version, "{dep}", w.deploy, "{qry}", w.query,
 		"{dev}", w.developerID, "{viewer}", w.viewerID, "{email}", email).Replace(s)
 }
 
@@ -191,7 +201,7 @@ func TestEveryOperationIsCovered(t *testing.T) {
 	for _, r := range routes {
 		p := strings.SplitN(r.path, "?", 2)[0]
 		p = strings.NewReplacer("{p}", "{project}", "/svc", "/{service}", "{int}", "{integration_id}", "{app}", "{application_id}",
-			"{ver}", "{version_id}", "{dep}", "{deployment_id}", "{dev}", "{user_id}", "{viewer}", "{user_id}").Replace(p)
+			"{ver}", "{version_id}", "{dep}", "{deployment_id}", "{qry}", "{query_id}", "{dev}", "{user_id}", "{viewer}", "{user_id}").Replace(p)
 		have[r.method+" "+p] = true
 	}
 	for path, item := range spec.Paths.Map() {

@@ -2,11 +2,10 @@ package api
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
-	"github.com/flowplane/flowplane/services/problem"
-	"github.com/flowplane/flowplane/services/sqlcheck"
 	"github.com/flowplane/flowplane/services/store"
 )
 
@@ -35,39 +34,38 @@ func tableRefs(in *[]openapi.TableRef) []store.TableRef {
 	return out
 }
 
-func sqlInput(b *openapi.ApplicationVersionCreate) sqlcheck.Input {
-	in := sqlcheck.Input{Statement: b.Statement}
-	for _, r := range deref(b.Sources) {
-		in.Sources = append(in.Sources, r.CreateTable)
-	}
-	for _, r := range deref(b.Sinks) {
-		in.Sinks = append(in.Sinks, r.CreateTable)
-	}
-	return in
-}
-
-// CreateVersion stores the next version after its SQL passed validation (developers).
+// CreateVersion compiles the SQL and stores it with its plan as the next version (developers);
+// invalid SQL is a 422 invalid_sql problem whose errors carry line and column.
 func (s *server) CreateVersion(ctx context.Context, req openapi.CreateVersionRequestObject) (openapi.CreateVersionResponseObject, error) {
 	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleDeveloper)
 	if err != nil {
 		return nil, err
 	}
-	if diags := sqlcheck.Check(s.cfg.SQL, sqlInput(req.Body)); len(diags) > 0 {
-		fields := make([]problem.FieldError, len(diags))
-		for i, d := range diags {
-			fields[i] = problem.FieldError{Field: d.Field, Message: d.Message, Line: d.Line, Column: d.Column, EndLine: d.EndLine, EndColumn: d.EndColumn}
-		}
-		return nil, &problem.Error{Code: problem.CodeInvalidSQL, Detail: "the SQL is not valid: " + diags[0].Message, Fields: fields}
+	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, req.ApplicationId); err != nil {
+		return nil, err
+	}
+	b := req.Body
+	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, createTables(deref(b.Sources)), createTables(deref(b.Sinks))), 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(diags) > 0 {
+		return nil, invalidSQL(diags)
+	}
+	plan, err := g.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("encode plan: %w", err)
 	}
 	v, err := s.cfg.Store.CreateVersion(ctx, actor(ctx), svc.ProjectID, svc.ID, req.ApplicationId, store.NewVersion{
-		Statement: req.Body.Statement, Sources: tableRefs(req.Body.Sources), Sinks: tableRefs(req.Body.Sinks)})
+		Statement: b.Statement, Sources: tableRefs(b.Sources), Sinks: tableRefs(b.Sinks), Plan: plan})
 	if err != nil {
 		return nil, err
 	}
 	return openapi.CreateVersion201JSONResponse(toVersion(v)), nil
 }
 
-// ValidateVersion checks SQL without storing it (viewers may check).
+// ValidateVersion compiles SQL without storing it and returns its errors or, when it is valid, the
+// planned job graph (viewers may check).
 func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersionRequestObject) (openapi.ValidateVersionResponseObject, error) {
 	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
 	if err != nil {
@@ -76,11 +74,15 @@ func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersio
 	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, req.ApplicationId); err != nil {
 		return nil, err
 	}
-	diags := sqlcheck.Check(s.cfg.SQL, sqlInput(req.Body))
-	out := openapi.ValidateVersion200JSONResponse{Valid: len(diags) == 0, Errors: []openapi.SQLError{}}
-	for _, d := range diags {
-		out.Errors = append(out.Errors, openapi.SQLError{Field: ptr(d.Field), Message: d.Message, Line: d.Line, Column: d.Column,
-			EndLine: d.EndLine, EndColumn: d.EndColumn})
+	b := req.Body
+	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, createTables(deref(b.Sources)), createTables(deref(b.Sinks))), 1)
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.ValidateVersion200JSONResponse{Valid: len(diags) == 0, Errors: sqlErrors(diags)}
+	if g != nil {
+		graph := toJobGraph(g)
+		out.Graph = &graph
 	}
 	return out, nil
 }

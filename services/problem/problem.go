@@ -28,6 +28,7 @@ const (
 	CodeTooLarge           Code = "request_too_large"   // 413: body over the limit
 	CodeUnprocessable      Code = "unprocessable"       // 422: well-formed but semantically wrong
 	CodeInvalidSQL         Code = "invalid_sql"         // 422: SQL errors, with line and column
+	CodeForbiddenEndpoint  Code = "forbidden_endpoint"  // 422: a connector host the egress policy refuses
 	CodeRateLimited        Code = "rate_limited"        // 429: with Retry-After
 	CodeInternal           Code = "internal"            // 500
 	CodeUnavailable        Code = "unavailable"         // 503: a dependency is down or not ready
@@ -44,6 +45,7 @@ var statusOf = map[Code]int{
 	CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	CodeUnprocessable:      http.StatusUnprocessableEntity,
 	CodeInvalidSQL:         http.StatusUnprocessableEntity,
+	CodeForbiddenEndpoint:  http.StatusUnprocessableEntity,
 	CodeRateLimited:        http.StatusTooManyRequests,
 	CodeInternal:           http.StatusInternalServerError,
 	CodeUnavailable:        http.StatusServiceUnavailable,

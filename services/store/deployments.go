@@ -31,6 +31,8 @@ type NewDeployment struct {
 	Parallelism         int
 	RestartStrategy     json.RawMessage
 	StartingSavepointID string
+	// Plan is the job graph (JSON) the deployment runs: its version compiled with Parallelism.
+	Plan []byte
 }
 
 const deploymentCols = `d.id, d.service_id, d.application_id, d.version_id, v.number, d.parallelism, d.restart_strategy,
@@ -81,9 +83,13 @@ func (s *Store) CreateDeployment(ctx context.Context, a Actor, projectID, servic
 			}
 		}
 		var id string
-		err := tx.QueryRow(ctx, `INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8) RETURNING id`,
-			projectID, serviceID, appID, n.VersionID, n.Parallelism, n.RestartStrategy, n.StartingSavepointID, a.UserID).Scan(&id)
+		plan := n.Plan
+		if plan == nil {
+			plan = []byte("{}")
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id, plan, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9) RETURNING id`,
+			projectID, serviceID, appID, n.VersionID, n.Parallelism, n.RestartStrategy, n.StartingSavepointID, string(plan), a.UserID).Scan(&id)
 		if isUnique(err, "deployments_one_active") {
 			return problem.New(problem.CodeConflict, "application %s already has an active deployment; stop or cancel it first", appID)
 		}

@@ -102,6 +102,31 @@ func (s *Store) IntegrationSecret(ctx context.Context, projectID, id string) (ma
 	return out, json.Unmarshal(plain, &out)
 }
 
+// Connection is an integration as a connector needs it: its type, non-secret settings (host,
+// port, bootstrap_servers, ...) and opened secret settings (password, sasl_password).
+type Connection struct {
+	ID, ServiceID, Type string
+	Config              map[string]any
+	Secret              map[string]string
+}
+
+// ResolveIntegration opens an integration of the project for the runtime that connects with it.
+// Compiled plans name integrations by id (source and sink option 'integration'); the scheduler
+// calls this when a worker asks for the connection of a task it runs (never for an API response,
+// never into the Raft log), and the worker dials through the egress guard.
+func (s *Store) ResolveIntegration(ctx context.Context, projectID, id string) (Connection, error) {
+	var c Connection
+	err := s.pool.QueryRow(ctx, `SELECT id, service_id, type, config FROM integrations WHERE project_id = $1 AND id = $2`,
+		projectID, id).Scan(&c.ID, &c.ServiceID, &c.Type, &c.Config)
+	if err := one(err, "integration", id); err != nil {
+		return Connection{}, err
+	}
+	if c.Secret, err = s.IntegrationSecret(ctx, projectID, id); err != nil {
+		return Connection{}, err
+	}
+	return c, nil
+}
+
 // DeleteIntegration deletes one integration of the service.
 func (s *Store) DeleteIntegration(ctx context.Context, a Actor, projectID, serviceID, id string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {

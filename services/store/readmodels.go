@@ -149,6 +149,14 @@ func (s *Store) CurrentJob(ctx context.Context, k DeploymentKey) (Job, error) {
 	return j, one(err, "job of deployment", k.ID)
 }
 
+// DeploymentPlan returns the job graph (JSON) the deployment runs, as compiled when it was created
+// ('{}' for deployments created before plans were kept).
+func (s *Store) DeploymentPlan(ctx context.Context, k DeploymentKey) (json.RawMessage, error) {
+	var plan json.RawMessage
+	err := s.pool.QueryRow(ctx, `SELECT d.plan FROM deployments d WHERE `+deploymentWhere, k.args()...).Scan(&plan)
+	return plan, one(err, "deployment", k.ID)
+}
+
 // AuditEntry is one audit row.
 type AuditEntry struct {
 	ID, Action, ActorID, TokenID, TargetType, TargetID, RequestID string

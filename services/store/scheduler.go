@@ -29,11 +29,15 @@ type DesiredDeployment struct {
 	Status                                  string
 	ServiceSlots                            int
 	ServicePowered                          bool
+	// Plan is the job graph to run (dataflow.DecodeGraph): the version compiled with Parallelism
+	// when the deployment was created. Source and sink operators name their integration by id
+	// (option 'integration'); IntegrationSecret and the integration's config resolve it.
+	Plan json.RawMessage
 }
 
 const desiredCols = `d.id, d.project_id, d.service_id, d.application_id, d.version_id, v.number, v.statement, v.sources, v.sinks,
 	d.parallelism, d.restart_strategy, COALESCE(d.starting_savepoint_id, ''), COALESCE(sp.location, ''), d.desired_action,
-	d.desired_generation, d.observed_generation, d.status, s.plan_slots, s.powered
+	d.desired_generation, d.observed_generation, d.status, s.plan_slots, s.powered, d.plan
 	FROM deployments d JOIN versions v ON v.id = d.version_id JOIN services s ON s.id = d.service_id
 	LEFT JOIN savepoints sp ON sp.id = d.starting_savepoint_id`
 
@@ -41,7 +45,7 @@ func scanDesired(r pgx.Row) (DesiredDeployment, error) {
 	var d DesiredDeployment
 	err := r.Scan(&d.ID, &d.ProjectID, &d.ServiceID, &d.ApplicationID, &d.VersionID, &d.VersionNumber, &d.Statement, &d.Sources, &d.Sinks,
 		&d.Parallelism, &d.RestartStrategy, &d.StartingSavepointID, &d.StartingSavepointLocation, &d.DesiredAction,
-		&d.DesiredGeneration, &d.ObservedGeneration, &d.Status, &d.ServiceSlots, &d.ServicePowered)
+		&d.DesiredGeneration, &d.ObservedGeneration, &d.Status, &d.ServiceSlots, &d.ServicePowered, &d.Plan)
 	return d, err
 }
 

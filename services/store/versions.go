@@ -29,6 +29,8 @@ type Version struct {
 type NewVersion struct {
 	Statement      string
 	Sources, Sinks []TableRef
+	// Plan is the compiled job graph (JSON) at parallelism 1.
+	Plan []byte
 }
 
 const versionCols = `id, application_id, number, statement, sources, sinks, created_at, created_by, updated_at`
@@ -66,9 +68,13 @@ func (s *Store) CreateVersion(ctx context.Context, a Actor, projectID, serviceID
 		if err := checkIntegrations(ctx, tx, serviceID, "sinks", n.Sinks); err != nil {
 			return err
 		}
-		if v, err = scanVersion(tx.QueryRow(ctx, `INSERT INTO versions (project_id, application_id, number, statement, sources, sinks, created_by)
-			VALUES ($1, $2, (SELECT COALESCE(max(number), 0) + 1 FROM versions WHERE application_id = $2), $3, $4, $5, $6)
-			RETURNING `+versionCols, projectID, appID, n.Statement, n.Sources, n.Sinks, a.UserID)); err != nil {
+		plan := n.Plan
+		if plan == nil {
+			plan = []byte("{}")
+		}
+		if v, err = scanVersion(tx.QueryRow(ctx, `INSERT INTO versions (project_id, application_id, number, statement, sources, sinks, plan, created_by)
+			VALUES ($1, $2, (SELECT COALESCE(max(number), 0) + 1 FROM versions WHERE application_id = $2), $3, $4, $5, $6, $7)
+			RETURNING `+versionCols, projectID, appID, n.Statement, n.Sources, n.Sinks, string(plan), a.UserID)); err != nil {
 			return fmt.Errorf("insert version: %w", err)
 		}
 		return audit(ctx, tx, a, projectID, "version.create", "version", v.ID, map[string]any{"application_id": appID, "number": v.Number})
@@ -117,6 +123,20 @@ func (s *Store) ListVersions(ctx context.Context, projectID, serviceID, appID st
 	}
 	vs, next := cut(vs, p, func(x Version) string { return x.ID })
 	return vs, next, nil
+}
+
+// LatestVersion loads the application's newest version; ok is false when it has none (an unknown
+// application is a not-found error).
+func (s *Store) LatestVersion(ctx context.Context, projectID, serviceID, appID string) (v Version, ok bool, err error) {
+	if _, err := s.GetApplication(ctx, projectID, serviceID, appID); err != nil {
+		return v, false, err
+	}
+	v, err = scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionCols+` FROM versions WHERE project_id = $1 AND application_id = $2
+		ORDER BY number DESC LIMIT 1`, projectID, appID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, false, nil
+	}
+	return v, err == nil, err
 }
 
 // GetVersion loads one version of the application.

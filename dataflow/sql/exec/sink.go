@@ -30,12 +30,14 @@ type blackholeSink struct{ operator.Base }
 
 func (blackholeSink) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return nil }
 
-func newSink(spec dataflow.OperatorSpec, stdout io.Writer) (operator.Operator, error) {
+func newSink(spec dataflow.OperatorSpec, stdout io.Writer, collect func([]Row) error) (operator.Operator, error) {
 	var cfg sql.SinkConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
 	}
 	switch cfg.Connector {
+	case sql.PreviewConnector:
+		return newCollectSink(cfg, collect)
 	case "blackhole":
 		return blackholeSink{}, nil
 	case "print":

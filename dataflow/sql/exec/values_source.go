@@ -65,6 +65,11 @@ func (v *valuesSource) Poll(_ context.Context, out operator.Emitter) error {
 		return operator.ErrEndOfInput
 	}
 	v.done = true
+	if v.schema.NumFields() == 0 { // SELECT without FROM: rows of no columns, projected later
+		rec := array.NewRecordBatch(v.schema, nil, int64(len(v.rows)))
+		defer rec.Release()
+		return out.Emit(rec)
+	}
 	b := array.NewRecordBuilder(v.mem, v.schema)
 	defer b.Release()
 	for _, row := range v.rows {

@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowplane/flowplane/openapi"
+)
+
+// awaitQuery polls a preview until it is no longer RUNNING.
+func (e *env) awaitQuery(t testing.TB, path, token string) openapi.Query {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var q openapi.Query
+		e.must(t, 200, "GET", path, token, "").decode(t, &q)
+		if q.Status != openapi.QueryStatusRUNNING {
+			return q
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("query %s still RUNNING", path)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+}
+
+func TestPreviewReturnsRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.newWorld(t)
+	// The application's latest version declares the nexmark bid table (and a view).
+	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, sqlBody(t,
+		"CREATE VIEW pricey AS SELECT auction, price, channel, dateTime FROM bid WHERE price > 1000;\nINSERT INTO o SELECT auction FROM pricey",
+		[]string{bidTable}, []string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'blackhole')"}, nil))
+
+	var q openapi.Query
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer,
+		`{"statement":"SELECT auction, price, channel, dateTime FROM pricey","max_rows":7}`).decode(t, &q)
+	if q.Status != openapi.QueryStatusRUNNING || q.MaxRows != 7 || len(q.Columns) != 4 || !q.ExpiresAt.After(q.CreatedAt.Add(59*time.Minute)) {
+		t.Fatalf("created query = %+v", q)
+	}
+	got := e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.viewer)
+	if got.Status != openapi.QueryStatusCOMPLETED || len(got.Rows) != 7 || got.Ended || got.Changelog || got.FinishedAt == nil {
+		t.Fatalf("query = %+v", got)
+	}
+	wantCols := []openapi.QueryColumn{{Name: "auction", Type: "BIGINT", Nullable: true}, {Name: "price", Type: "BIGINT", Nullable: true},
+		{Name: "channel", Type: "STRING", Nullable: true}, {Name: "dateTime", Type: "TIMESTAMP(3)", Nullable: true}}
+	if fmt.Sprint(got.Columns) != fmt.Sprint(wantCols) {
+		t.Fatalf("columns = %+v", got.Columns)
+	}
+	for _, r := range got.Rows {
+		price, ok := (*r.Values[1]).(float64) // JSON numbers
+		ts, ok2 := (*r.Values[3]).(string)
+		if r.Kind != "+I" || !ok || price <= 1000 || !ok2 || !strings.HasPrefix(ts, "20") {
+			t.Fatalf("row %+v", r)
+		}
+	}
+
+	// Sources in the request replace the version's tables; a GROUP BY previews as a changelog
+	// and a bounded input ends before max_rows.
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id % 3 AS k, COUNT(*) AS n FROM g GROUP BY id % 3",
+		[]string{`CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '30', 'rows-per-second' = '1000000',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '30')`}, nil, map[string]any{"ttl": 60})).decode(t, &q)
+	got = e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.developer)
+	final := map[float64]float64{}
+	for _, r := range got.Rows {
+		if r.Kind == "+I" || r.Kind == "+U" {
+			final[(*r.Values[0]).(float64)] = (*r.Values[1]).(float64)
+		}
+	}
+	if got.Status != openapi.QueryStatusCOMPLETED || !got.Changelog || !got.Ended || len(final) != 3 || final[0] != 10 || final[2] != 10 {
+		t.Fatalf("changelog query = %+v (final %v)", got, final)
+	}
+}
+
+func TestPreviewErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.newWorld(t)
+	other := e.newWorld(t)
+	// Invalid SQL: 422 with the position in the statement.
+	r := e.must(t, 422, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT id,\n  idd FROM bids"}`)
+	if code, errs := problemErrors(t, r); code != "invalid_sql" || *errs[0].Field != "statement" || *errs[0].Line != 2 || *errs[0].Column != 3 ||
+		!strings.Contains(errs[0].Message, "idd") {
+		t.Fatalf("invalid preview: %s", r.body)
+	}
+	// Not a SELECT.
+	r = e.must(t, 422, "POST", w.appPath+"/queries", w.developer, `{"statement":"INSERT INTO out SELECT id, 1 FROM bids"}`)
+	if code, errs := problemErrors(t, r); code != "invalid_sql" || *errs[0].Line != 1 || *errs[0].Column != 1 {
+		t.Fatalf("insert preview: %s", r.body)
+	}
+	// A table with an endpoint cannot be read on the API server.
+	r = e.must(t, 422, "POST", w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id FROM pg", []string{
+		"CREATE TABLE pg (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 't', 'integration' = '" + w.integration + "')"}, nil, nil))
+	if code, errs := problemErrors(t, r); code != "invalid_sql" || *errs[0].Field != "sources[0]" || *errs[0].Column != 14 ||
+		!strings.Contains(errs[0].Message, "preview") {
+		t.Fatalf("postgres preview: %s", r.body)
+	}
+	// Limits are part of the contract.
+	e.must(t, 400, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1","max_rows":1001}`)
+	e.must(t, 403, "POST", w.appPath+"/queries", w.viewer, `{"statement":"SELECT 1"}`)
+	// Another project's application and query are not found, with any token.
+	var q openapi.Query
+	e.must(t, 202, "POST", other.appPath+"/queries", other.developer, `{"statement":"SELECT 1 AS one"}`).decode(t, &q)
+	e.must(t, 404, "POST", fmt.Sprintf("%s/applications/%s/queries", w.base, other.app), w.developer, `{"statement":"SELECT 1 AS one"}`)
+	e.must(t, 404, "GET", fmt.Sprintf("%s/applications/%s/queries/%s", w.base, other.app, q.Id), w.owner, "")
+	e.must(t, 404, "GET", other.appPath+"/queries/"+q.Id, w.owner, "")
+	e.must(t, 404, "GET", w.appPath+"/queries/qry_nope", w.viewer, "")
+	got := e.awaitQuery(t, other.appPath+"/queries/"+q.Id, other.viewer)
+	if got.Status != openapi.QueryStatusCOMPLETED || len(got.Rows) != 1 || *got.Rows[0].Values[0] != float64(1) || !got.Ended {
+		t.Fatalf("SELECT 1 = %+v", got)
+	}
+	// Expired results are gone.
+	if _, err := e.pool.Exec(t.Context(), `UPDATE sql_queries SET expires_at = now() - interval '1 second' WHERE id = $1`, q.Id); err != nil {
+		t.Fatal(err)
+	}
+	e.must(t, 404, "GET", other.appPath+"/queries/"+q.Id, other.viewer, "")
+}

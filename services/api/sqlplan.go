@@ -1,0 +1,195 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/sql"
+	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/problem"
+	"github.com/flowplane/flowplane/services/store"
+)
+
+// sqlParts names a version's texts for the compiler: sources[i], sinks[i], then the statement.
+func sqlParts(statement string, sources, sinks []string) []sql.Part {
+	var parts []sql.Part
+	for i, t := range sources {
+		parts = append(parts, sql.Part{Name: fmt.Sprintf("sources[%d]", i), SQL: t})
+	}
+	for i, t := range sinks {
+		parts = append(parts, sql.Part{Name: fmt.Sprintf("sinks[%d]", i), SQL: t})
+	}
+	return append(parts, sql.Part{Name: "statement", SQL: statement})
+}
+
+func createTables(refs []openapi.TableRef) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.CreateTable
+	}
+	return out
+}
+
+func storedTables(refs []store.TableRef) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.CreateTable
+	}
+	return out
+}
+
+// compile compiles a version's parts with the given parallelism and checks every integration the
+// tables reference against the service. The graph is nil when there are diagnostics.
+func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Part, parallelism int) (*dataflow.JobGraph, []sql.Diagnostic, error) {
+	g, diags := sql.CompileParts(parts, sql.CompileOptions{Parallelism: parallelism})
+	more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(more) > 0 {
+		diags = sortDiagnostics(append(diags, more...), parts)
+		g = nil
+	}
+	return g, diags, nil
+}
+
+// checkIntegrationRefs resolves each 'integration' option: the integration must exist in the
+// service, be of the connector's type and have endpoints the egress policy allows. Its secret is
+// never read here: the plan carries the id and the scheduler resolves it when it assigns tasks.
+func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, parts []sql.Part) ([]sql.Diagnostic, error) {
+	var diags []sql.Diagnostic
+	for _, ref := range sql.IntegrationRefs(parts) {
+		at := ref.At
+		in, err := s.cfg.Store.GetIntegration(ctx, svc.ProjectID, svc.ID, ref.ID)
+		switch {
+		case errors.Is(err, problem.ErrNotFound):
+			at.Message = fmt.Sprintf("integration '%s' not found in service %s", ref.ID, svc.Name)
+		case err != nil:
+			return nil, err
+		case ref.Connector != "" && ref.Connector != in.Type:
+			at.Message = fmt.Sprintf("table %s uses connector '%s' but integration '%s' is a %s integration", ref.Table, ref.Connector, ref.ID, in.Type)
+		default:
+			if err := s.checkEndpoints(in.Type, in.Config); err != nil {
+				at.Message = fmt.Sprintf("integration '%s': %s", ref.ID, err.Error())
+			}
+		}
+		if at.Message != "" {
+			diags = append(diags, at)
+		}
+	}
+	return diags, nil
+}
+
+// checkEndpoints applies the egress policy to a stored integration's hosts.
+func (s *server) checkEndpoints(typ string, config map[string]any) error {
+	switch typ {
+	case "postgres":
+		host, _ := config["host"].(string)
+		return s.cfg.Egress.CheckHost(host)
+	case "kafka":
+		servers, _ := config["bootstrap_servers"].([]any)
+		for _, b := range servers {
+			hp, _ := b.(string)
+			if err := s.cfg.Egress.CheckHostPort(hp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sortDiagnostics orders diagnostics by part (in parts order), then position.
+func sortDiagnostics(diags []sql.Diagnostic, parts []sql.Part) []sql.Diagnostic {
+	idx := map[string]int{}
+	for i, p := range parts {
+		idx[p.Name] = i
+	}
+	sort.SliceStable(diags, func(a, b int) bool {
+		da, db := diags[a], diags[b]
+		if idx[da.Part] != idx[db.Part] {
+			return idx[da.Part] < idx[db.Part]
+		}
+		if da.Line != db.Line {
+			return da.Line < db.Line
+		}
+		return da.Column < db.Column
+	})
+	return diags
+}
+
+// invalidSQL is the 422 problem for diagnostics.
+func invalidSQL(diags []sql.Diagnostic) error {
+	fields := make([]problem.FieldError, len(diags))
+	for i, d := range diags {
+		fields[i] = problem.FieldError{Field: d.Part, Message: d.Message, Line: d.Line, Column: d.Column, EndLine: d.EndLine, EndColumn: d.EndColumn}
+	}
+	return &problem.Error{Code: problem.CodeInvalidSQL, Detail: fmt.Sprintf("the SQL is not valid: %s:%d:%d: %s", diags[0].Part, diags[0].Line, diags[0].Column, diags[0].Message), Fields: fields}
+}
+
+func sqlErrors(diags []sql.Diagnostic) []openapi.SQLError {
+	out := []openapi.SQLError{}
+	for _, d := range diags {
+		out = append(out, openapi.SQLError{Field: ptr(d.Part), Message: d.Message, Line: d.Line, Column: d.Column, EndLine: d.EndLine, EndColumn: d.EndColumn})
+	}
+	return out
+}
+
+// opConfig is the part of source and sink operator configs the API shows.
+type opConfig struct {
+	Table     string            `json:"table"`
+	Connector string            `json:"connector"`
+	Options   map[string]string `json:"options"`
+}
+
+// toJobGraph shows a job graph: vertices with their operators (and, for sources and sinks, the
+// table, connector and integration), edges with their partitioning.
+func toJobGraph(g *dataflow.JobGraph) openapi.JobGraph {
+	out := openapi.JobGraph{Vertices: []openapi.JobVertex{}, Edges: []openapi.JobEdge{}}
+	if g == nil {
+		return out
+	}
+	for _, v := range g.Vertices {
+		jv := openapi.JobVertex{Id: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, Operators: []openapi.JobOperator{}}
+		if jv.Name == "" {
+			jv.Name = jv.Id
+		}
+		for _, op := range v.Operators {
+			jo := openapi.JobOperator{Id: string(op.ID), Kind: op.Kind}
+			if op.Kind == sql.KindSource || op.Kind == sql.KindSink {
+				var c opConfig
+				if json.Unmarshal(op.Config, &c) == nil {
+					jo.Table, jo.Connector, jo.IntegrationId = ptr(c.Table), ptr(c.Connector), ptr(c.Options["integration"])
+				}
+			}
+			jv.Operators = append(jv.Operators, jo)
+		}
+		out.Vertices = append(out.Vertices, jv)
+	}
+	for _, e := range g.Edges {
+		input := e.Input
+		je := openapi.JobEdge{Id: e.ID, From: string(e.From), To: string(e.To), Input: &input,
+			Partitioning: openapi.JobEdgePartitioning(e.Partitioning)}
+		if len(e.Keys) > 0 {
+			je.Keys = &e.Keys
+		}
+		out.Edges = append(out.Edges, je)
+	}
+	return out
+}
+
+// decodePlan reads a stored plan; '{}' (stored before plans were kept) is an empty graph.
+func decodePlan(raw []byte) (*dataflow.JobGraph, error) {
+	if len(strings.TrimSpace(string(raw))) <= 2 {
+		return nil, nil
+	}
+	g, err := dataflow.DecodeGraph(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored plan: %w", err)
+	}
+	return g, nil
+}
