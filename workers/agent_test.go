@@ -287,7 +287,7 @@ func TestSelfFenceAndRegisterAgain(t *testing.T) {
 	// No task starts while fenced, even when a replica assigns one.
 	j3 := stallTask(t, a, "job3", 1)
 	f.setTasks(id, j1, j2, j3)
-	time.Sleep(100 * time.Millisecond)
+	f.waitApplied(t)
 	if got := tasksIn(a, assign.TaskRunning); len(got) != 0 {
 		t.Fatalf("fenced worker started %v", got)
 	}
