@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -175,6 +176,12 @@ func New(cfg Config) (*Agent, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if host, _, err := net.SplitHostPort(node.Addr()); err == nil && cfg.AdvertiseAddr == "" {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			_ = node.Close()
+			return nil, fmt.Errorf("%w: data address %s listens on all interfaces: set the advertise address peers should dial", ErrConfig, node.Addr())
+		}
 	}
 	a := &Agent{
 		cfg: cfg, log: cfg.Logger, node: node, client: newClient(hc, cfg.Servers), prom: prom, collector: col,
@@ -369,6 +376,9 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s session, f *fence, confirm 
 			return
 		case <-t.C:
 		case <-a.kick:
+			if failing {
+				continue // keep the retry pace while the servers fail
+			}
 		}
 		sentAt := time.Now()
 		hctx, cancel := context.WithTimeout(ctx, s.every)

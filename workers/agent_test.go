@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -287,7 +288,7 @@ func TestSelfFenceAndRegisterAgain(t *testing.T) {
 	// No task starts while fenced, even when a replica assigns one.
 	j3 := stallTask(t, a, "job3", 1)
 	f.setTasks(id, j1, j2, j3)
-	time.Sleep(100 * time.Millisecond)
+	f.waitApplied(t)
 	if got := tasksIn(a, assign.TaskRunning); len(got) != 0 {
 		t.Fatalf("fenced worker started %v", got)
 	}
@@ -386,5 +387,40 @@ func TestCloseStopsRunAndTasks(t *testing.T) {
 	if c, err := net.Dial("tcp", a.DataAddr()); err == nil {
 		c.Close()
 		t.Fatal("the data address still accepts connections after Close")
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	good := Config{Servers: []string{"http://127.0.0.1:1"}, Slots: 1, DataAddr: "127.0.0.1:0", JoinToken: "j", Logger: quiet}
+	cases := map[string]func(c *Config){
+		"no servers":      func(c *Config) { c.Servers = nil },
+		"bad server":      func(c *Config) { c.Servers = []string{"127.0.0.1:8080"} },
+		"no slots":        func(c *Config) { c.Slots = 0 },
+		"no join token":   func(c *Config) { c.JoinToken = "" },
+		"no data address": func(c *Config) { c.DataAddr = "" },
+		"unroutable data address": func(c *Config) {
+			c.DataAddr = "0.0.0.0:0"
+		},
+	}
+	for name, mutate := range cases {
+		c := good
+		mutate(&c)
+		if a, err := New(c); !errors.Is(err, ErrConfig) {
+			if a != nil {
+				_ = a.Close()
+			}
+			t.Errorf("%s: New error = %v, want ErrConfig", name, err)
+		}
+	}
+	c := good
+	c.DataAddr, c.AdvertiseAddr = "0.0.0.0:0", "127.0.0.1:7100"
+	a, err := New(c)
+	if err != nil {
+		t.Fatalf("New with an advertise address: %v", err)
+	}
+	defer a.Close()
+	if a.DataAddr() != "127.0.0.1:7100" {
+		t.Fatalf("DataAddr = %s, want the advertised one", a.DataAddr())
 	}
 }

@@ -13,6 +13,19 @@
 // before the scheduler may reassign them, and reports them FAILED. It keeps heartbeating; when
 // a server answers that the worker is unknown (Known=false) it registers again under a new id.
 //
+// A replica answering Known=false at an index below the one where the worker was already known
+// (assign.Registered.Index, or an earlier Set) has not applied the registration yet; the agent
+// ignores that answer. An answer behind the highest index applied (a stale follower) changes no
+// task until it has been behind for a whole lease. Heartbeat replies come from the leader and
+// are always authoritative.
+//
 // Wire types and paths are in dataflow/assign; errors from servers are problem+json documents
-// with a stable code.
+// with a stable code (401, 403 and 404 on a worker call mean "register again").
+//
+// Use:
+//
+//	a, err := workers.New(workers.Config{Servers: []string{"http://10.0.0.1:8080"}, Slots: 4,
+//		DataAddr: ":7100", AdvertiseAddr: "10.0.0.5:7100", JoinToken: join, Logger: log})
+//	go http.ListenAndServe(":9100", a.Handler())  // /metrics, /healthz
+//	err = a.Run(ctx)                               // until ctx ends; stops the tasks
 package workers

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,4 +290,16 @@ func (f *fakeSched) pollIndexes() []uint64 {
 		}
 	}
 	return out
+}
+
+// waitApplied waits until the agent has applied the current state: its next blocking query
+// names the current index.
+func (f *fakeSched) waitApplied(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	index := f.index
+	f.mu.Unlock()
+	waitFor(t, "the agent to apply index "+strconv.FormatUint(index, 10), func() bool {
+		return slices.ContainsFunc(f.pollIndexes(), func(i uint64) bool { return i >= index })
+	})
 }

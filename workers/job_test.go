@@ -2,6 +2,8 @@ package workers
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,12 +63,10 @@ func TestTwoWorkersRunHashPartitionedJob(t *testing.T) {
 	addrs := []string{agents[0].DataAddr(), agents[1].DataAddr()}
 	place := map[dataflow.VertexID][]string{"src": addrs, "cnt": addrs}
 	token := exchange.AttemptToken([]byte("scheduler secret"), "job1", 1)
-	var all []string
 	for i, a := range agents {
 		var tasks []assign.Task
 		for _, v := range []dataflow.VertexID{"src", "cnt"} {
 			id := assign.TaskID("job1", 1, v, i)
-			all = append(all, id)
 			tasks = append(tasks, assign.Task{ID: id, JobID: "job1", Attempt: 1, Vertex: v, Subtask: i, Slot: 0,
 				Graph: g, Placement: place, Token: token})
 		}
@@ -122,5 +122,65 @@ func TestTwoWorkersRunHashPartitionedJob(t *testing.T) {
 		if n := a.node.Stats().Conns; n != 1 {
 			t.Fatalf("worker %s has %d peer connections, want 1", a.DataAddr(), n)
 		}
+	}
+}
+
+// failing is an operator that fails on its first batch.
+type failing struct{ operator.Base }
+
+var errBoom = errors.New("boom")
+
+func (failing) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return errBoom }
+
+// TestFailedTasksAreReported: a task that cannot start and a task whose operator fails are
+// reported FAILED with their error, and neither is restarted under the same id.
+func TestFailedTasksAreReported(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	reg := testRegistry(t, nil)
+	if err := reg.Register("fail", func(dataflow.OperatorSpec) (operator.Operator, error) { return failing{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeSched(t, 10*time.Second)
+	a := startAgent(t, Config{Servers: []string{f.URL()}, JoinToken: f.join, Registry: reg, Allocator: mem})
+	waitFor(t, "registration", func() bool { return a.WorkerID() != "" })
+
+	b := dataflow.NewGraphBuilder("fails")
+	src := b.Vertex("src", 1).Op(operator.KindSequence, operator.SequenceConfig{Rows: 100, BatchSize: 10})
+	b.Connect(src, b.Vertex("bad", 1).Op("fail", nil), dataflow.ForwardEdge, operator.SequenceSchema(3))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := map[dataflow.VertexID][]string{"src": {a.DataAddr()}, "bad": {a.DataAddr()}}
+	task := func(v dataflow.VertexID) assign.Task {
+		return assign.Task{ID: assign.TaskID("job1", 1, v, 0), JobID: "job1", Attempt: 1, Vertex: v, Graph: g, Placement: place}
+	}
+	noSuchVertex := task("nope")
+	f.setTasks(a.WorkerID(), task("src"), task("bad"), noSuchVertex)
+	waitFor(t, "three FAILED tasks in a heartbeat", func() bool {
+		st := f.worker(a.WorkerID()).statuses
+		failed := 0
+		for _, s := range st {
+			if s.State == assign.TaskFailed && s.Error != "" {
+				failed++
+			}
+		}
+		return failed == 3
+	})
+	for _, s := range f.worker(a.WorkerID()).statuses {
+		if s.TaskID == task("bad").ID && !strings.Contains(s.Error, "boom") {
+			t.Fatalf("bad task error = %q, want the operator's", s.Error)
+		}
+		if s.TaskID == noSuchVertex.ID && !strings.Contains(s.Error, "invalid task spec") {
+			t.Fatalf("unknown vertex error = %q", s.Error)
+		}
+	}
+	// A later answer with the same tasks restarts none of them.
+	f.setTasks(a.WorkerID(), task("src"), task("bad"), noSuchVertex)
+	f.waitApplied(t)
+	if n := len(tasksIn(a, assign.TaskFailed)); n != 3 {
+		t.Fatalf("failed tasks = %d after the same set again, want 3: %+v", n, a.Tasks())
 	}
 }

@@ -58,6 +58,13 @@ func (tt *taskTable) newSession(s session) {
 	tt.sess, tt.floor, tt.behindSince, tt.fenced, tt.knownAt = s, 0, time.Time{}, false, s.index
 }
 
+// workerID is the current registration's id, for logs.
+func (tt *taskTable) workerID() string {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.sess.id
+}
+
 // known records that the scheduler knew the worker at index.
 func (tt *taskTable) known(index uint64) {
 	tt.mu.Lock()
@@ -81,7 +88,7 @@ func (tt *taskTable) staleUnknown(index uint64) bool {
 func (tt *taskTable) apply(set assign.Set, index uint64) uint64 {
 	next := set.Index
 	if set.Index < index {
-		tt.a.log.Info("assignment index went backwards: starting over", "worker", tt.sess.id, "index", set.Index, "previous", index)
+		tt.a.log.Info("assignment index went backwards: starting over", "worker", tt.workerID(), "index", set.Index, "previous", index)
 		next = 0
 	}
 	tt.mu.Lock()
@@ -142,7 +149,7 @@ func (tt *taskTable) reconcile(tasks []assign.Task) {
 	tt.mu.Unlock()
 	stopTasks(stop)
 	for _, e := range stop {
-		tt.a.log.Info("task removed", "worker", tt.sess.id, "project", e.spec.Project, "job", e.spec.JobID, "task", e.spec.ID)
+		tt.a.log.Info("task removed", "worker", tt.workerID(), "project", e.spec.Project, "job", e.spec.JobID, "task", e.spec.ID)
 	}
 	for _, e := range start {
 		tt.start(e)
@@ -152,7 +159,7 @@ func (tt *taskTable) reconcile(tasks []assign.Task) {
 // start runs e's task on the runtime.
 func (tt *taskTable) start(e *entry) {
 	t := e.spec
-	log := tt.a.log.With("worker", tt.sess.id, "project", t.Project)
+	log := tt.a.log.With("worker", tt.workerID(), "project", t.Project)
 	deps := tt.a.deps
 	deps.Logger = log
 	task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{
@@ -212,7 +219,7 @@ func (tt *taskTable) fence(reason string) {
 		}
 	}
 	tt.mu.Unlock()
-	tt.a.log.Warn("self-fencing: stopping all tasks", "worker", tt.sess.id, "tasks", len(stop), "reason", reason)
+	tt.a.log.Warn("self-fencing: stopping all tasks", "worker", tt.workerID(), "tasks", len(stop), "reason", reason)
 	tt.a.metrics.fences.Inc()
 	stopTasks(stop)
 	tt.mu.Lock()
@@ -238,7 +245,7 @@ func (tt *taskTable) unfence() {
 	tt.fenced = false
 	desired := tt.desired
 	tt.mu.Unlock()
-	tt.a.log.Info("lease renewed: worker no longer fenced", "worker", tt.sess.id)
+	tt.a.log.Info("lease renewed: worker no longer fenced", "worker", tt.workerID())
 	tt.reconcile(desired)
 }
 
@@ -255,7 +262,7 @@ func (tt *taskTable) stopAll(reason string) {
 	tt.desired = nil
 	tt.mu.Unlock()
 	if len(stop) > 0 {
-		tt.a.log.Info("stopping all tasks", "worker", tt.sess.id, "tasks", len(stop), "reason", reason)
+		tt.a.log.Info("stopping all tasks", "worker", tt.workerID(), "tasks", len(stop), "reason", reason)
 	}
 	stopTasks(stop)
 }
