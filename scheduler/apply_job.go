@@ -38,7 +38,7 @@ func applySubmitJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	}
 	j := &Job{ID: b.ID, Deployment: b.Deployment, Project: b.Project, Service: b.Service, Graph: b.Graph,
 		Restart: b.Restart, Quota: b.Quota, Status: JobScheduling, SubmittedAt: c.at, WaitingSince: c.at,
-		NextCheckpoint: 1, LatestCheckpoint: b.Restore}
+		NextCheckpoint: 1, LatestCheckpoint: b.Restore, Generation: b.Generation}
 	if j.Slots() < 1 {
 		return nil, fmt.Errorf("%w: job %s has no vertices", ErrInvalidCommand, b.ID)
 	}
@@ -285,8 +285,12 @@ func applyRestartJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	if j.Status.Terminal() {
 		return nil, fmt.Errorf("%w: job %s is %s", ErrStale, j.ID, j.Status)
 	}
+	if b.Generation != 0 && b.Generation <= j.Generation {
+		return nil, nil // this restart request was served already
+	}
 	nj := j.clone()
 	nj.Status, nj.Subtasks, nj.Reason, nj.RestartAt, nj.WaitingSince = JobRestarting, nil, b.Reason, c.at, c.at
+	nj.Generation = max(nj.Generation, b.Generation)
 	putJob(c, nj, j)
 	return nil, nil
 }

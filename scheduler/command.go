@@ -153,6 +153,8 @@ type JobSpec struct {
 	Restart    RestartStrategy    `json:"restart"`
 	Quota      int                `json:"quota,omitempty"` // the service's slot quota; 0 = none
 	Restore    *assign.Checkpoint `json:"restore,omitempty"`
+	// Generation is the deployment's desired generation the job was submitted for.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 type scheduleJobBody struct {
@@ -182,8 +184,9 @@ type cancelJobBody struct {
 }
 
 type restartJobBody struct {
-	ID     string `json:"id"`
-	Reason string `json:"reason"`
+	ID         string `json:"id"`
+	Reason     string `json:"reason"`
+	Generation int64  `json:"generation,omitempty"`
 }
 
 type checkpointBody struct {

@@ -114,6 +114,8 @@ type Job struct {
 	NextCheckpoint   uint64             `json:"next_checkpoint"`
 	LatestCheckpoint *assign.Checkpoint `json:"latest_checkpoint,omitempty"`
 	ModifyIndex      uint64             `json:"modify_index"`
+	// Generation is the deployment generation the job last acted on (submit or restart).
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // Slots is how many slots the job needs: its highest parallelism (slot sharing).
