@@ -93,10 +93,10 @@ func TestDispatcherEndToEnd(t *testing.T) {
 
 	// kill a worker: RESTARTING, then RUNNING on the other one with an event naming the worker
 	killW1()
-	waitFor(t, 10*time.Second, "attempt 2 running", func() bool {
-		s, _, _ := deploymentState(t, pool, dep)
-		j, _ := n.fsm.Job(dep)
-		return s == "RUNNING" && j.Attempt == 2
+	waitFor(t, 10*time.Second, "attempt 2 RUNNING in Postgres", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM deployment_events WHERE deployment_id = $1 AND attempt = 2 AND status = 'RUNNING'`, dep).Scan(&n)
+		return err == nil && n > 0
 	})
 	var lostEvents, restarting int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE type = 'worker_lost' AND message LIKE '%' || $2 || '%'),
