@@ -517,6 +517,35 @@ type CheckpointList struct {
 	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
+// Cluster defines model for Cluster.
+type Cluster struct {
+	ActiveWorkers int             `json:"active_workers"`
+	CommitIndex   int64           `json:"commit_index"`
+	LastApplied   int64           `json:"last_applied"`
+	LeaderAddr    *string         `json:"leader_addr,omitempty"`
+	LeaderId      *string         `json:"leader_id,omitempty"`
+	Members       []ClusterMember `json:"members"`
+
+	// Self The answering server's id.
+	Self string `json:"self"`
+
+	// State Leader, Follower, Candidate or Shutdown.
+	State string `json:"state"`
+	Term  int64  `json:"term"`
+
+	// Workers Registered workers, lost ones included.
+	Workers int `json:"workers"`
+}
+
+// ClusterMember defines model for ClusterMember.
+type ClusterMember struct {
+	HttpAddr *string `json:"http_addr,omitempty"`
+	Id       string  `json:"id"`
+	Leader   bool    `json:"leader"`
+	RaftAddr string  `json:"raft_addr"`
+	Voter    bool    `json:"voter"`
+}
+
 // Credentials defines model for Credentials.
 type Credentials struct {
 	Email    string  `json:"email"`
@@ -637,6 +666,31 @@ type Job struct {
 	StartedAt *time.Time             `json:"started_at,omitempty"`
 	Status    string                 `json:"status"`
 	UpdatedAt time.Time              `json:"updated_at"`
+
+	// Vertices Live per-vertex state and metrics of the current attempt (when the scheduler runs in this server).
+	Vertices *[]JobVertex `json:"vertices,omitempty"`
+}
+
+// JobVertex defines model for JobVertex.
+type JobVertex struct {
+	// Backpressure Share (0..1) of time spent waiting for output credit.
+	Backpressure float64 `json:"backpressure"`
+
+	// Busy Share (0..1) of time spent processing.
+	Busy             float64 `json:"busy"`
+	Id               string  `json:"id"`
+	Name             *string `json:"name,omitempty"`
+	Parallelism      int     `json:"parallelism"`
+	RecordsIn        int64   `json:"records_in"`
+	RecordsInPerSec  float64 `json:"records_in_per_sec"`
+	RecordsOut       int64   `json:"records_out"`
+	RecordsOutPerSec float64 `json:"records_out_per_sec"`
+
+	// States Subtasks per task state.
+	States map[string]int `json:"states"`
+
+	// Watermark Lowest watermark of the subtasks (event-time ms).
+	Watermark *int64 `json:"watermark,omitempty"`
 }
 
 // KafkaConfig defines model for KafkaConfig.
@@ -1393,6 +1447,12 @@ type ServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
+	// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+	// (GET /v1/admin/cluster)
+	GetCluster(w http.ResponseWriter, r *http.Request)
+	// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+	// (POST /v1/admin/cluster/leadership-transfer)
+	TransferLeadership(w http.ResponseWriter, r *http.Request)
 	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(w http.ResponseWriter, r *http.Request)
@@ -1558,6 +1618,18 @@ func (_ Unimplemented) GetHealthz(w http.ResponseWriter, r *http.Request) {
 // GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 // (GET /readyz)
 func (_ Unimplemented) GetReadyz(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+// (GET /v1/admin/cluster)
+func (_ Unimplemented) GetCluster(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+// (POST /v1/admin/cluster/leadership-transfer)
+func (_ Unimplemented) TransferLeadership(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1889,6 +1961,34 @@ func (siw *ServerInterfaceWrapper) GetReadyz(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetReadyz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCluster operation middleware
+func (siw *ServerInterfaceWrapper) GetCluster(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCluster(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TransferLeadership operation middleware
+func (siw *ServerInterfaceWrapper) TransferLeadership(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TransferLeadership(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4536,6 +4636,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/v1/users", wrapper.CreateUser)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/admin/cluster", wrapper.GetCluster)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/admin/cluster/leadership-transfer", wrapper.TransferLeadership)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/plans", wrapper.ListPlans)
 	})
 	r.Group(func(r chi.Router) {
@@ -4739,6 +4845,198 @@ type GetReadyz503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClusterRequestObject struct {
+}
+
+type GetClusterResponseObject interface {
+	VisitGetClusterResponse(w http.ResponseWriter) error
+}
+
+type GetCluster200JSONResponse Cluster
+
+func (response GetCluster200JSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster401ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster403ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster429ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster503ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster503ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadershipRequestObject struct {
+}
+
+type TransferLeadershipResponseObject interface {
+	VisitTransferLeadershipResponse(w http.ResponseWriter) error
+}
+
+type TransferLeadership202JSONResponse Cluster
+
+func (response TransferLeadership202JSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership401ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership403ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership409ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership429ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership503ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership503ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10305,6 +10603,12 @@ type StrictServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
+	// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+	// (GET /v1/admin/cluster)
+	GetCluster(ctx context.Context, request GetClusterRequestObject) (GetClusterResponseObject, error)
+	// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+	// (POST /v1/admin/cluster/leadership-transfer)
+	TransferLeadership(ctx context.Context, request TransferLeadershipRequestObject) (TransferLeadershipResponseObject, error)
 	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -10537,6 +10841,54 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetReadyzResponseObject); ok {
 		if err := validResponse.VisitGetReadyzResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCluster operation middleware
+func (sh *strictHandler) GetCluster(w http.ResponseWriter, r *http.Request) {
+	var request GetClusterRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCluster(ctx, request.(GetClusterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCluster")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetClusterResponseObject); ok {
+		if err := validResponse.VisitGetClusterResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TransferLeadership operation middleware
+func (sh *strictHandler) TransferLeadership(w http.ResponseWriter, r *http.Request) {
+	var request TransferLeadershipRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferLeadership(ctx, request.(TransferLeadershipRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferLeadership")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TransferLeadershipResponseObject); ok {
+		if err := validResponse.VisitTransferLeadershipResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -12031,131 +12383,142 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D17c9u2k18Fw/vNxJmTH3Eed3Xm/nATp3V/juNaTntzaU6FyJWEmARUAJStZjJzn+Y+2H2SGzxIghRI",
-	"SrIs2bH/aR0Rj8XuYl9YLL4GIUvGjAKVIjj4GowAR8D1n0cXeKj+H4EIORlLwmhwEFyMALH+FwjlE4E4",
-	"TIggjL5GAmiEiER9HF4iQtHxYPs9luEISYbScYQlIEbjKboaYYmmLEUccLQTdAIRjiDBah45HUNwEAjJ",
-	"CR0G37596wRjzHEC0gJ0OB7HJMQKkOO36geiABpjOQo6AcWJ6o2LNj0SBZ2Aw18p4RAFB5Kn4M6X4OsT",
-	"oEM5Cg6e7e11ZubvBG9SLhj344DCteyFugFiAyRHgMYKHSwVaIyHoNam4fsrBT4tADRdghpA9v2AvIVx",
-	"zKYJUFm78ChvcvN1H0eQjJkEGk7/CdPZ9R8iDpITiJCaBYREV0SONA4ETgBdwhRhGqE+i6aIwzjGU6G/",
-	"DggXEmEqroAjQoUEHCnshRywJHSI5BUJC9QZZizW6MC1rQBrQmJCaL5K7xoHmj/9xFWsrwEOR5gOARGB",
-	"+lhAhBSrYyQkjhU/g12KQC+e7ddDbbfCgjQ/phKGvJnbSdHm5lQ/IQmRs/g4w0NAgvxdy9Gx7ufOFcEA",
-	"p7EMDl4qQuBrkqRJQRbzr4IoehHANQxnnCnRcqpHnoHEfERq3hyYMkLGpkkjJv7BYRAcBP+yW0i+XfNV",
-	"7Hbj1CCjC3xCQvADYj82ASJMk5sDcsEuoZ4BpPp6c9J/FMBr50gF8JtP8Rtw0cTKE/P9phN9U53FmFEB",
-	"Wmf8iKNzI6PUv0JGJVD9p6Modsec9WNI/vWLUOT9OieJzkwvM2mZQd7jeMB4AhH6pfvhtIMwRSm9pOyK",
-	"ogGBOOogxtWPhE5wTCI0wXEKaMuISIgjJXAUXqKnO4HSQ4wOYhKudQklPS+kUuADxvskUpKcCLSl4EMS",
-	"XwLtICFJHCOeUkrosIN2dnYM4O90jwjouiEPcRwDVxYKiwFFDASiTCIcx+xKw6/BO2XyHUtptE7oThkS",
-	"aTiyuFWmkkanFVwarDMOIaMRUT3eYRLDWgHMLbcca4kx5BRaU86BSq0fLahmnDXCd0jR+bs36IcXL/8N",
-	"2cFRxMJUmT4apgvGTjAfwrp5LrOFtNVDBGIT4MYmIn8D0loyg+89plMrlsS6wdQqA8F1CBCBstkF4mp3",
-	"awBfa8tuivBAAkfn6u/tQ/230DwplLpzfASnRRnAGd2u1QzFqRwxTv5eL0u/J0JowZRkcrmD4HqsNIwS",
-	"xBwm7BIigxktmq84o0NllUZAJcGxERcf6ZizEITA/Xit3PU7xPG2VSj9VCIBCaaSKCE3tbBuwc5wByl/",
-	"KY4hJiJBuM8mYPySGNNOrmu6v54o4fwt06pV10r9c8zZGLgkRodq6xyiHtYrVXCovwLl1G1Lkigjp6KG",
-	"O3mf/tTj2lXW5/lOIu/P1JpjMx+Mi7kIiN9cK+NToM0OPXwZuI67+tKySpN+zsc3cl3B5OD0je6m+SQy",
-	"ch3HZw6OBzgW0KmgvYKjsuWz16nHzlx2pbt43bFlCSfEmFBlGImEpPxH0+Qul33Lp8Oc46mGv3Cp20Y6",
-	"hWtpvfMZSmpIWlbzUZPuThGkCVxrPM/ivxLu8G2NW9i9dbszTfpGD1SlfycQhF7OzygXSsKew8DHJYKl",
-	"PIQVjaXs2sSK8FsSKjMRKYsmd/ZiVRmmViN3LN8sJX6Wp1iCr49NH9dFWwkB24Z26Tlr+hyfdo/OL9Dx",
-	"6cUH9H//87+oe3Ry9OYC5b22xFNl3zgb++Xe3t480SSX6gUQ81FnxZI1kxWbELBpROQRlXzqkVRhJjfh",
-	"Gifj2AmS7Bju9gkiHErGVynZIpCYxKJ+L5iAw8zSakCwNn8dhFL5IW1fze++71lwxxMc9wma0Fos7rgu",
-	"DCVwC1SUEFlL1pVwacEfG+DONyMIL8eMUM86wvybxXfOTYTKVy+CjkelKbhiWJwB3Tj9Atr1C+vX9YhZ",
-	"YbrPfFTeZ68/lWahc6xLya9UNwaaJgqnbz68Pzs5ujh6G3SCd4fHJ0dvHQQ7/MrJcAj8xhqzepRRJk4O",
-	"YGlpldmb6b8KXna4aRO8XLimC6p1SDCJqycQL194yDnGQlwxHrUfV3SCK04kfKDx1AjQ6kLMpM6QvjUV",
-	"h1x3xc6NQBDNUIXusjuCp1QzIhsr/sQ0hNi7JWpgdfx0v7nMQUjMZU9IjiUMp21MdG7ad7PmZhtzSeiw",
-	"J/AEXNE2KyHyDd80RUGermmf9+wlIAQersoz77hnAb4hs8/1/sZcdnjpxKEyZplEHnq4UqiMhBm2uYEp",
-	"X+B8KRO+wmb5SdyzwqqtPYy7XR5sOcapskD78ZJL7hJhXRw0o3gVWsGRYRvQCjNb1NXh50eHRoMfnx5f",
-	"HB+eHP/X8elPQSc4/3h6av866l4cnl+Yfyg9X/ylO745PH1zdGJ/Nf/Qv3cPfzs+/al3ePq21734cKa6",
-	"HJ8ed382Hz92z45O39aYDEcTv7iXEpKx9MvG5cz+Ja2uJtG2vNysMfnnMYasVV9ImxbjXWN4FaxtSLUB",
-	"rv4ZcCxHNTZ7g/nTFnYOjnA40nlIhIIQSI+n81b0mQiINJZo64+AXf4RIGaOcjhgwSgiEg30wZyOF8xA",
-	"7FjQua/LLoN5AgepHwdOMsha4vM1u+ESDy5bDzL+qRp1QSrBLxqj9mMm5JBDK+ud2XbuoNkWaurnYO1C",
-	"NV/1QYHdi0urdwe+OfV7hYGvcSjjqTlktLjJDpZ1+gDqT5GaFSWpkKgPaEgmQBXPljlofrq+YXRAFgxu",
-	"L07oYpalyOw73rBDtZBhFYLS3asbEJdVbDg2QE6GbCf7VPIvrH8nFDLQaMExlUhOuV/UDDkej9qifrMR",
-	"Y7iGMFX/RnoAhE0eoyJQlMbAEYcx41Kfo3tVQb3LxRdFWaFVbumkompqZER3fB2DxorIa5FyrtxYzH/p",
-	"MyaV9zHuCeATm3KQ70HHKXjeGqN3jw5emsbZQYLnGAGLuJdAOMLUuk7ZDjo7OTw+VVbtm/PD99vdnw+3",
-	"91++Kv375bN977bSY9aEVHzHh7MxFTtGKoBnsreKgtlZIUw5kdPemDPJQhaX0jPNci6O/vMi6JSXaH/r",
-	"dk+0fd896ZV+Vj+ob96FirgX4l4I3JdMevQ+y5Z+c4gkQ5KnQlYOXfb39tqdvFneqOW93GyYEWvNDDYb",
-	"4Gzlk2ay9wS4IrTPWAyYBj7KzkfJNuQvikLfNL41+FD9Hmbxm0DSBy5GZDy/+nyf9/GhXJ+JtJ4Y6kZK",
-	"LgpoVbIfhSdipDtms3VK6/CvPYtE3bplnsdv50+O4SxutaHOVZslw3VZgnArwxWZxFlA2JpmGsIbGNIG",
-	"/0vFyOaPh8+Pxprotx6gHvxV2J6WETdgdpqZl8qrWRqxLQjVMmQGodkVgZvtlAokzr2DOpgcrHruWAih",
-	"bMs/DYH+VJpxCFLrSUU4faPoNcJ9AVQiRvWHGAuZXzWaWcpZjD2hggRf9ypR4TIkP5PhCPS4RSYho4AK",
-	"2xAleIqwuEQDxne8B4iZIMosihHr96eKua3dm46DTtBPhQ67aF8UEpImfmsiZlJ4sjkUAPpbZk5kuQRB",
-	"p+00wMocM3JnBiU+2ilkrmJ7aqLMbM6591jFPV4wew1L3Meiaje+et5qOY+YWXlJQrZ3u6Gxq/yq8mWi",
-	"F8/3netEr16+fP6y7QxDiDhhEZStXotsx+aNiMnp7TjfJsDJYLod4uLvQRr7j/kyO2MRvFaorpHcKajU",
-	"yWyQxjPTmcjYDIO6ZK+lbC3t6i3WjDyNOK9F1Fy40FP4UJLNUIHTi6DigkJZgszeITDpMLPBsTBnoNId",
-	"MKk4BiU4HBEK2xxwpH8AzhlHqk8H6ZxsymRvwFIa5SnYPZuGs1OfoOQ3/dTQCwgbs7B3BOLoSHX1mQWE",
-	"ColpCMtkN80EJBwmkETG0OBEzV4p/Xh+jDgMgAMNARGd3jCY6kuh+m6toZLqvdMazshSnzQQTvhCk7KB",
-	"TRxczdryLE4T6l8t0KjX9j0mFPxf9ZWvWZT80v1wisZYjjIVxwYDoJHCiL1EdjUCbQpwfUOVUb8lUD9x",
-	"/eFWBZ9ZwxrUZfbU47WBFVwbsPi8r1cGLPgrsZYsZ23Am7FTr+OagC/1v5pKsRgANm7rMZsH5Bqi7Qhi",
-	"PD1ANr9DoD4MGNdnQ0q2pGMbjnNzRVqTRfo4vGSDQS9JY0nGMQGPlwPXhjYExxkMQ86u5AiNdSRdg1Od",
-	"3DuxzdLREiHG017SvFZ9qGtPB7YVSg/QFSYS9UFeAdAcE6W5//3Vi+rK93wrt+P21E98gmM/MKXJlTDP",
-	"mrfNWeIZZ1pCiUJkrx4BHnSb+gtq7a3T+uZUrtJC88WMDuGmM1rcid4YeI7lNhRnncyVX4g0i3lxPieD",
-	"y8pZ2sxqg47LckGnBJDSEoyCx3nwWS4+iXRuQxPZ/DhKCNVaZwKx2v3KTSFwBdzroXR/Pbkrds3vIxKO",
-	"kIRrE98YM6EFmzJhCD0obmN0kL0p8ol8RowjfSHlE/l820aOHayTYcZZZgkjPip1szy35VJYl8oovxU7",
-	"q+10tumsdZksdZNY4zJ4gmmK4yzL1hsbunlm+9nR6VubzzZfjvstnbRWc1Nzj8Xi5Qb2ZM6SqzDJCv7e",
-	"gFFmy65sMgGqPpXJhls9OU5XwCGqOfbLopt+Xm03zQ1Gurrtqv0ZvaQiTpotJAPtJixpwF7KxVko7cgS",
-	"5eaBaH8IWY/fsMCV7DjL9Jvbbx8m6v9wNbuSL6wvev1pL+fVlkRMh73LJkGRI1uN56OQpVSaTDYjFP0Z",
-	"l4pJe3iCSZwVZ/BsKd1IMonjmqAVFpe9BFM8tKkAFcOF8UvgwoBm41IZmFt7KKWSxN70IJ00lDyd42yi",
-	"DEEZ5NlVdioUaCBiNyNRthfOj378eHzytpoDfvbh96PzD+/e+Y1IM9ZSXvHq9mJJplZ9gFgoi1LXZHPJ",
-	"wwYDtEWkcM6xBMIckEjFWGeaPX2NJE/zzkQiRh2C5UL7mxfHQhBGL7LchMoJs640IhbSTnmaQzVK2gfM",
-	"gdsiLlu//H7xdI5oqM1icADxcoqSmjNTnih8bIdYAIpBSuCigyIyVLhUXnWExQjEa2RDCboOILYtX6P9",
-	"7VfPUTjCHIeqp46tY/VJjfzfn/D235/Vf/a2f9j+/PVZ59X+t3/4sJHfAF+M5YxK6slMIlRxaa5EoIvD",
-	"H0+OCrejkoz0bJ4b4J1qJb7Z2ShymuRCDicFj16NmFDyjlLQF4d0C3PKkAoQs3C10b20fh/Faxh2A4Hb",
-	"ZfZIXY46MQW9MkEjzObUVjbxipMYC9lLxYIrdvIIqv4tUCRAdgwB9U7VtU8FgKhU+/KlmZhqRAvBcrsZ",
-	"Pj4bUWO5GvN2qHgD61Bz5YrD3/ve6HcGL6GlA+L9lz/s6z1fkYRkAApBiFC3GlYeSHr+7OXzV+VI0itv",
-	"6M7hnHms2IWSUpqwqbcFjuMPg+Dg03wZdFXRUKOXLkZQ0kw7qDtiV5btGQ1hXiU1yw+fszWswpjOEwPX",
-	"bUp/FBtPD1zCo5UKpJ6JNHr919XIkkoyYGXixZLNFaJvlgeYryIDqzUx0JONvT+HydB0v97tOl+2zAy1",
-	"cnFml+sxZH1JihkRmrJOFJJXsR1N6u36d+NvOCaRNsTO9S0/j82+WKpFHl33LEanfPi2T/XWsm6XZ3l4",
-	"4a4rAxayxFu7+bc33bxGu7ZG+oRiPkVXWKB+SmKJBpwlaOuJrU77xKQUUCbdz9hcjWSpfOq1WMzsPb3h",
-	"vXdvWG9SQD57MYNFZEB87pyu5GqnRiMcoZSauSREtjS38Plo+fXx8hXMvZ1nO3vBnLfHg2xdQWkBs2Rx",
-	"cvO7ih3szQKtDQ9Tc3HV/OtdJll++f0iq5et4dZfC8BGUo5NGUhCB2wWLe9idqXcaZ31gZGAeLA9YkLb",
-	"+R2kT2C3JVBMZQeZWEKEhOSAk21bwJLQYZ4wiS50U22UGk75g9pvytXT/jLq/nqCnCC1QIxKpqMaHe0G",
-	"XukSsV9YX3RQUa7FuIj53X+x8wf9gx5NgE9tmpSC3ynn+mddFc0/8wqvmYdpVov+DFkEf+78QfNsHxc9",
-	"h2fHgcMLwTPFGmwMVHkCB8Hznb2d58YlHWmi7Y70VeO/1d9Dk/imdpmpwR4FB8FPIH+2TSp1pvf39hoq",
-	"gi5WCdReeK6p32pJqHCXjndK/BccfPrcCUSaJJhPtcU6AQpCHGQpVG7HTiDxUGgPaSokJMFnNdQuBxxN",
-	"GzFwblpsBAF6biSZ5l7QVVlf7j2vGy8H0CmuWo+t8+wm+AGyaZWK64lAHHA40uy2hWnUQYwie2GmUwn3",
-	"jbDQ0Q8cAX9ai+LJs12cytFuzIZGVY9tGmYZ1Sf6c56F9yOLpivDsFs/6FtZAlqD4taIWwqW+eo7I+ux",
-	"W1dC0fiFmb+Zxk6pd93lWXuXUkFi1enZHLyU15dWHfZ/mKtDqeBzExMeXdsnJ7Q9puVnZoqhAeNK8o0Y",
-	"l9sxmSgdyKhgcRZk2MoSf3RkkysjXBd1ttkPesQSV6rFFzxptHfdrn8Pt7nj30NzJfed5Um6NIVymhRg",
-	"uCEdQlEqQFNIuhXnrXePnDtj9ThXekrUol3Z2Ge6xS2iPr/b4CGA0dUKyI0TIIuSaoxlWCccSSwut0XM",
-	"JPorZRKXcJ2ZMQ6+DXFaUJ41Kj9AVBMyKZrsmhdUvnVaG2Yey+fbpKuTiOkVs2M8BMQGGcOK9Ura1XBF",
-	"BruzBY1RbHafWt4WGCa221IJ0cxZRtpZFiWZmHPIZ1u3YpZHTHzhLL/ytRiTVB5XMjyweg1fTiOeS8c/",
-	"W/XkDSZs/tjF2hhuHjOxeK9E95iDRfOnWZazHvbnWYj76sBqto7hCoQzSrx2908fQpaA0FWQ9Aap2R4V",
-	"kbr71f71zXisMZgYXHnvvNW/nznPNJVY8MWst2t6RHeeWV6098jfm1mKu25OdoPKguxoywrA14jDIBUQ",
-	"oasRiQERqV2ZTH/Wysc6Y7GWvntrFzEd35OGvoFts13dRo+6Pm5blHduzgofaAlHfu23kF5zn25TSm2c",
-	"Pa9X5g6TPLK08rSv9t2y1rQZLmv2jFtY2jiG0T1j7dsXpM/254n/zDyptV53v1C9xr2flcGLatldnEYm",
-	"5l/ryOh66/fbiylqzzf6MBoXCKjkBMR3Zyqs1Fd6Iiy2JMck7iAWRyCkvRq01eoR3UAn1LOyjZU0MrOt",
-	"6XG/2dmp9NLIzxYha+bkTfOlXbUT3eEsbjA/b2igeJ37wyiyRXTuqGNfqnW0Zr8+Ky/kN1CKiOejs3Zv",
-	"QgGHUYQwRXBNhH6BOxU6iSs7MbyZiWI5YverrfzVGBo4h4RNIN987ZEB0+ExMrACLjCoLOKmOcXRRVZp",
-	"Sv+CQkx1dgggnmF/9cK5XVfbB6tb/cxlRfktu5mlYmlr9jLnl+GP/uWSsv9+OqSG9Nmb2XNIgAgSJmsl",
-	"QL1WyI/lmsz9btboXtv77kXARoO/CLU+KIvfF2F2Tm1vx8Q3tnN2sfKOmvnlO7JrtvPzS6d+JZHXWny0",
-	"8u/bgV9+X9Vj0tenS3iE9+5X+9ccx321W40ojvorBT7NMs8PggHjumnBqa2Z7J8fzxE3c45Y5SbnHJHI",
-	"EXqx94M9UKxeu8WhJBNAKY1BCKRJ/h9KqNXqgbqTxoK1bluHtwrDx5PG2pNGtzjvirV8u51n6TffweTS",
-	"VsEte4zlq/drT9lt3AHZweT92gnf2cHkpgwL4z3qaGGMaQcxbkoozJRfYBwxukq7Y9e9kNJ8Duo2vN/H",
-	"oUXPOQ5FnWU/CL/ScsYTUVm6k33tcsL6NU+DO+pQ9q66pA6Im3FLXRzV6CJn8EdL/965p9SlH9rKa1uW",
-	"9UVlEy+tM3a/luvuzeHJlnfpo9O5AaeznkeqWazYfbWECOt0NqqDOjezke57GxNwjy5nrctZwdMdMADa",
-	"mzvkn+dw80Ymwy37qw5sm/FZ59hKmd96/7bU46HnjfMdKE5A+aSGLfqbNz52nRhpozfrFMu8385ssZB2",
-	"X9ZBzoNwZR2sPilVrSwn7Lqc6fLPPdBsDb5wwRh31RUuINyMJ+xgqEa5FdzQ0QXrdO1cW/Ly7aM/cm9c",
-	"Y0NphJEtY1NWTEibuuYwzXF2xsDrDOCylLgd9bX7tVTg/ltTXYnSXl+DqmnfL9+9fvlAy8u9lyqkvUNB",
-	"c61y1sPquyGmIehCgt8T8mr1tV5t0x7e38geNvkHRApE4UrZ+EotmxrPj7pvBfFaTXaNZJZKhIsab5WA",
-	"nD4ENKZHVlbgzeHpm6OTk+PTnzatlnadSnWNHtcbp9299riKhbR7XA5yHoTHVfDGE+Eu/rtwuO6qtoTJ",
-	"AuGOo8n9j3noNbRvPoOX737f/T7CEo3weAwUouzWmeu5Pm69W9t6X1h/Pr/sF9a/TddMDV9jz31h/Qeo",
-	"elLOlQX7hfWRLeiIsPC+KwQRIvI1erH3InvDVbUyN/lt18dNs9JNY1+KfSjunX2H+NG/e3DXgTXd9ZlY",
-	"Nbj4RGjRpCvDKwLEWCoVXVjM7S7g+VH34vD84i64gEVx8ubbiEWz+30fsfQYaPONxKJs+4PTwcXaH6YJ",
-	"2nJzMn8EdiWnc7ekTpynamsu7mQNOsg+A/yoOjZ1ymV/LkUS2QBhxFNKCR26qt+jXnK7OHtBWyAiN69b",
-	"JBs/FEuxK9n40Ux8YGaiInr+IMv8JwDdw9+OT3/qHZ6+7XUvPpytZZ/a0/NmK++3rNH3ckfILqjd2MvQ",
-	"8wBzq7Kl11t69y1nuMF0+y1/3Oqu3zCykG78olGGsRpdY7nnUZvct7tGSi9RuJZoiyRJql8Te5rnWNnn",
-	"mTebD5wJpt2Jea4Q7rgtWSt67HOLjvC5e7Jjdep35nHJGsnB9dfX5iU8gULM+RTFhJonhUIWpwm94+p4",
-	"I9XKILwssiGfCP00YZaIIvBEOYtErnmHfrV/zXeJ0N0HjxcI11+1xpdJ23h3MBUzAYVlbg7W0n3vwRgu",
-	"m0l2zdd6P2369g6W1oufhOpX6fkcJTSO3Yb32j12VtLuF7v4eWAlNNyloy0BIQdbvIvCRKcgyJRTiJ7e",
-	"kapODV6vQ/K76vk6IG7G5XVxVKMyHI7o5CYXkQJZ5ng0Uu5hwQ2HqE7N366z3a84kbDNaDzVngnQkE/H",
-	"EiKEpXJi5CpKObnCZver86/5LOryBn+4VvUqq2x4GWPR8oyNhNnbkPB6EDZvu7DeuNZub+7QdXHblk3U",
-	"X3DVlOVq4fmQNb39Ior5VDV8mkH9/VubWFyiBFM81A/pi5hJ8/LPF9YXqD/Njmk3b1xartPPfjd7SRem",
-	"yb32j/Qa2j0jg437+GZ0/lK7WQLaMv6MeXDKSEffK/nNLobG2l11LjRwm3ErnKmjOpGn6dApcjUMDR69",
-	"iXvoTRyeHWfkZJrEOI6niGLO2ZW54cOKh2e1tMco1uViOYvBvDWi+yMhuQ7lCyRG7IoiRsv1o+2uLMnm",
-	"3a/6/+0PTU3YZb5j53lnSrWPvnuNbNapKWQPQCui8jWCwQBMQjijxRGqlVl+obmQQNREcU29VLS9C/lR",
-	"3PtXIdUS2jWuRsVdl4o358KjCfCpeYZuaxxjOWA8MU8PCcRoPF1cNyv03lXVrGDbjGbWWKnRyAr7d17/",
-	"fv+PtSy2CazEtIddTV7vGg4iG04ff0xJHCFC1ZqyeIxaP4QpJ3IaHHz67GLDNM/ObE1uRJIQaXQUMW9I",
-	"KXZ1HMWpkJAolJTH/Rr0AXPghwphB58+q01tehuRkPI4OAh29Wa3Y1VtgTNDbTQCHMuRBqc/u578MRsL",
-	"idIz5XFO2JDQjqNkO4XtZNxgK+7zoTSVZweynq1AWxIoplI8dZ7PzZ8RzkfJH2ibHSl7cQ1txWxIQhyj",
-	"ME6FEoZZju84xiY3Srnu2mF3JyuflRUoyLx2z4y/npQqtbuDZUlZTmpqgQr38HZ2WKdAorlEYIfo6PGv",
-	"Rlh6b9MKhPss1d8SZzI3Jfnb52//HwAA//8=",
+	"7H3bcts40+CroLR/VZxa+hDnsDtO7YUncWY8v+P4s5yZrZ3JaiCyJSEmAX0AKFmTStU+zT7YPskWDiRB",
+	"EhQlWZbs2DczjohDo7vRJzQa3zohS8aMApWic/StMwIcAdd/nlzhofp/BCLkZCwJo52jztUIEOt/hVA+",
+	"E4jDhAjC6FskgEaISNTH4TUiFJ0Odj9iGY6QZCgdR1gCYjSeoekISzRjKeKAo71O0BHhCBKs5pGzMXSO",
+	"OkJyQoed79+/B50x5jgBaQE6Ho9jEmIFyOl79QNRAI2xHHWCDsWJ6o2LNj0SdYIOh3+nhEPUOZI8BXe+",
+	"BN+cAR3KUefoxcFBUJs/6LxLuWDcjwMKN7IX6gaIDZAcARordLBUoDEeglqbhu/fKfBZAaDp0mkA5NAP",
+	"yHsYx2yWAJWNC4/yJrdf92kEyZhJoOHsP2FWX/8x4iA5gQipWUBINCVypHEgcALoGmYI0wj1WTRDHMYx",
+	"ngn9dUC4kAhTMQWOCBUScKSwF3LAktAhklMSFqgzzFis0YFrVwE2D4kJofkqvWscaP70E1exvgY4HGE6",
+	"BEQE6mMBEVKsjpGQOFb8DHYpAr16cdgMtd0KS9L8lEoY8vncToo2t6f6GUmIrOPjAg8BCfJPI0fHup87",
+	"VwQDnMayc/RaEQLfkCRNCrKYfxVE0YsArmG44EyJlnM9cg0S8xGpeXNgyggZmyZzMfEfHAado85/2S8k",
+	"3775Kva7cWqQ0QU+ISH4AbEf5wEiTJPbA3LFrqGZAaT6envSfxbAG+dIBfDbT/E7cDGPlSfm+20n+q46",
+	"izGjArTO+BlHl0ZGqX+FjEqg+k9HUeyPOevHkPzXr0KR99uCJLowvcykZQb5iOMB4wlE6Lfup/MAYYpS",
+	"ek3ZlKIBgTgKEOPqR0InOCYRmuA4BbRjRCTEkRI4Ci/R872O0kOMDmISbnQJJT0vpFLgA8b7JFKSnAi0",
+	"o+BDEl8DDZCQJI4RTykldBigvb09A/gH3SMCumnIQxzHwJWFwmJAEQOBKJMIxzGbavg1eOdMfmApjTYJ",
+	"3TlDIg1HFrfKVNLotIJLg3XBIWQ0IqrHB0xi2CiAueWWYy0xhpxCa8o5UKn1owXVjLNB+I4puvzwDv30",
+	"6vV/Q3ZwFLEwVaaPhumKsTPMh7BpnstsIW31EIHYBLixicg/gLSWzOD7iOnMiiWxaTC1ykBwEwJEoGx2",
+	"gbja3RrAt9qymyE8kMDRpfp791j/LTRPCqXuHB/BaVEGsKbbtZqhOJUjxsk/m2Xpj0QILZiSTC4HCG7G",
+	"SsMoQcxhwq4hMpjRonnKGR0qqzQCKgmOjbj4TMechSAE7scb5a4/II53rULppxIJSDCVRAm5mYV1B/aG",
+	"e0j5S3EMMREJwn02AeOXxJgGua7p/utMCefvmVatulbqn2POxsAlMTpUW+cQ9bBeqYJD/dVRTt2uJIky",
+	"cipqOMj79Gce166yPs93Enl/ptYcq30wLuYyIH53rYw/O9rs0MOXgQvc1ZeWVZr0Sz6+kesKJgen73Q3",
+	"zSeRkes4vnBwPMCxgKCC9gqOypbPQdCMnYXsSnfxumPLEs6IMaHKMBIJSfmPeZO7XPY9nw5zjmca/sKl",
+	"bhvpHG6k9c5rlNSQtKzmsybdvSLIPHCt8VzHfyXc4dsad7B7m3ZnmvSNHqhK/6AjCL1enFGulIS9hIGP",
+	"SwRLeQhrGkvZtYkV4XckVGoRKYsmd/ZiVRmm1iN3LN+sJH5Wp1iCb05NH9dFWwsB24Z26Vk3fU7PuyeX",
+	"V+j0/OoT+n//5/+i7snZybsrlPfaEc+VfeNs7NcHBweLRJNcqhdALEadNUvWTFZsQ8CmEZEnVPKZR1KF",
+	"mdyEG5yMYydIsme42yeIcCgZX6dki0BiEovmvWACDrWlNYBgbf4mCKXyQ9q+mt9937Pgjic47hM0obVY",
+	"3HFdGErgFqgoIbKRrGvh0oI/tsCd70YQXo8ZoZ51hPk3i++cmwiVb151Ao9KU3DFsDwDunH6JbTrV9Zv",
+	"6hGzwnSvfVTeZ68/k2ahC6xLya9UNwaaJgqn7z59vDg7uTp53wk6H45Pz07eOwh2+JWT4RD4rTVm9Sij",
+	"TJwcwNLSKrPPp/86eNnhpm3wcpwK63PXxewEelPGr62L7mXchMgeoRHcLMgTMRaypy0ZWHR7xDpK0MNR",
+	"xP1Ma743sHQCykhaghwGIR91N6+pB/HAbxWYMxxCh0jpIx01JPposr6VpDWjyoOc6ZUE6AOLYzZVf73D",
+	"NCLm0JOj7iiVEZtS75ASeLIgQh2alue/hCFRi4cI2TYBipmQiFEQiNAwTiNwV+SeuJQsF4WjbJkWtgrt",
+	"K9xTEKqAL6gy4RwGtvSqsfFIynEz6zSJQXPwVnzqMxYD1qYQxwPZPOCESX9Hn3gqhso65lN7V1pEkZa0",
+	"wCHBJK4eFr5+5eGiMRZiynjUfrIYdKacSPhE45mxdapLNJM6Q/rWVJxH3xeXNAJBtOwvzEyrvHhKNU+z",
+	"sWJeTEOIvdqrAVYnpOaXphyExFz2hORYwnDWJqkuTftu1tzIFS4JHfYEnoBrhXglUNoqDAvydE37vGcv",
+	"ASHwcF1BtMA9tvNuLPu5OTSwkMtcOhysjFkmkYcersFQRkKNbW7hdRc4X8nbrrBZfmj+onBAG8/N75YH",
+	"W05cqyzQfhLskrtEWBcH81G8DgPOkWFbMOBqW9Q1ty9Pjo2xfXp+enV6fHb6v07Pf+kEncvP5+f2r5Pu",
+	"1fHllfmHMsmLv3THd8fn707O7K/mH/r37vHvp+e/9I7P3/e6V58uVJfT89Pur+bj5+7Fyfn7Buv+ZOIX",
+	"91JCMpYNluZKHvqKDtI80ba63GzwzhfxW6wDXkibFj9bY3gdrG1ItQWu/hVwLEcN7vUc86fthKhzgsOR",
+	"ThkkFIRAejydYqaPL0GksUQ7f3XY9V8dZXJLfRyLBaOISDTQZ+jPHQO4gNhxdvOwFLvuLBLjS/04cPK2",
+	"NnKU1rAbrvHguvXM8T9Voy5IJfjF3AO2MRNyyKGV9S5sO3fQbAvN6+dg7Uo1X/eZnt2LK6t3B74F9XuF",
+	"gW9wKOOZyQewuMlyQHSmD+rPkJoVJamQqA9oSCagfcYyBy1O13eMDsiS51DLE7qYZSUy+04i7VAtZFiH",
+	"oHT36hbEZRUbjg2QkyHbyT6V/Bvr3wuFDDRackwlklPuFzVDjsejtgB9PYwDNxCm6t9ID4CwSTlWBIrS",
+	"GDjiMGZc6pQXrypodrn4sigrtMq6nCxJQs8hdOeMTACNge+qJnBjE/WUYkxAchKKLDc9y9yy3IF2piOg",
+	"VQSlVOQJaSYWppXmQlvpN9b/XcNQ30iL2EoZ1zrOmuGDisxuEdMFFLV90cfh9ZiDEJbvKim9I8wB7Rzs",
+	"7b14rnFGEkBirFA2xUTnpg8YRyyV41TqzCDDRQUBWdqPHepZ7/R70OmnYrbUhDbLiNDhgjMsmy2zQEwj",
+	"ZDwSPUIXjE0WHXpj4D0BYZm7G0HPOrJULjkVS+WSc+nNsYgV6sxWIVral1hcC7XlkPrLbDivOJliCTzB",
+	"/Nqza9lUX5rIWmSbVGTD74Cy4LU8QIk5lG7FjG+XlSMjdv0l8pYp4CWkH+VBeUNZNvftSdcYWS4o0mdM",
+	"CsnxuGekUVmxO5GGl61n9G7qwGvTOEsk8JwVYBH3EghHmNotkqnli7Pj03PlKr+7PP642/31ePfw9ZvS",
+	"v1+/OPTqaj1mQ5zWlz5UD9TaMVIBPNvZVRTUZ4Uw5UTOemPOJAtZXLqeYZZzdfI/rzpBeYn2t273TAcN",
+	"ume90s/qB/XNu1AR90LcC4H7LpOcfMyY/d0xkgxJngpZSbo4PDhojxzVeaOR93JfpK4T5jJY/bCmlU/m",
+	"k70nQPqPJ2qUXYySbchfFoW+aXxr8KH6I9Txaw+HRmS8uE3+Me/jQ7nOiWjNGNKNlLEloNVy/yw80lN3",
+	"zGYLSuvwr91/jHUH7n5+KLS4uucsbnXMLlWbFc3T7IJQK8MVN4myUybr72kIb+GdG/yvFHhf/JBtcTQ2",
+	"HKnpAZrBX4dD23z+fde+rJl5pbzalRHbglAtQ2oIza4I3m6nVCBx7h02weRg1XPHUgjlsP5tCPS30oxD",
+	"kFpPKsLpG8VvEe4L5R8w47jFWMj8qnFtKRcx9sQfE3zTq1j/ZUh+JcMR6HGLmwSMAir8NZTgGVKm74Dx",
+	"Pa+FngmizKIYsX5/ppjbOtPp2JiLOparA1yQkDTxWxMxkx6/90rb3upbbjvbXMJ2y9jKHDNyUEOJj3YK",
+	"mevYnpoorf5x4x6rxNyWzF7HEvexqNqNb162Ws4jZlZekpDt3W5p7I5ZZkBml4lfvTx0rhO/ef365eu2",
+	"g1Eh4oRFULZ6LbIdmzci5k5P4HybACeD2W6Ii78HaezPHcjsjGXwWqG6RnJQUCnIbJC5iRi1cHuNQV2y",
+	"N1K2kXbNFmtGnrk4b0TUQrjQU/hQks1QgdOLoOKCYiVpqnaH0KTD1iPuYc5ApVCAVByDEhyOCIVdDjjS",
+	"PwDnjCPVJ0D6ThZlsjdgKY3yK1g9m4a715yg7Df91NBLCBuzsA8E4uhEdfWZBYQKiWkIq2Q316KcDhNI",
+	"ImOY40TVS0p8vjxFHAbAgYaAiM6ZGsx0UQhdW8NQSfXeaz35yVKfNRBOSFGTcg6bOLiq2/IsThPqXy3Q",
+	"qNf2PSYU/F/1le86Sn7rfjpHYyxHmYpjgwHQSIcizSXyLIbLdYUKRv2WQPPEzSfmFXxmDRtQl9lTT9cG",
+	"13Bt0OLzoV4ZtOCvxVqynLUFb8ZOvYlrgr6rf9X8rOUAsGcpHrN5QG4g2o0gxrMjZJPGBOrDgHF94Kxk",
+	"Szq24Tg3Aa01A62Pw2s2GPSSNJZkHBPweDlwY2hDcJzBMORsKkc6nG7BqU7unbiI6etxesn8teoDMXvk",
+	"uKtQeqQPdVAf5BSA5pgozf3f37yqrvzAt3I7bk/9xCc49gNTmlwJ86x525wlnnGmJZQoRPaaEeBBt6m/",
+	"pNbeOq1vTuUqLTVfzOgQbjujxZ3QRw8Z2tpQnHUyJT8g0izmxfmCDC4rB/S11XYCl+U6QQkgpSUYBY/z",
+	"4LNcfBLp0oYmsvlxlOjjmwgmEKvdr9wUAtNSFnoh6Lv/Orsvds0fIxKOkIQbE98YM6EFmzJhCD0qbmMG",
+	"yN4U/ZN8QYwjfSH1T/Llro0cO1iQYcZZZgkjPip1s+TZ1fLiV7pRdid2VlvKx7wEjlVuqZlsPZfBE0xT",
+	"HGep+97Y0O1vtl2cnL+3SbKL3XFbj8VYy36oJrznHovFyy3syZwl12GSFfy9BaPMll3bZlZlc0qFDbd6",
+	"EienwCFqOPbLopt+Xm03zQ1Gurrtuv0ZvaQiTpotpLgftjpLGrBXcnGWymW0RLl9INofQtbjz1ngWnac",
+	"Zfrt7bdPE/V/mNZX8pX1Ra8/6+W8umpeTZF4X43no5ClVJr0WCMU/Wncikl7eIJJnBVn8mwp3UgyieOG",
+	"oBUW170EUzz03rP8w9xnNKDZuFQG5s4BSqkksTfnUGciJs8XOJsoQ1AGub7KoEKBOUTsZiTK9sLlyc+f",
+	"T8/eVy+WXHz64+Ty04cPfiPSjLWSV7y+vViSqVUfIBbKotQ1WV3ysMEA7RApnHMsgTAHJFIx1umrz98i",
+	"ydO8M5GIuTd23RuhHhwLQRi9ynITKifMutKYWEo75WkO1ShpHzAHbou47fz2x9XzBaKhNovBAcTLKUpq",
+	"enPV+G6IBaAYpNSXiyMyVLhUXnWExQjEW2RDCboOMLYt36LD3TcvUTjCHIeqp46tY/VJjfy//8S7/3xR",
+	"/znY/Wn3y7cXwZvD7//hw0ZeAWY5ljMqqScziVDFpblnha6Ofz47KdyOSjLSi0UqwATVSrz12ShymuRC",
+	"DicFj05HTCh5Ryno24i6hTllSAWIOlxtdC+t30fxBobdQuB2lT3SdPGFmIKemaARZnNqK5t4xYm+4J6K",
+	"JVfs5BFU/VugSIAMDAH1TtW1zwWAqFT79KWZmGqES8Fytxk+PhtRY7ka83aoeAvrUHPlmsPfh97odwYv",
+	"oaUD4sPXPx3qPV/NtR+Azsgl1K2GmQeSXr54/fJNOZL0xhu6czhnESt2qaSUedjU2wLH8adB5+jPxTLo",
+	"qqKhQS9djaCkmfZQd8Smlu0ZDWFRJVXnhy/ZGtZhTOeJgZs2pT+LracHruDRSgVSz0Qavf7remRJJRmw",
+	"MvFyF0AUom+XB5ivIgOrNTHQk419uIDJMK9oh9t1sWyZGrVycWaX21LapEqEeVknCsnr2I4m9Xbzu/F3",
+	"HJNIG2KX+uqwx2ZfLtUij657FqNTPhaoLWPa5VkeXribyoCamjx1ufz7u27+Rou2RvqEYj5DUyxQPyWx",
+	"RAPOErTzzFanf2ZSCiiT7mds7luzVD73Wiy2IpDe8N4Lfaw3KSCvX8xgERkQnzunK7nbqdEIRyilZi4J",
+	"kX2aQ/h8tLwmRfle98Hei72DzoIlKfJKR53SAupkcXLzu4od7M0CrQ2PU3Mb3vzrQyZZfvvjKnsvQ8Ot",
+	"vxaAjaQcmzLQhA5YHS0fYjZV7rTO+sBIQDzYHTGh7fwA6RPYXQkUUxkgE0uIkJAccLJbXC3LEybRlW6q",
+	"jVLDKX9R+025etpfRt1/nSEnSC0Qo5LpqEag3cCpLhH/lfVFgIpybcZFzAuKiL2/6F/0ZAJ8ZtOkFPxO",
+	"Ofe/m6po/51XeM88TLNa9HfIIvh77y+aZ/u46Dm+OO04vNB5oViDjYEqT+Co83LvYO+lcUlHmmj7I12/",
+	"4B/199AkvqldZt5giTpHnV9A/mqbVN6ZODw4mFMRfLlK4LaKQkP9dktChbt0vFfiv87Rn1+CjkiTBPOZ",
+	"vR1KQYijLIXK7Rh0JB4K7SHNhISk80UNtc8BR7O5GLg0LbaCAD03ksxcT9VV2V8fvGwaLwfQKa7ejK3L",
+	"rLzEEbJplYrriUAccDjS7LaDaRQgRu3tWBFUwn0jLHT0A0f26qwXxZMX+1pL74dFFb8mZGeF/u4Q29kU",
+	"TU9pmM8a168OXrTjulTlX3dagEDFSyGqx+FP7T2qzyisxAo58a9KdLRrNnfI88vQ+sEzjWXjyhOJdpG9",
+	"GhRYqgdIAk8Ck5xvi+YhXSsP7WQ2GtLUF9o7KnGJsd38TLJvxhcjMt6VHFMxsB6FTeEtc86VbXGWd6pz",
+	"0OEmOKgAACVsAtFbcxu9wK/QCThkOJLm0YmN8tnBAnyWP76zHcY8FtcVIWMYQQnBkVKvBV+onzBlcqSf",
+	"61Ac28RzqGuf6zNK3I7xFmE0sDUsi5fNDn6ax6KpHO3HbGhcDj8vnunPeTbxzyyarY/znOKK38uWnHWM",
+	"7kxsloL+vndqkI082pCIYbiDdj5wnqxaeSu8eLkQn5p3clZm7DnK9OTGPp2n/UptB2YupS6kgJEYMS53",
+	"YzJRtjyjgsVZsHQnS2DUJzQcS9jVj9PYLC49YlluKjM750njhTQp1I9wl7r0I8x/keoW0m1lCpV0nAHD",
+	"DU0TilJhaoZI9+UsG6VEzt3XZpwre1s0ov2MCHmhW9wh6vM7Wh4CGJ9DAbl1AmSnPRpjGdaJqSaxK2Im",
+	"0b9TJnEJ15k75uDbEKcF5Vmj8kOqDaHfosm+eQnye9DaMIu8fLlLujoJ5V4xO8ZDQGyQMazYrKRdD1dk",
+	"sDtb0Dj3Zvep5e2AYWK7LZUQrSj3kkzMOeSLLepV5xETJ73Ir64uxySVR2IND6xfw5evQyyk41+se/I5",
+	"rnj+aN/GGG4DVu7y1sPhIgtxX09bz9YxXIFwRom37v7pQ8gS7aYJs0EatkdFpO5/s399N5G3GMxZQnnv",
+	"vNe/XzjPzZZY8FU9amd6RPeeWV6198jfzdycD1Uiu0FlQXa0YwXgW8RhkAqI0HREYlAezgiLTOeKRvnY",
+	"ZCw20vdg4yIm8D3N7hvYNtvXbfSom+O2ZXnn9qzwiZZw5Nd+S+k19wlqpdTG2TPhZe4wSXArK0/7+vgd",
+	"a02bqbdhz7iFpY1jGD0w1r57QfricJEYUe1p4M26+4XqNe59XQYvq2X3cRqZs8tGR0a/G/WwvZjiDa25",
+	"PozGBQIqOQHxw5kKa/WVngmLLckxiQPE4giEtFccd1o9olvohGZWdl4tamTmj/mDOQ+YnZ2KVXP52SJk",
+	"w5y8bb60q3aiO5zFc8zPWxooXuf+OIpsMbB76tiXarZt2K/PyqT5DZQi4vnkrD2YUMBxFCFMEdwQoas1",
+	"p8KckcliZ65uoliO2P9mKxjODQ1cQsImkG++9siA6fAUGVgDFxhUFnHTnOLoKquYp39BIaY6yw0Qz7C/",
+	"fuHcrqs/C+Cn79v9zFVF+R27maWijxv2MheX4U/+5Yqy/2E6pIb0z4Q2uhaRABEkTDZKgGatkB/LzTP3",
+	"u1mjB23vuxea5xr8Raj1UVn8vgizc2p7Nya+sZ2zC+L31Mwv3/XfsJ2fX573K4m8ZuyTlf/QDvzye/ce",
+	"k745XcIjvPe/2b8WOO5r3GpEcdS/U+Cz7AbNUWfAuG5acGrrjZwvT+eI2zlHrHKTc45I5Ai9OvjJHihW",
+	"yweYl65RSmMQAmmS/w8l1Br1QNNJY8Fad63DW4Xh00lj40mjW2R8zVq+3c6z9FvsYHJlq+COPcZyCZGN",
+	"p+zO3QHZweTD2gk/2MHktgwL4z3qaGGMaYAYN6VgamVkGEeMrtPu2Hcv1s0/B3UbPuzj0KLnAoeizrIf",
+	"hV9pOeOZqCzdyb52OWHzmmeOO+pQ9r66pA6I23FLXRw16CJn8CdL/8G5p9SlH9rJa/SW9UVlE6+sM/a/",
+	"leuHLuDJlnfpk9O5BaezmUeqWazYfX2JCOt0zlUHTW7mXLofbE3APbmcjS5nBU/3wABob+6Qf5HDzVuZ",
+	"DHfsrzqwbcdnXWArZX7rw9tST4eet853oDgB5ZMatuhv3/jYd2Kkc71Zp+jvw3Zmi4W0+7IOch6FK+tg",
+	"9Vmp+m45YdflTJd/HoBmm+MLF4xxX13hAsLteMIOhhqUW8ENgS68qWuA29K975/8kQfjGhtKI4xsOa6y",
+	"YkLa1DWHaY6zMwbeZACXpcTdqK/9b6WHOr7PqytR2usbUDXt++WH1y+faHm5D1KFtHcoaK5VzmZYfT/E",
+	"NARdEPVHQl6jvtarnbeHD7eyh03+AZECUZgqG1+pZVOr/kn3rSFeq8mukcxSiXBRq7ISkNOHgMb0yMoK",
+	"vDs+f3dydnZ6/su21dK+U3Fzrsf1zmn3oD2uYiHtHpeDnEfhcRW88Uy4i/8hHK77qi1hskS442Ty8GMe",
+	"eg3tm8/g5Yffd3+MsEQjPB4DhSi7deZ6rk9b78623lfWX8wv+43179I1U8M32HNfWf8Rqp6Uc2XBfmV9",
+	"ZAs6mnq69ffRIEJEvkWvDl5lb1GrVuYmv+36tGnWumnsi9ePxb2z76k/+XeP7jqwprs+E6sGF58JLZr0",
+	"CxeKADGWSkUXFnO7C3h50r06vry6Dy5g8cjC/NuIRbOHfR+x9Kjx/BuJxfMTj04HF2t/nCZoy83J/DHr",
+	"tZzO3ZE6cZ7cbri4kzUIkH3O/El1bOuUy/5ciiSyAcKIp5QSOnRVv0e9FA9QsGQcg9TVS7evWyQbPxZL",
+	"sSvZ+MlMfGRmoiJ6/rDU4icA3ePfT89/6R2fv+91rz5dbGSf2tPz+Vbe71mjH+WOkF1Qu7GXoecR5lZl",
+	"S2+29B5azvAc0+33/JG++37DyEK69YtGGcYadI3lnidt8tDuGim9ROFGoh2SJKl+FfF5nmNln5nfbj5w",
+	"Jpj2J+bZVbjntmSj6LHPxjrC5/7JjvWp39ojuQ2Sg+uvb82LngKFmPMZigk1TwqFLE4Tes/V8VaqlUF4",
+	"XWRDPhP6idUsEUXgiXIWidzwDv1m/1rsEqG7D54uEG6+ao0vk3bu3cFU1AIKq9wcbKT7waMxXLaT7Jqv",
+	"9WHa9O0dLK2XPwklVMKQL1BC49Rt+KDdY2cl7X6xi59HVkLDXTraERBysMW7KEx0CoJMOYXo+T2p6jTH",
+	"63VIfl89XwfE7bi8Lo4aVIbDEUFuchEpkGWOJyPlARbccIjq1PztOtt9yomEXUbjmfZMgIZ8NpYQISyV",
+	"EyPXUcrJFTb735x/LWZRlzf447Wq11llw8sYy5ZnnEuYgy0Jr0dh87YL661r7fbmDl2Xt23ZRP0F03lZ",
+	"rhaeT1nTuy+imE/VwKcZ1D++tYnFNUowxUPgIkAiZtK8/POV9QXqz7Jj2u0bl5br9LPf872kK9PkQftH",
+	"eg3tnpHBxkN8Mzp/qd0sAe0Yf8Y8OGWko++V/PkuhsbafXUuNHDbcSucqaMmkafpEBS5GoYGT97EA/Qm",
+	"ji9OM3IyTWIcxzNEMedsam74sOLhWS3tMYp1uVjOYjBvjej+SEiuQ/kCiRGbUsRouX603ZUl2bz/Tf+/",
+	"/aGpCbvOd+wi70yp9tEPr5HNOjWF7AFoRVS+RTAYgEkIZ7Q4QrUyyy80lxKImiiuqZeKtnchP4sH/yqk",
+	"WkK7xtWouO9S8fZceDIBPjPP0O2MYywHjCfm6SGBGI1ny+tmhd77qpoVbNvRzBorDRpZYf/e698f/7GW",
+	"5TaBlZj2sGue17uBg8g5p48/pySOEKFqTVk8Rq0fwpQTOesc/fnFxYZpnp3ZmtyIJCHS6Chi3pBS7Oo4",
+	"ijMhIVEoKY/7rdMHzIEfK4Qd/flFbWrT24iElMedo86+3ux2rKotcGGojUaAYznS4PTr68kfs7GQKD1T",
+	"HueMDQkNHCUbFLaTcYOtuM+H0lSuD2Q9W4F2JFBMpXjuPJ+bPyOcj5I/0FYfKXtxDe3EbEhCHKMwToUS",
+	"hlmO7zjGJjdKue7aYXcnK5+VFSjIvHbPjP86K1VqdwfLkrKc1NQCFe7hbX1Yp0CiuURghwj0+NMRlt7b",
+	"tALhPkv1t8SZzE1Jrs/1yewtOtRDEiokjmMbNK1s3OfuCtQvysr5/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,6 +23,10 @@ func TestClusterFailover(t *testing.T) {
 	}
 	w1 := register(t, follower.url, 2, "w1")
 	w2 := register(t, follower.url, 2, "w2")
+	// a follower never answers with a set older than what the worker saw
+	if _, status := w1.poll(1<<40, 100*time.Millisecond); status != http.StatusServiceUnavailable {
+		t.Errorf("follower poll beyond its index = %d, want 503", status)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w1.runLoop(ctx)

@@ -30,6 +30,7 @@ const (
 	CodeNoLeader          = "no_leader"
 	CodeLeaderUnreachable = "leader_unreachable"
 	CodeNotReady          = "not_ready"
+	CodeStaleReplica      = "stale_replica"
 	CodeInternal          = "internal"
 )
 

@@ -155,10 +155,18 @@ func (s *Server) handleAssignments(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)() // a closing server answers at once
 	if _, known := s.fsm.Worker(id); !known {
 		s.waitForWorker(ctx, id)
 	}
 	set := s.fsm.WaitAssignments(ctx, id, index)
+	if set.Index < index && s.leader.Load() == nil && s.ctx.Err() == nil {
+		// This replica is behind what the worker already saw: an older set could make it stop
+		// live tasks. Let it ask another server (the leader's index going backwards, after a
+		// cluster was rebuilt, is answered: the worker then starts over from 0).
+		writeProblem(w, http.StatusServiceUnavailable, CodeStaleReplica, "this server's replica is behind the worker's index; retry elsewhere")
+		return
+	}
 	w.Header().Set(assign.IndexHeader, strconv.FormatUint(set.Index, 10))
 	writeJSON(w, http.StatusOK, set)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowplane/flowplane/services/database"
 	"github.com/flowplane/flowplane/services/pgcluster"
+	"github.com/flowplane/flowplane/services/seal"
 )
 
 func newDevCommand() *cobra.Command {
@@ -63,13 +64,32 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 			if err != nil {
 				return err
 			}
+			cleanup, err := devScheduler(&c.sched)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
 			return runAPI(ctx, c, log, pool, cp, func(url string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n"+
-					"  Admin token:   %s\n  Admin login:   %s / %s\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password)
+					"  Admin token:   %s\n  Admin login:   %s / %s\n  Worker join token: %s\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password, c.sched.joinToken)
 			})
 		},
 	}
 	addServerFlags(cmd, &c, "text")
 	withEnvHelp(cmd.Flags())
 	return cmd
+}
+
+// devScheduler configures dev's one-node scheduler: it bootstraps alone, keeps its Raft data in a
+// temporary directory (removed by cleanup) and generates a worker join token unless one is given.
+func devScheduler(c *schedulerConfig) (cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "flowplane-sched-")
+	if err != nil {
+		return nil, err
+	}
+	c.bootstrapExpect, c.join, c.dataDir, c.raftAddr = 1, nil, dir, "127.0.0.1:0"
+	if c.joinToken == "" {
+		c.joinToken = seal.GenerateKey()
+	}
+	return func() { _ = os.RemoveAll(dir) }, nil
 }

@@ -43,8 +43,14 @@ func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeployment
 	}
 	graph := map[string]any{}
 	_ = json.Unmarshal(j.Graph, &graph) // a non-object graph is shown as {}
-	return openapi.GetDeploymentJob200JSONResponse{Id: j.ID, DeploymentId: j.DeploymentID, Attempt: j.Attempt, Status: j.Status, Graph: graph,
-		StartedAt: j.StartedAt, EndedAt: j.EndedAt, Failure: ptr(j.Failure), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}, nil
+	out := openapi.GetDeploymentJob200JSONResponse{Id: j.ID, DeploymentId: j.DeploymentID, Attempt: j.Attempt, Status: j.Status, Graph: graph,
+		StartedAt: j.StartedAt, EndedAt: j.EndedAt, Failure: ptr(j.Failure), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	if s.cfg.Scheduler != nil {
+		if vs, ok := s.cfg.Scheduler.JobVertices(ctx, k.ID); ok {
+			out.Vertices = toVertices(vs)
+		}
+	}
+	return out, nil
 }
 
 // ListCheckpoints lists a deployment's checkpoints.

@@ -51,6 +51,12 @@ type Config struct {
 	Tokens  *auth.Tokens
 	Limiter *auth.Limiter      // per-token rate limit; nil means none
 	SQL     sqlcheck.Validator // checks versions' SQL (default sqlcheck.Minimal)
+
+	// Scheduler is the local scheduler node (admin cluster endpoints, live job vertices, the
+	// "raft leader known" readiness check); nil on processes without one.
+	Scheduler SchedulerView
+	// Internal serves /internal/* (the worker protocol); nil answers those paths 404.
+	Internal http.Handler
 }
 
 // NewHandler builds the whole public HTTP handler.
@@ -66,6 +72,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.SQL == nil {
 		cfg.SQL = sqlcheck.Minimal
+	}
+	if cfg.Scheduler != nil {
+		cfg.Ready = append(cfg.Ready, ReadyCheck{Name: "raft leader known", Check: cfg.Scheduler.LeaderKnown})
 	}
 	s := &server{cfg: cfg, log: cfg.Logger}
 	metrics := newHTTPMetrics(cfg.Registry)
@@ -101,7 +110,11 @@ func NewHandler(cfg Config) http.Handler {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	// The console owns every other path; API prefixes never fall through to it.
 	r.Handle("/v1/*", http.HandlerFunc(notFound))
-	r.Handle("/internal/*", http.HandlerFunc(notFound))
+	if cfg.Internal != nil {
+		r.Handle("/internal/*", cfg.Internal)
+	} else {
+		r.Handle("/internal/*", http.HandlerFunc(notFound))
+	}
 	r.Method(http.MethodGet, "/*", web.Handler())
 	return r
 }
