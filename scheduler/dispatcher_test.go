@@ -21,7 +21,7 @@ const (
 
 // seedDeployment inserts a project, service, application, version and deployment and returns the
 // deployment id.
-func seedDeployment(t *testing.T, pool *pgxpool.Pool, statement string, parallelism int, strategy string) (string, string) {
+func seedDeployment(t testing.TB, pool *pgxpool.Pool, statement string, parallelism int, strategy string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	var prj, svc, app, ver, dep string
@@ -42,7 +42,7 @@ func seedDeployment(t *testing.T, pool *pgxpool.Pool, statement string, parallel
 	return dep, prj
 }
 
-func deploymentState(t *testing.T, pool *pgxpool.Pool, id string) (status, message string, observed int64) {
+func deploymentState(t testing.TB, pool *pgxpool.Pool, id string) (status, message string, observed int64) {
 	t.Helper()
 	if err := pool.QueryRow(context.Background(), `SELECT status, status_message, observed_generation FROM deployments WHERE id = $1`, id).
 		Scan(&status, &message, &observed); err != nil {

@@ -42,7 +42,7 @@ func fastRaft(c *Config) {
 }
 
 // startNode runs one scheduler node with its internal HTTP API on a loopback listener.
-func startNode(t *testing.T, cfg Config) *testNode {
+func startNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,7 +79,7 @@ func (n *testNode) kill() {
 }
 
 // startCluster forms a cluster of n nodes: the first bootstraps expecting n, the rest join it.
-func startCluster(t *testing.T, n int, tweak func(*Config)) []*testNode {
+func startCluster(t testing.TB, n int, tweak func(*Config)) []*testNode {
 	t.Helper()
 	cfg := Config{BootstrapExpect: n}
 	if tweak != nil {
@@ -107,7 +107,7 @@ func leaderOf(nodes []*testNode) *testNode {
 	return nil
 }
 
-func waitLeader(t *testing.T, nodes []*testNode) *testNode {
+func waitLeader(t testing.TB, nodes []*testNode) *testNode {
 	t.Helper()
 	var l *testNode
 	waitFor(t, 10*time.Second, "a leader", func() bool { l = leaderOf(nodes); return l != nil })
@@ -115,7 +115,7 @@ func waitLeader(t *testing.T, nodes []*testNode) *testNode {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -142,7 +142,7 @@ func testGraph(t testing.TB, par int) *dataflow.JobGraph {
 
 // testWorker speaks the real worker protocol over HTTP.
 type testWorker struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	id     string
 	token  string
@@ -150,7 +150,7 @@ type testWorker struct {
 	client *http.Client
 }
 
-func register(t *testing.T, base string, slots int, name string) *testWorker {
+func register(t testing.TB, base string, slots int, name string) *testWorker {
 	t.Helper()
 	w := &testWorker{t: t, base: base, client: &http.Client{Timeout: 30 * time.Second}}
 	var reg assign.Registered
