@@ -25,7 +25,9 @@ func BenchmarkScheduler(b *testing.B) {
 	if v := os.Getenv("BENCH_ROUNDS"); v != "" {
 		fmt.Sscan(v, &rounds)
 	}
-	prod := func(c *Config) { c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout, c.CommitTimeout = 0, 0, 0, 0 }
+	prod := func(c *Config) {
+		c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout, c.CommitTimeout = 0, 0, 0, 0
+	}
 	const lease = 2 * time.Second
 	var baseline, deploy, failover, workerLoss []time.Duration
 	for b.Loop() {
