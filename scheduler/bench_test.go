@@ -26,7 +26,8 @@ func BenchmarkScheduler(b *testing.B) {
 		fmt.Sscan(v, &rounds)
 	}
 	prod := func(c *Config) {
-		c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout, c.CommitTimeout = 0, 0, 0, 0
+		c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = DefaultHeartbeatTimeout, DefaultElectionTimeout, DefaultLeaderLeaseTimeout
+		c.CommitTimeout = 50 * time.Millisecond // hashicorp/raft's default
 	}
 	const lease = 2 * time.Second
 	var baseline, deploy, failover, workerLoss []time.Duration

@@ -60,7 +60,9 @@ func startNode(t testing.TB, cfg Config) *testNode {
 		cfg.Lease = 2 * time.Second
 	}
 	cfg.Logger = testLogger()
-	fastRaft(&cfg)
+	if cfg.HeartbeatTimeout == 0 {
+		fastRaft(&cfg)
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

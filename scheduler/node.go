@@ -27,6 +27,13 @@ var (
 	ErrConfig    = errors.New("invalid scheduler configuration")
 )
 
+// Raft timing defaults of a scheduler node (LAN: a lost leader is replaced in about a second).
+const (
+	DefaultHeartbeatTimeout   = 500 * time.Millisecond
+	DefaultElectionTimeout    = 500 * time.Millisecond
+	DefaultLeaderLeaseTimeout = 250 * time.Millisecond
+)
+
 // Config configures one scheduler node.
 type Config struct {
 	// ID names the node in the Raft configuration (default: the Raft address).
@@ -91,13 +98,13 @@ func (c *Config) defaults() error {
 	// Faster than hashicorp/raft's WAN-friendly defaults: a lost leader is replaced in about a
 	// second on a LAN.
 	if c.HeartbeatTimeout <= 0 {
-		c.HeartbeatTimeout = 500 * time.Millisecond
+		c.HeartbeatTimeout = DefaultHeartbeatTimeout
 	}
 	if c.ElectionTimeout <= 0 {
-		c.ElectionTimeout = 500 * time.Millisecond
+		c.ElectionTimeout = DefaultElectionTimeout
 	}
 	if c.LeaderLeaseTimeout <= 0 {
-		c.LeaderLeaseTimeout = 250 * time.Millisecond
+		c.LeaderLeaseTimeout = DefaultLeaderLeaseTimeout
 	}
 	return nil
 }
