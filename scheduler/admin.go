@@ -2,9 +2,12 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -218,4 +221,54 @@ func aggregate(byVertex map[string]*VertexStatus, tms []taskMetrics) {
 			vs.Busy = float64(busy[id]) / float64(w)
 		}
 	}
+}
+
+// PathJobStatus is the internal path of a job's live status (cluster token), answered by the
+// leader, which holds the tasks' metrics.
+func PathJobStatus(id string) string { return "/internal/v1/jobs/" + id }
+
+// LiveJobStatus is JobStatus with metrics from wherever they live: locally on the leader, else
+// fetched from the leader over the internal API; when that fails, the local replica's view
+// without metrics (JobInfo.Metrics false).
+func (s *Server) LiveJobStatus(ctx context.Context, jobID string) (JobInfo, error) {
+	local, err := s.JobStatus(jobID)
+	if err != nil || local.Metrics {
+		return local, err
+	}
+	base, self, err := s.leaderHTTP()
+	if err != nil || self {
+		return local, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+PathJobStatus(jobID), nil)
+	if err != nil {
+		return local, nil
+	}
+	req.Header.Set("Authorization", "Bearer "+s.cfg.ClusterToken)
+	req.Header.Set(forwardedHeader, string(s.id))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return local, nil
+	}
+	defer resp.Body.Close()
+	var remote JobInfo
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&remote) != nil {
+		return local, nil
+	}
+	return remote, nil
+}
+
+// handleJobStatus serves PathJobStatus on the leader.
+func (s *Server) handleJobStatus(w http.ResponseWriter, r *http.Request) {
+	if !bearer(r, s.cfg.ClusterToken) {
+		writeProblem(w, http.StatusUnauthorized, CodeUnauthorized, "a valid cluster token is required")
+		return
+	}
+	info, err := s.JobStatus(r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
 }

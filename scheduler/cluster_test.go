@@ -38,6 +38,14 @@ func TestClusterFailover(t *testing.T) {
 		j, ok := leader.fsm.Job("job1")
 		return ok && j.Status == JobRunning
 	})
+	// a follower serves the job's live metrics from the leader
+	waitFor(t, 5*time.Second, "metrics through a follower", func() bool {
+		info, err := follower.LiveJobStatus(ctx, "job1")
+		return err == nil && info.Metrics && info.Vertices[1].RecordsIn > 0 && info.Vertices[1].States["RUNNING"] == 2
+	})
+	if info, _ := follower.JobStatus("job1"); info.Metrics {
+		t.Error("a follower's local JobStatus claims metrics")
+	}
 	// kill the leader: a new one is elected, with the state intact and the attempt unchanged
 	leader.kill()
 	var rest []*testNode
@@ -76,9 +84,13 @@ func TestLongPoll(t *testing.T) {
 	nodes := startCluster(t, 1, nil)
 	n := nodes[0]
 	w := register(t, n.url, 2, "w")
-	set, status := w.poll(0, time.Second)
+	begin := time.Now()
+	set, status := w.poll(0, 10*time.Second)
 	if status != http.StatusOK || !set.Known || set.Index == 0 || len(set.Tasks) != 0 {
 		t.Fatalf("first poll = %d %+v", status, set)
+	}
+	if took := time.Since(begin); took > 2*time.Second {
+		t.Errorf("poll below the worker's index took %s; it must answer at once", took)
 	}
 	// nothing changed: the poll waits for the whole (short) wait
 	start := time.Now()

@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+assign.PathRegister+"/{id}/assignments", s.handleAssignments)
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", s.handleHeartbeat)
 	mux.HandleFunc("POST "+PathJoin, s.handleJoin)
+	mux.HandleFunc("GET /internal/v1/jobs/{id}", s.handleJobStatus)
 	mux.HandleFunc("/internal/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not_found", "no internal route for "+r.Method+" "+r.URL.Path)
 	})

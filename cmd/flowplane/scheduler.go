@@ -90,8 +90,8 @@ func (v schedulerView) TransferLeadership(ctx context.Context) error {
 
 func (v schedulerView) LeaderKnown(ctx context.Context) error { return v.s.LeaderKnown(ctx) }
 
-func (v schedulerView) JobVertices(_ context.Context, deploymentID string) ([]api.VertexView, bool) {
-	info, err := v.s.JobStatus(deploymentID)
+func (v schedulerView) JobVertices(ctx context.Context, deploymentID string) ([]api.VertexView, bool) {
+	info, err := v.s.LiveJobStatus(ctx, deploymentID)
 	if err != nil {
 		return nil, false
 	}
