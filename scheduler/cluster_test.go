@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,15 +193,49 @@ func TestLeadershipFlappingLeavesNoDuplicates(t *testing.T) {
 	t.Parallel()
 	nodes := startCluster(t, 3, nil)
 	register(t, nodes[0].url, 8, "w")
+	// watch every node: no term may see two leaders
+	var mu sync.Mutex
+	leaders := map[uint64]string{}
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			for _, n := range nodes {
+				c := n.Cluster()
+				if c.State != "Leader" {
+					continue
+				}
+				mu.Lock()
+				if prev, ok := leaders[c.Term]; ok && prev != c.Self {
+					t.Errorf("term %d has two leaders: %s and %s", c.Term, prev, c.Self)
+				}
+				leaders[c.Term] = c.Self
+				mu.Unlock()
+			}
+		}
+	}()
+	spec := JobSpec{ID: "job1", Graph: testGraph(t, 2)}
 	for i := range 4 {
 		l := waitLeader(t, nodes)
-		// submit the same job again on every leader, then move leadership away
-		if err := l.SubmitJob(context.Background(), JobSpec{ID: "job1", Graph: testGraph(t, 2)}); err != nil {
+		// the same command (as after an ambiguous ErrLeadershipLost) and a fresh submission of
+		// the same job, on every new leader
+		if err := l.SubmitJob(context.Background(), spec); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		if _, err := l.apply(CmdSubmitJob, newID("cmd"), spec); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
 		_ = l.TransferLeadership(context.Background())
 		waitFor(t, 5*time.Second, "leadership moved", func() bool { return !l.IsLeader() })
 	}
+	close(stop)
+	<-watched
 	l := waitLeader(t, nodes)
 	waitFor(t, 5*time.Second, "replicas caught up", func() bool {
 		for _, n := range nodes {
@@ -214,5 +249,8 @@ func TestLeadershipFlappingLeavesNoDuplicates(t *testing.T) {
 		if jobs := n.fsm.Jobs(); len(jobs) != 1 || jobs[0].Attempt != 1 {
 			t.Errorf("node %s has %d jobs", n.ID(), len(jobs))
 		}
+	}
+	if len(leaders) < 4 {
+		t.Errorf("saw %d terms with a leader, want at least 4", len(leaders))
 	}
 }

@@ -17,6 +17,9 @@ import (
 // notifyChannel is the channel migrations/002 NOTIFYs on every change of desired state.
 const notifyChannel = "deployments_changed"
 
+// reasonRestartRequested is the reason of a restart the user asked for (not a failure).
+const reasonRestartRequested = "restart requested"
+
 // desired is one deployment row joined with its version and service.
 type desired struct {
 	ID, Project, Service, Version string
@@ -164,7 +167,7 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	}
 	if job.Generation < dep.Generation && !job.Status.Terminal() {
 		if _, err := d.s.leaderApply(ctx, CmdRestartJob, fmt.Sprintf("restart-%s-%d", dep.ID, dep.Generation),
-			restartJobBody{ID: dep.ID, Reason: "restart requested", Generation: dep.Generation}); err != nil {
+			restartJobBody{ID: dep.ID, Reason: reasonRestartRequested, Generation: dep.Generation}); err != nil {
 			return err
 		}
 	}
@@ -256,7 +259,10 @@ func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error 
 	if failed {
 		// The failure is announced even when the restart finished before this write.
 		typ := "task_failed"
-		if strings.Contains(j.Reason, "worker ") && strings.Contains(j.Reason, " lost") {
+		switch {
+		case j.Reason == reasonRestartRequested:
+			typ = "restarted"
+		case strings.Contains(j.Reason, "worker ") && strings.Contains(j.Reason, " lost"):
 			typ = "worker_lost"
 		}
 		status := "RESTARTING"

@@ -110,6 +110,16 @@ func TestDispatcherEndToEnd(t *testing.T) {
 		t.Errorf("jobs rows after restart = %d (%v), want 2", jobs, err)
 	}
 
+	// restart (a new desired generation with action run): attempt 3, running again
+	if _, err := pool.Exec(ctx, `UPDATE deployments SET desired_generation = desired_generation + 1, status = 'RESTARTING' WHERE id = $1`, dep); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "attempt 3 RUNNING in Postgres", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM deployment_events WHERE deployment_id = $1 AND attempt = 3 AND status = 'RUNNING'`, dep).Scan(&n)
+		return err == nil && n > 0
+	})
+
 	// cancel
 	if _, err := pool.Exec(ctx, `UPDATE deployments SET desired_action = 'cancel', desired_generation = desired_generation + 1, status = 'CANCELLING' WHERE id = $1`, dep); err != nil {
 		t.Fatal(err)
@@ -118,8 +128,8 @@ func TestDispatcherEndToEnd(t *testing.T) {
 	if j, _ := n.fsm.Job(dep); j.Status != JobCanceled || j.Placed() {
 		t.Errorf("job after cancel = %s placed=%v", j.Status, j.Placed())
 	}
-	if _, _, observed := deploymentState(t, pool, dep); observed != 2 {
-		t.Errorf("observed_generation after cancel = %d, want 2", observed)
+	if _, _, observed := deploymentState(t, pool, dep); observed != 3 {
+		t.Errorf("observed_generation after cancel = %d, want 3", observed)
 	}
 }
 
@@ -132,5 +142,24 @@ func TestDispatcherCompileFailure(t *testing.T) {
 	_, msg, observed := deploymentState(t, pool, dep)
 	if !strings.Contains(msg, "nope") || observed != 1 {
 		t.Errorf("FAILED message %q observed %d", msg, observed)
+	}
+}
+
+func TestDispatcherStopFinishes(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 1, func(c *Config) { c.Pool = pool })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, nodes[0].url, 2, "w").runLoop(ctx)
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	// stop-with-savepoint is not implemented yet: stop cancels the job and ends FINISHED
+	if _, err := pool.Exec(ctx, `UPDATE deployments SET desired_action = 'stop', desired_generation = desired_generation + 1, status = 'SAVING_AND_STOP' WHERE id = $1`, dep); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, pool, dep, "FINISHED")
+	if j, _ := nodes[0].fsm.Job(dep); j.Status != JobFinished || j.Placed() {
+		t.Errorf("job after stop = %s placed=%v", j.Status, j.Placed())
 	}
 }
