@@ -80,7 +80,7 @@ func applyWorkerLost(c *applyCtx, raw json.RawMessage) (any, error) {
 		if !j.Placed() || !containsWorker(j, w.ID) {
 			continue
 		}
-		failJob(c, j, reason)
+		failJob(c, j, CauseWorkerLost, reason)
 	}
 	return nil, nil
 }

@@ -68,7 +68,7 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		if !b.GiveUp {
 			return nil, err
 		}
-		nj.Status, nj.Reason = JobFailed, err.Error()
+		nj.Status, nj.Reason, nj.Cause = JobFailed, err.Error(), CauseNoSlots
 		putJob(c, nj, nil)
 		return nil, nil
 	}
@@ -161,8 +161,9 @@ func putJob(c *applyCtx, nj *Job, old *Job) {
 
 // failJob handles a failure of j's current attempt: the restart strategy either schedules a
 // restart (RESTARTING, every task stopped) or gives up (FAILED).
-func failJob(c *applyCtx, j *Job, reason string) {
+func failJob(c *applyCtx, j *Job, cause, reason string) {
 	nj := j.clone()
+	nj.Cause = cause
 	nj.Subtasks = nil
 	keep, delay, giveUp := j.Restart.decide(append(nj.Failures, c.at), c.at)
 	nj.Failures = keep
@@ -229,7 +230,7 @@ func updateTasks(c *applyCtx, j *Job, w *Worker, updates []taskUpdate) {
 		return
 	}
 	if failure != "" {
-		failJob(c, j, failure)
+		failJob(c, j, CauseTaskFailed, failure)
 		return
 	}
 	running, finished := 0, 0
@@ -267,7 +268,7 @@ func applyCancelJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, nil
 	}
 	nj := j.clone()
-	nj.Status, nj.Subtasks, nj.Reason = status, nil, b.Reason
+	nj.Status, nj.Subtasks, nj.Reason, nj.Cause = status, nil, b.Reason, ""
 	putJob(c, nj, j)
 	return nil, nil
 }
@@ -290,6 +291,7 @@ func applyRestartJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	}
 	nj := j.clone()
 	nj.Status, nj.Subtasks, nj.Reason, nj.RestartAt, nj.WaitingSince = JobRestarting, nil, b.Reason, c.at, c.at
+	nj.Cause = CauseRestartRequested
 	nj.Generation = max(nj.Generation, b.Generation)
 	putJob(c, nj, j)
 	return nil, nil
@@ -309,7 +311,7 @@ func applyFailJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("%w: job %s is %s at attempt %d", ErrStale, j.ID, j.Status, j.Attempt)
 	}
 	nj := j.clone()
-	nj.Status, nj.Subtasks, nj.Reason = JobFailed, nil, b.Reason
+	nj.Status, nj.Subtasks, nj.Reason, nj.Cause = JobFailed, nil, b.Reason, CauseNoSlots
 	putJob(c, nj, j)
 	return nil, nil
 }

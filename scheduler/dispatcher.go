@@ -258,12 +258,9 @@ func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error 
 	failed := j.Reason != "" && j.Reason != prev.reason && j.Status != JobCanceled && j.Status != JobFinished
 	if failed {
 		// The failure is announced even when the restart finished before this write.
-		typ := "task_failed"
-		switch {
-		case j.Reason == reasonRestartRequested:
-			typ = "restarted"
-		case strings.Contains(j.Reason, "worker ") && strings.Contains(j.Reason, " lost"):
-			typ = "worker_lost"
+		typ := j.Cause
+		if typ == "" {
+			typ = "status_changed"
 		}
 		status := "RESTARTING"
 		if j.Status == JobFailed {

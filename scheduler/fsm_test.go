@@ -201,8 +201,8 @@ func TestWorkerLostRestartsJobElsewhere(t *testing.T) {
 	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
 	h.ok(CmdWorkerLost, "lost-w0", 2, workerLostBody{ID: "w0", Reason: "no heartbeat"})
 	j, _ := h.f.Job("job1")
-	if j.Status != JobRestarting || j.Placed() {
-		t.Fatalf("job = %s placed=%v, want RESTARTING unplaced", j.Status, j.Placed())
+	if j.Status != JobRestarting || j.Placed() || j.Cause != CauseWorkerLost {
+		t.Fatalf("job = %s placed=%v cause %q, want RESTARTING unplaced, worker_lost", j.Status, j.Placed(), j.Cause)
 	}
 	if set := h.f.Assignments("w0"); set.Known || len(set.Tasks) != 0 {
 		t.Errorf("lost worker's set = %+v, want unknown and empty", set)

@@ -79,6 +79,14 @@ const (
 // Terminal reports whether the job will never run again.
 func (s JobStatus) Terminal() bool { return s == JobFailed || s == JobCanceled || s == JobFinished }
 
+// Causes of a job's last failure or restart (Job.Cause; the dispatcher's event types).
+const (
+	CauseWorkerLost       = "worker_lost"
+	CauseTaskFailed       = "task_failed"
+	CauseRestartRequested = "restarted"
+	CauseNoSlots          = "insufficient_slots"
+)
+
 // Subtask is one parallel instance of a vertex in the execution graph, and where it runs.
 type Subtask struct {
 	Vertex dataflow.VertexID `json:"vertex"`
@@ -103,6 +111,8 @@ type Job struct {
 	// Subtasks is the execution graph of the current attempt; empty while not placed.
 	Subtasks []Subtask `json:"subtasks,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
+	// Cause classifies Reason: one of the Cause* constants.
+	Cause string `json:"cause,omitempty"`
 	// Failures are the times (unix ms) of the failures the restart strategy counts.
 	Failures []int64 `json:"failures,omitempty"`
 	// RestartAt (unix ms) is when a RESTARTING job may be placed again.
