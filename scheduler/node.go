@@ -254,16 +254,22 @@ const applyTimeout = 5 * time.Second
 // business failure; raft errors (ErrNotLeader, ErrLeadershipLost) leave the outcome unknown, and
 // retrying with the same id is safe.
 func (s *Server) apply(t CommandType, id string, body any) (any, error) {
+	v, _, err := s.applyIndex(t, id, body)
+	return v, err
+}
+
+// applyIndex is apply that also returns the log index the command was committed at.
+func (s *Server) applyIndex(t CommandType, id string, body any) (any, uint64, error) {
 	data, err := Command{Type: t, ID: id, At: time.Now().UnixMilli(), Body: body}.Encode()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f := s.raft.Apply(data, applyTimeout)
 	if err := f.Error(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	r, _ := f.Response().(Result)
-	return r.Value, r.Err
+	return r.Value, f.Index(), r.Err
 }
 
 // randomSecret returns 32 random bytes.

@@ -93,7 +93,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := newID("wrk")
-	_, err := s.apply(CmdRegisterWorker, "register-"+id, registerWorkerBody{ID: id, Name: reg.Name, Slots: reg.Slots,
+	_, index, err := s.applyIndex(CmdRegisterWorker, "register-"+id, registerWorkerBody{ID: id, Name: reg.Name, Slots: reg.Slots,
 		DataAddr: reg.DataAddr, Labels: reg.Labels})
 	if err != nil {
 		s.applyFailed(w, err)
@@ -102,7 +102,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	ls.leases.grant(id)
 	s.log.Info("worker registered", "worker", id, "name", reg.Name, "slots", reg.Slots, "data_addr", reg.DataAddr)
 	writeJSON(w, http.StatusOK, assign.Registered{WorkerID: id, Token: workerToken(s.fsm.Secret(), id),
-		LeaseMillis: s.cfg.Lease.Milliseconds(), HeartbeatMillis: s.heartbeatInterval().Milliseconds()})
+		LeaseMillis: s.cfg.Lease.Milliseconds(), HeartbeatMillis: s.heartbeatInterval().Milliseconds(), Index: index})
 }
 
 func (s *Server) heartbeatInterval() time.Duration { return max(s.cfg.Lease/4, 10*time.Millisecond) }

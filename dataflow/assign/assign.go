@@ -56,6 +56,10 @@ type Registered struct {
 	LeaseMillis int64  `json:"lease_ms"`
 	// HeartbeatMillis is the interval the scheduler expects heartbeats at.
 	HeartbeatMillis int64 `json:"heartbeat_ms"`
+	// Index is the FSM index at which the registration was committed (optional). A replica
+	// answering a blocking query with Known=false at a lower index has not applied the
+	// registration yet; the worker ignores that answer instead of registering again.
+	Index uint64 `json:"index,omitempty"`
 }
 
 // Lease returns the lease as a duration.
