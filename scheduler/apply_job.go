@@ -42,7 +42,7 @@ func applySubmitJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	if j.Slots() < 1 {
 		return nil, fmt.Errorf("%w: job %s has no vertices", ErrInvalidCommand, b.ID)
 	}
-	if subtasks, err := place(c.txn, j); err == nil {
+	if subtasks, err := place(c.txn, j, nil); err == nil {
 		j.Attempt, j.Subtasks, j.Status, j.WaitingSince = 1, subtasks, JobDeploying, 0
 	}
 	putJob(c, j, nil)
@@ -63,7 +63,10 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("%w: job %s is %s at attempt %d; cannot start attempt %d", ErrStale, j.ID, j.Status, j.Attempt, b.Attempt)
 	}
 	nj := j.clone()
-	subtasks, err := place(c.txn, nj)
+	subtasks, err := place(c.txn, nj, b.Avoid)
+	if err != nil && len(b.Avoid) > 0 {
+		subtasks, err = place(c.txn, nj, nil)
+	}
 	if err != nil {
 		if !b.GiveUp {
 			return nil, err
@@ -79,8 +82,9 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 
 // place assigns slots to every subtask of j with slot sharing: slot k of the job runs subtask k
 // of every vertex, so the job needs max-parallelism slots; slots are spread over the workers
-// with the most free slots first. It is deterministic (replicas must agree).
-func place(txn *memdb.Txn, j *Job) ([]Subtask, error) {
+// with the most free slots first, leaving out the workers in avoid. It is deterministic
+// (replicas must agree).
+func place(txn *memdb.Txn, j *Job, avoid []string) ([]Subtask, error) {
 	need := j.Slots()
 	used := map[string]map[int]bool{}
 	svcUsed := 0
@@ -108,7 +112,7 @@ func place(txn *memdb.Txn, j *Job) ([]Subtask, error) {
 	var workers []*freeSlots
 	total, active := 0, 0
 	for _, w := range all[*Worker](txn, tableWorkers) {
-		if w.State != WorkerActive {
+		if w.State != WorkerActive || slices.Contains(avoid, w.ID) {
 			continue
 		}
 		active++

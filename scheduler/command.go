@@ -161,6 +161,8 @@ type scheduleJobBody struct {
 	ID      string `json:"id"`
 	Attempt uint64 `json:"attempt"` // the attempt to start: the job's current attempt + 1
 	GiveUp  bool   `json:"give_up"` // fail the job when the slots are insufficient
+	// Avoid names workers to leave out when the others have enough free slots (suspected lost).
+	Avoid []string `json:"avoid,omitempty"`
 }
 
 type taskUpdate struct {

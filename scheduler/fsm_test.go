@@ -306,3 +306,20 @@ func FuzzFSMApply(f *testing.F) {
 		_ = h.f.Assignments("w0")
 	})
 }
+
+func TestRestartAvoidsSuspectedWorkers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(2, 2)
+	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
+	h.ok(CmdRestartJob, "r", 2, restartJobBody{ID: "job1", Reason: "test"})
+	h.ok(CmdScheduleJob, "s2", 3, scheduleJobBody{ID: "job1", Attempt: 2, Avoid: []string{"w0"}})
+	if j, _ := h.f.Job("job1"); fmt.Sprint(j.Workers()) != "[w1]" {
+		t.Errorf("attempt 2 placed on %v, want [w1] (w0 suspected)", j.Workers())
+	}
+	h.ok(CmdRestartJob, "r2", 4, restartJobBody{ID: "job1", Reason: "test"})
+	h.ok(CmdScheduleJob, "s3", 5, scheduleJobBody{ID: "job1", Attempt: 3, Avoid: []string{"w0", "w1"}})
+	if j, _ := h.f.Job("job1"); j.Attempt != 3 || !j.Placed() {
+		t.Errorf("with every worker suspected the job should still be placed: %s attempt %d", j.Status, j.Attempt)
+	}
+}

@@ -27,6 +27,10 @@ func (s *Server) runJobMaster(ctx context.Context) {
 func (s *Server) scheduleJobs(now time.Time) time.Duration {
 	next := time.Minute
 	nowMs := now.UnixMilli()
+	var avoid []string
+	if ls := s.leader.Load(); ls != nil {
+		avoid = ls.leases.suspects(2 * s.heartbeatInterval())
+	}
 	for _, j := range s.fsm.Jobs() {
 		if j.Status != JobScheduling && j.Status != JobRestarting {
 			continue
@@ -37,7 +41,7 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 		}
 		giveUp := nowMs-j.WaitingSince >= s.cfg.SlotTimeout.Milliseconds()
 		_, err := s.apply(CmdScheduleJob, newID("cmd"),
-			scheduleJobBody{ID: j.ID, Attempt: j.Attempt + 1, GiveUp: giveUp})
+			scheduleJobBody{ID: j.ID, Attempt: j.Attempt + 1, GiveUp: giveUp, Avoid: avoid})
 		switch {
 		case err == nil:
 			s.log.Info("job scheduled", "job", j.ID, "attempt", j.Attempt+1)

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,12 +15,13 @@ type leases struct {
 	mu      sync.Mutex
 	d       time.Duration
 	timers  map[string]*time.Timer
+	renewed map[string]time.Time // last grant or renewal per worker
 	expired func(id string)
 	stopped bool
 }
 
 func newLeases(d time.Duration, expired func(id string)) *leases {
-	return &leases{d: d, timers: map[string]*time.Timer{}, expired: expired}
+	return &leases{d: d, timers: map[string]*time.Timer{}, renewed: map[string]time.Time{}, expired: expired}
 }
 
 // grace is the extra time the leader waits past a lease before declaring the worker lost, so a
@@ -33,6 +35,7 @@ func (l *leases) grant(id string) {
 	if l.stopped {
 		return
 	}
+	l.renewed[id] = time.Now()
 	if t, ok := l.timers[id]; ok {
 		t.Reset(l.d + l.grace())
 		return
@@ -41,6 +44,7 @@ func (l *leases) grant(id string) {
 		l.mu.Lock()
 		stopped := l.stopped
 		delete(l.timers, id)
+		delete(l.renewed, id)
 		l.mu.Unlock()
 		if !stopped {
 			l.expired(id)
@@ -48,10 +52,26 @@ func (l *leases) grant(id string) {
 	})
 }
 
+// suspects lists the workers that have not renewed for longer than quiet: probably gone, though
+// their lease has not run out yet. Restarts avoid them when other slots are free.
+func (l *leases) suspects(quiet time.Duration) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for id, at := range l.renewed {
+		if time.Since(at) > quiet {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // drop forgets a lease without expiring it.
 func (l *leases) drop(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	delete(l.renewed, id)
 	if t, ok := l.timers[id]; ok {
 		t.Stop()
 		delete(l.timers, id)
