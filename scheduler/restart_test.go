@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestNodeRestartRecoversState: a node reopened on its data dir recovers the FSM from its
@@ -39,5 +41,34 @@ func TestNodeRestartRecoversState(t *testing.T) {
 	j, _ := again.fsm.Job("a")
 	if j.NextCheckpoint != 21 || j.Attempt != 1 {
 		t.Errorf("job a after restart: next checkpoint %d attempt %d", j.NextCheckpoint, j.Attempt)
+	}
+}
+
+func TestPrometheusCollector(t *testing.T) {
+	t.Parallel()
+	n := startCluster(t, 1, nil)[0]
+	register(t, n.url, 3, "w")
+	if err := n.SubmitJob(context.Background(), JobSpec{ID: "j", Graph: testGraph(t, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(n.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "/" + l.GetValue()
+			}
+			got[key] = m.GetGauge().GetValue()
+		}
+	}
+	if got["flowplane_scheduler_leader"] != 1 || got["flowplane_scheduler_slots/total"] != 3 ||
+		got["flowplane_scheduler_slots/used"] != 2 || got["flowplane_scheduler_jobs/DEPLOYING"] != 1 {
+		t.Errorf("metrics = %v", got)
 	}
 }

@@ -127,6 +127,7 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 		}
 		defer stopScheduler()
 		cfg.Scheduler, cfg.Internal = schedulerView{sched}, sched.Handler()
+		reg.MustRegister(sched.Collector())
 		if ready != nil {
 			inner := ready
 			ready = func(url string) {
