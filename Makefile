@@ -66,3 +66,9 @@ lint: fmt-check vet
 ## bare PostgreSQL SELECT 1 baseline measured in the same run (req/s, p50, p99)
 bench-api:
 	$(GO) test ./services/api/ -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 3s -count 1
+
+## bench-scheduler: medians of deployment created -> all tasks RUNNING, leader kill -> new leader
+## serving, worker kill -> tasks running elsewhere (real Raft, HTTP, PostgreSQL; BENCH_ROUNDS=5)
+.PHONY: bench-scheduler
+bench-scheduler:
+	$(GO) test ./scheduler/ -run '^$$' -bench '^BenchmarkScheduler$$' -benchtime 1x -count 1 -timeout 10m

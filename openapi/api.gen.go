@@ -586,6 +586,35 @@ type CheckpointList struct {
 	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
+// Cluster defines model for Cluster.
+type Cluster struct {
+	ActiveWorkers int             `json:"active_workers"`
+	CommitIndex   int64           `json:"commit_index"`
+	LastApplied   int64           `json:"last_applied"`
+	LeaderAddr    *string         `json:"leader_addr,omitempty"`
+	LeaderId      *string         `json:"leader_id,omitempty"`
+	Members       []ClusterMember `json:"members"`
+
+	// Self The answering server's id.
+	Self string `json:"self"`
+
+	// State Leader, Follower, Candidate or Shutdown.
+	State string `json:"state"`
+	Term  int64  `json:"term"`
+
+	// Workers Registered workers, lost ones included.
+	Workers int `json:"workers"`
+}
+
+// ClusterMember defines model for ClusterMember.
+type ClusterMember struct {
+	HttpAddr *string `json:"http_addr,omitempty"`
+	Id       string  `json:"id"`
+	Leader   bool    `json:"leader"`
+	RaftAddr string  `json:"raft_addr"`
+	Voter    bool    `json:"voter"`
+}
+
 // Credentials defines model for Credentials.
 type Credentials struct {
 	Email    string  `json:"email"`
@@ -758,11 +787,14 @@ type JobOperator struct {
 // JobVertex A vertex of the planned graph; the live fields are present once the scheduler reports the running job.
 type JobVertex struct {
 	// Backpressure Live: share of time the slowest subtask waited for downstream credit.
-	Backpressure *float32      `json:"backpressure,omitempty"`
-	Id           string        `json:"id"`
-	Name         string        `json:"name"`
-	Operators    []JobOperator `json:"operators"`
-	Parallelism  int           `json:"parallelism"`
+	Backpressure *float32 `json:"backpressure,omitempty"`
+
+	// Busy Live: share of time the busiest subtask spent processing.
+	Busy        *float32      `json:"busy,omitempty"`
+	Id          string        `json:"id"`
+	Name        string        `json:"name"`
+	Operators   []JobOperator `json:"operators"`
+	Parallelism int           `json:"parallelism"`
 
 	// RecordsIn Live: rows received by all subtasks.
 	RecordsIn *int64 `json:"records_in,omitempty"`
@@ -1612,6 +1644,12 @@ type ServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
+	// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+	// (GET /v1/admin/cluster)
+	GetCluster(w http.ResponseWriter, r *http.Request)
+	// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+	// (POST /v1/admin/cluster/leadership-transfer)
+	TransferLeadership(w http.ResponseWriter, r *http.Request)
 	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(w http.ResponseWriter, r *http.Request)
@@ -1783,6 +1821,18 @@ func (_ Unimplemented) GetHealthz(w http.ResponseWriter, r *http.Request) {
 // GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 // (GET /readyz)
 func (_ Unimplemented) GetReadyz(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+// (GET /v1/admin/cluster)
+func (_ Unimplemented) GetCluster(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+// (POST /v1/admin/cluster/leadership-transfer)
+func (_ Unimplemented) TransferLeadership(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2126,6 +2176,34 @@ func (siw *ServerInterfaceWrapper) GetReadyz(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetReadyz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCluster operation middleware
+func (siw *ServerInterfaceWrapper) GetCluster(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCluster(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TransferLeadership operation middleware
+func (siw *ServerInterfaceWrapper) TransferLeadership(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TransferLeadership(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4870,6 +4948,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/v1/users", wrapper.CreateUser)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/admin/cluster", wrapper.GetCluster)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/admin/cluster/leadership-transfer", wrapper.TransferLeadership)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/plans", wrapper.ListPlans)
 	})
 	r.Group(func(r chi.Router) {
@@ -5079,6 +5163,198 @@ type GetReadyz503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClusterRequestObject struct {
+}
+
+type GetClusterResponseObject interface {
+	VisitGetClusterResponse(w http.ResponseWriter) error
+}
+
+type GetCluster200JSONResponse Cluster
+
+func (response GetCluster200JSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster401ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster403ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster429ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCluster503ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetCluster503ApplicationProblemPlusJSONResponse) VisitGetClusterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadershipRequestObject struct {
+}
+
+type TransferLeadershipResponseObject interface {
+	VisitTransferLeadershipResponse(w http.ResponseWriter) error
+}
+
+type TransferLeadership202JSONResponse Cluster
+
+func (response TransferLeadership202JSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership401ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership403ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership409ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership429ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferLeadership503ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response TransferLeadership503ApplicationProblemPlusJSONResponse) VisitTransferLeadershipResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10877,6 +11153,12 @@ type StrictServerInterface interface {
 	// GetReadyz Readiness: PostgreSQL is reachable (and, on servers, the scheduler has a leader).
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
+	// GetCluster The scheduler cluster as this server's replica sees it - members, leader, term, last applied index (platform admins only).
+	// (GET /v1/admin/cluster)
+	GetCluster(ctx context.Context, request GetClusterRequestObject) (GetClusterResponseObject, error)
+	// TransferLeadership Ask the scheduler leader to hand leadership to another server (platform admins only). Send it to the leader; a follower answers 409.
+	// (POST /v1/admin/cluster/leadership-transfer)
+	TransferLeadership(ctx context.Context, request TransferLeadershipRequestObject) (TransferLeadershipResponseObject, error)
 	// Login Exchange email and password for a short-lived console token (attempts are rate-limited per email).
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -11115,6 +11397,54 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetReadyzResponseObject); ok {
 		if err := validResponse.VisitGetReadyzResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCluster operation middleware
+func (sh *strictHandler) GetCluster(w http.ResponseWriter, r *http.Request) {
+	var request GetClusterRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCluster(ctx, request.(GetClusterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCluster")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetClusterResponseObject); ok {
+		if err := validResponse.VisitGetClusterResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TransferLeadership operation middleware
+func (sh *strictHandler) TransferLeadership(w http.ResponseWriter, r *http.Request) {
+	var request TransferLeadershipRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferLeadership(ctx, request.(TransferLeadershipRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferLeadership")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TransferLeadershipResponseObject); ok {
+		if err := validResponse.VisitTransferLeadershipResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -12673,155 +13003,163 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pcts4/NirYNT/TJxZ+YhztGtPP3gTJ+v9O47XcrJtd1MtRP4kISYBLQBK1mYy06fpg/VJOrhIkAJF",
-	"SZYtO/GXRJZIHL/7BL62IpaOGAUqRevga2sIOAauPx5f4oH6PwYRcTKShNHWQetyCIj1vkAknwjEYUwE",
-	"YfQQCaAxIhL1cHSFCEUn/e33WEZDJBnKRjGWgBhNpmgyxBJNWYY44Hin1W6JaAgpVvPI6QhaBy0hOaGD",
-	"1rdv39qtEeY4BWkXdDQaJSTCaiEnb9QXRC1ohOWw1W5RnKq3cfFMl8StdovDPxnhELcOJM/Any/F16dA",
-	"B3LYOni2t9eemb/dep1xwXgYBhSuZTfSDyDWR3IIaKTAwTKBRngAam96ff9kwKfFAs0rrZqF7IcX8gZG",
-	"CZumQGXtxuP8kZvv+ySGdMQk0Gj6nzCd3f8R4iA5gRipWUBINCFyqGEgcAroCqYI0xj1WDxFHEYJngr9",
-	"a59wIRGmYgIcESok4FhBL+KAJaEDJCckKkBniLHYo7eubbWweUBMCc13GdxjX9NnGLmK9PWCoyGmA0BE",
-	"oB4WECNF6hgJiRNFz2C3ItCLZ/v1q7assCTOT6iEAZ9P7aR45uZYPyUpkbPwOMcDQIL8W0vRiX7PnyuG",
-	"Ps4S2Tp4qRCBr0mapQVazF8FUvQmgOs1nHOmRMuZHnlmJeZHpObNF1MGyMg8MhcS/8Gh3zpo/ZfdQvLt",
-	"ml/FbifJDDB+V3ushbuGwM0h3gE+JhGEd2t/nLdbYR65+W4v2RXUU5lUv958tx8F8No5MgH85lN8Ai7m",
-	"8cvY/H7Tib6pl8WIUQFaMf2C4wsjCNVfEaMSqP7oaaPdEWe9BNKfvgiF3q8LoujcvGUmLRPIe5z0GU8h",
-	"Rr91Ppy1EaYoo1eUTSjqE0jiNmJcfUnoGCckRmOcZIC2jByGJFZSTcElfrrTUsqO0X5CojvdQsmYEFJZ",
-	"CX3GeyRW6oIItKXWhyS+AtpGQpIkQTyjlNBBG+3s7JiFv9VvxEDveuURThLgygxiCaCYgUCUSYSThE30",
-	"+vXyzph8yzIa3+XqzhgSWTS0sFX2mAanlY56WeccIkZjot54i0kCd7rA3DzMoZYaa1GBNeMcqNRK2C7V",
-	"jHOH6zui6OLta/Tzi5f/FdnBUcyiTNlXek2XjJ1iPoC7pjlncGnTigjExsCN4UX+BaRVsVvfe0ynViyJ",
-	"u16mVhkIriOAGJRjIBBX3K0XeKjNxynCfQkcXajP20f6s9A0KZS68xwR74nyAmcMCK1mKM7kkHHy792S",
-	"9HsihBZMqZPLbQTXI6VhlCDmMGZXEBvIaNE84YwOlOkbA5UEJ0ZcfKQjziIQAveSO6WuPyBJtq1C6WUS",
-	"CUgxlUQJuald6xbsDHaQcsqSBBIiUoR7bAzG+Ukwbee6pvP7qRLO35xWrfpv6s8RZyPgkhgdql0AiLtY",
-	"71StQ31qKc9xW5JUGTkVNdzO3+lNA/5jZX+B30kc/Jpac2zmB+PHLrPEb76V8WdLmx16+PLi2v7uS9sq",
-	"Tfo5H9/IdbUmD6av9WuaTmIj13Fy7sG4jxMB7QrYKzAqWz577XroLGRX+pvXLzZs4ZQYE6q8RiIhLX+Y",
-	"N7lPZd/y6TDneKrXX/jtTSOdwbW0IYAZTOqVNOzmo0bdvULIvOVa43kW/pWYSog1boF767gzS3tGD1Sl",
-	"f7slCL1anFAulYS9gH6ISgTLeARrGkvZtakV4bckVGbCXhZM/uzFrhyk1iN3LN2sJH5Wx1iKr0/MO76L",
-	"thYENg3t43PW9Dk56xxfXKKTs8sP6P/9n/+LOsenx68vUf7Wlniq7BuPsV/u7e0tErLysV4sYjHsrFmy",
-	"OlmxCQGbxUQeU8mnAUkVObkJ1zgdJV6QZMdQd0gQ4Ugyvk7JFoPEJBH1vGACDjNbq1mCtfnrViiVH9L0",
-	"q/k+9LsL7gQi8CFBE1mLxR/XX0NpuQUoSoCsRetaqLSgjw1Q5+shRFcjRmhgH1H+m4V3Tk2EylcvWu2A",
-	"SlPrSmB5AvSTAUto1y+sV/dGwgrTfeZH5X12e1NpNrrAvpT8yvTDQLNUwfT1h/fnp8eXx29a7dbbo5PT",
-	"4zcegD165WQwAH5jjVnNl5SRky+wtLXK7PPxvw5a9qhpE7RcuKZLqnVIMUmqaY6XLwLoHGEhJozHzTmR",
-	"dmvCiYQPNJkaAVrdiJnUGzK0pyKTdl/s3BgE0QRV6C7LETyjmhDZSNEnphEkQZaoWavnp4fNZQ5CYi67",
-	"QnIsYTBtIqIL83zHPW7YmEtCB12Bx+CLtlkJkTP8vCkK9HTM8/mb3RSEwIN1eeZtPxcQGtL9XO9vLGSH",
-	"lzIOlTHLKArgw5dCZSDMkM0NTPkC5iuZ8BUyy9N9zwqrtjbjd7s02JDGqZJAc3rJR3cJsT4M5oN4HVrB",
-	"k2Eb0AozLOrr8IvjI6PBT85OLk+OTk/+18nZu1a7dfHx7Mx+Ou5cHl1cmj+Uni8+6RdfH529Pj6135o/",
-	"9Pedo08nZ++6R2dvup3LD+fqlZOzk86v5sePnfPjszc1JsPxOCzupYR0JMOycTWzf0Wra55oW11u1pj8",
-	"ixhD1qovpE2D8a4hvA7SNqjaAFX/CjiRwxqbfY750xR2bh3jaKiLnQgFIZAeTxfH6JwIiCyRaOuvFrv6",
-	"q4WYSeVwwIJRRCTq68ScjhfMrNizoHNfl121FgkcZGEYeBUndxKfr+GGK9y/akxk/Kd6qANSCX4xN2o/",
-	"YkIOODSS3rl9zh/UsdC89zyoXarH150osLy4snr31regfq8Q8DWOZDI1SUYLG5dY1uUDqDdFalaUZkKi",
-	"HqABGQNVNFumoMXx+prRPlkyuL08ootZVkJzKL1hh2pAwzoEpc+rGxCXVWh4NkCOBsfJIZX8G+vNVciV",
-	"bHxPAFWk1Wcc/EJC88JOOHJyKxocaLzkmEqGZzwsmwYcj4ZNYcLZEDNcQ5Spv5EeAGFTXakwGmcJcMRh",
-	"xLjUifeg7jCbC1S02NILC9gnAn1hvUOEF4a/J3YTTJtI7zfWe6ch4Kz4JUFbqMBKoeDp0dnZ8ZvaBbfV",
-	"V1R/X+zUDBbcy43ledW+yt06DaUQg/3GesexMQnLTNLnLF1GmxI6ygIsdaK+RsYRdfXLEaMiSwkdoDFw",
-	"Cddo6wsjVBygPZRAX7bRM8TJYCifhhnuCqYBXAyxGB7o4a9giiKWZCnVUM7F3GyIryLMRsq/U8Op3z1J",
-	"02d8grmCp5pEO9A9nGCqKyJ7nOE4wkKGo4hsQctYg1s/X1lHDdLeOY6uVkx/Yb0yt3Z+P9VFExQ4Uryh",
-	"LD1l822NOGh2mzgaVU8SgXRlxdMd9EkRQwQC8YyiaIgJFQqDikiwZFwcIogHIJDAUzRkE8TZRCDMAeXr",
-	"Vzob5ATM+OmsqtYDLKyLHK0GUDe2a11mrE+a+GZHm3XAzdBtu9wajHywcAmYtIxSiGSowr9j0ofaUNc5",
-	"SkPCEvcSeCJQ/mZQXNRyYqlYe9E5vdccl5q53Sehq++DK7kipu7Qy4b9k+xMCI3ZpIsHAw6DmpyYdOVH",
-	"i8NFezmmsIlIaSzABThMr7EGd5YUAuxkJZTrvNB8FBsGO9RfJWRs61wt8VuuYjSCoLY0XGnLSxW7zrJF",
-	"D0dXahxh9Xl5UadkDAdIDNVsal0ktRMlbAJCIpH1JBZXaIKJUs19xlHMJlRIDjjVdWBGWxcRNC94VsSj",
-	"bPBwhfqlXEIsw405+4QFc1OEOWI8Fl1C68ClhROHCMjYeBI4SRyktJpYIJdUzNIdAe+aIsLaCSFSZKDV",
-	"IpJDzrLBcJT5NkwBYDcwC2lQb/2QKoK/6fJZJhdfP8vkAhuwUeOIZba9qyGI4a0qSNt2Y2qjZmhbEmjD",
-	"ewdoPxyrmGAJPMX8qm5Xik8MSz8RyPILjIFKbV+h/P0SSFfzp8sx94InQiLI90aXi4r3GJNCcjzqCuBj",
-	"qPCcF2p+3lj54RekvDQPu/KUQHEKFkk3hWiIqeVKZy2dnx6dnLXarc7ri6P3251fj7b3X74q/f3y2X7Q",
-	"WNJj1iTqQkVps5k6O0YmgDvpVAXB7KwQZZzIaXfEmWQRS0qdRWY7l8f/41Lpf3+L9rtO51RHjTun3dLX",
-	"6gv1W3CjIulGuBsBD/VBHb936ub1EZIMSZ4JWSnl2d/ba04dzNJGLe3lwagZ42U+gTXa1LN0Mh/tXQF+",
-	"pLzHWAKYtkKYXQyTTcBfFoShaUJ7CIH6fcDPSkEJUTEko8XV5fv8nRDIdaVNYx2afkj5nAIaQzcfRSAP",
-	"qV90s7VL+wjv3eU3bz3em1cFLG6ycJY0RuYu1DMrJoFd21kjwRX9aa7MwKoTvcIbhGcN/FfKvC5eZbE4",
-	"GGtqKvQA9ctfR0TTEuIGgplm5pWqtVcGbANAtQyZAajrbr0Zp1RW4rXM1q3Jg2qgPVgIhAX62yDob6UZ",
-	"ByC1nlSI083weQjR+rAJFjLvkp/ZyrkNHVYEMr7uVhyO8kp+JYMh6HGL/hRGARXBN5TiKVIuWL/kuXtW",
-	"rxNEzqIYsl5vqojbBiizUavd6mVCJ/O0fwgpydKwNZEwGQiIXaoF6N+cOeEqVFvtphoTK3PMyO0ZkIRw",
-	"p4C5DvbUSGmKydTzWCXpsmRPBJa4h0XVbnz1vNFyHjKz85KEbH7thsbuiDkD0vXBv3i+7zn2r16+fP6y",
-	"qTJGiCRlMZStXgtsz+aNiekUa3u/jYGT/nQ7wsXnfpaEi8ecnbEMXCtY10BuF1hqOxtkbiXeTL51hkB9",
-	"tNdithZ39RarQ89cmNcCaiFY6ClCIHEzVNYZBFDR9lqWILOdqabIejZgFeUEVArimXBdiqMhobDNAcf6",
-	"C+BcRxVjaCPt1lMmu32W0Thv7Ova4u6d+rL3sOmnhl5C2JiNvSWQxMfq1ZBZQKiQOti/Qs18kTmaJQJJ",
-	"ZAJznKjZYOTHixPEoQ8caASI6KLZ/lSfZ6KPhTFYUm83x0RdQb1ehJcp0qicQyYerAKB7iRLaXi3QONu",
-	"0+8JoRD+VQdYZ0HyW+fDGRphOXQqjvX7QGMFEXs0gUtucH24CqNhS6B+4vqSqQo83YM1oHP21GMz6hqa",
-	"US08H2ojql3+WqwlS1kb8Gbs1HfRfBpqKNUH56xWW6/PWkpYzaFjeRoTo/xJtPXu4sPHc/TL/9Q5MJZJ",
-	"hJFJb7XRJRttn/nxaM8EsHnohfGpd/XaiMkATm8jWEJjqKnSMLkL/YArcVCegALQQQEmJXYnQ6bzciJL",
-	"ZBgQ4DRGeRpTjnuAJsNpUDCbgw3EcoUwhBIxXBJKdRWzdr81aSf7y+KovWCT5Vt3Z3uYijLnRbuZSApx",
-	"OL90aT1DfcKMzoLowzOQkGw0gthlK8NovaWu4lIzsbNMclwUbGVR4PO0o2h/zyU6uoHe8blzRvLUalCa",
-	"JYnLcs9C0Nl6Rer8l5N3J2eXjZArl23mk9SvexVt6dN/7h3qroVS/0Wjj1l0SZeJzxTyo8ujX06Pi9Zl",
-	"gSQzWX7v7D4Tz5EgJLI9EYpe1Z7LZT633339gcJMt3UlP/NskVbrdkvKcrbp+Sv1UvV8Nn1Wja3Y1nXc",
-	"RKArGJWT+P/t1YsyHvYaozzze7tzeTVD6a7ao4LKXFmq3w8RTiZ4KtBPJyijiSlJdw8QgSTPtCnuJNpP",
-	"J612a/tjq936Sf2zHRZj+mgxEcaIOXZspKucFIceIrtvU0XST5g++nFbd+7YijQdUdROhP27jSxrFr+4",
-	"L9qIKT9Cu1fCFlcRroumJFzLNjr7eHqqvlesWKLIQgDYuM3c2JaGbr7VEGaqvUnLsbStRAxAsU+uId6O",
-	"IcHTA2QbpoTT/AMyVm5VNiqXjuwt1H3Vw9EV6/e7aZZIMkoIBEwBuDbcSnDi1jDgbCKHGqd2OdXJgxMX",
-	"dQl6nG46f6+GPEz17LYC6YEunclL1xwkZtmtvPO90M7tuF31FR/jJLyY0uSuGEs93jRnyVz2piWUKEB2",
-	"6wEQALepXVV7b5w2NKfSFUvNlzA6gJvOaGEndEmLA1sTiN1L5gw9iDWJBWG+IIHLSnH6zG5bbZ/kWu3S",
-	"gpT+ZhQCIi8UtAmKBJuVcfPjOCVUO9xjSBT3K4lCYAI8KFc7v5/el5DOH0MSDbVENUEtJrRgUzqD0INC",
-	"4baRNSr+JJ8R46ZK8E/y+bbjO3YwZ4O2vG2WIBLCUsc1jq7mt650RMOthJiauhfm9SKscuyD6VTzCTzF",
-	"NMOJa1sPpsVuflTE+fHZm6XcrPW4Q9Uq/qB7pF0iC5cbuDQ5Sa4jGlXQ9wbiUfYc4012FNb3BtpMc6Bp",
-	"cAIc4pqKJ5fYDdNqc1TSQKSjn113KFdvqUgRu424pd2EJM2yV/JXl+rjs0i5eQ4+7JnX9tzYDa6F4yzR",
-	"b47fPozV/xBwE7+wnuj2pt2cVlctCi6azqulDEhXHJuK6Jm+Kq+FWRFpF48xqQZifJbSD0kmcVKTr8Pi",
-	"qptiige2CrJiuDB+pTxKvTSbknPL3NpDGZUkqW8ISJ8uUJZRXkF5ybO7bFcwMAeJHYeiPMB4/MvHk9M3",
-	"1UMVzj/8cXzx4e3bsBFpxlopIbA+XizJ1KoPkAhlUeqbFHz0sH4fbREpvBIeE9sWmRjpcOLTQx2xcC8T",
-	"iVgwIvotCGMhCKOXriyzUly3QoQ7r/CsJoh7gDlweyry1m9/XD5dIBFsCzi9hQQpRUnN2ap6BY/tCAtA",
-	"CUipIygxGShYKq86xmII4hDZUIK+vQPbJw/R/var5ygaYo4j9aYuK8DqJzXy//4Tb//7Wf2zt/3z9uev",
-	"z9qv9r/9RwgaeVBvOZIzKqlb04B0hMKhydXifE0tWUe01H7lhBxOCxqdDJnIm7Jcj5YpsMgEiNl1NeG9",
-	"tP8QxmsIdgM561V4pO7QB9epZgWNMMyprWwSFCcJFrKbiSV37JVQVv1boEiA6Q22nKpvLBIAonJ8fqjC",
-	"1hzvvdRabre4ubbXrpruX08ORlPlmjP/+8HEv1uvayqzMfr9lz/v782G6U9JH3T2jFD/ePk8kPT82cvn",
-	"r8qRpFfB0J1HOYtYsUvV486DpmYLnCQf+q2DPxdrHqiKhhq9dDmEkmbaQZ0hm1iyZzSCRZXULD18dntY",
-	"hzGd90TctSn9UWy8M2IFj1aqJXVNpDHov65HllT6ICoTVyRJg/BQgL5ZC0S+C7esxp6IQCPa/gImw7wD",
-	"K/1XFysUnsFWLs7sdgOGbKg/I+9tnFNwq4C8DnY0XUd3z42fcEJibYhd6HRrwGZfrso0j64HNpOfzLLo",
-	"+SW6PDbEb9VjC/RzeUVscKN1B/FHLA1e0fbpdSe/ilGbLz1CMZ+iCRaol5FEoj5nKdp6Yu+HemLKLymT",
-	"/s/YHE7GMvk0aOKY2btaQgQPs2HdcbHy2ZIdFpM+qatpclOjIY5RRs1cEmKbnRbhMhdvvqJOY2/n2c5e",
-	"a8HzG1tuX63SBmbR4vUxdhT6bRemVp9HmTk6zvz11omi3/64dNfi6XXrX4uFDaUcmYtYCO2zQA1WwibK",
-	"/9YVshgJSPrbQya0Y9BGOmW7LYFiKtvIBB9iZA4T2LZXyBA6yJtL0KV+VFuxhlL+ovY35RtqB1snzb2o",
-	"tkCMSqbDIG3tN070JU1fWE+0UXFgsj0OwgWZxc5f9C96PAY+tSXlav3ehUp/191j83d+x5JzSc1u0d8R",
-	"i+Hvnb9oXhntg+fo/KTl0ULrmT3sgCrX4aD1fGdv57nxYYcaabtDfdjfv+rzwDQJmDZwwuhJ3DpovQP5",
-	"q32kctPb/t7enDt5lruLxx45WHODkkWhgl022inRX+vgz8/tlsjSFPOpbaGnIOxZHJUX2y2JB0K7VFMh",
-	"IW19VkPtcsDxdC4ELswTGwGAnhtJZgrg9L1IL/ee142XL9C73qgeWhfuLMYDZFtQ7Pk6HHA01OS2hWnc",
-	"Roza+jvRrsQHh1jocAmOgT+tBfH42S7O5HA3YQOj20e2ZaUM6lP9c96x8AuLp2uDsH+C97eyBLQWyK0h",
-	"txRdC92whqyLb30PheMXZv75OPYuW9SvPGt+pXQlmHrp2QK0lN/wpl7Y/3mhF0pXrs0jwuNre7OsNuC0",
-	"/HS2mz4YBiMxZFxuJ/pYlIhRwRIXldhylUI6FMqV1a4rQ225hB6xRJVq8wVNGu1dx/Xv4TY5/j3Mv0tx",
-	"Z3WUroyhHCfFMvwYEKEoE6AxJP07H204AHn99fUwV3pK1IJdGeXn+olbBH3eBxpAgNHVapEbR4ALq2qI",
-	"OagTjiQWV9siYRL9kzGJS7B2ZowHb4OcBpC7h8r3jNfEWIpHds1Fyd/ajQ86F+fzbeLVa1oJitkRHujz",
-	"qBxM7lbSrocq3No9FjRGseE+tb0tMERs2VIJUeddI+1di5JMzCnksz05dpZGTEDiPG+PX45IKneoGxpY",
-	"v4Yvt1wtpOOfrXvyOSZsft3snRHcImZicWOwfmMBEs0vR17NethfZCP+vZ/rYR1DFQg7TBz6/NODiKUg",
-	"9DnkmkFq2KMiUne/2k/fjMeagAnalXnnjf7+3LuNvUSCL2a9XfNGfO+J5UXzG/mNzytR183RbkBZoB1t",
-	"WQF4iDj0MwExmgxJAohI7co4/VkrH+uMxVr87t25iCldGHx8iQd1A9vHdvUzetS7o7ZlaefmpPCBlmAU",
-	"1n5L6TWLkDOcglZqIyyj4Sx1mGqTlZVnX98Oftta05bE3LFn3EDSxjGMHxhp374gfba/SPxn5lL7u3X3",
-	"C9Vr3PtZGbyslt3FWWxi/rWOjL7x8GF7McXtj3N9GA0LBFRyAuK7MxXW6is9ERZakmOStBFLYhDS9hJt",
-	"NXpEN9AJ9aRsYyVzidmef/awydk7FW8uPVuA3DElb5ou7a696A5nyRzz84YGStC5P4pje+DgPXXsS+dC",
-	"3rFf745iDBsoRcTz0Vl7MKGAozhGmCK4JkLqfmGhq75cxvBmJoqliN2v9pTUuaGBC0jZGHLma44MmBce",
-	"IwNroAIDyiJummMcXbpTOfU3KMJUV4cA4g766xfOzbr6owB+8qbZz1xVlN+ym1k6WPaOvczFZfijf7mi",
-	"7H+YDqlB/ROhja5FJEAMKZO1EqBeK+RpuXnmfsc99KDtfb9zcK7BX4RafyiLPxRh9rK2t2PiG9vZdWLe",
-	"UzO/3FR7x3Z+3qUaVhL5udSPVv5DS/jlDa4Bk76+XCIgvHe/2k8LpPtqWY0oivpHHwzp6u5bfcb1owWl",
-	"Npa+f37MI24mj1ilJi+PSOQQvdj72SYUq326OJJkDO6gMY3y/+5OGAvqgbpMY0Fat63DG4XhY6axNtPo",
-	"X2SwZi3fbOdZ/C2WmFzZKrhlj7Hcq3/nJbtzOcAlJh8WJ3xniclNGRbGe3R3bbYR4+bMhZnzGhhHjK7T",
-	"7tj1G1Lm50H9Bx92OrR4c4GkqLftH8KvtJTxRFS27lVf+5Rw95pnjjvqYfa+uqTeEjfjlvowqtFF3uCP",
-	"lv6Dc0+pjz+0lR+GWdYXFSZeWWfsfi0f1LeAJ1vm0kencwNOZz2NVKtYsX/DGxHW6ZyrDurczLl439uY",
-	"gHt0OWtdzgqc7oEB0Py4h/5Fkps3Mhlu2V/11rYZn3UBVnJ+68Njqcek543rHShOQfmkhix6mzc+dr0Y",
-	"6Vxv1jtd82E7s8VGmn1ZDzg/hCvrQfVJ6ZjLcsGuT5k+/TwAzTbHFy4I4766wsUKN+MJexCqUW4FNbT1",
-	"CXf6sF17RuabR3/kwbjGBtMIuzuUyooJaVPXJNM8Z2cEvM4ALkuJ21Ffu19LJ+J/m3euRInX70DVNPPL",
-	"d69fPtDydh+kCml+ocC5Vjl3Q+q7EaYR6JMHvyfg1eprvdt5PLy/ER429QdECkRhomx8pZbNodCPum8N",
-	"8VqNdu9q1fyMt0pATicBjenhjhV4fXT2+vj09OTs3abV0q53Ut1cj+u199yD9riKjTR7XB5wfgiPq6CN",
-	"J8Lf/HfhcN1XbQnjJcIdx+OHH/PQe2hmPgOX757v/hhiiYZ4NAIKses68z3XR9a7Ndb7wnqL+WW/sd5t",
-	"umZq+Bp77gvr/Xiq5wvrtXUtlWKJLWs8nZ8enZ0dv3F3uyo2MQ379sjHp8ieTBrpu78poYO2sYFLB5Q+",
-	"ESgh49wkGwFHY+ASrh95a628ZW+g/VG8QHu/8aMb+MN1DWu869RZNQZpJJk5QF4hwN4EXxjWzZ7ixXHn",
-	"8uji8j54isUZ5vObFovHHnbbYumS0fmNi8Xp7j+cqi72/mNaqg0NlvnlsmtJ4t2SOvGuwK3p73EPtJG9",
-	"XvhRdWwqGWa/LgUcWR9hZ/P6qj+gXvJz+t3N3AIRuXndItnoR7EUO5KNHs3EH8xMVEjP721ZPFHQOfp0",
-	"cvaue3T2ptu5/HB+J3z6Twbc3XD7YMtnfrcN1bdR+KLHXqbmZX+9U9cxs24ibyN78/EhGrEkQUSi3hSR",
-	"76/8/sFUr5xzGBOYIIw6x6fHry+RvYfs6PzE3qFTqWc5kYgDjkVxW25+hXi5JM76k3lVDONI6ht3B2Rs",
-	"bucQLOMRiEMUY4kHQPWxghSuU8yv9FWWT831VJKNBMJ9CRyl+LrL2UQg/Q8rmhh16EzfFqpvVLmbglAr",
-	"jHa/auJuKqQpuP6WnMJm/vvuPcAjNDIErZw/o63MDWfKnNREc4he7L0wcVhlT0iZ6JPUR1iI8klJD6kR",
-	"ofkFTRvrjrBa3p4fcvnkHvpe+nrthpojLw48P2A9tNt6fdjlofX5zDHnPuUXUt73rmC70o03BzuI1egq",
-	"Sz2Prt1D6w9W1hiFa4m2SJpm2jp8mluAs1biBnp4nGDaHZs7ieGhepL2TmVP+Nw/2bE+9Ttzg3SN5OD6",
-	"10Nze61AEeZ8ihJCzTWAEUuylN5zdbyJE0ZZOjL92JY9ngh9obArHxV4TOgAEXlorp/WvNPOz5ShEOtU",
-	"or55G20p83sDDP3VflrsnACfbR7PCLj7g+lCzTJzjwfIxEwyYJXDAWrxvvfD2Dmb6WfJ9/q9etgW18v7",
-	"2IRKGPAFTsk68R980N60t5NmN9qHzw92Spa/dbQlIOJgz+ekMAaOOMiMU4if3pODG+c4yR7K76uj7C1x",
-	"Mx6yD6MaleFRRDu3z4gUyBLHo5HyAM/U8pDqHevf8dh9womEbUaTqXZkgEZ8OpIQIyyVzyPXcVqjL2x2",
-	"v3p/LWZRlxn8x7Wq13mQVpAwlj2BeS5i9jYkvH4Im7dZWG9cazc/7uF1eduWjdUnmMzLi9r1fHCP3v45",
-	"yflUNXTqVv39W5tYXKEUUzwALtpIJEyahOkX1hOoN3UlVps3Li3VSXYFDV7SpXnkQftHeg/NnpGBxt1S",
-	"6XpcHHOT/RNht4C2jD9j7pQ00rEcP8zk0JDcHBdDQ+2+Ohd6cZtxK7yp4zqRp/HQLuosDQ4evYkH6E0c",
-	"nZ84dDKNYpwkU0Qx52ximnhZcbe8lvYYJfpEeM4SMNeJ6feRkFzH/QUSQzahumomwJUl2bz7Vf/ffJfk",
-	"mF3lHLvIVZLq+fi718hmnxpDNl9aEZWHCPp9MM1ctlZPZ1ytzAoLzaUEokaKb+plounq54/iwV/8rLbQ",
-	"rHE1KO67VLw5FR6PgU/NTbNbowTLPuOpuV1QmMLMpXWzAu99Vc1qbZvRzBoqNRpZQf/e69/v/z625ZjA",
-	"Skyb7Jrn9d5BInJO9vGXjCQxIlTtycVj1P4hyjiR09bBn599aJjHXc7WlFKkKZFGRxFhS7BLjuJUSEgV",
-	"SMrjfm31AHPgRwpgB39+Vkxt3jYiIeNJ66C1q5ndjlW1Bc4NttEQcCKHejm92f3k99XZlSg9Ux7nlA0I",
-	"bXtKtl3YTsYNtuI+H0pjeXYg69kKtCWBYirFU++GfHthrzdKfgfr7EjuUlW0lbABiXCCoiQTShi6/pxR",
-	"gk0plXLdtcPuT1bOlRUgcF57YMbfT0uXsfiDuRour5K1AIWfvJ0d1jsD2TQA2iHaevzJEMtKxx+HEeNS",
-	"INxjmf4t9Sbz24m+ff72/wMAAP//",
+	"7H3rcts2F+CrYLTfTJz56Eucy27t2R+u47Tu5ziu5bS722ZViDySEJMAC4CS1Uxm9mn2wfZJdnAhCVKg",
+	"KMmyZSf+0zoiics5B+d+Dr50QpakjAKVonPwpTMCHAHXf55c4aH6fwQi5CSVhNHOQedqBIj1P0MonwnE",
+	"YUwEYfQQCaARIhL1cXiNCEWng+33WIYjJBnK0ghLQIzGUzQZYYmmLEMccLTTCToiHEGC1TxymkLnoCMk",
+	"J3TY+fr1a9BJMccJSLugozSNSYjVQk7fqh+IWlCK5agTdChO1Ne4fKdHok7Q4fB3RjhEnQPJM3DnS/DN",
+	"GdChHHUOXuztBTPzB53jjAvG/TCgcCN7oX4BsQGSI0CpAgfLBErxENTe9Pr+zoBPywWaTzoNC9n3L+Qt",
+	"pDGbJkBl48aj4pXb7/s0giRlEmg4/Q9MZ/d/hDhITiBCahYQEk2IHGkYCJwAuoYpwjRCfRZNEYc0xlOh",
+	"nw4IFxJhKibAEaFCAo4U9EIOWBI6RHJCwhJ0hhjLPTrr2lYLmwfEhNBil949DjR9+pGrSF8vOBxhOgRE",
+	"BOpjARFSpI6RkDhW9Ax2KwK9erHfvGp7FJbE+SmVMOTzqZ2U79we62ckIXIWHhd4CEiQfxopOtbfuXNF",
+	"MMBZLDsHrxUi8A1JsqREi/lXiRS9CeB6DRecKdZyrkeeWYl5iNS8xWKqAEnNK3Mh8S8Og85B57/slpxv",
+	"1zwVu904M8D4Ve2xEe4aAreHeBf4mITg3619OG+3wrxy+91esWtopjKpnt5+tx8F8MY5MgH89lP8BlzM",
+	"Oy9j8/y2E31VH4uUUQFaMP2Io0vDCNW/QkYlUP2nI412U876MST//iwUer8siKIL85WZtEog73E8YDyB",
+	"CP3S/XAeIExRRq8pm1A0IBBHAWJc/UjoGMckQmMcZ4C2DB+GOFJcTcEler7TUcKO0UFMwnvdQkWZEFJp",
+	"CQPG+yRS4oIItKXWhyS+BhogIUkcI55RSugwQDs7O2bh7/QXEdD7XnmI4xi4UoNYDChiIBBlEuE4ZhO9",
+	"fr28cybfsYxG97m6c4ZEFo4sbJU+psFpuaNe1gWHkNGIqC/eYRLDvS6wUA8LqCVGW1RgzTgHKrUQtks1",
+	"49zj+o4ounx3jH549fq/Ijs4iliYKf1Kr+mKsTPMh3DfNJcrXFq1IgKxMXCjeJF/AGlRnK/vPaZTy5bE",
+	"fS9TiwwENyFABMowEIir060XeKjVxynCAwkcXaq/t4/030LTpFDizjFEnDeqC5xRILSYoTiTI8bJP/dL",
+	"0u+JEJoxJTlfDhDcpErCKEbMYcyuITKQ0ax5whkdKtU3AioJjg27+EhTzkIQAvfje6Wu3yGOt61A6WcS",
+	"CUgwlUQxuald6xbsDHeQMsriGGIiEoT7bAzG+IkxDQpZ0/31TDHnr7lUrdtv6p8pZylwSYwM1SYARD2s",
+	"d6rWof7qKMtxW5JEKTk1MRwU3/SnHvuxtj/PcxJ5f6ZWHZt5YOzYZZb41dUy/uhotUMPX11c4O6+sq3K",
+	"pJ+K8Q1fV2tyYHqsP9N0Ehm+juMLB8YDHAsIamCvwaiq+ewFzdBZSK90N68/bNnCGTEqVHWNREJS/WPe",
+	"5C6VfS2mw5zjqV5/abe3jXQON9K6AGYwqVfSspuPGnUPCiHzlmuV51n413wqvqNxB6e36XRmSd/IgTr3",
+	"DzqC0OvFCeVKcdhLGPioRLCMh7CmsZRem1gWfkdMZcbtZcHkzl7uKofUeviOpZuV2M/qGEvwzan5xjXR",
+	"1oLAtqFdfM6qPqfn3ZPLK3R6fvUB/b//839R9+Ts5PgKFV9tiedKv3EO9uu9vb1FXFYu1stFLIadNXPW",
+	"nFdsgsFmEZEnVPKph1OFOd+EG5ykseMk2THU7WNEOJSMr5OzRSAxiUXzWTAOh5mtNSzB6vxNK5TKDml7",
+	"an73Pc+dOx4PvI/RhFZjccd111BZbgmKCiAb0boWKi3pYwPUeTyC8DplhHr2ERbPLLwLaiJUvnnVCTwi",
+	"Ta0rhuUJ0A0GLCFdP7N+0xcxK1X3mYfK+uz1p9JsdIF9Kf6V6ZeBZomC6fGH9xdnJ1cnbztB593R6dnJ",
+	"WwfADr1yMhwCv7XErMdLqsgpFljZWm32+fhfBy071LQJWo4zYW3uWTY7ht6E8WtronsJNyGyR2gENwvS",
+	"RIyF7GlNBhY9HrH2EvRwFHE/0ZrnDSSdgFKSlkCHAch7/ZlX1YN44NcKTKCI0CFS8kh7DYmOf84eJWnV",
+	"qOogZ3onAXrH4phN1F/HmEbERFY56o4yGbEJ9Q4pgScLAtTBaXX+SxgStXmIkH0nQDETEjEKAhEaxlkE",
+	"7o7csE5Fc1Ewyrdp11bDfY16SkSV6wvqRDiHgC2+Zsh4JGXaTDpNbNBE98pHfcZiwFoV4nggmwccM+n/",
+	"0MeeyqHyD4upvTstvUhLauCQYBLXI5KvX3moKMVCTBiP2sOXQWfCiYQPNJ4aXae+RTOpM6RvT2XQ+6GY",
+	"pBEIonl/qWZa4cUzqmmapYp4MQ0h9kqvhrU6LjU/N+UgJOayJyTHEobTNk51ad7v5q8bvsIlocOewGNw",
+	"tRAvB8pamWGJnq55v/iyl4AQeLguJ1rghu28B8s+bnYNLGQyV4KDtTGrKPLgw1UYqkCYIZtbWN0lzFey",
+	"tmtkVkTmX5QGaGNw/m5psCXiWieB9kiwi+4KYl0YzAfxOhQ4h4dtQIGbOaKuun15cmSU7dPz06vTo7PT",
+	"/3V6/lMn6Fx+PD+3f510r44ur8w/lEpe/qU/PD46Pz45s7+af+jfu0e/nZ7/1Ds6f9vrXn24UJ+cnp92",
+	"fzYPP3YvTs7fNmj3J2M/u5cSklQ2aJorWegrGkjzWNvqfLPBOl/EbrEGeMltWuxsDeF1kLZB1Qao+mfA",
+	"sRw1mNdz1J+2CFHnBIcjnZdIKAiB9Hg6j02HL0FksURbf3bY9Z8dpXJLHY7FglFEJBroGPpzRwEuV+wY",
+	"u4Vbil13FvHxZX4YOMlh9xJKazgN13hw3Rpz/I96qQtSMX4xN8CWMiGHHFpJ78K+5w6aH6F53zlQu1Kv",
+	"rzumZ8/iyuLdWd+C8r1GwDc4lPHU5ANY2OQ5IDrTB/WnSM2KkkxI1Ac0JGPQNmOVghbH6zGjA7JkHGp5",
+	"RJezrIRmXyTSDtWChnUwSvesboBd1qHh6AAFGvKT7BPJv7D+XIFcS5zpC6CKtAaMg5vzaz7Y8Ts570SC",
+	"A42WHFPx8Iz7edOQ43TU5tGf9fvADYSZ+jfSAyBsEqEVRqMsBo44pIxLnSPjlR1mc57kM5slZQH7TKDP",
+	"rH+I8MLwd9hujGkb6f3C+j9pCORa/JKgLUVgLaf37Oj8/ORt44ID9RPVv5c7NYN593Jrfl7XrwqzTkPJ",
+	"d8B+Yf2TyKiE1UMy4CxZRpoSmmaeI3WqfkbGEM1LDUJGRZYQOkRj4BJu0NZnRqg4QHsohoEM0AvEyXAk",
+	"n/sP3DVMPbgYYTE60MNfwxSFLM4SqqFcsLlZz2KNmaXKvlPDqecOpxkwPsFcwVNNog3oPo4x1cnLfc5w",
+	"FGIh/Q5/tqBmrMGt36+towFpP+Unul7c8Jn1q6e1++uZzm+iwJE6G0rTUzrfVspBH7dJTqPqTSKQToJ6",
+	"voN+U8QQgkA8oygcYUKFwqAiEiwZF4cIoiEIJPAUjdgEcTYRCHNAxfqVzAY5ATN+Miuq9QALy6KcVj2o",
+	"G9u1LjPWb5r4ZkebNcDN0IFdbgNGPli4eFRaRimE0leM0zWRfq2o63QCQ8IS92N4JlDxpZddNJ7ESl3F",
+	"onM6n+Wn1Myd/yV0oYx3JdfEpAg7geu/450JoRGb9PBwyGHYEL6Weabg4nDRVo7JQSRSgi9q4Dtheo0N",
+	"uLOk4DlOlkPlRVL6HEXmgB3qn2IytinplvjtqWI0BK+0NKfSZoKr4zp7LPo4vFbjCCvPa8EUMoYDJEZq",
+	"NrUuktiJYjYBIZHI+hKLazTBRInmAeMoYhMqJAec6JRNI61LD5rjPCv9UdZ5+DXo9DMxXXwZ/UwQdxki",
+	"VeCweaGEDpeaetksx4I5LcMIipPrlwltzu2Q8Uj0CG0CkeaLHEIgY2PE4DjOoaMl1AKRrXKWXgq8Z1KN",
+	"GyeEUIFcS2QkR5xlw1GauepTCeB8YOYT3s76IVFn7bbLZ5lcfP0skwtswDqsQ5bZItAW/4mzKi89242p",
+	"jZqhbeKw9SweoH2/m2SCJfAE8+umXamzYbjJM4HsUYUxUKlVO1R8XwHpaqZ81d1fngkf93MN4eUc8n3G",
+	"pJAcpz0TFa6eOcfL/bI1P8xNW3ttXs6T2DxxaiziXgLhCFN7KnNF7eLs6PS8E3S6x5dH77e7Px9t779+",
+	"U/n36xf7Xj1Nj9kQI/Slrs4GCe0YmQCec6c6CGZnhTDjRE57KWeShSyu1B+a7Vyd/I8rpXq4W7S/dbtn",
+	"2mHdPetVflY/qGfejYq4F+JeCNxXLXnyPpd0x0dIMiR5JmQt4W9/b689ajFLG420V/jBZvSm+QTWqs7P",
+	"0sl8tPcESH9ofAazi2GyDfjLgtA3jW8PPlC/95h4NjFhRNLFxeX74hsfyHU+Xmu2qn5JmbsCWr1GH4Un",
+	"BKo/zGcLKvvw792fQnEHruYiIWFxlYWzuNUpeKneWTH+nBenthJcWcWaZzhYcaJXeAvPsIH/SkHfxRM8",
+	"FgdjQzqHHqB5+etwpjbnXt21H9XMvFJNx8qAbQGo5iEzAM1r4G93UmorcQrrm9bkQNXTREAIhAX6yyDo",
+	"LyUZhyC1nFSI0y0zCu+lNZ9jLGTRS2NmKxfWa1ljyPimVzM4qiv5mQxHoMctq9gYBVT6/VCCp0iZXYOK",
+	"08DRenNGlGsUI9bvTxVxW99olna0yafjiNo0hYRkiV+biJn0+OKutN2nnuXqRJ7H3p5hZ3mOGTmYAYkP",
+	"dwqY6zieGilt7qDmM1aL9yxZOYUl7mNR1xvfvGzVnEfM7LzCIds/u6Wym7Jcgcy7Zbx6ue8Y9m9ev375",
+	"ui0pR4g4YRFUtV4LbEfnjYipJw2cZ2PgZDDdDnH59yCL/XlruZ6xDFxrWNdADkosBbkOMjcJcCbUO0Og",
+	"LtobMduIu2aNNUfPXJg3AmohWOgpfCDJZ6it0wugsji+lrA7U79uSjFmfWVhQUAV/6HxFCY4HBEK2xxw",
+	"pH8AzrVDM4IAabOeMtkbsIxGRflvz5aA7DQXx/hVPzX0EszGbOwdgTg6UZ/61AJChdRxhhUqa8qg1SwR",
+	"SCJjmGNEzfpBP16eIg4D4EBDQETn6w6muuuRbh5lsKS+bnfH5mU3ehFOkEqjcg6ZOLDy+NjjLKH+3QKN",
+	"em3PY0LB/1T7dmdB8kv3wzlKsRzlIo4NBkAjBRHbwCSPq3DdgolRvybQPHFztlYNnvmLDaDL9amnkvU1",
+	"lKxbeD7WcnW7/LVoS5ayNmDN2Knvo0TdV3au22utltavO7LFrKE1YRFBxah4E239dPnh4wX68X/q8BvL",
+	"JMLIRNYCdMXS7XPXH+2oADYEvjA+9a6ODZv04PQunCU0goYEERO70C/k2RXKElAAOijBpNjuZMR0SFBk",
+	"sfQDAnKJUZ3GZAIfoMlo6mXMpv2JWC4Hh1AiRktCqSlZ1+63IexknyyO2ks2Wb7Af7bSscywXrTmkSQQ",
+	"+eNLV9Yy1BVlOgqiW+wgIVmaQpQHSv1ovaPeA5WWA7lmUuCiPFYWBe6Zzina3XOFjm4hd9zTOcN5GiUo",
+	"zeI4D7DPQjDX9cqo/Y+nP52eX7VCrpoxWkzSvO5VpKVL/4V1qAsmKqUfrTZm2UuhSnymhgBdHf14dlI2",
+	"OBBIMpNg4HT4NP4cCUIiW46h6FXtuZphdPc9Gj5QmOnJUIvPvFikIUPQkbIabXr5Rn1U7+KoO1rZZHGd",
+	"Qk4Euoa0mj/w3968quJhr72Ocm4HiIJfzVB6nmhSQ2UhLNXzQ4TjCZ4K9O9TlNHYZMPnLxCBJM+0Kp5z",
+	"tH+fdoLO9sdO0Pm3+s+2n43pBoTCjxHTnDDVCVbqhB4iu2+TwDKImW4Qu62LhmwynPYoaiPC/jtA9miW",
+	"T/IfAsSUHaHNK2HzugjX+VoSbmSAzj+enanf1VGsUGTJAKzfZq5vS0O32KoPM/WyqOWOtE2C9EBxQG4g",
+	"2o4gxtMDZGu1RC75h2SszKosraaO7C1U+NXH4TUbDHpJFkuSxgQ8qgDcmNNKcJyvYcjZRI40Tu1y6pN7",
+	"Jy7zEvQ4vWT+Xg15mMTdbQXSA521U2TN5ZCYPW7Vne/5dm7H7amf+BjH/sVUJs/zwNTrbXNW1GVnWkKJ",
+	"AmSvGQAecJu0WbX31ml9cypZsdR8MaNDuO2MFnZCp7TkYGsDcf6R6bQJkSYxL8wXJHBZy4uf2W0ncEmu",
+	"E1QWpOQ3o+BheT6njZcl2KhMPj+OEkK1wT2GWJ1+xVEITCrF3yVf7f569lBcOr+PSDjSHNU4tZjQjE3J",
+	"DEIPSoEbIKtU/EE+IcZNguIf5NNd+3fsYLkO2nG2WYGID0vdvGZ1Nbt1pUYud+JiaiucmFcGsUpzGFMk",
+	"5xJ4gmmG47xi3hsWu31DmYuT87dLmVnrMYfqBQRe80ibRBYutzBpCpJchzeqpO8N+KNst/NNFjM2lyXa",
+	"SLOnXnECHKKGjKc8sOun1XavpIFIV7+7bleu3lIZIs43UrZlWZ0kzbJXsleXKiG0SLl9DN5vmTeW+9gN",
+	"ruXEWaLf3Hn7MFb/B4+Z+Jn1Ra8/7RW0umpScFnvXk9lQDrj2GREz5R0OdXTikh7eIxJ3RHjHin9kmQS",
+	"xw3xOiyuewmmeOhtb/S7aSNklmZDcvkyt/ZQRiWJm2sRkucLpGVUV1Bd8uwugxoG5iCxm6OocDCe/Pjx",
+	"9OxtvZ/DxYffTy4/vHvnVyLNWCsFBNZ3Fis8tW4DxEJplPq+FRc9bDBAW0QKJ4XH+LZFJlLtTnx+qD0W",
+	"+cdEIub1iH71wlgIwuhVnpZZS65bwcNdZHjWA8R9wBy47Z2+9cvvV88XCATbBE5nIV5KUVxzNqtewWM7",
+	"xAJQDFJqD0pEhgqWyqqOsBiBOETWlaDv+MH2zUO0v/3mJQpHmONQfanTCrB6pEb+33/g7X8+qf/sbf+w",
+	"/enLi+DN/td/+aBROPWWIzkjknoNtU9HyO+aXM3P11YNdkQrlV85k8NJSaOTERNFPVheHmYSLDIBYnZd",
+	"bXiv7N+H8QaC3UDMepUz0tRvIi+Ss4xGmMOptWziZSe6r1wmltyxk0JZt2+BIgGmLNmeVH2vmQAQtUs2",
+	"fBm25hKApdZyt8nNjWV+9XD/emIwmirXHPnf9wb+8/XmRWXWR7//+of9vVk3/RkZgI6eEepeQlE4kl6+",
+	"eP3yTdWT9MbrunMoZxEtdql83HnQ1McCx/GHQefgj8WKB+qsoUEuXY2gIpl2UHfEJpbsGQ1hUSE1Sw+f",
+	"8j2sQ5kuaiLuW5X+KDZeGbGCRSvVknrG0+i1X9fDS2p1ELWJa5ykhXkoQN+uBKLYRb6s1poITyHa/gIq",
+	"w7xeme6niyUKz2CrYGd2uy0dRetImJdwq4C8juNoqo7u/zT+hmMSaUXsUodbPTr7clmmhXfds5miKcyi",
+	"rVN0euwCPWDNe0VGrHejTdd1mN65s4z8t+NucWGrKTMnFPMpmmCB+hmJJRpwlqCtZ/YWuWcm/ZIy6T7G",
+	"pi8ay+Rzr4pjO/dqDuHto8N643Llsyk7LCID0pTTlE+NRjhCGTVzSYhsdFr401yc+co8jb2dFzt7nQVb",
+	"RxYdiTuVDcyixalj7Cr02ypMLT6PMtO1zvzrXc6Kfvn9Kr88U69bPy0XNpIyNdc1ETpgnhysmE2U/a0z",
+	"ZDESEA+2R0xowyBAOmS7LYFiKgNknA8RMn0MtsuGAkVxCbrSr2ot1lDKn9Q+U7ahNrB10NzxagvEqGTa",
+	"DRJou3Gir3L7zPoiQGVbdduJIncyi50/6Z/0ZAx8alPK1fqda9f+arrt6q/iJrbcJDW7RX+FLIK/dv6k",
+	"RWa0C56ji9OOQwudF7bZAVWmw0Hn5c7ezktjw4400nZHus/gP+rvoSkSMGXghNHTqHPQ+Qnkz/aV2n2Q",
+	"+3t7c27uWu7GLtvtsOGeNYtCBbss3anQX+fgj09BR2RJgvnUltBTELYNSO3DoCPxUGiTaiokJJ1Paqhd",
+	"DjiazoXApXljIwDQcyPJTAKcvj3t9d7LpvGKBTqXoDVD6zJvA3mAbAmKbe3DAYcjTW5bmEYBYtTm34mg",
+	"5h8cYaHdJTgC/rwRxOMXu1qs74Zlt/0mYOcN+e8Q2vkUTVdemsca1q/2XrTDunIbn/5oAQSVN3qqL/Z/",
+	"aP+ift3hSqRQIP+qgke7Z5M0RESZbslBQ9nY/kSibWTLqAOL9QBJ4ElgChltc3uke9qjrVypQxr7QptT",
+	"FSoxyp6fSHbN+GJE0m3JMRUDa4LYcqcq5VzZN86Kj2YpaP8+KKhcAErYGCLT/seBr9AZO2Q4kuZyyHul",
+	"s70F6Ky4JHczhHkkrmtMxhCCYoIjJV5LulA/YWqS3gzFNtEc6tq7+40Qt2McIowG9q6J8przvR/mkWgm",
+	"R7sxGxobxU+LZ/pxUXn1I4um66M85xKEr1VNzlpSd8Y2K1EC332yyLoqrQ/FENxeOx04V0uvfBRevFyI",
+	"Ts19tisT9hxhenJj79HXhqjWA3MbVPfWwkiMGJfbsW7vFDIqWJx7V7fyjEcd0uFYwrbOcLdpX3rEKt9U",
+	"anZBk8YKaRKo7+EuZel7mH9z9C2428oYqsg4swzXl00oygRoDEn3hmvr1kROn5BmmCt9WzSC/YwIeaHf",
+	"uEPQF/XsHgQYm0MtcuMIyMNDGmI51AlHEovrbREzif7OmMQVWOfmmANvg5wWkOcvmd5WCUgdB2/wFZev",
+	"7J6p06bdxS0v5q6aT3eJV6f4zstmUzzUvfRymNwvp10PVeRrd46gMe7N6VPb2wJDxPZYKiZaE+4VnlhQ",
+	"yCfbfHuWRoxj9aJo87EckZxGkKRMAg2n/4GppYH1S/hq6ehCMv7FuiefY4oXl+vfG8Hdg5a7vPawv8hG",
+	"3FvO13N0DFUgnGPi0D0/fQhZos00YQ5Iw/GosdTdL/avr8bzFoMJPlTPzlv9e3l2aiT4atZrZ76IHjyx",
+	"vGr/4pzJdyyj0T3aUBW0G1CWaEdblgEeIg6DTECEJiMSg7JwRljkMlc08scmZbERv3v3zmKCzsgYemrA",
+	"kys8bBrYvrar39Gj3h+1LUs7tyeFD7QCI7/0W0quWYSc4wS0UEuxDEez1GGy5lYWnoP3etg7lpo2te+e",
+	"LeMWkjaGYfTISPvuGemL/UV8RDpTRUfB3+nrh+7Z3C9FrzHvZ3nwslJ2F2eRiV02GjL6fufHbcWUd13P",
+	"tWE0LBBQyQmIb05VWKut9ExYaEmOSRwgFkcgpK2J3Gq1iG4hE5pJ2blduJGY3xcX2z5icna6e86lZwuQ",
+	"e6bkTdOl3bXj3eEsnqN+3lJB8Rr3R1FkG6c+UMO+0t/2nu36vKWsX0EpPZ5PxtqjcQUcRRHCFMENEVL3",
+	"PRAmRibLk7m6imIpYveL7fY81zVwCQkbQ3H42j0D5oMnz8AaqMCAsvSbFhhHV3l3Yf0LCjHVWW6AeA79",
+	"9TPndln9UQA/fdtuZ67Kyu/YzKw0yL5nK3NxHv5kX67I+x+nQWpQ/0xopWsRDhBBwmQjB2iWCkVYbp66",
+	"381fetT6vlsBPVfhL12t35XG7/MwO1Hbu1Hxje6cV5Q/UDW/2hzgnvX8otreLySK/vpPWv5jC/gVhfoe",
+	"lb45XcLDvHe/2L8WCPc1HjWiKOpv3eA2rx/qDBjXr5aU2lrC8+kpjriZOGKdmpw4IpEj9GrvBxtQrPcb",
+	"wKEkY8gbJmqU//e8U6JXDjRFGkvSumsZ3soMnyKNjZFG90KWNUv5dj3P4m+xwOTKWsEdW4zVniP3nrI7",
+	"9wTkgcnHdRK+scDkphQLYz3m1xUHiHHTO2am7wzjiNF16h27bmHd/Dio++LjDoeWXy4QFHW2/V3YlZYy",
+	"nona1p3sa5cS7l/yzDFHHcw+VJPUWeJmzFIXRg2yyBn8SdN/dOYpdfGHtoqmvlV5UTvEK8uM3S/VhqML",
+	"WLLVU/pkdG7A6GymkXoWK3ZvqiTCGp1zxUGTmTkX73sbY3BPJmejyVmD0wNQANpfd9C/SHDzVirDHdur",
+	"zto2Y7MucJRyu/XxHamnoOet8x0oTkDZpIYs+ptXPnYdH+lca9bpEvy4jdlyI+22rAOc78KUdaD6rNKu",
+	"t5qw61KmSz+PQLLNsYVLwniopnC5ws1Ywg6EGoRbSQ2B7tSpm4bbXr9vn+yRR2MaG0wjnN8FVxVMSKu6",
+	"JpjmGDsp8CYFuMol7kZ87X6p3OzxdV5ficpZvwdR035evnn5omjG3e6jFCHtH5Q41yLnfkh9N8Q0BN1B",
+	"9VsCXqO81rudd4b3N3KGTf4BkQJRmCgdX4ll09z+SfatwV+r0e5cEV30qqw55HQQ0KgeeVuB46Pz45Oz",
+	"s9PznzYtlnadjptzLa5j571HbXGVG2m3uBzgfBcWV0kbz4S7+W/C4Hqo0hLGS7g7TsaP3+eh99B++Axc",
+	"vvlz9/sISzTCaQoUorzqzLVcn47enR29z6y/mF32C+vfpWmmhm/Q5z6z/vcnej6zfqBzqdSR2LLK08XZ",
+	"0fn5ydv8jmp1TEzBvm35+BzZDsshIJ5RSugwMDpwpQfqM4FiMi5UshQ4GgOXcPN0ttZ6tuxN2t+LFWjv",
+	"aX8yA7+7qmGNdx06q/sgDSczF2EoBMRYKkleKtbtluLlSffq6PLqIViK5V0M84sWy9ced9li5bLk+YWL",
+	"5S0V352oLvf+fWqqLQWWxSXZawni3ZE4ca7ybqjvyV8IkL0m/Ul0bCoYZn+uOBzZAOFc53VFv0e8lPdU",
+	"sCSNQeomp5uXLZKl34um2JUsfVITvzM1USG9uH9q8UBB9+i30/Ofekfnb3vdqw8X93JO/86A5zd1P9r0",
+	"mV9tQfVdJL7osZfJedlf79RNh1kXkQfI3uB+iFIWx4hI1J8i8u2l3z+a7JULDmMCE4RR9+Ts5PgK2fsU",
+	"jy5Oi6t2KvkspxJxwJEob/0W+S3h1ZQ4a08WWTGMI6lvDh+SsbmdQ7CMhyAOUYQlHgLVbQUp3CSYX5v7",
+	"fMw1e5KlwtyhhBJ80+NsIpD+DyuLGLXrTN96rG9UuZ+EUMuMdr9o4m5LpClP/R0Zhe3n75u3AI9Qagha",
+	"GX9GWpmbGpU6qYnmEL3ae2X8sEqfkDLWndRTLES1U9JjKkRo/0DTxro9rPZsz3e5/Ja/9K3U9doNtXte",
+	"cvB8h/nQ+dab3S6Prc5njjr3W3Gx7kOvCrYr3XhxcA6xBlllqefJtHts9cFKG6NwI9EWSZJMa4fPCw1w",
+	"VkvcQA1Pzph2x+ZudXislqS9G95hPg+Pd6xP/M7chN/AObh+emhu4RYoxJxPUUyouQYwZHGW0AcujjfR",
+	"YZQlqanHtsfjmdAXo+fpowKPCR0iIg/NNfr67ARFTxkKkQ4lDjlOR2hLqd8bONBf7F+L9Qlwj81Tj4D7",
+	"b0znK5aZ2x4gEzPBgFWaAzTife+70XM2U89S7PVbtbAtrpe3sQmVMOQLdMk6dV981Na0s5N2M9qFz3fW",
+	"JcvdOtoSEHKw/TkpjIEjDjLjFKLnD6Rx4xwj2UH5QzWUnSVuxkJ2YdQgMhyKCAr9jEiBLHE8KSmPsKeW",
+	"g1SnrX/XOe4TTiRsMxpPtSEDNOTTVEKEsFQ2j1xHt0aX2ex+cf61mEZdPeDfr1a9zkZaXsJYtgPzXMTs",
+	"bYh5fRc6bzuz3rjUbn/dwevyui0bq79gMi8uatfzIX/17vskF1M10Gm+6m9f28TiGiWY4iFwESARM2kC",
+	"pp9ZX6D+NE+x2rxyaalOsmtosZKuzCuP2j7Se2i3jAw07pdK12PimJvsnwm7BbRl7Blzp6ThjlX/YSZH",
+	"huTmmBgaag/VuNCL24xZ4UwdNbE8jYegzLM0OHiyJh6hNXF0cZqjk2kU4zieIoo5ZxNTxMvKu+U1t8co",
+	"1h3hOYvBXCemv0dCcu33F0iM2ITqrBnPqazw5t0v+v/td0mO2XVxYhe5SlK9H33zEtnsU2PIxktrrPIQ",
+	"wWAAppjL5urpiKvlWX6muRRD1EhxVb1MtF39/FE8+ouf1RbaJa4GxUPnirenwpMx8Km5aXYrjbEcMJ6Y",
+	"2wWFScxcWjYr8D5U0azWthnJrKHSIJEV9B+8/P3272Nb7hBYjmmDXfOs3nsIRM6JPv6YkThChKo95f4Y",
+	"tX8IM07ktHPwxycXGub1PGZrUimShEgjo4iwKdgVQ3EqJCQKJNVxv3T6gDnwIwWwgz8+qUNtvjYsIeNx",
+	"56Czqw+7HauuC1wYbKMR4FiO9HL6s/sp7quzK1FypjrOGRsSGjhCNih1J2MGW3ZfDKWxPDuQtWwF2pJA",
+	"MZXiuXNDvr2w1xmluIN1dqT8UlW0FbMhCXGMwjgTihnm9TlpjE0qlTLdtcHuTlaNlZUgyK12z4y/nlUu",
+	"Y3EHy3O4nEzWEhRu8HZ2WKcHsikAtEMEevzJCMtaxR+HlHEpEO6zTD9LnMnccqLZuT6Ys0WHekhChcRx",
+	"bJ2mtYP73N2B+kVpOf8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

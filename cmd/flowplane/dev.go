@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowplane/flowplane/services/database"
 	"github.com/flowplane/flowplane/services/pgcluster"
+	"github.com/flowplane/flowplane/services/seal"
 )
 
 func newDevCommand() *cobra.Command {
@@ -63,9 +64,21 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 			if err != nil {
 				return err
 			}
+			cleanup, err := devScheduler(&c.sched)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			stopWorkers := func() {}
+			defer func() { stopWorkers() }()
 			return runAPI(ctx, c, log, pool, cp, func(url string) {
+				if stop, err := startDevWorkers(ctx, url, c.sched.joinToken, devWorkers, log); err != nil {
+					log.Error("start dev workers", "err", err)
+				} else {
+					stopWorkers = stop
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n"+
-					"  Admin token:   %s\n  Admin login:   %s / %s\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password)
+					"  Admin token:   %s\n  Admin login:   %s / %s\n  Workers:       %d in process (join token %s)\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password, devWorkers, c.sched.joinToken)
 			})
 		},
 	}
@@ -73,4 +86,18 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 	addSQLFlags(cmd, &c, "loopback")
 	withEnvHelp(cmd.Flags())
 	return cmd
+}
+
+// devScheduler configures dev's one-node scheduler: it bootstraps alone, keeps its Raft data in a
+// temporary directory (removed by cleanup) and generates a worker join token unless one is given.
+func devScheduler(c *schedulerConfig) (cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "flowplane-sched-")
+	if err != nil {
+		return nil, err
+	}
+	c.bootstrapExpect, c.join, c.dataDir, c.raftAddr = 1, nil, dir, "127.0.0.1:0"
+	if c.joinToken == "" {
+		c.joinToken = seal.GenerateKey()
+	}
+	return func() { _ = os.RemoveAll(dir) }, nil
 }

@@ -12,6 +12,9 @@ import (
 // devWorkerSlots is the number of slots of each `flowplane dev` worker.
 const devWorkerSlots = 4
 
+// devWorkers is the number of workers `flowplane dev` runs in process (DESIGN §1).
+const devWorkers = 2
+
 // startDevWorkers runs n workers in this process against serverURL (the server's internal
 // listener, e.g. http://127.0.0.1:8081) with the given join token; their data exchange listens
 // on loopback ports. stop stops their tasks and waits for them.

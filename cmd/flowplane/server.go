@@ -31,6 +31,7 @@ type serverConfig struct {
 	egressAllow     string
 	egress          egress.Policy // parsed from egressAllow by validate
 	previewTimeout  time.Duration
+	sched           schedulerConfig
 }
 
 func (c *serverConfig) validate() error {
@@ -57,7 +58,7 @@ func (c *serverConfig) validate() error {
 	if c.previewTimeout <= 0 || c.previewTimeout > 5*time.Minute {
 		return errors.New("--preview-timeout must be positive and at most 5m")
 	}
-	return nil
+	return c.sched.validate()
 }
 
 func addServerFlags(cmd *cobra.Command, c *serverConfig, defaultLogFormat string) {
@@ -67,6 +68,7 @@ func addServerFlags(cmd *cobra.Command, c *serverConfig, defaultLogFormat string
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at shutdown")
 	f.StringVar(&c.masterKey, "master-key", "", "base64 of 32 random bytes sealing secrets at rest (required for server; dev keeps its own)")
 	f.Float64Var(&c.rateLimit, "rate-limit", 50, "requests per second allowed per API token, bursts of twice that (0 = off)")
+	addSchedulerFlags(f, &c.sched)
 	addLogFlags(f, &c.log, defaultLogFormat)
 }
 
@@ -118,24 +120,54 @@ func newServerCommand() *cobra.Command {
 	return cmd
 }
 
-// runAPI serves the public HTTP API until ctx ends, then drains in-flight requests. ready, when
-// non-nil, is called once the listener is bound.
+// runAPI serves the public HTTP API (and, when configured, the scheduler node with its internal
+// worker API under /internal/) until ctx ends, then drains in-flight requests. ready, when
+// non-nil, is called once the listener is bound and the scheduler knows its leader.
 func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool.Pool, cp controlPlane, ready func(url string)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler := api.NewHandler(api.Config{
-		Logger: log, Pool: pool, Registry: reg, Build: api.ReadBuildInfo(version),
-		Store: cp.store, Tokens: cp.tokens, Limiter: cp.limiter,
-		Egress: c.egress, Preview: api.PreviewLimits{Timeout: c.previewTimeout},
-	})
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.httpAddr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	url := "http://" + ln.Addr().String()
+	cfg := api.Config{
+		Logger: log, Pool: pool, Registry: reg, Build: api.ReadBuildInfo(version),
+		Store: cp.store, Tokens: cp.tokens, Limiter: cp.limiter,
+		Egress: c.egress, Preview: api.PreviewLimits{Timeout: c.previewTimeout},
+	}
+	stopScheduler := func() {}
+	if c.sched.enabled() {
+		sched, err := startScheduler(c.sched, log, pool, url)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		stopScheduler = func() {
+			if err := sched.Close(); err != nil { // idempotent
+				log.Error("stop scheduler", "err", err)
+			}
+		}
+		defer stopScheduler()
+		cfg.Scheduler, cfg.Internal = schedulerView{sched}, sched.Handler()
+		reg.MustRegister(sched.Collector())
+		if ready != nil {
+			inner := ready
+			ready = func(url string) {
+				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				if err := sched.WaitLeader(wctx); err != nil {
+					log.Warn("no scheduler leader yet", "err", err)
+				}
+				inner(url)
+			}
+		}
+	} else {
+		log.Warn("no scheduler node: start with --bootstrap-expect or --join to run one")
+	}
+	srv := &http.Server{Handler: api.NewHandler(cfg), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
 	log.Info("API listening", "url", url)
 	if ready != nil {
 		ready(url)
@@ -145,6 +177,7 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 		return err
 	case <-ctx.Done():
 	}
+	stopScheduler() // ends the workers' long polls, so draining does not wait for them
 	log.Info("shutting down: draining in-flight requests", "timeout", c.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()

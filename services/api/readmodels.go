@@ -60,9 +60,9 @@ func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeployment
 		out.Id, out.Attempt, out.Status, out.Graph = &j.ID, &j.Attempt, j.Status, &graph
 		out.StartedAt, out.EndedAt, out.Failure, out.CreatedAt, out.UpdatedAt = j.StartedAt, j.EndedAt, ptr(j.Failure), &j.CreatedAt, &j.UpdatedAt
 	}
-	if s.cfg.Live != nil {
-		if live, ok := s.cfg.Live.LiveJob(ctx, k.ID); ok {
-			applyLive(&out.Plan, live)
+	if s.cfg.Scheduler != nil {
+		if vs, ok := s.cfg.Scheduler.JobVertices(ctx, k.ID); ok {
+			applyLive(&out.Plan, vs)
 		}
 	}
 	return out, nil

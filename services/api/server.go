@@ -56,8 +56,12 @@ type Config struct {
 	Egress egress.Policy
 	// Preview bounds interactive queries (POST .../queries) run on this server.
 	Preview PreviewLimits
-	// Live reports running jobs' per-vertex state; nil shows plans and attempts only.
-	Live LiveJobs
+
+	// Scheduler is the local scheduler node (admin cluster endpoints, live job vertices, the
+	// "raft leader known" readiness check); nil on processes without one.
+	Scheduler SchedulerView
+	// Internal serves /internal/* (the worker protocol); nil answers those paths 404.
+	Internal http.Handler
 }
 
 // PreviewLimits bound interactive queries.
@@ -82,6 +86,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Preview.Concurrent <= 0 {
 		cfg.Preview.Concurrent = 4
+	}
+	if cfg.Scheduler != nil {
+		cfg.Ready = append(cfg.Ready, ReadyCheck{Name: "raft leader known", Check: cfg.Scheduler.LeaderKnown})
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, previews: make(chan struct{}, cfg.Preview.Concurrent)}
 	metrics := newHTTPMetrics(cfg.Registry)
@@ -117,7 +124,11 @@ func NewHandler(cfg Config) http.Handler {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	// The console owns every other path; API prefixes never fall through to it.
 	r.Handle("/v1/*", http.HandlerFunc(notFound))
-	r.Handle("/internal/*", http.HandlerFunc(notFound))
+	if cfg.Internal != nil {
+		r.Handle("/internal/*", cfg.Internal)
+	} else {
+		r.Handle("/internal/*", http.HandlerFunc(notFound))
+	}
 	r.Method(http.MethodGet, "/*", web.Handler())
 	return r
 }

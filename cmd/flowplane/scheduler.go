@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+
+	"github.com/flowplane/flowplane/scheduler"
+	"github.com/flowplane/flowplane/services/api"
+)
+
+// schedulerConfig is the scheduler node of `flowplane server` (and dev).
+type schedulerConfig struct {
+	raftAddr        string
+	dataDir         string
+	bootstrapExpect int
+	join            []string
+	joinToken       string
+	clusterToken    string
+	lease           time.Duration
+	advertise       string
+}
+
+func addSchedulerFlags(f *pflag.FlagSet, c *schedulerConfig) {
+	f.StringVar(&c.raftAddr, "raft-addr", "127.0.0.1:7946", "address of this server's Raft (scheduler) transport")
+	f.StringVar(&c.dataDir, "data-dir", "flowplane-data", "directory of the scheduler's Raft log, stable store and snapshots")
+	f.IntVar(&c.bootstrapExpect, "bootstrap-expect", 0, "form a new scheduler cluster once this many servers joined (1: alone)")
+	f.StringSliceVar(&c.join, "join", nil, "internal URLs (http://host:port) of servers to join through")
+	f.StringVar(&c.joinToken, "worker-join-token", "", "secret workers present to register (required with a scheduler)")
+	f.StringVar(&c.clusterToken, "cluster-token", "", "secret servers present to join each other (default: the worker join token)")
+	f.DurationVar(&c.lease, "lease", 10*time.Second, "how long a worker's lease lasts without a heartbeat")
+	f.StringVar(&c.advertise, "advertise", "", "this server's URL as other servers reach it (default: http:// + the --http address)")
+}
+
+// enabled reports whether the server runs a scheduler node.
+func (c schedulerConfig) enabled() bool { return c.bootstrapExpect > 0 || len(c.join) > 0 }
+
+func (c schedulerConfig) validate() error {
+	if !c.enabled() {
+		return nil
+	}
+	if c.joinToken == "" {
+		return errors.New("--worker-join-token (FLOWPLANE_WORKER_JOIN_TOKEN) is required with --bootstrap-expect or --join")
+	}
+	if _, _, err := net.SplitHostPort(c.raftAddr); err != nil {
+		return fmt.Errorf("--raft-addr %q: want host:port", c.raftAddr)
+	}
+	if c.lease <= 0 {
+		return errors.New("--lease must be positive")
+	}
+	return nil
+}
+
+// startScheduler starts the node; internalURL is where the other servers reach this one.
+func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, internalURL string) (*scheduler.Server, error) {
+	if c.advertise != "" {
+		internalURL = c.advertise
+	}
+	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, HTTPAddr: internalURL, DataDir: c.dataDir,
+		BootstrapExpect: c.bootstrapExpect, Join: c.join, JoinToken: c.joinToken, ClusterToken: c.clusterToken,
+		Lease: c.lease, Pool: pool, Logger: log.With("component", "scheduler")})
+}
+
+// schedulerView adapts the scheduler node to the API's SchedulerView.
+type schedulerView struct{ s *scheduler.Server }
+
+func (v schedulerView) Cluster(context.Context) api.ClusterView {
+	c := v.s.Cluster()
+	out := api.ClusterView{Self: c.Self, State: c.State, LeaderID: c.LeaderID, LeaderAddr: c.LeaderAddr, Term: c.Term,
+		LastApplied: c.LastApplied, CommitIndex: c.CommitIndex, Workers: c.Workers, ActiveWorkers: c.ActiveWorker}
+	for _, m := range c.Members {
+		out.Members = append(out.Members, api.MemberView{ID: m.ID, RaftAddr: m.RaftAddr, HTTPAddr: m.HTTPAddr, Voter: m.Voter, Leader: m.Leader})
+	}
+	return out
+}
+
+func (v schedulerView) TransferLeadership(ctx context.Context) error {
+	err := v.s.TransferLeadership(ctx)
+	if errors.Is(err, scheduler.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", api.ErrNotLeader, err)
+	}
+	return err
+}
+
+func (v schedulerView) LeaderKnown(ctx context.Context) error { return v.s.LeaderKnown(ctx) }
+
+func (v schedulerView) JobVertices(ctx context.Context, deploymentID string) ([]api.VertexView, bool) {
+	info, err := v.s.LiveJobStatus(ctx, deploymentID)
+	if err != nil {
+		return nil, false
+	}
+	var out []api.VertexView
+	for _, x := range info.Vertices {
+		out = append(out, api.VertexView{ID: x.ID, Name: x.Name, Parallelism: x.Parallelism, States: x.States,
+			RecordsIn: x.RecordsIn, RecordsOut: x.RecordsOut, RecordsInPerSec: x.RecordsInPerSec,
+			RecordsOutPerSec: x.RecordsOutPerSec, Backpressure: x.Backpressure, Busy: x.Busy, Watermark: x.Watermark})
+	}
+	return out, true
+}

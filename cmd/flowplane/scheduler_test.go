@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/services/pgtest"
+	"github.com/flowplane/flowplane/services/seal"
+)
+
+// TestServerRunsASchedulerNode: `flowplane server --bootstrap-expect 1` leads a one-node
+// scheduler cluster, shows it at /v1/admin/cluster, and serves the worker protocol on /internal/.
+func TestServerRunsASchedulerNode(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDatabase(t)
+	cmd := exec.Command(binary(t), "server", "--http", "127.0.0.1:0", "--database-url", dsn,
+		"--bootstrap-expect", "1", "--raft-addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "FLOWPLANE_MASTER_KEY="+seal.GenerateKey(), "FLOWPLANE_WORKER_JOIN_TOKEN=jt")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	waitFor(t, "the API to listen", 30*time.Second, func() bool { return strings.Contains(out.String(), "API listening") })
+	token := printed(out.String(), "Admin token (shown once, valid 90 days):")
+	url := printed(out.String(), `"url":"`)
+	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+
+	var cluster struct {
+		State    string `json:"state"`
+		LeaderID string `json:"leader_id"`
+		Members  []any  `json:"members"`
+	}
+	waitFor(t, "a scheduler leader", 30*time.Second, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, url+"/v1/admin/cluster", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&cluster) == nil && cluster.State == "Leader"
+	})
+	if len(cluster.Members) != 1 || cluster.LeaderID == "" {
+		t.Errorf("cluster = %+v", cluster)
+	}
+	if status := getWithToken(t, url+"/readyz", ""); status != http.StatusOK {
+		t.Errorf("GET /readyz = %d", status)
+	}
+	body, _ := json.Marshal(assign.Register{Slots: 2, DataAddr: "127.0.0.1:7000"})
+	req, _ := http.NewRequest(http.MethodPost, url+assign.PathRegister, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer jt")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var reg assign.Registered
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &reg) != nil || reg.WorkerID == "" || reg.Token == "" {
+		t.Fatalf("register = %d %s", resp.StatusCode, raw)
+	}
+}

@@ -1,0 +1,343 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowplane/flowplane/dataflow/sql"
+)
+
+// notifyChannel is the channel migrations/002 NOTIFYs on every change of desired state.
+const notifyChannel = "deployments_changed"
+
+// reasonRestartRequested is the reason of a restart the user asked for (not a failure).
+const reasonRestartRequested = "restart requested"
+
+// desired is one deployment row joined with its version and service.
+type desired struct {
+	ID, Project, Service, Version string
+	Statement                     string
+	Sources, Sinks                []tableRef
+	Parallelism                   int
+	RestartStrategy               []byte
+	Action                        string
+	Generation, Observed          int64
+	Status                        string
+	ServiceSlots                  int
+}
+
+type tableRef struct {
+	CreateTable string `json:"create_table"`
+}
+
+const desiredQuery = `SELECT d.id, d.project_id, d.service_id, d.version_id, v.statement, v.sources, v.sinks, d.parallelism,
+	d.restart_strategy, d.desired_action, d.desired_generation, d.observed_generation, d.status, s.plan_slots
+	FROM deployments d JOIN versions v ON v.id = d.version_id JOIN services s ON s.id = d.service_id
+	WHERE d.status NOT IN ('FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED') OR d.desired_generation > d.observed_generation
+	ORDER BY d.id`
+
+// dispatcher converges Postgres' desired deployments into FSM jobs and writes the observed state
+// back (leader only; rebuilt from the FSM and Postgres on every leadership).
+type dispatcher struct {
+	s       *Server
+	pool    *pgxpool.Pool
+	written map[string]reported // what this leader last wrote per deployment
+}
+
+type reported struct {
+	status  JobStatus
+	attempt uint64
+	reason  string
+}
+
+// runDispatcher runs the dispatcher until ctx ends.
+func (s *Server) runDispatcher(ctx context.Context) {
+	d := &dispatcher{s: s, pool: s.cfg.Pool, written: map[string]reported{}}
+	notified := make(chan struct{}, 1)
+	go d.listen(ctx, notified)
+	ticker := time.NewTicker(s.cfg.ReconcileInterval)
+	defer ticker.Stop()
+	d.reconcile(ctx)
+	for ctx.Err() == nil {
+		changed := s.fsm.Changed()
+		d.writeBack(ctx)
+		select {
+		case <-ctx.Done():
+		case <-notified:
+			d.reconcile(ctx)
+		case <-ticker.C:
+			d.reconcile(ctx)
+		case <-changed:
+		}
+	}
+}
+
+// listen forwards NOTIFY deployments_changed to notified, reconnecting on errors.
+func (d *dispatcher) listen(ctx context.Context, notified chan<- struct{}) {
+	for ctx.Err() == nil {
+		err := d.listenOnce(ctx, notified)
+		if ctx.Err() != nil {
+			return
+		}
+		d.s.log.Warn("dispatcher: LISTEN failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (d *dispatcher) listenOnce(ctx context.Context, notified chan<- struct{}) error {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	signal(notified) // changes made before LISTEN
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		signal(notified)
+	}
+}
+
+func signal(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// reconcile acts on every deployment whose desired state is not converged.
+func (d *dispatcher) reconcile(ctx context.Context) {
+	rows, err := d.pool.Query(ctx, desiredQuery)
+	if err != nil {
+		d.s.log.Warn("dispatcher: read deployments", "err", err)
+		return
+	}
+	deps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (desired, error) {
+		var x desired
+		err := r.Scan(&x.ID, &x.Project, &x.Service, &x.Version, &x.Statement, &x.Sources, &x.Sinks, &x.Parallelism,
+			&x.RestartStrategy, &x.Action, &x.Generation, &x.Observed, &x.Status, &x.ServiceSlots)
+		return x, err
+	})
+	if err != nil {
+		d.s.log.Warn("dispatcher: read deployments", "err", err)
+		return
+	}
+	for _, dep := range deps {
+		if err := d.converge(ctx, dep); err != nil && ctx.Err() == nil {
+			d.s.log.Warn("dispatcher: converge", "deployment", dep.ID, "project", dep.Project, "err", err)
+		}
+	}
+}
+
+func (d *dispatcher) converge(ctx context.Context, dep desired) error {
+	job, exists := d.s.fsm.Job(dep.ID)
+	switch dep.Action {
+	case "cancel", "stop":
+		// Stop-with-savepoint is not implemented yet: a stop cancels the job and ends FINISHED.
+		final := JobCanceled
+		if dep.Action == "stop" {
+			final = JobFinished
+		}
+		if exists && !job.Status.Terminal() {
+			if err := d.s.CancelJob(ctx, dep.ID, final, dep.Action+" requested"); err != nil {
+				return err
+			}
+		}
+		if !exists {
+			return d.report(ctx, dep.ID, dep.Project, dep.Generation, string(final), dep.Action+" requested", 0, "")
+		}
+		return d.markObserved(ctx, dep.ID, dep.Generation)
+	}
+	if !exists {
+		return d.submit(ctx, dep)
+	}
+	if job.Generation < dep.Generation && !job.Status.Terminal() {
+		if _, err := d.s.leaderApply(ctx, CmdRestartJob, fmt.Sprintf("restart-%s-%d", dep.ID, dep.Generation),
+			restartJobBody{ID: dep.ID, Reason: reasonRestartRequested, Generation: dep.Generation}); err != nil {
+			return err
+		}
+	}
+	return d.markObserved(ctx, dep.ID, dep.Generation)
+}
+
+// submit compiles the version and submits its job; a compile failure fails the deployment.
+func (d *dispatcher) submit(ctx context.Context, dep desired) error {
+	strategy, err := ParseRestartStrategy(dep.RestartStrategy)
+	if err != nil {
+		return d.report(ctx, dep.ID, dep.Project, dep.Generation, string(JobFailed), err.Error(), 0, "compile_failed")
+	}
+	var parts []sql.Part
+	for i, s := range dep.Sources {
+		parts = append(parts, sql.Part{Name: fmt.Sprintf("sources[%d]", i), SQL: trimSemicolon(s.CreateTable)})
+	}
+	for i, s := range dep.Sinks {
+		parts = append(parts, sql.Part{Name: fmt.Sprintf("sinks[%d]", i), SQL: trimSemicolon(s.CreateTable)})
+	}
+	parts = append(parts, sql.Part{Name: "statement", SQL: trimSemicolon(dep.Statement)})
+	graph, diags := sql.CompileParts(parts, sql.CompileOptions{Name: dep.ID, Parallelism: dep.Parallelism})
+	if len(diags) > 0 || graph == nil {
+		msg := "compile failed"
+		if len(diags) > 0 {
+			dg := diags[0]
+			msg = fmt.Sprintf("compile failed: %s:%d:%d: %s", dg.Part, dg.Line, dg.Column, dg.Message)
+		}
+		return d.report(ctx, dep.ID, dep.Project, dep.Generation, string(JobFailed), msg, 0, "compile_failed")
+	}
+	err = d.s.SubmitJob(ctx, JobSpec{ID: dep.ID, Deployment: dep.ID, Project: dep.Project, Service: dep.Service,
+		Graph: graph, Restart: strategy, Quota: dep.ServiceSlots, Generation: dep.Generation})
+	if err != nil {
+		return err
+	}
+	d.s.log.Info("job submitted", "job", dep.ID, "project", dep.Project, "parallelism", dep.Parallelism)
+	return d.markObserved(ctx, dep.ID, dep.Generation)
+}
+
+func trimSemicolon(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ";")
+}
+
+func (d *dispatcher) markObserved(ctx context.Context, id string, generation int64) error {
+	_, err := d.pool.Exec(ctx, `UPDATE deployments SET observed_generation = $2, updated_at = clock_timestamp()
+		WHERE id = $1 AND observed_generation < $2`, id, generation)
+	return err
+}
+
+// deploymentStatus maps a job's state to the deployment status list of the API.
+func deploymentStatus(j *Job) string {
+	switch j.Status {
+	case JobScheduling:
+		return "INITIALIZING"
+	case JobDeploying:
+		if j.Attempt <= 1 {
+			return "INITIALIZING"
+		}
+		return "RESTARTING"
+	default:
+		return string(j.Status)
+	}
+}
+
+// writeBack writes the status of every job whose state changed since this leader last wrote it.
+func (d *dispatcher) writeBack(ctx context.Context) {
+	for _, j := range d.s.fsm.Jobs() {
+		if j.Deployment == "" {
+			continue
+		}
+		r := reported{status: j.Status, attempt: j.Attempt, reason: j.Reason}
+		if d.written[j.ID] == r {
+			continue
+		}
+		if err := d.writeJob(ctx, j, d.written[j.ID]); err != nil {
+			if ctx.Err() == nil {
+				d.s.log.Warn("dispatcher: write back", "job", j.ID, "project", j.Project, "err", err)
+			}
+			continue
+		}
+		d.written[j.ID] = r
+	}
+}
+
+func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error {
+	if err := d.writeJobRow(ctx, j); err != nil {
+		return err
+	}
+	failed := j.Reason != "" && j.Reason != prev.reason && j.Status != JobCanceled && j.Status != JobFinished
+	if failed {
+		// The failure is announced even when the restart finished before this write.
+		typ := j.Cause
+		if typ == "" {
+			typ = "status_changed"
+		}
+		status := "RESTARTING"
+		if j.Status == JobFailed {
+			status = "FAILED"
+		}
+		if err := d.report(ctx, j.Deployment, j.Project, 0, status, j.Reason, j.Attempt, typ); err != nil {
+			return err
+		}
+	}
+	msg := ""
+	if j.Status == JobFailed || j.Status == JobRestarting || (j.Status == JobDeploying && j.Attempt > 1) {
+		msg = j.Reason
+	}
+	return d.report(ctx, j.Deployment, j.Project, 0, deploymentStatus(j), msg, j.Attempt, "")
+}
+
+// writeJobRow upserts the jobs row of the current attempt and ends the earlier ones.
+func (d *dispatcher) writeJobRow(ctx context.Context, j *Job) error {
+	if j.Attempt == 0 {
+		return nil
+	}
+	graph, err := json.Marshal(map[string]any{"graph": j.Graph, "subtasks": j.Subtasks})
+	if err != nil {
+		return err
+	}
+	failure := ""
+	if j.Status == JobFailed || j.Status == JobRestarting {
+		failure = j.Reason
+	}
+	ended := j.Status.Terminal() || j.Status == JobRestarting
+	_, err = d.pool.Exec(ctx, `WITH prior AS (
+			UPDATE jobs SET status = CASE WHEN status IN ('RUNNING', 'DEPLOYING', 'SCHEDULING') THEN 'RESTARTING' ELSE status END,
+				ended_at = COALESCE(ended_at, now()), updated_at = clock_timestamp()
+			WHERE deployment_id = $1 AND attempt < $3 AND ended_at IS NULL)
+		INSERT INTO jobs (project_id, deployment_id, attempt, status, graph, started_at, ended_at, failure)
+		VALUES ($2, $1, $3, $4, $5, now(), CASE WHEN $6 THEN now() END, NULLIF($7, ''))
+		ON CONFLICT (deployment_id, attempt) DO UPDATE SET status = EXCLUDED.status,
+			graph = CASE WHEN jobs.ended_at IS NULL THEN EXCLUDED.graph ELSE jobs.graph END,
+			ended_at = COALESCE(jobs.ended_at, EXCLUDED.ended_at), failure = COALESCE(EXCLUDED.failure, jobs.failure),
+			updated_at = clock_timestamp()`,
+		j.Deployment, j.Project, int64(j.Attempt), string(j.Status), graph, ended, failure)
+	return err
+}
+
+// report writes a deployment's status (and observed generation when generation > 0), appending
+// an event when the status or message changed.
+func (d *dispatcher) report(ctx context.Context, id, project string, generation int64, status, message string, attempt uint64, typ string) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var old, oldMsg string
+		err := tx.QueryRow(ctx, `SELECT status, status_message FROM deployments WHERE id = $1 FOR UPDATE`, id).Scan(&old, &oldMsg)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE deployments SET status = $2, status_message = $3,
+			observed_generation = GREATEST(observed_generation, $4), updated_at = clock_timestamp() WHERE id = $1`,
+			id, status, message, generation); err != nil {
+			return err
+		}
+		if old == status && oldMsg == message {
+			return nil
+		}
+		if typ == "" {
+			typ = "status_changed"
+		}
+		text := fmt.Sprintf("%s -> %s", old, status)
+		if message != "" {
+			text += ": " + message
+		}
+		var att any
+		if attempt > 0 {
+			att = int64(attempt)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO deployment_events (project_id, deployment_id, attempt, type, status, message)
+			VALUES ($1, $2, $3, $4, $5, $6)`, project, id, att, typ, status, text)
+		return err
+	})
+}

@@ -1,0 +1,58 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// runJobMaster drives every job's scheduling on the leader: it starts waiting and restarting
+// jobs when their delay has passed and the slots are free, and fails those that waited for slots
+// longer than SlotTimeout. Failure detection itself happens in the FSM (task failed, worker lost).
+func (s *Server) runJobMaster(ctx context.Context) {
+	for ctx.Err() == nil {
+		changed := s.fsm.Changed()
+		next := s.scheduleJobs(time.Now())
+		timer := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// scheduleJobs makes one pass and returns how long to sleep at most before the next.
+func (s *Server) scheduleJobs(now time.Time) time.Duration {
+	next := time.Minute
+	nowMs := now.UnixMilli()
+	var avoid []string
+	if ls := s.leader.Load(); ls != nil {
+		avoid = ls.leases.suspects(2 * s.heartbeatInterval())
+	}
+	for _, j := range s.fsm.Jobs() {
+		if j.Status != JobScheduling && j.Status != JobRestarting {
+			continue
+		}
+		if j.RestartAt > nowMs {
+			next = min(next, time.Duration(j.RestartAt-nowMs)*time.Millisecond)
+			continue
+		}
+		giveUp := nowMs-j.WaitingSince >= s.cfg.SlotTimeout.Milliseconds()
+		_, err := s.apply(CmdScheduleJob, newID("cmd"),
+			scheduleJobBody{ID: j.ID, Attempt: j.Attempt + 1, GiveUp: giveUp, Avoid: avoid})
+		switch {
+		case err == nil:
+			s.log.Info("job scheduled", "job", j.ID, "attempt", j.Attempt+1)
+		case errors.Is(err, ErrInsufficientSlots):
+			// Wait for workers (an FSM change) or the slot timeout.
+			next = min(next, time.Duration(j.WaitingSince+s.cfg.SlotTimeout.Milliseconds()-nowMs)*time.Millisecond)
+		case isRaftError(err):
+			return 50 * time.Millisecond
+		default:
+			s.log.Debug("schedule job", "job", j.ID, "err", err)
+		}
+	}
+	return max(next, time.Millisecond)
+}
