@@ -27,7 +27,7 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 		return nil, err
 	}
 	b := req.Body
-	parts, err := s.previewScope(ctx, svc, req.ApplicationId, createTables(deref(b.Sources)))
+	parts, err := s.previewScope(ctx, svc, req.ApplicationId, tables(deref(b.Sources)))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 
 // previewScope returns the CREATE TABLE (and CREATE VIEW) texts a preview sees: the request's
 // sources when given, else the latest version's tables and statement (its INSERTs are ignored).
-func (s *server) previewScope(ctx context.Context, svc store.Service, appID string, sources []string) ([]sql.Part, error) {
+func (s *server) previewScope(ctx context.Context, svc store.Service, appID string, sources []sql.Part) ([]sql.Part, error) {
 	v, ok, err := s.cfg.Store.LatestVersion(ctx, svc.ProjectID, svc.ID, appID)
 	if err != nil {
 		return nil, err

@@ -181,6 +181,19 @@ func TestIntegrationReferences(t *testing.T) {
 	if op := last.Operators[len(last.Operators)-1]; *op.IntegrationId != w.integration || *op.Connector != "postgres" {
 		t.Fatalf("sink operator %+v", op)
 	}
+	// integration_id on the table ref stands for the option, and must agree with it.
+	ref := func(create, id string) string {
+		return fmt.Sprintf(`{"statement":%q,"sources":[{"create_table":%q}],"sinks":[{"create_table":%q,"integration_id":%q}]}`, stmt, bidTable, create, id)
+	}
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, ref("CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o')", w.integration)).decode(t, &res)
+	last = res.Graph.Vertices[len(res.Graph.Vertices)-1]
+	if op := last.Operators[len(last.Operators)-1]; !res.Valid || *op.IntegrationId != w.integration {
+		t.Fatalf("integration_id without the option: %+v", res)
+	}
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, ref(sink(kafka.Id)[0], w.integration)).decode(t, &res)
+	if res.Valid || res.Errors[0].Line != 2 || res.Errors[0].Column != 18 || !strings.Contains(res.Errors[0].Message, "its integration_id is") {
+		t.Fatalf("integration_id disagreeing with the option: %+v", res)
+	}
 	// An integration deleted after the version was stored: deploying it is refused.
 	var v openapi.ApplicationVersion
 	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, sqlBody(t, stmt, []string{bidTable}, sink(w.integration), nil)).decode(t, &v)

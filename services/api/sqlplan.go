@@ -16,29 +16,33 @@ import (
 )
 
 // sqlParts names a version's texts for the compiler: sources[i], sinks[i], then the statement.
-func sqlParts(statement string, sources, sinks []string) []sql.Part {
+func sqlParts(statement string, sources, sinks []sql.Part) []sql.Part {
 	var parts []sql.Part
-	for i, t := range sources {
-		parts = append(parts, sql.Part{Name: fmt.Sprintf("sources[%d]", i), SQL: t})
+	for i, p := range sources {
+		p.Name = fmt.Sprintf("sources[%d]", i)
+		parts = append(parts, p)
 	}
-	for i, t := range sinks {
-		parts = append(parts, sql.Part{Name: fmt.Sprintf("sinks[%d]", i), SQL: t})
+	for i, p := range sinks {
+		p.Name = fmt.Sprintf("sinks[%d]", i)
+		parts = append(parts, p)
 	}
 	return append(parts, sql.Part{Name: "statement", SQL: statement})
 }
 
-func createTables(refs []openapi.TableRef) []string {
-	out := make([]string, len(refs))
+// tables are a request's table refs as parts: the CREATE TABLE and its integration_id.
+func tables(refs []openapi.TableRef) []sql.Part {
+	out := make([]sql.Part, len(refs))
 	for i, r := range refs {
-		out[i] = r.CreateTable
+		out[i] = sql.Part{SQL: r.CreateTable, Integration: deref(r.IntegrationId)}
 	}
 	return out
 }
 
-func storedTables(refs []store.TableRef) []string {
-	out := make([]string, len(refs))
+// storedTables are a stored version's table refs as parts.
+func storedTables(refs []store.TableRef) []sql.Part {
+	out := make([]sql.Part, len(refs))
 	for i, r := range refs {
-		out[i] = r.CreateTable
+		out[i] = sql.Part{SQL: r.CreateTable, Integration: r.IntegrationID}
 	}
 	return out
 }
