@@ -125,30 +125,6 @@ func (e IntegrationType) Valid() bool {
 	}
 }
 
-// Defines values for JobEdgePartitioning.
-const (
-	Broadcast JobEdgePartitioning = "broadcast"
-	Forward   JobEdgePartitioning = "forward"
-	Hash      JobEdgePartitioning = "hash"
-	Rebalance JobEdgePartitioning = "rebalance"
-)
-
-// Valid indicates whether the value is a known member of the JobEdgePartitioning enum.
-func (e JobEdgePartitioning) Valid() bool {
-	switch e {
-	case Broadcast:
-		return true
-	case Forward:
-		return true
-	case Hash:
-		return true
-	case Rebalance:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for KafkaConfigSaslMechanism.
 const (
 	PLAIN       KafkaConfigSaslMechanism = "PLAIN"
@@ -212,6 +188,30 @@ func (e PlanName) Valid() bool {
 	case PlanNamePremium:
 		return true
 	case PlanNameStartup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanEdgePartitioning.
+const (
+	Broadcast PlanEdgePartitioning = "broadcast"
+	Forward   PlanEdgePartitioning = "forward"
+	Hash      PlanEdgePartitioning = "hash"
+	Rebalance PlanEdgePartitioning = "rebalance"
+)
+
+// Valid indicates whether the value is a known member of the PlanEdgePartitioning enum.
+func (e PlanEdgePartitioning) Valid() bool {
+	switch e {
+	case Broadcast:
+		return true
+	case Forward:
+		return true
+	case Hash:
+		return true
+	case Rebalance:
 		return true
 	default:
 		return false
@@ -707,80 +707,13 @@ type Job struct {
 	// Id The current attempt's job; absent before the first attempt.
 	Id *string `json:"id,omitempty"`
 
-	// Plan A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-	Plan      JobGraph   `json:"plan"`
+	// Plan A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+	Plan      PlanGraph  `json:"plan"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
 	// Status PLANNED before the first attempt, then the attempt's status.
 	Status    string     `json:"status"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-}
-
-// JobEdge defines model for JobEdge.
-type JobEdge struct {
-	From string `json:"from"`
-	Id   string `json:"id"`
-
-	// Input Input number of the consuming vertex (joins: 0 left, 1 right).
-	Input *int `json:"input,omitempty"`
-
-	// Keys hash: the key columns.
-	Keys         *[]string           `json:"keys,omitempty"`
-	Partitioning JobEdgePartitioning `json:"partitioning"`
-	To           string              `json:"to"`
-}
-
-// JobEdgePartitioning defines model for JobEdge.Partitioning.
-type JobEdgePartitioning string
-
-// JobGraph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-type JobGraph struct {
-	Edges    []JobEdge   `json:"edges"`
-	Vertices []JobVertex `json:"vertices"`
-}
-
-// JobOperator defines model for JobOperator.
-type JobOperator struct {
-	// Connector Sources and sinks: the table's connector.
-	Connector *string `json:"connector,omitempty"`
-	Id        string  `json:"id"`
-
-	// IntegrationId Sources and sinks: the integration the connector connects with.
-	IntegrationId *string `json:"integration_id,omitempty"`
-
-	// Kind Example: sql.window_aggregate
-	Kind string `json:"kind"`
-
-	// Table Sources and sinks: the table read or written.
-	Table *string `json:"table,omitempty"`
-}
-
-// JobVertex A vertex of the planned graph; the live fields are present once the scheduler reports the running job.
-type JobVertex struct {
-	// Backpressure Live: share of time the slowest subtask waited for downstream credit.
-	Backpressure *float32      `json:"backpressure,omitempty"`
-	Id           string        `json:"id"`
-	Name         string        `json:"name"`
-	Operators    []JobOperator `json:"operators"`
-	Parallelism  int           `json:"parallelism"`
-
-	// RecordsIn Live: rows received by all subtasks.
-	RecordsIn *int64 `json:"records_in,omitempty"`
-
-	// RecordsInPerSecond Live: recent input throughput.
-	RecordsInPerSecond *float32 `json:"records_in_per_second,omitempty"`
-
-	// RecordsOut Live: rows emitted by all subtasks.
-	RecordsOut *int64 `json:"records_out,omitempty"`
-
-	// RecordsOutPerSecond Live: recent output throughput.
-	RecordsOutPerSecond *float32 `json:"records_out_per_second,omitempty"`
-
-	// StatusCounts Live: subtasks by status (e.g. RUNNING: 2).
-	StatusCounts *map[string]int `json:"status_counts,omitempty"`
-
-	// Watermark Live: the vertex's lowest event-time watermark.
-	Watermark *time.Time `json:"watermark,omitempty"`
 }
 
 // KafkaConfig defines model for KafkaConfig.
@@ -870,9 +803,56 @@ type Plan struct {
 // PlanName defines model for Plan.Name.
 type PlanName string
 
+// PlanEdge defines model for PlanEdge.
+type PlanEdge struct {
+	From string `json:"from"`
+	Id   string `json:"id"`
+
+	// Input Input number of the consuming vertex (joins: 0 left, 1 right).
+	Input *int `json:"input,omitempty"`
+
+	// Keys hash: the key columns.
+	Keys         *[]string            `json:"keys,omitempty"`
+	Partitioning PlanEdgePartitioning `json:"partitioning"`
+	To           string               `json:"to"`
+}
+
+// PlanEdgePartitioning defines model for PlanEdge.Partitioning.
+type PlanEdgePartitioning string
+
+// PlanGraph A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+type PlanGraph struct {
+	Edges    []PlanEdge   `json:"edges"`
+	Vertices []PlanVertex `json:"vertices"`
+}
+
 // PlanList defines model for PlanList.
 type PlanList struct {
 	Items []Plan `json:"items"`
+}
+
+// PlanOperator defines model for PlanOperator.
+type PlanOperator struct {
+	// Connector Sources and sinks: the table's connector.
+	Connector *string `json:"connector,omitempty"`
+	Id        string  `json:"id"`
+
+	// IntegrationId Sources and sinks: the integration the connector connects with.
+	IntegrationId *string `json:"integration_id,omitempty"`
+
+	// Kind Example: sql.window_aggregate
+	Kind string `json:"kind"`
+
+	// Table Sources and sinks: the table read or written.
+	Table *string `json:"table,omitempty"`
+}
+
+// PlanVertex defines model for PlanVertex.
+type PlanVertex struct {
+	Id          string         `json:"id"`
+	Name        string         `json:"name"`
+	Operators   []PlanOperator `json:"operators"`
+	Parallelism int            `json:"parallelism"`
 }
 
 // PostgresConfig defines model for PostgresConfig.
@@ -1265,9 +1245,9 @@ type UserList struct {
 type ValidationResult struct {
 	Errors []SQLError `json:"errors"`
 
-	// Graph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-	Graph *JobGraph `json:"graph,omitempty"`
-	Valid bool      `json:"valid"`
+	// Graph A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+	Graph *PlanGraph `json:"graph,omitempty"`
+	Valid bool       `json:"valid"`
 }
 
 // Version defines model for Version.
@@ -1699,7 +1679,7 @@ type ServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params ListDeploymentEventsParams)
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -1960,7 +1940,7 @@ func (_ Unimplemented) ListDeploymentEvents(w http.ResponseWriter, r *http.Reque
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 // (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 func (_ Unimplemented) GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -10964,7 +10944,7 @@ type StrictServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(ctx context.Context, request ListDeploymentEventsRequestObject) (ListDeploymentEventsResponseObject, error)
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(ctx context.Context, request GetDeploymentJobRequestObject) (GetDeploymentJobResponseObject, error)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -12673,155 +12653,151 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pcts4/NirYNT/TJxZ+YhztGtPP3gTJ+v9O47XcrJtd1MtRP4kISYBLQBK1mYy06fpg/VJOrhIkAJF",
-	"SZYtO/GXRJZIHL/7BL62IpaOGAUqRevga2sIOAauPx5f4oH6PwYRcTKShNHWQetyCIj1vkAknwjEYUwE",
-	"YfQQCaAxIhL1cHSFCEUn/e33WEZDJBnKRjGWgBhNpmgyxBJNWYY44Hin1W6JaAgpVvPI6QhaBy0hOaGD",
-	"1rdv39qtEeY4BWkXdDQaJSTCaiEnb9QXRC1ohOWw1W5RnKq3cfFMl8StdovDPxnhELcOJM/Any/F16dA",
-	"B3LYOni2t9eemb/dep1xwXgYBhSuZTfSDyDWR3IIaKTAwTKBRngAam96ff9kwKfFAs0rrZqF7IcX8gZG",
-	"CZumQGXtxuP8kZvv+ySGdMQk0Gj6nzCd3f8R4iA5gRipWUBINCFyqGEgcAroCqYI0xj1WDxFHEYJngr9",
-	"a59wIRGmYgIcESok4FhBL+KAJaEDJCckKkBniLHYo7eubbWweUBMCc13GdxjX9NnGLmK9PWCoyGmA0BE",
-	"oB4WECNF6hgJiRNFz2C3ItCLZ/v1q7assCTOT6iEAZ9P7aR45uZYPyUpkbPwOMcDQIL8W0vRiX7PnyuG",
-	"Ps4S2Tp4qRCBr0mapQVazF8FUvQmgOs1nHOmRMuZHnlmJeZHpObNF1MGyMg8MhcS/8Gh3zpo/ZfdQvLt",
-	"ml/FbifJDDB+V3ushbuGwM0h3gE+JhGEd2t/nLdbYR65+W4v2RXUU5lUv958tx8F8No5MgH85lN8Ai7m",
-	"8cvY/H7Tib6pl8WIUQFaMf2C4wsjCNVfEaMSqP7oaaPdEWe9BNKfvgiF3q8LoujcvGUmLRPIe5z0GU8h",
-	"Rr91Ppy1EaYoo1eUTSjqE0jiNmJcfUnoGCckRmOcZIC2jByGJFZSTcElfrrTUsqO0X5CojvdQsmYEFJZ",
-	"CX3GeyRW6oIItKXWhyS+AtpGQpIkQTyjlNBBG+3s7JiFv9VvxEDveuURThLgygxiCaCYgUCUSYSThE30",
-	"+vXyzph8yzIa3+XqzhgSWTS0sFX2mAanlY56WeccIkZjot54i0kCd7rA3DzMoZYaa1GBNeMcqNRK2C7V",
-	"jHOH6zui6OLta/Tzi5f/FdnBUcyiTNlXek2XjJ1iPoC7pjlncGnTigjExsCN4UX+BaRVsVvfe0ynViyJ",
-	"u16mVhkIriOAGJRjIBBX3K0XeKjNxynCfQkcXajP20f6s9A0KZS68xwR74nyAmcMCK1mKM7kkHHy792S",
-	"9HsihBZMqZPLbQTXI6VhlCDmMGZXEBvIaNE84YwOlOkbA5UEJ0ZcfKQjziIQAveSO6WuPyBJtq1C6WUS",
-	"CUgxlUQJuald6xbsDHaQcsqSBBIiUoR7bAzG+Ukwbee6pvP7qRLO35xWrfpv6s8RZyPgkhgdql0AiLtY",
-	"71StQ31qKc9xW5JUGTkVNdzO3+lNA/5jZX+B30kc/Jpac2zmB+PHLrPEb76V8WdLmx16+PLi2v7uS9sq",
-	"Tfo5H9/IdbUmD6av9WuaTmIj13Fy7sG4jxMB7QrYKzAqWz577XroLGRX+pvXLzZs4ZQYE6q8RiIhLX+Y",
-	"N7lPZd/y6TDneKrXX/jtTSOdwbW0IYAZTOqVNOzmo0bdvULIvOVa43kW/pWYSog1boF767gzS3tGD1Sl",
-	"f7slCL1anFAulYS9gH6ISgTLeARrGkvZtakV4bckVGbCXhZM/uzFrhyk1iN3LN2sJH5Wx1iKr0/MO76L",
-	"thYENg3t43PW9Dk56xxfXKKTs8sP6P/9n/+LOsenx68vUf7Wlniq7BuPsV/u7e0tErLysV4sYjHsrFmy",
-	"OlmxCQGbxUQeU8mnAUkVObkJ1zgdJV6QZMdQd0gQ4Ugyvk7JFoPEJBH1vGACDjNbq1mCtfnrViiVH9L0",
-	"q/k+9LsL7gQi8CFBE1mLxR/XX0NpuQUoSoCsRetaqLSgjw1Q5+shRFcjRmhgH1H+m4V3Tk2EylcvWu2A",
-	"SlPrSmB5AvSTAUto1y+sV/dGwgrTfeZH5X12e1NpNrrAvpT8yvTDQLNUwfT1h/fnp8eXx29a7dbbo5PT",
-	"4zcegD165WQwAH5jjVnNl5SRky+wtLXK7PPxvw5a9qhpE7RcuKZLqnVIMUmqaY6XLwLoHGEhJozHzTmR",
-	"dmvCiYQPNJkaAVrdiJnUGzK0pyKTdl/s3BgE0QRV6C7LETyjmhDZSNEnphEkQZaoWavnp4fNZQ5CYi67",
-	"QnIsYTBtIqIL83zHPW7YmEtCB12Bx+CLtlkJkTP8vCkK9HTM8/mb3RSEwIN1eeZtPxcQGtL9XO9vLGSH",
-	"lzIOlTHLKArgw5dCZSDMkM0NTPkC5iuZ8BUyy9N9zwqrtjbjd7s02JDGqZJAc3rJR3cJsT4M5oN4HVrB",
-	"k2Eb0AozLOrr8IvjI6PBT85OLk+OTk/+18nZu1a7dfHx7Mx+Ou5cHl1cmj+Uni8+6RdfH529Pj6135o/",
-	"9Pedo08nZ++6R2dvup3LD+fqlZOzk86v5sePnfPjszc1JsPxOCzupYR0JMOycTWzf0Wra55oW11u1pj8",
-	"ixhD1qovpE2D8a4hvA7SNqjaAFX/CjiRwxqbfY750xR2bh3jaKiLnQgFIZAeTxfH6JwIiCyRaOuvFrv6",
-	"q4WYSeVwwIJRRCTq68ScjhfMrNizoHNfl121FgkcZGEYeBUndxKfr+GGK9y/akxk/Kd6qANSCX4xN2o/",
-	"YkIOODSS3rl9zh/UsdC89zyoXarH150osLy4snr31regfq8Q8DWOZDI1SUYLG5dY1uUDqDdFalaUZkKi",
-	"HqABGQNVNFumoMXx+prRPlkyuL08ootZVkJzKL1hh2pAwzoEpc+rGxCXVWh4NkCOBsfJIZX8G+vNVciV",
-	"bHxPAFWk1Wcc/EJC88JOOHJyKxocaLzkmEqGZzwsmwYcj4ZNYcLZEDNcQ5Spv5EeAGFTXakwGmcJcMRh",
-	"xLjUifeg7jCbC1S02NILC9gnAn1hvUOEF4a/J3YTTJtI7zfWe6ch4Kz4JUFbqMBKoeDp0dnZ8ZvaBbfV",
-	"V1R/X+zUDBbcy43ledW+yt06DaUQg/3GesexMQnLTNLnLF1GmxI6ygIsdaK+RsYRdfXLEaMiSwkdoDFw",
-	"Cddo6wsjVBygPZRAX7bRM8TJYCifhhnuCqYBXAyxGB7o4a9giiKWZCnVUM7F3GyIryLMRsq/U8Op3z1J",
-	"02d8grmCp5pEO9A9nGCqKyJ7nOE4wkKGo4hsQctYg1s/X1lHDdLeOY6uVkx/Yb0yt3Z+P9VFExQ4Uryh",
-	"LD1l822NOGh2mzgaVU8SgXRlxdMd9EkRQwQC8YyiaIgJFQqDikiwZFwcIogHIJDAUzRkE8TZRCDMAeXr",
-	"Vzob5ATM+OmsqtYDLKyLHK0GUDe2a11mrE+a+GZHm3XAzdBtu9wajHywcAmYtIxSiGSowr9j0ofaUNc5",
-	"SkPCEvcSeCJQ/mZQXNRyYqlYe9E5vdccl5q53Sehq++DK7kipu7Qy4b9k+xMCI3ZpIsHAw6DmpyYdOVH",
-	"i8NFezmmsIlIaSzABThMr7EGd5YUAuxkJZTrvNB8FBsGO9RfJWRs61wt8VuuYjSCoLY0XGnLSxW7zrJF",
-	"D0dXahxh9Xl5UadkDAdIDNVsal0ktRMlbAJCIpH1JBZXaIKJUs19xlHMJlRIDjjVdWBGWxcRNC94VsSj",
-	"bPBwhfqlXEIsw405+4QFc1OEOWI8Fl1C68ClhROHCMjYeBI4SRyktJpYIJdUzNIdAe+aIsLaCSFSZKDV",
-	"IpJDzrLBcJT5NkwBYDcwC2lQb/2QKoK/6fJZJhdfP8vkAhuwUeOIZba9qyGI4a0qSNt2Y2qjZmhbEmjD",
-	"ewdoPxyrmGAJPMX8qm5Xik8MSz8RyPILjIFKbV+h/P0SSFfzp8sx94InQiLI90aXi4r3GJNCcjzqCuBj",
-	"qPCcF2p+3lj54RekvDQPu/KUQHEKFkk3hWiIqeVKZy2dnx6dnLXarc7ri6P3251fj7b3X74q/f3y2X7Q",
-	"WNJj1iTqQkVps5k6O0YmgDvpVAXB7KwQZZzIaXfEmWQRS0qdRWY7l8f/41Lpf3+L9rtO51RHjTun3dLX",
-	"6gv1W3CjIulGuBsBD/VBHb936ub1EZIMSZ4JWSnl2d/ba04dzNJGLe3lwagZ42U+gTXa1LN0Mh/tXQF+",
-	"pLzHWAKYtkKYXQyTTcBfFoShaUJ7CIH6fcDPSkEJUTEko8XV5fv8nRDIdaVNYx2afkj5nAIaQzcfRSAP",
-	"qV90s7VL+wjv3eU3bz3em1cFLG6ycJY0RuYu1DMrJoFd21kjwRX9aa7MwKoTvcIbhGcN/FfKvC5eZbE4",
-	"GGtqKvQA9ctfR0TTEuIGgplm5pWqtVcGbANAtQyZAajrbr0Zp1RW4rXM1q3Jg2qgPVgIhAX62yDob6UZ",
-	"ByC1nlSI083weQjR+rAJFjLvkp/ZyrkNHVYEMr7uVhyO8kp+JYMh6HGL/hRGARXBN5TiKVIuWL/kuXtW",
-	"rxNEzqIYsl5vqojbBiizUavd6mVCJ/O0fwgpydKwNZEwGQiIXaoF6N+cOeEqVFvtphoTK3PMyO0ZkIRw",
-	"p4C5DvbUSGmKydTzWCXpsmRPBJa4h0XVbnz1vNFyHjKz85KEbH7thsbuiDkD0vXBv3i+7zn2r16+fP6y",
-	"qTJGiCRlMZStXgtsz+aNiekUa3u/jYGT/nQ7wsXnfpaEi8ecnbEMXCtY10BuF1hqOxtkbiXeTL51hkB9",
-	"tNdithZ39RarQ89cmNcCaiFY6ClCIHEzVNYZBFDR9lqWILOdqabIejZgFeUEVArimXBdiqMhobDNAcf6",
-	"C+BcRxVjaCPt1lMmu32W0Thv7Ova4u6d+rL3sOmnhl5C2JiNvSWQxMfq1ZBZQKiQOti/Qs18kTmaJQJJ",
-	"ZAJznKjZYOTHixPEoQ8caASI6KLZ/lSfZ6KPhTFYUm83x0RdQb1ehJcp0qicQyYerAKB7iRLaXi3QONu",
-	"0+8JoRD+VQdYZ0HyW+fDGRphOXQqjvX7QGMFEXs0gUtucH24CqNhS6B+4vqSqQo83YM1oHP21GMz6hqa",
-	"US08H2ojql3+WqwlS1kb8Gbs1HfRfBpqKNUH56xWW6/PWkpYzaFjeRoTo/xJtPXu4sPHc/TL/9Q5MJZJ",
-	"hJFJb7XRJRttn/nxaM8EsHnohfGpd/XaiMkATm8jWEJjqKnSMLkL/YArcVCegALQQQEmJXYnQ6bzciJL",
-	"ZBgQ4DRGeRpTjnuAJsNpUDCbgw3EcoUwhBIxXBJKdRWzdr81aSf7y+KovWCT5Vt3Z3uYijLnRbuZSApx",
-	"OL90aT1DfcKMzoLowzOQkGw0gthlK8NovaWu4lIzsbNMclwUbGVR4PO0o2h/zyU6uoHe8blzRvLUalCa",
-	"JYnLcs9C0Nl6Rer8l5N3J2eXjZArl23mk9SvexVt6dN/7h3qroVS/0Wjj1l0SZeJzxTyo8ujX06Pi9Zl",
-	"gSQzWX7v7D4Tz5EgJLI9EYpe1Z7LZT633339gcJMt3UlP/NskVbrdkvKcrbp+Sv1UvV8Nn1Wja3Y1nXc",
-	"RKArGJWT+P/t1YsyHvYaozzze7tzeTVD6a7ao4LKXFmq3w8RTiZ4KtBPJyijiSlJdw8QgSTPtCnuJNpP",
-	"J612a/tjq936Sf2zHRZj+mgxEcaIOXZspKucFIceIrtvU0XST5g++nFbd+7YijQdUdROhP27jSxrFr+4",
-	"L9qIKT9Cu1fCFlcRroumJFzLNjr7eHqqvlesWKLIQgDYuM3c2JaGbr7VEGaqvUnLsbStRAxAsU+uId6O",
-	"IcHTA2QbpoTT/AMyVm5VNiqXjuwt1H3Vw9EV6/e7aZZIMkoIBEwBuDbcSnDi1jDgbCKHGqd2OdXJgxMX",
-	"dQl6nG46f6+GPEz17LYC6YEunclL1xwkZtmtvPO90M7tuF31FR/jJLyY0uSuGEs93jRnyVz2piWUKEB2",
-	"6wEQALepXVV7b5w2NKfSFUvNlzA6gJvOaGEndEmLA1sTiN1L5gw9iDWJBWG+IIHLSnH6zG5bbZ/kWu3S",
-	"gpT+ZhQCIi8UtAmKBJuVcfPjOCVUO9xjSBT3K4lCYAI8KFc7v5/el5DOH0MSDbVENUEtJrRgUzqD0INC",
-	"4baRNSr+JJ8R46ZK8E/y+bbjO3YwZ4O2vG2WIBLCUsc1jq7mt650RMOthJiauhfm9SKscuyD6VTzCTzF",
-	"NMOJa1sPpsVuflTE+fHZm6XcrPW4Q9Uq/qB7pF0iC5cbuDQ5Sa4jGlXQ9wbiUfYc4012FNb3BtpMc6Bp",
-	"cAIc4pqKJ5fYDdNqc1TSQKSjn113KFdvqUgRu424pd2EJM2yV/JXl+rjs0i5eQ4+7JnX9tzYDa6F4yzR",
-	"b47fPozV/xBwE7+wnuj2pt2cVlctCi6azqulDEhXHJuK6Jm+Kq+FWRFpF48xqQZifJbSD0kmcVKTr8Pi",
-	"qptiige2CrJiuDB+pTxKvTSbknPL3NpDGZUkqW8ISJ8uUJZRXkF5ybO7bFcwMAeJHYeiPMB4/MvHk9M3",
-	"1UMVzj/8cXzx4e3bsBFpxlopIbA+XizJ1KoPkAhlUeqbFHz0sH4fbREpvBIeE9sWmRjpcOLTQx2xcC8T",
-	"iVgwIvotCGMhCKOXriyzUly3QoQ7r/CsJoh7gDlweyry1m9/XD5dIBFsCzi9hQQpRUnN2ap6BY/tCAtA",
-	"CUipIygxGShYKq86xmII4hDZUIK+vQPbJw/R/var5ygaYo4j9aYuK8DqJzXy//4Tb//7Wf2zt/3z9uev",
-	"z9qv9r/9RwgaeVBvOZIzKqlb04B0hMKhydXifE0tWUe01H7lhBxOCxqdDJnIm7Jcj5YpsMiEhTGNhW73",
-	"8VvInngDP0FMz6hxo7vo8YADGLyQwN6aaKcEwxDV1BD9BvLeq/BZ3cERrtvNCithGFxb6iQokhIsZDcT",
-	"S+7YK8Os+shAkQDTX2y5Xd96JABE5Qj+UJWuOSJ8qbXcboF0bb9etWRgPXkcTZVrrh7YDxYPuPW6xjQb",
-	"599/+fP+3myo/5T0QWfgCPWPqM+DUc+fvXz+qhyNehUM/3mUs4glvFRN7zxoarbASfKh3zr4c7EGhKpo",
-	"qNFtl0Moabcd1BmyiSV7RiNYVNHN0sNnt4d1GOR5X8Vdm+Mfxca7K1bwiqVaUtdEK4M+8HpkSaWXojJx",
-	"RZI0CA8F6Ju1UeS7cMtq7KsINLPtL2B2zDv00n91sWLjGWzl4sxuN2AMh3o88v7IOUW7CsjrYEfTuXT3",
-	"3PgJJyTWNteFTtkG7P7lKlXzCH1gM/npLouegaJLbEP8Vj36QD+XV9UGN1p3mH/E0uA1b59ed/LrHLX5",
-	"0iMU8ymaYIF6GUkk6nOWoq0n9o6pJ6aEkzLp/4zNAWcsk0+DJo6ZvaslRPBAHNYdFyufLfthMemTuroo",
-	"NzUa4hhl1MwlIbYZbhEulfHmK2o99nae7ey1FjwDsuX21SptYBYtXi9kR6HfdnJq9XmUmePnzF9vnSj6",
-	"7Y9Ld7WeXrf+tVjYUMqRucyF0D4L1HElbKJ8eF1li5GApL89ZEI7Bm2k077bEiimso1MACNG5kCCbXsN",
-	"DaGDvEEFXepHtRVrKOUvan9T/qV20nXi3YuMC8SoZDqU0tb+zURf9PSF9UQbFYcu2yMlXKBa7PxF/6LH",
-	"Y+BTW5au1u9dyvR33V04f+f3NDm31uwW/R2xGP7e+Yvm1dU+eI7OT1oeLbSe2QMTqHIdDlrPd/Z2nhs/",
-	"eKiRtjvUBwb+qz4PTKOBaSUnjJ7ErYPWO5C/2kcqt8Xt7+3Nuddnuft87LGFNbcwWRQq2GWjnRL9tQ7+",
-	"/NxuiSxNMZ/aNnwKwp7nUXmx3ZJ4ILRLNRUS0tZnNdQuBxxP50LgwjyxEQDouZFkpohO3630cu953Xj5",
-	"Ar0rkuqhdeHOczxAto3FntHDAUdDTW5bmMZtxKit4RPtSoxxiIUOueAY+NNaEI+f7eJMDncTNjC6fWTb",
-	"XsqgPtU/510Pv7B4ujYI+6eAfytLQGuB3BpySxG60C1tyLr41vdQOH5h5p+PY+/CRv3Ks+ZXSteKqZee",
-	"LUBL+S1x6oX9nxd6oXRt2zwiPL62t9NqA07LT2e76WgTRmLIuNxO9NEqEaOCJS4qseWqjXQ4lSurXVeX",
-	"2pILPWKJKtXmC5o02ruO69/DbXL8e5h/H+PO6ihdGUM5Topl+DEgQlEmQGNI+vdG2nAA8nr062Gu9JSo",
-	"Bbsyys/1E7cI+ryXNIAAo6vVIjeOABea1RBzUCccSSyutkXCJPonYxKXYO3MGA/eBjkNIHcPle8qr4mx",
-	"FI/smsuWv7UbH3QuzufbxKvX+BIUsyM80GdaOZjcraRdD1W4tXssaIxiw31qe1tgiNiypRKizrtG2rsW",
-	"JZmYU8hne/rsLI2YgMR53mK/HJFU7mE3NLB+DV9u21pIxz9b9+RzTNj8yto7I7hFzMTi1mH9xgIkml+w",
-	"vJr1sL/IRvy7Q9fDOoYqEHaYOPT5pwcRS0Hos8w1g9SwR0Wk7n61n74ZjzUBE7Qr884b/f25d6N7iQRf",
-	"zHq75o343hPLi+Y38lujV6Kum6PdgLJAO9qyAvAQcehnAmI0GZIEEJHalXH6s1Y+1hmLtfjdu3MRU7p0",
-	"+PgSD+oGto/t6mf0qHdHbcvSzs1J4QMtwSis/ZbSaxYhZzgFrdRGWEbDWeowFSsrK8++vmH8trWmLau5",
-	"Y8+4gaSNYxg/MNK+fUH6bH+R+M/Mxfh36+4Xqte497MyeFktu4uz2MT8ax0ZfWviw/Ziihsk5/owGhYI",
-	"qOQExHdnKqzVV3oiLLQkxyRpI5bEIKTtR9pq9IhuoBPqSdnGSuYSsz1D7WGTs3ey3lx6tgC5Y0reNF3a",
-	"XXvRHc6SOebnDQ2UoHN/FMf20MJ76tiXzpa8Y7/eHecYNlCKiOejs/ZgQgFHcYwwRXBNhNQ9x0JXfbmM",
-	"4c1MFEsRu1/tSatzQwMXkLIx5MzXHBkwLzxGBtZABQaURdw0xzi6dCd76m9QhKmuDgHEHfTXL5ybdfVH",
-	"AfzkTbOfuaoov2U3s3Q47R17mYvL8Ef/ckXZ/zAdUoP6J0IbXYtIgBhSJmslQL1WyNNy88z9jnvoQdv7",
-	"fvfhXIO/CLX+UBZ/KMLsZW1vx8Q3trPr5rynZn65MfeO7fy80zWsJPKzrR+t/IeW8MubZAMmfX25REB4",
-	"7361nxZI99WyGlEU9Y8+XNLV3bf6jOtHC0ptLH3//JhH3EwesUpNXh6RyCF6sfezTShWe31xJMkY3GFl",
-	"GuX/3Z1SFtQDdZnGgrRuW4c3CsPHTGNtptG/DGHNWr7ZzrP4WywxubJVcMseY7nf/85LdudygEtMPixO",
-	"+M4Sk5syLIz36O7rbCPGzbkNM2c+MI4YXafdses3pMzPg/oPPux0aPHmAklRb9s/hF9pKeOJqGzdq772",
-	"KeHuNc8cd9TD7H11Sb0lbsYt9WFUo4u8wR8t/QfnnlIff2grP1CzrC8qTLyyztj9Wj7sbwFPtsylj07n",
-	"BpzOehqpVrFi/5Y4IqzTOVcd1LmZc/G+tzEB9+hy1rqcFTjdAwOg+XEP/YskN29kMtyyv+qtbTM+6wKs",
-	"5PzWh8dSj0nPG9c7UJyC8kkNWfQ2b3zsejHSud6sd0Lnw3Zmi400+7IecH4IV9aD6pPSUZnlgl2fMn36",
-	"eQCabY4vXBDGfXWFixVuxhP2IFSj3ApqaOsT7vSBvfaczTeP/siDcY0NphF29zCVFRPSpq5JpnnOzgh4",
-	"nQFclhK3o752v5ZO1f8271yJEq/fgapp5pfvXr98oOXtPkgV0vxCgXOtcu6G1HcjTCPQJw9+T8Cr1dd6",
-	"t/N4eH8jPOxOWRaIwkTZ+Eotm4OlH3XfGuK1Gu3e9az5GW+VgJxOAhrTwx0r8Pro7PXx6enJ2btNq6Vd",
-	"76S6uR7Xa++5B+1xFRtp9rg84PwQHldBG0+Ev/nvwuG6r9oSxkuEO47HDz/moffQzHwGLt893/0xxBIN",
-	"8WgEFGLXdeZ7ro+sd2us94X1FvPLfmO923TN1PA19twX1vvxVM8X1mvrWirFElvWeDo/PTo7O37j7odV",
-	"bGIa9u2Rj0+RPZk00veHU0IHbWMDlw4ofSJQQsa5STYCjsbAJVw/8tZaecveYvujeIH2juRHN/CH6xrW",
-	"eNeps2oM0kgyc4C8QoC9Tb4wrJs9xYvjzuXRxeV98BSLM8znNy0Wjz3stsXSRaXzGxeL091/OFVd7P3H",
-	"tFQbGizzC2rXksS7JXXiXaNb09/jHmgje0Xxo+rYVDLMfl0KOLI+ws7m9VV/QL3k5/S7272FvYhvs7pF",
-	"stGPYil2JBs9mok/mJmokJ7f27J4oqBz9Onk7F336OxNt3P54fxO+PSfDLi7JffBls/8bhuqb6PwRY+9",
-	"TM3L/nqnrmNm3UTeRvb25EM0YkmCiES9KSLfX/n9g6leOecwJjBBGHWOT49fXyJ7D9nR+Ym9Q6dSz3Ii",
-	"EQcci+Ja3fwa8nJJnPUn86oYfRMvE4AGZGxu5xAs4xGIQxRjiQdgLuKlcJ1ifqWvsnxqrqeSbCQQ7kvg",
-	"KMXXXc4mAul/WNHEqENn+rZQfaPK3RSEWmG0+1UTd1MhTcH1t+QUNvPfd+8BHqGRIWjl/BltZW44U+ak",
-	"JppD9GLvhYnDKntCykSfpD7CQpRPSnpIjQjNL2jaWHeE1fL2/JDLJ/fQ99LXazfUHHlx4PkB66Hd1uvD",
-	"Lg+tz2eOOfcpv5DyvncF25VuvDnYQaxGV1nqeXTtHlp/sLLGKFxLtEXSNNPW4dPcApy1EjfQw+ME0+7Y",
-	"3EkMD9WTtHcqe8Ln/smO9anfmRukayQH178emttrBYow51OUEGquAYxYkqX0nqvjTZwwytKR6ce27PFE",
-	"6AuFXfmowGNCB4jIQ3P9tOaddn6mDIVYpxL1zdtoS5nfG2Dor/bTYucE+GzzeEbA3R9MF2qWmXs8QCZm",
-	"kgGrHA5Qi/e9H8bO2Uw/S77X79XDtrhe3scmVMKAL3BK1on/4IP2pr2dNLvRPnx+sFOy/K2jLQERB3s+",
-	"J4UxcMRBZpxC/PSeHNw4x0n2UH5fHWVviZvxkH0Y1agMjyLauX1GpECWOB6NlAd4ppaHVO9Y/47H7hNO",
-	"JGwzmky1IwM04tORhBhhqXweuY7TGn1hs/vV+2sxi7rM4D+uVb3Og7SChLHsCcxzEbO3IeH1Q9i8zcJ6",
-	"41q7+XEPr8vbtmysPsFkXl7UrueDe/T2z0nOp6qhU7fq79/axOIKpZjiAXDRRiJh0iRMv7CeQL2pK7Ha",
-	"vHFpqU6yK2jwki7NIw/aP9J7aPaMDDTulkrX4+KYm+yfCLsFtGX8GXOnpJGO5fhhJoeG5Oa4GBpq99W5",
-	"0IvbjFvhTR3XiTyNh3ZRZ2lw8OhNPEBv4uj8xKGTaRTjJJkiijlnE9PEy4q75bW0xyjRJ8JzloC5Tky/",
-	"j4TkOu4vkBiyCdVVMwGuLMnm3a/6/+a7JMfsKufYRa6SVM/H371GNvvUGLL50oqoPETQ74Np5rK1ejrj",
-	"amVWWGguJRA1UnxTLxNNVz9/FA/+4me1hWaNq0Fx36XizanweAx8am6a3RolWPYZT83tgsIUZi6tmxV4",
-	"76tqVmvbjGbWUKnRyAr6917/fv/3sS3HBFZi2mTXPK/3DhKRc7KPv2QkiRGhak8uHqP2D1HGiZy2Dv78",
-	"7EPDPO5ytqaUIk2JNDqKCFuCXXIUp0JCqkBSHvdrqweYAz9SADv487NiavO2EQkZT1oHrV3N7Hasqi1w",
-	"brCNhoATOdTL6c3uJ7+vzq5E6ZnyOKdsQGjbU7LtwnYybrAV9/lQGsuzA1nPVqAtCRRTKZ56N+TbC3u9",
-	"UfI7WGdHcpeqoq2EDUiEExQlmVDC0PXnjBJsSqmU664ddn+ycq6sAIHz2gMz/n5auozFH8zVcHmVrAUo",
-	"/OTt7LDeGcimAdAO0dbjT4ZYVjr+OIwYlwLhHsv0b6k3md9O9O3zt/8fAAD//w==",
+	"7H3bcts40+CroLR/VZz65EOcw+5n1154HCfj+R3HYzkzuzuT1UBkS0JMAhoAlKxJpWqfZh9sn2QLJxKk",
+	"QFGSZctOfJPIJAg0uht9QjfwtRWxdMQoUClaB19bQ8AxcP3z5AoP1P8xiIiTkSSMtg5aV0NArPcFIvlM",
+	"IA5jIgijh0gAjRGRqIeja0QoOu1vf8AyGiLJUDaKsQTEaDJFkyGWaMoyxAHHO612S0RDSLEaR05H0Dpo",
+	"CckJHbS+ffvWbo0wxylIC9DRaJSQCCtATt+qB0QBNMJy2Gq3KE7V17ho0yVxq93i8HdGOMStA8kz8MdL",
+	"8c0Z0IEctg5e7O21Z8Zvt44zLhgP44DCjexGugFifSSHgEYKHSwTaIQHoOam4fs7Az4tADSftGoA2Q8D",
+	"8hZGCZumQGXtxOO8ye3nfRpDOmISaDT9T5jOzv8IcZCcQIzUKCAkmhA51DgQOAV0DVOEaYx6LJ4iDqME",
+	"T4V+2ydcSISpmABHhAoJOFbYizhgSegAyQmJCtQZZizm6MG1rQCbh8SU0HyWwTn2NX+GiatYXwMcDTEd",
+	"ACIC9bCAGClWx0hInCh+BjsVgV692K+H2i6FJWl+SiUM+HxuJ0Wb21P9jKREzuLjAg8ACfJPLUcn+jt/",
+	"rBj6OEtk6+C1IgS+IWmWFmQxfxVE0ZMArmG44EyJlnPd8wwk5iVS4+bAlBEyMk3mYuI/OPRbB63/sltI",
+	"vl3zVux2kswg41c1x1q8awzcHuMd4GMSQXi29uW82QrT5PazvWLXUM9lUr29/Ww/CeC1Y2QC+O2H+A24",
+	"mLdexub9bQf6pj4WI0YFaMX0E44vjSBUf0WMSqD6p6eNdkec9RJI//VFKPJ+XZBEF+YrM2iZQT7gpM94",
+	"CjH6pfPxvI0wRRm9pmxCUZ9AErcR4+ohoWOckBiNcZIB2jJyGJJYSTWFl/j5TkspO0b7CYnudQolY0JI",
+	"ZSX0Ge+RWKkLItCWgg9JfA20jYQkSYJ4Rimhgzba2dkxgL/TX8RA7xvyCCcJcGUGsQRQzEAgyiTCScIm",
+	"Gn4N3jmT71hG4/uE7pwhkUVDi1tlj2l0WumowbrgEDEaE/XFO0wSuFcAc/Mwx1pqrEWF1oxzoFIrYQuq",
+	"6ece4Tui6PLdMfr3q9f/FdnOUcyiTNlXGqYrxs4wH8B985wzuLRpRQRiY+DG8CL/ANKq2MH3AdOpFUvi",
+	"vsHUKgPBTQQQg3IMBOJqdWsAD7X5OEW4L4GjS/V7+0j/FponhVJ3niPitSgDOGNAaDVDcSaHjJN/7pel",
+	"PxAhtGBKnVxuI7gZKQ2jBDGHMbuG2GBGi+YJZ3SgTN8YqCQ4MeLiEx1xFoEQuJfcK3f9DkmybRVKL5NI",
+	"QIqpJErITS2sW7Az2EHKKUsSSIhIEe6xMRjnJ8G0neuazq9nSjh/c1q16r+pP0ecjYBLYnSodgEg7mI9",
+	"UwWH+tVSnuO2JKkycipquJ1/05sG/MfK/ALvSRx8TK05NvPC+LHLgPjNtzL+aGmzQ3dfBq7tz740rdKg",
+	"n/P+jVxXMHk4PdafaT6JjVzHyYWH4z5OBLQraK/gqGz57LXrsbOQXelPXn/YMIUzYkyoMoxEQlr+MW9w",
+	"n8u+5cNhzvFUw1/47U09ncONtCGAGUpqSBpm80mT7kERZB641niexX8lphJaGneweutWZ5b2jB6oSv92",
+	"SxB6vTijXCkJewn9EJcIlvEI1tSXsmtTK8LvSKjMhL0smvzRi1k5TK1H7li+WUn8rE6xFN+cmm98F20t",
+	"BGzq2qfnrOlzet45ubxCp+dXH9H/+z//F3VOzk6Or1D+1ZZ4ruwbb2G/3tvbWyRk5VO9AGIx6qxZsjpZ",
+	"sQkBm8VEnlDJpwFJFTm5CTc4HSVekGTHcHdIEOFIMr5OyRaDxCQR9WvBBBxmplYDgrX56yCUyg9pemue",
+	"h9674E4gAh8SNJG1WPx+fRhK4BaoKCGylqxr4dKCPzbAncdDiK5HjNDAPKL8ncV3zk2EyjevWu2ASlNw",
+	"JbA8A/qbAUto1y+sV/dFwgrTfeal8j67vak0E11gXkp+Zbox0CxVOD3++OHi7OTq5G2r3Xp3dHp28tZD",
+	"sMevnAwGwG+tMav7JWXi5ACWplYZfT7918HLHjdtgpcL13RJtQ4pJkl1m+P1qwA5R1iICeNx855IuzXh",
+	"RMJHmkyNAK1OxAzqdRmaU7GT9lDs3BgE0QxV6C67InhGNSOykeJPTCNIgkuiBlbPTw+byxyExFx2heRY",
+	"wmDaxESXpn3HNTfLmEtCB12Bx+CLtlkJkS/4eUMU5OmY9vmX3RSEwIN1eeZtfy8g1KV7Xe9vLGSHl3Yc",
+	"Kn2WSRSghy+FykiYYZtbmPIFzlcy4Stslm/3vSis2todv7vlwYZtnCoLNG8v+eQuEdbHwXwUr0MreDJs",
+	"A1phZon6Ovzy5Mho8NPz06vTo7PT/3V6/r7Vbl1+Oj+3v046V0eXV+YPpeeLX/rD46Pz45Mz+9T8oZ93",
+	"jn47PX/fPTp/2+1cfbxQn5yen3Z+Ni8/dS5Ozt/WmAwn47C4lxLSkQzLxtXM/hWtrnmibXW5WWPyL2IM",
+	"Wau+kDYNxrvG8DpY25BqA1z9M+BEDmts9jnmT1PYuXWCo6FOdiIUhEC6P50co/dEQGSJRFt/ttj1ny3E",
+	"zFYOBywYRUSivt6Y0/GCGYg9Czr3ddl1a5HAQRbGgZdxci/x+ZrVcI37140bGf+pGnVAKsEv5kbtR0zI",
+	"AYdG1ruw7fxO3RKa952HtSvVfN0bBXYtrqzePfgW1O8VBr7BkUymZpPR4sZtLOv0AdSbIjUqSjMhUQ/Q",
+	"gIyBKp4tc9DidD1mtE+WDG4vT+hilJXIHNresF01kGEdgtJfqxsQl1VseDZATga3kkMq+RfWm6uQK7vx",
+	"PQFUsVafcfATCc0HO+HIyZ1ocKDxkn0qGZ7xsGwacDwaNoUJZ0PMcANRpv5GugOETXalomicJcARhxHj",
+	"Um+8B3WHmVwgo8WmXljEPhPoC+sdIrww/j2xm2DauBITTN9rFDgzfkncFjqwkil4dnR+fvK2FuK2ekT1",
+	"82KqprPgZG4t0KsGVu7XaTSFVpgvCJdzyHqMSeVOjboC+NjmUORCxfNyXjZuOvh7Ia9NY7czEtgXwSLp",
+	"phANMbW+oBMJF2dHp+fKTD++PPqw3fn5aHv/9ZvS369f7AflhO6zJkYU2g+dDRLZPjIB3CmTKgpmR4Uo",
+	"40ROuyPOJItYUkpqNdO5OvkfV612eYr2Wadzph2Wzlm39Fg9UO+CExVJN8LdCHgoBffkg8sxPz5CkiHJ",
+	"MyEru0j7e3vNXussb9TyXm4Hzcjp+Qw2G7Ft5JP5ZO8K8J20HmMJYNoKUXYxSjYhf1kUhoYJzSGE6g8w",
+	"i98U0h5wMSSjxe2BD/k3IZTrTZ7GLVDdSEk7AY1WwycRCIHpD91o7dI8wnN3obU7dzXygPTi2T6cJY1G",
+	"4aVqs2L80WU8NzJckRrtItzW1tQQ3sIzMPhfKei3eIB/cTTWhPN1B/Xgr8OYtoy4ATvajLxSotDKiG1A",
+	"qJYhMwh1hRW3WykVSLxqjTqYPKwGKlOEULbvX4ZAfynNOACp9aQinK7Dyq1XZuy9BAuZF2jNTOXCWq0V",
+	"gYxvupUwdxmSn8lgCLrfIjWSUUCF2YdSPEVYXKM+42F/xQkiZ1EMWa83VcxtTeNs1Gq3epnQcSTtXENK",
+	"sjRsTSRMBsziKwWAfufMCZcc0Wo3bW9YmWN6bs+gJEQ7hcyTeBDQcH3O0mVCQoSOsoBddKoeI7Ob4mYU",
+	"MSqylNABGgOXcIO2vjBCxQHaQwn0ZRu9QJwMhvJ5mArXMA0gbojF8EB3fw1TFLEkS6n2FBa3ekaYS720",
+	"1XuPzH3GJ5gr6a4G0btAPZxgqst6epzhOMJChrfC2YLhXY1u3b4CRx3V3ju/tFr394X1yj5n59cznfpL",
+	"gSO17ElivE70m6J2BALxjKJoiAnVTKe4AEvGxSGCeAACCTxFQzZBnE0EwhxQDiDEqAdyAsZRS02XcINI",
+	"bBrKIRPgyG7LQhSAz4QmvRp8NgilB11YMeQcHCCoG2OpzswUZrub3VwyfbctwHWEWof20zKvCaJ6FaY+",
+	"/2ipGrDlGKUQyZD47pgUPR0M13mAZoVJ3EvgmUD5l0FBXSsoSgWRi47pfeaEiBnb/RK6wjUIyTUxtT1e",
+	"xtnfyc6E0JhNungw4DCoyTuTLsV/cbzonQRTPECkNFHWBQSAhrGOeJYnZ7loyfT4fGkvxXk564Rl5rwM",
+	"hjlB8/LGegFZEAflePCS6dpY4h4W1bjCm5eNkZUhM0u3ZEE3f3bLYMiIuQCDK9F99XLfK9J98/r1y9dN",
+	"m/ZCJCmLoRwVsaTwYiIxMUUsbe/dGDjpT7cjXPzuZ0k4r8X5ocvgtcITGsntgkpt56POTRKa2QqaWRs+",
+	"2WspW0u7+oiGI89cnNciaiFc6CFCKHEjVOAMIqioyCvLrtmiOZP/OauIo5yBSrLPSLkUR0NCYVtJO/0A",
+	"ONfCOIY20kVIlMlun2U0zmuOujbvdKc+IzccGlBdLyGzzMTeEUjiE/VpSHARKqQ24VZI5y1i2rNMIIlM",
+	"YI65OWuwfbo8RRz6wIFGgIjO5+tP9VEL+sQKQyX1dbMqcbm+Gggvhq1JOYdNPFwF7ANlS4dnCzTuNr1P",
+	"CIXwW13jPIuSXzofz9EIy6GzHFm/DzRWGLFV0xO7NcD1uQ+Mhj3F+oHrszkq+HQNa1Dn/O2nOrk11MlZ",
+	"fD7WGjkL/lrMfctZG4h22aHvoy4uVOumz/RYLe1XHwOTsJrzkHLfFaO8Jdp6f/nx0wX66X9q14FlEmFk",
+	"vII2umKj7XM/AuGZADa6sDA99ayOjZgM0PQuguk0hpoNZB2oQbqB23xN8U1XIeigQJMSu5Mh0+6MyBIZ",
+	"RgQ4jVEexmQKHqDJcBoUzKbmWiy3R08oEcMlsVSXzGfnW5Nzbd8sTtpLNlm+qnC2vKLIwFy00IKkEHdZ",
+	"VlPmZja/ngmk2pm6fiQkG40gdgGZMFnvqOCxVOfoLJOcFsWysiTw17TjaH/OJT66hd7xV+eM5KnVoDRL",
+	"EhccmMWgs/WKiMNPp+9Pz68aMVfOKMsHqYd7FW3p83/uHeqE6lJqeKOPWRRwlpnP5Bijq6Ofzk6KqkqB",
+	"JDPBEe9YMRPvlyAksunail/VnMvB27svDP1IYaYQtLJ//2KRKtB2S8pyNsLLN+qj6tFR+hgNm0yqU0yJ",
+	"QNcwcmMavP+3N6/KdNhr3AWYX3aay6sZTndBsgopc2Wp3h8inEzwVKB/naKMJiZb1jUgAkmeaVPcSbR/",
+	"nbbare1PrXbrX+qf7bAY06ceiTBFzIlIIx26Viv0ENl5m+BbP2H6VLptXVRg9xn0jpN2IuzfbWSXZvHG",
+	"PWgjpvwI7V4JGzEnXMfMJdzINjr/dHamnqulWOLIQgDYuM3c4KzGbj7VEGWqZRPLLWmbIxXAYp/cQLwd",
+	"Q4KnB8jWcgin+QdkrNyqbFTiOsPnjeu/h6Nr1u930yyRZJQQCJgCcGNWK8GJg2HA2UQONU0tONXBgwPb",
+	"ihztDCV42k3nz9Wwh0ns21YoPUATTGS+X+EwMbvcyjPfC83c9ttVj/gYJ2FgSoO7GLZq3jRmyVz2hiWU",
+	"KER26xEQQLfJqlNzbxw2NKbSFUuNlzA6gNuOaHEnuiPgOZabUOw+Msd7QaxZLIjzBRlcVvJmZ2bbavss",
+	"12qXAFL6m1EIiLxQ0CYoEuyuvRsfxymh2uEeQ6JWv5IoBCbAg3K18+vZQwnp/D4k0VBLVBPUYkILNqUz",
+	"CD0oFG4bWaPiD/IZMW42V/4gn+86vmM7czZoy5tmCSMhKnVcTdtqfutK1eN3EmJqSqyelya9SkW6KaLx",
+	"GTzFNMOJq6gNpk3cvor94uT87VJu1nrcoWp+cdA90i6RxcstXJqcJdcRjSr4ewPxKHvE6iaLnerLlmwm",
+	"UqCeaQIc4pqMWJf4E+bV5qikwUhHt113KFdPqUghchNxoN2GJQ3YK/mrS5UYWaLcPkcr7JnXVgPYCa5l",
+	"xVmm39x6+zhW/0PATfzCeqLbm3ZzXm0ouvTYu2wSFPWw1VQ3FLGMSlO1NlPx4VVXKibt4jEm1UCMv6R0",
+	"I8kkTmr267C47qaY4oHNkq8YLoxfK49Sg2a35ByYW3soo5Ikwcoe7UmmzxdI2ytDUAZ5dpbtCgXmELHj",
+	"SJQHGE9++nR69rZa733x8feTy4/v3oWNSNPXShsC61uLJZla9QESoSxKfci7Tx7W76MtIoWX4mli2yIT",
+	"Ix1OfH6oIxbuYyIRC0ZEvwVxLARh9Mql7Vdy2FaIcOcVANUN4h5gDtwe2Lr1y+9XzxfYCLYJ/h4gQU5R",
+	"UnNmyDOFj+0IC0AJSKkjKDEZKFwqrzrGYgjiENlQgr5YANuWh2h/+81LFA0xx5H6UqcVYPVK9fy//8Db",
+	"/3xW/+xt/3v789cX7Tf73/4jhI08qLccyxmV1K3J2zpC4dDkanG+pky2I1rKWnNCDqcFj050gqTNYHOp",
+	"bSbBIhMWxzQWqG/rzl3m3TOv42eI6RE1bXSBLx5wAEMXEphbE++UcBjimhqm38C+9yrrrK6m3SUJWmEl",
+	"zALXljoJiqQEC9nNxJIz9tL0qz4yUCTAVD7a1a4vZBEAonI6eKiKw5xevBQsd1tAU5vmWE0ZWM8+jubK",
+	"NWcP7AeTBxy8hJbi/Puv/72/NxvqPyN90DtwhPqnZ+fBqJcvXr98U45GvQmG/zzOWcQSXqrmYx429bLA",
+	"SfKx3zr4Y7ECtapoqNFtV0Moabcd1BmyiWV7RiNYVNHN8sNnN4d1GOR53d19m+OfxMar71bwiqUCqWui",
+	"lUEfeD2ypFJrVxm4IkkahIdC9O3K7PJZOLAa6+4Cxc77C5gd887j8z9dLNl4hlq5OLPTDRjDoRrAPKt7",
+	"TtKuQvI6lqOpbL3/1fgbTkisba5LvWUbsPuXy1TNI/SByeQHTyx8PIPOsQ0tuGrpim6Xp9UGZ1p30HjE",
+	"0uAVVL8dd/Kr5rT90iMU8ymaYIF6GUkk6nOWoq1n9v6bZyaHkzLpv8bm8CWWyedBG8eM3tUiInhYB+uO",
+	"C8hn835YTPqkLjHKDY2GOEYZNWNJiO0WtwjnynjjFckeezsvdvZaC55P13LzapUmMEsWr1i+o+hvS/21",
+	"/jzKzNFY5q93Thb98vuVu/ZLw63fFoANpRyZiyYI7bNAIlfCJsqJ12m2GAlI+ttDJrRn0EZ633dbAsVU",
+	"tpGJYMRISA443bZXZBA6yCsY0ZVuqs1Ywyl/UvtOOZjaS9c7715oXCBGJdOxlLZ2cCb6EpovrCfaqDgQ",
+	"1pbiuEi12PmT/klPxsCnNi9dwe9dGPNX3T0df+V3yDi/1swW/RWxGP7a+ZPm6dU+eo4uTlseL7Re2Gob",
+	"qnyHg9bLnb2dl8YRHmqi7Q71YWb/qN8DU2lgKmAIo6dx66D1HuTPtknlJqv9vb05d44sd9eIPVKt5oYY",
+	"S0KFu2y0U+K/1sEfn9stkaUp5lNt446BgrB1UJUP2y2JB0L7VFMhIW19Vl3tcsDxdC4GLk2LjSBAj40k",
+	"M1l0+t6X13sv6/rLAfSub6nH1qU7a+4A2ToWxfVEIA44Gmp228I0biNGbRKfaFeCjEMsdMwFx8Cf16J4",
+	"/GIXZ3K4m7CBUe4jW/dSRvWZfp2XPfzE4unaMOyfUPytLAGtCXJnxC2F6EI3SCHr41vnQ9H4lRl/Po29",
+	"y+T0Jy+aPyldeaQ+erEAL+U3WKkP9v+90AelK6XmMeHJjb05U1twWn46402HmzASQ8bldkLGSgcyKlji",
+	"whJbLt1Ix1O5Mtt1eqnNudA9lrhSTb7gSaO961b9B7jLFf8B5t8Vt7M6SVemUE6TAgw/CEQoygRoCkn/",
+	"TjsbD0DeIS71OFd6StSiXVnlF7rFHaI+r4YOEMDoagXkxgngYrMaYw7rhCOJxfW2SJhEf2dM4hKunRnj",
+	"4dsQpwHlrlH5HuWaIEvRZNdcBPut3djQ+Tif75KuXuVLUMyO8ECfAuBwcr+Sdj1c4WD3lqAxis3qU9Pb",
+	"AsPEdlkqIerca6Tda1GSiTmHfLYnY87yiIlIXORnsCzHJJU7og0PrF/Dl+u2FtLxL9Y9+BwTNr9O894Y",
+	"bhEzsbgRVX+xAIvml7+uZj3sLzIR/17D9SwdwxUIO0oc+uunBxFLQehzlvUCqVkeFZG6+9X++mY81gRM",
+	"1K68dt7q5xfebdMlFnw16+2aL+IHzyyvmr/Ib7RdibtuT3aDyoLsaMsKwEPEoZ8JiNFkSBJARGpXxunP",
+	"WvlYZyzW0nfv3kVM6ULUkys8qOvYNtvVbXSv98dty/LO7VnhIy3hKKz9ltJr/g30SqmN9NX9M9xhUlZW",
+	"Vp59ffvxXWtNm1dzz55xA0sbxzB+ZKx994L0xf4i8Z+ZS7vv190vVK9x72dl8LJadhdnsYn51zoy+ka3",
+	"x+3FFLfbzfVhNC4QUMkJiO/OVFirr/RMWGxJjknSRiyJQUhbkLTV6BHdQifUs7KNlcxlZnvI5uNmZ+/o",
+	"1bn8bBFyz5y8ab60s/aiO5wlc8zPWxooQef+KI7tqbYP1LEvHT58z369O+83bKAUEc8nZ+3RhAKO4hhh",
+	"iuCGCKmLjoVO+3I7hrczUSxH7H61R3HPDQ1cQsrGkC++5siA+eApMrAGLjCoLOKmOcXRlTv6WT9BEaY6",
+	"OwQQd9hfv3Bu1tWfBPDTt81+5qqi/I7dzNLp5ffsZS4uw5/8yxVl/+N0SA3pnwltdC0iAWJImayVAPVa",
+	"Id+Wm2fud1yjR23v++WHcw3+ItT6Q1n8oQizt2t7Nya+sZ1dOecDNfPLlbn3bOfnpa5hJZFffvBk5T+2",
+	"Db+8SjZg0tenSwSE9+5X+2uB7b7apUYUR/2tT5d0ifetPuO6acGpjbnvn5/2ETezj1jlJm8fkcgherX3",
+	"b7uhWC32xZEkY3CnlWmS/3d3TFlQD9TtNBasddc6vFEYPu001u40+rflrFnLN9t5ln6LbUyubBXcscdY",
+	"Lvi/95TduSvAbUw+rpXwnW1MbsqwMN6jjhYmmLYR4+bghplDHxhHjK7T7tj1C1Lm74P6DR/3dmjx5QKb",
+	"ot60fwi/0nLGM1GZupd97XPC/WueOe6oR9mH6pJ6IG7GLfVxVKOLvM6fLP1H555Sn35oKz9Rs6wvKot4",
+	"ZZ2x+7V82t8Cnmx5lT45nRtwOut5pJrFiv1rRImwTudcdVDnZs6l+97GBNyTy1nrclbw9AAMgObmHvkX",
+	"2dy8lclwx/6qB9tmfNYFlpLzWx/fknra9Lx1vgPFKSif1LBFb/PGx64XI53rzXpHdD5uZ7aYSLMv6yHn",
+	"h3BlPaw+K52VWU7Y9TnT559HoNnm+MIFYzxUV7iAcDOesIehGuVWcENbH3GnT+y1B22+ffJHHo1rbCiN",
+	"sLuIqayYkDZ1zWaa5+yMgNcZwGUpcTfqa/dr6Vj9b/POlSit9XtQNc3r5bvXL4pn/Ok+ShXS/EFBc61y",
+	"7ofVdyNMI9BHD35PyKvV13q289bw/kbWsDtmWSAKE2XjK7VsTpZ+0n1riNdqsnv3s+ZnvFUCcnoT0Jge",
+	"7liB46Pz45Ozs9Pz95tWS7veSXVzPa5jr92j9riKiTR7XB5yfgiPq+CNZ8Kf/HfhcD1UbQnjJcIdJ+PH",
+	"H/PQc2hefAYv3/26+32IJRri0QgoxK7qzPdcn5benS29L6y3mF/2C+vdpWumuq+x576w3o+ner6wHtrW",
+	"pusowVStC33mNNqydtTF2dH5+clbd1esWjGmdt+e/vi8OJIw41zZwvaFvUd35k4kiO19JE+La22Ly95j",
+	"+6O4gfaW5Cc/8IcrG9Z013tn1SCkFWX6BHlFAHuffGFZN7uKlyedq6PLq4fgKhaHmM+vWiyaPe66xdJV",
+	"pfMrF4vj3X84XV3M/cc0VRsqLPMrateyi3dH6sS7SLemwMc1aCN7SfGT6tjUbph9XIo4sj7CiGeUEjrw",
+	"VX9AveSWr7vfW8w1fe9Lt0g2+lEsxY5koycz8QczExXR84tbFt8p6Bz9dnr+vnt0/rbbufp4cS/r9O8M",
+	"uLsn99Hmz/xqK6rvIvNF971M0sv+eoeuW8y6iryN7P3Jh2jEkgQRiXpTRL6//PtHk75ywWFMYIIw6pyc",
+	"nRxfIXsR2dHFqb1Ep5LQcioRBxyL4mLd/CLyck6c9SfztBh9Fy8TgAZkbK7nECzjEYhDFGOJB2Cu4qVw",
+	"k2J+rS+zNKEypX4Fwn0JHKX4psvZRCD9DyuqGPXBOPq+UH2lyv1khFphtPtVM3dTJk2x6u/IKWxef9+9",
+	"B3iERoahlfNntJW54kyZk5ppDtGrvVf6llRtT0iZ6KPUR1iI8lFJj6kSofkDzRvrjrDatT0/5PKba/S9",
+	"FPbaCTVHXhx6fsCEaDf1+rDLYyv0mWPO/ZbfSPnQy4ItpBuvDnYYq9FVlnueXLvHViCsrDEKNxJtkTTN",
+	"tHX4PLcAZ63EDRTxOMG0Oza3EsNj9STtrcqe8Hl4smN96nfmDukaycH120Nzfa1AEeZ8ihJCzT2AEUuy",
+	"lD5wdbyJI0ZZOjIF2XZ5PBP6RmGXPyrwmNABIvLQ3D+t1047P1SGQqy3Em0ehDK/N7Cgv9pfix0U4C+b",
+	"p0MC7v9kulC1zNzzATIxsxmwyukAtXTf+2HsnM0UtORz/V49bEvr5X1sQiUM+ALHZJ36DR+1N+3NpNmN",
+	"9vHzgx2T5U8dbQmIONgDOimMdYKgzDiF+PkDOblxjpPskfyhOsoeiJvxkH0c1agMjyPauX1GpECWOZ6M",
+	"lEd4qJZHVO9c/4633CecSNhmNJlqRwZoxKcjCTHCUvk8ch3HNfrCZver99diFnV5gf+4VvU6T9IKMsay",
+	"RzDPJczehoTXD2HzNgvrjWvt5uYeXZe3bdlY/YLJvH1RC89H1/TuD0rOh6rhUwf1929tYnGNUkzxALho",
+	"I5EwaTZMv7CeQL2pS7HavHFpuU6ya2jwkq5Mk0ftH+k5NHtGBhv3y6XrcXHMVfbPhJ0C2jL+jLlU0kjH",
+	"cvwwk0PDcnNcDI21h+pcaOA241Z4Q8d1Ik/ToV3kWRoaPHkTj9CbOLo4deRkmsQ4SaaIYs7ZxFTxsuJy",
+	"eS3tMUr0kfCcJWDuE9PfIyG5jvsLJIZsQnXWTGBVlmTz7lf9f/NlkmN2na/YRe6SVO3j714jm3lqCtn9",
+	"0oqoPETQ74Mp5rK5enrH1cqssNBcSiBqovimXiaa7n7+JB79zc9qCs0aV6PioUvF23PhyRj41Fw1uzVK",
+	"sOwznprrBYVJzFxaNyv0PlTVrGDbjGbWWKnRyAr7D17/fv8Xsi23CKzEtJtd87zee9iInLP7+FNGkhgR",
+	"qubk4jFq/hBlnMhp6+CPzz42THO3Z2tSKdKUSKOjiLAp2CVHcSokpAol5X6/tnqAOfAjhbCDPz6rRW2+",
+	"NiIh40nroLWrF7vtq2oLXBhqoyHgRA41OL3Z+eQX1llIlJ4p93PGBoS2PSXbLmwn4wZbcZ93pak825H1",
+	"bAXakkAxleK5d0W+vbHX6yW/hHW2J3erKtpK2IBEOEFRkgklDF19zijBJpVKue7aYfcHK++VFShwXntg",
+	"xF/PSrex+J25HC4vk7VAhb95O9utdwiyKQC0XbR1/5MhlsGzLgTCPZbpd6k3mF9O9O3zt/8fAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -335,7 +335,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEvents(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	//
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 	GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1160,7 +1160,7 @@ func (c *Client) ListDeploymentEvents(ctx context.Context, project ProjectName, 
 	return c.Client.Do(req)
 }
 
-// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 //
 // Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 func (c *Client) GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5130,7 +5130,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEventsWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*ListDeploymentEventsResponse, error)
 
-	// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJobWithResponse The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10349,7 +10349,7 @@ func (c *ClientWithResponses) ListDeploymentEventsWithResponse(ctx context.Conte
 	return ParseListDeploymentEventsResponse(rsp)
 }
 
-// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJobWithResponse The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 //
 // Returns a wrapper object for the known response body format(s).
 //

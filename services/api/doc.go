@@ -7,7 +7,7 @@
 // parallelism, with the deployment; integration references are resolved against the service and
 // integration endpoints pass the egress guard (Config.Egress). Interactive previews (queries.go)
 // run a SELECT in-process with dataflow/sql/preview, bounded by Config.Preview, and keep the rows
-// in Postgres for their ttl. GET .../job merges the live state of Config.Live into the plan.
+// in Postgres for their ttl. GET .../job shows the deployment's plan and its current attempt.
 //
 // Every error leaves through problem.Write, so the mapping from domain error to HTTP status lives in
 // one place (package problem).

@@ -56,8 +56,6 @@ type Config struct {
 	Egress egress.Policy
 	// Preview bounds interactive queries (POST .../queries) run on this server.
 	Preview PreviewLimits
-	// Live reports running jobs' per-vertex state; nil shows plans and attempts only.
-	Live LiveJobs
 }
 
 // PreviewLimits bound interactive queries.

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/openapi"
@@ -75,7 +73,7 @@ GROUP BY auction, window_start, window_end`, []string{bidTable},
 	if len(g.Vertices) != 2 || len(g.Edges) != 1 {
 		t.Fatalf("graph = %+v", g)
 	}
-	kinds := func(v openapi.JobVertex) string {
+	kinds := func(v openapi.PlanVertex) string {
 		var ks []string
 		for _, op := range v.Operators {
 			ks = append(ks, op.Kind)
@@ -242,31 +240,5 @@ func TestEgressGuard(t *testing.T) {
 		[]string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o', 'integration' = '" + w.integration + "')"}, nil)).decode(t, &res)
 	if res.Valid || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "link-local") || res.Errors[0].Column != 95 {
 		t.Fatalf("validate with a metadata host = %+v", res)
-	}
-}
-
-// liveJobs plays the scheduler replica: every deployment's first vertex runs.
-type liveJobs struct{ vertex atomic.Value }
-
-func (l *liveJobs) LiveJob(_ context.Context, _ string) (api.LiveJob, bool) {
-	wm := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	id, _ := l.vertex.Load().(string)
-	return api.LiveJob{Vertices: map[string]api.LiveVertex{id: {StatusCounts: map[string]int{"RUNNING": 2}, RecordsIn: 10, RecordsOut: 7,
-		InPerSecond: 1.5, OutPerSecond: 1, Backpressure: 0.25, Watermark: &wm}}}, true
-}
-
-func TestJobShowsLiveState(t *testing.T) {
-	t.Parallel()
-	var live liveJobs
-	e := newEnv(t, func(c *api.Config) { c.Live = &live })
-	w := e.newWorld(t)
-	var job openapi.Job
-	e.must(t, 200, "GET", w.depPath+"/job", w.viewer, "").decode(t, &job)
-	live.vertex.Store(job.Plan.Vertices[0].Id)
-	e.must(t, 200, "GET", w.depPath+"/job", w.viewer, "").decode(t, &job)
-	v, other := job.Plan.Vertices[0], job.Plan.Vertices[1]
-	if v.StatusCounts == nil || (*v.StatusCounts)["RUNNING"] != 2 || *v.RecordsIn != 10 || *v.RecordsOut != 7 || *v.Backpressure != 0.25 ||
-		v.Watermark == nil || v.Watermark.Year() != 2026 || other.RecordsIn != nil {
-		t.Fatalf("live vertices = %+v / %+v", v, other)
 	}
 }

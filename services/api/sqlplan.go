@@ -150,20 +150,20 @@ type opConfig struct {
 	Options   map[string]string `json:"options"`
 }
 
-// toJobGraph shows a job graph: vertices with their operators (and, for sources and sinks, the
+// toPlanGraph shows a job graph: vertices with their operators (and, for sources and sinks, the
 // table, connector and integration), edges with their partitioning.
-func toJobGraph(g *dataflow.JobGraph) openapi.JobGraph {
-	out := openapi.JobGraph{Vertices: []openapi.JobVertex{}, Edges: []openapi.JobEdge{}}
+func toPlanGraph(g *dataflow.JobGraph) openapi.PlanGraph {
+	out := openapi.PlanGraph{Vertices: []openapi.PlanVertex{}, Edges: []openapi.PlanEdge{}}
 	if g == nil {
 		return out
 	}
 	for _, v := range g.Vertices {
-		jv := openapi.JobVertex{Id: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, Operators: []openapi.JobOperator{}}
+		jv := openapi.PlanVertex{Id: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, Operators: []openapi.PlanOperator{}}
 		if jv.Name == "" {
 			jv.Name = jv.Id
 		}
 		for _, op := range v.Operators {
-			jo := openapi.JobOperator{Id: string(op.ID), Kind: op.Kind}
+			jo := openapi.PlanOperator{Id: string(op.ID), Kind: op.Kind}
 			if op.Kind == sql.KindSource || op.Kind == sql.KindSink {
 				var c opConfig
 				if json.Unmarshal(op.Config, &c) == nil {
@@ -176,8 +176,8 @@ func toJobGraph(g *dataflow.JobGraph) openapi.JobGraph {
 	}
 	for _, e := range g.Edges {
 		input := e.Input
-		je := openapi.JobEdge{Id: e.ID, From: string(e.From), To: string(e.To), Input: &input,
-			Partitioning: openapi.JobEdgePartitioning(e.Partitioning)}
+		je := openapi.PlanEdge{Id: e.ID, From: string(e.From), To: string(e.To), Input: &input,
+			Partitioning: openapi.PlanEdgePartitioning(e.Partitioning)}
 		if len(e.Keys) > 0 {
 			je.Keys = &e.Keys
 		}

@@ -81,7 +81,7 @@ func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersio
 	}
 	out := openapi.ValidateVersion200JSONResponse{Valid: len(diags) == 0, Errors: sqlErrors(diags)}
 	if g != nil {
-		graph := toJobGraph(g)
+		graph := toPlanGraph(g)
 		out.Graph = &graph
 	}
 	return out, nil
