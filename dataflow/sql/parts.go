@@ -2,6 +2,8 @@ package sql
 
 import (
 	"errors"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
@@ -180,4 +182,75 @@ func IntegrationRefs(parts []Part) []IntegrationRef {
 		}
 	}
 	return refs
+}
+
+// EndpointRef is a host a table's WITH clause names directly (an inline endpoint, without
+// credentials): the option, the hosts found in its value and where the value is written.
+type EndpointRef struct {
+	Table, Connector, Option string
+	Hosts                    []string
+	At                       Diagnostic
+}
+
+// endpointOptions are the option keys whose values name hosts, and how to read them.
+var endpointOptions = map[string]func(string) []string{
+	"url":                          urlHosts,
+	"hostname":                     func(v string) []string { return []string{v} },
+	"properties.bootstrap.servers": hostPorts,
+}
+
+// EndpointRefs lists the hosts the parts' tables name in their WITH clauses, for the control
+// plane's egress guard (integrations are checked separately, see IntegrationRefs).
+func EndpointRefs(parts []Part) []EndpointRef {
+	src, starts := joinParts(parts)
+	script, _ := Parse(src)
+	if script == nil {
+		return nil
+	}
+	var refs []EndpointRef
+	for _, st := range script.Statements {
+		ct, ok := st.(*CreateTable)
+		if !ok {
+			continue
+		}
+		connector := ""
+		for _, o := range ct.Options {
+			if o.Key.Value == "connector" {
+				connector = o.Value.Value
+			}
+		}
+		for _, o := range ct.Options {
+			read, ok := endpointOptions[o.Key.Value]
+			if !ok {
+				continue
+			}
+			at := (&Error{Span: o.Value.Sp}).Diagnostic()
+			refs = append(refs, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value, Hosts: read(o.Value.Value),
+				At: mapDiagnostics([]Diagnostic{at}, parts, starts)[0]})
+		}
+	}
+	return refs
+}
+
+// urlHosts reads the host of a URL such as postgres://h:5432/db or jdbc:postgresql://h/db; a value
+// that is not such a URL yields itself, so the guard still judges it.
+func urlHosts(v string) []string {
+	u, err := url.Parse(strings.TrimPrefix(strings.TrimSpace(v), "jdbc:"))
+	if err != nil || u.Host == "" {
+		return []string{v}
+	}
+	return []string{u.Hostname()}
+}
+
+// hostPorts reads a comma-separated host:port list.
+func hostPorts(v string) []string {
+	var out []string
+	for _, hp := range strings.Split(v, ",") {
+		hp = strings.TrimSpace(hp)
+		if host, _, err := net.SplitHostPort(hp); err == nil {
+			hp = host
+		}
+		out = append(out, hp)
+	}
+	return out
 }

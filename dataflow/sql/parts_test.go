@@ -73,3 +73,17 @@ func TestPartIntegration(t *testing.T) {
 		t.Fatalf("integration on datagen: %+v", diags)
 	}
 }
+
+func TestEndpointRefs(t *testing.T) {
+	t.Parallel()
+	parts := []Part{
+		{Name: "sources[0]", SQL: "CREATE TABLE k (a BIGINT) WITH ('connector' = 'kafka',\n 'properties.bootstrap.servers' = 'b1:9092, [fe80::1]:9092')"},
+		{Name: "sinks[0]", SQL: "CREATE TABLE p (a BIGINT) WITH ('connector' = 'postgres', 'url' = 'jdbc:postgresql://169.254.169.254:5432/db')"},
+		{Name: "statement", SQL: "INSERT INTO p SELECT a FROM k"},
+	}
+	got := EndpointRefs(parts)
+	if len(got) != 2 || strings.Join(got[0].Hosts, " ") != "b1 fe80::1" || got[0].At.Part != "sources[0]" || got[0].At.Line != 2 ||
+		got[0].At.Column != 35 || got[1].Hosts[0] != "169.254.169.254" || got[1].Option != "url" || got[1].Connector != "postgres" {
+		t.Fatalf("EndpointRefs = %+v", got)
+	}
+}

@@ -241,4 +241,16 @@ func TestEgressGuard(t *testing.T) {
 	if res.Valid || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "link-local") || res.Errors[0].Column != 95 {
 		t.Fatalf("validate with a metadata host = %+v", res)
 	}
+	// Hosts written inline in a WITH clause pass the same guard, at the option's value.
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, sqlBody(t, "INSERT INTO o SELECT auction FROM bid", []string{bidTable},
+		[]string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o',\n  'url' = 'postgres://127.0.0.1:5432/db')"}, nil)).decode(t, &res)
+	found := false
+	for _, se := range res.Errors {
+		if strings.Contains(se.Message, "option 'url' of table o") && strings.Contains(se.Message, "loopback") && se.Line == 2 && se.Column == 11 {
+			found = true
+		}
+	}
+	if res.Valid || !found {
+		t.Fatalf("validate with an inline loopback url = %+v", res)
+	}
 }

@@ -55,6 +55,7 @@ func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Par
 	if err != nil {
 		return nil, nil, err
 	}
+	more = append(more, s.checkEndpointRefs(parts)...)
 	if len(more) > 0 {
 		diags = sortDiagnostics(append(diags, more...), parts)
 		g = nil
@@ -87,6 +88,22 @@ func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, pa
 		}
 	}
 	return diags, nil
+}
+
+// checkEndpointRefs applies the egress policy to hosts written in WITH clauses.
+func (s *server) checkEndpointRefs(parts []sql.Part) []sql.Diagnostic {
+	var diags []sql.Diagnostic
+	for _, ref := range sql.EndpointRefs(parts) {
+		for _, h := range ref.Hosts {
+			if err := s.cfg.Egress.CheckHost(h); err != nil {
+				at := ref.At
+				at.Message = fmt.Sprintf("option '%s' of table %s: %s", ref.Option, ref.Table, err.Error())
+				diags = append(diags, at)
+				break
+			}
+		}
+	}
+	return diags
 }
 
 // checkEndpoints applies the egress policy to a stored integration's hosts.
