@@ -181,6 +181,12 @@ func TestIntegrationReferences(t *testing.T) {
 	if op := last.Operators[len(last.Operators)-1]; *op.IntegrationId != w.integration || *op.Connector != "postgres" {
 		t.Fatalf("sink operator %+v", op)
 	}
+	// SQL may name the integration instead; the plan carries its id.
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, sqlBody(t, stmt, []string{bidTable}, sink("pg"), nil)).decode(t, &res)
+	last = res.Graph.Vertices[len(res.Graph.Vertices)-1]
+	if op := last.Operators[len(last.Operators)-1]; !res.Valid || *op.IntegrationId != w.integration {
+		t.Fatalf("integration by name: %+v", res)
+	}
 	// integration_id on the table ref stands for the option, and must agree with it.
 	ref := func(create, id string) string {
 		return fmt.Sprintf(`{"statement":%q,"sources":[{"create_table":%q}],"sinks":[{"create_table":%q,"integration_id":%q}]}`, stmt, bidTable, create, id)
