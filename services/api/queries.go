@@ -82,13 +82,14 @@ func (s *server) previewScope(ctx context.Context, svc store.Service, appID stri
 	return parts, nil
 }
 
-// runQuery runs a preview to its limits and stores the outcome; it owns one s.previews token.
+// runQuery runs a preview to its limits and stores the outcome; it owns one s.previews token,
+// which it gives back before storing, so a finished query's slot is free once it is visible.
 func (s *server) runQuery(id, projectID string, pv *sql.Preview, maxRows int) {
-	defer func() { <-s.previews }()
 	log := s.log.With("project", projectID, "query", id)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Preview.Timeout+queryGrace/2)
 	defer cancel()
 	res, err := preview.Run(ctx, pv, preview.Limits{MaxRows: maxRows, Timeout: s.cfg.Preview.Timeout}, log)
+	<-s.previews
 	out := store.QueryResult{Status: "COMPLETED", Ended: res.Ended, TimedOut: res.TimedOut}
 	if err != nil {
 		out.Status, out.Error = "FAILED", err.Error()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/api"
 )
 
 // awaitQuery polls a preview until it is no longer RUNNING.
@@ -117,4 +118,22 @@ func TestPreviewErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.must(t, 404, "GET", other.appPath+"/queries/"+q.Id, other.viewer, "")
+}
+
+func TestPreviewLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config) { c.Preview = api.PreviewLimits{Timeout: 1500 * time.Millisecond, Concurrent: 1} })
+	w := e.newWorld(t)
+	slow := sqlBody(t, "SELECT id FROM g", []string{"CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')"}, nil, nil)
+	var q openapi.Query
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, slow).decode(t, &q)
+	r := e.must(t, 429, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1 AS one"}`)
+	if r.code() != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("second preview on a busy server: %s %v", r.body, r.header)
+	}
+	got := e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.developer)
+	if got.Status != openapi.QueryStatusCOMPLETED || !got.TimedOut || got.Ended || len(got.Rows) >= 100 {
+		t.Fatalf("slow preview = %+v", got)
+	}
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1 AS one"}`)
 }
