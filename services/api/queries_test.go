@@ -131,7 +131,9 @@ func TestPreviewErrors(t *testing.T) {
 
 func TestPreviewLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *api.Config) { c.Preview = api.PreviewLimits{Timeout: 1500 * time.Millisecond, Concurrent: 1, Wait: -1} })
+	e := newEnv(t, func(c *api.Config) {
+		c.Preview = api.PreviewLimits{Timeout: 1500 * time.Millisecond, Concurrent: 1, Wait: -1}
+	})
 	w := e.newWorld(t)
 	slow := sqlBody(t, "SELECT id FROM g", []string{"CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')"}, nil, nil)
 	var q openapi.Query
