@@ -125,30 +125,6 @@ func (e IntegrationType) Valid() bool {
 	}
 }
 
-// Defines values for JobEdgePartitioning.
-const (
-	Broadcast JobEdgePartitioning = "broadcast"
-	Forward   JobEdgePartitioning = "forward"
-	Hash      JobEdgePartitioning = "hash"
-	Rebalance JobEdgePartitioning = "rebalance"
-)
-
-// Valid indicates whether the value is a known member of the JobEdgePartitioning enum.
-func (e JobEdgePartitioning) Valid() bool {
-	switch e {
-	case Broadcast:
-		return true
-	case Forward:
-		return true
-	case Hash:
-		return true
-	case Rebalance:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for KafkaConfigSaslMechanism.
 const (
 	PLAIN       KafkaConfigSaslMechanism = "PLAIN"
@@ -212,6 +188,30 @@ func (e PlanName) Valid() bool {
 	case PlanNamePremium:
 		return true
 	case PlanNameStartup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanEdgePartitioning.
+const (
+	Broadcast PlanEdgePartitioning = "broadcast"
+	Forward   PlanEdgePartitioning = "forward"
+	Hash      PlanEdgePartitioning = "hash"
+	Rebalance PlanEdgePartitioning = "rebalance"
+)
+
+// Valid indicates whether the value is a known member of the PlanEdgePartitioning enum.
+func (e PlanEdgePartitioning) Valid() bool {
+	switch e {
+	case Broadcast:
+		return true
+	case Forward:
+		return true
+	case Hash:
+		return true
+	case Rebalance:
 		return true
 	default:
 		return false
@@ -736,83 +736,38 @@ type Job struct {
 	// Id The current attempt's job; absent before the first attempt.
 	Id *string `json:"id,omitempty"`
 
-	// Plan A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-	Plan      JobGraph   `json:"plan"`
+	// Plan A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+	Plan      PlanGraph  `json:"plan"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
 	// Status PLANNED before the first attempt, then the attempt's status.
 	Status    string     `json:"status"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+
+	// Vertices Live per-vertex state and metrics of the current attempt (when the scheduler runs in this server).
+	Vertices *[]JobVertex `json:"vertices,omitempty"`
 }
 
-// JobEdge defines model for JobEdge.
-type JobEdge struct {
-	From string `json:"from"`
-	Id   string `json:"id"`
-
-	// Input Input number of the consuming vertex (joins: 0 left, 1 right).
-	Input *int `json:"input,omitempty"`
-
-	// Keys hash: the key columns.
-	Keys         *[]string           `json:"keys,omitempty"`
-	Partitioning JobEdgePartitioning `json:"partitioning"`
-	To           string              `json:"to"`
-}
-
-// JobEdgePartitioning defines model for JobEdge.Partitioning.
-type JobEdgePartitioning string
-
-// JobGraph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-type JobGraph struct {
-	Edges    []JobEdge   `json:"edges"`
-	Vertices []JobVertex `json:"vertices"`
-}
-
-// JobOperator defines model for JobOperator.
-type JobOperator struct {
-	// Connector Sources and sinks: the table's connector.
-	Connector *string `json:"connector,omitempty"`
-	Id        string  `json:"id"`
-
-	// IntegrationId Sources and sinks: the integration the connector connects with.
-	IntegrationId *string `json:"integration_id,omitempty"`
-
-	// Kind Example: sql.window_aggregate
-	Kind string `json:"kind"`
-
-	// Table Sources and sinks: the table read or written.
-	Table *string `json:"table,omitempty"`
-}
-
-// JobVertex A vertex of the planned graph; the live fields are present once the scheduler reports the running job.
+// JobVertex defines model for JobVertex.
 type JobVertex struct {
-	// Backpressure Live: share of time the slowest subtask waited for downstream credit.
-	Backpressure *float32 `json:"backpressure,omitempty"`
+	// Backpressure Share (0..1) of time spent waiting for output credit.
+	Backpressure float64 `json:"backpressure"`
 
-	// Busy Live: share of time the busiest subtask spent processing.
-	Busy        *float32      `json:"busy,omitempty"`
-	Id          string        `json:"id"`
-	Name        string        `json:"name"`
-	Operators   []JobOperator `json:"operators"`
-	Parallelism int           `json:"parallelism"`
+	// Busy Share (0..1) of time spent processing.
+	Busy             float64 `json:"busy"`
+	Id               string  `json:"id"`
+	Name             *string `json:"name,omitempty"`
+	Parallelism      int     `json:"parallelism"`
+	RecordsIn        int64   `json:"records_in"`
+	RecordsInPerSec  float64 `json:"records_in_per_sec"`
+	RecordsOut       int64   `json:"records_out"`
+	RecordsOutPerSec float64 `json:"records_out_per_sec"`
 
-	// RecordsIn Live: rows received by all subtasks.
-	RecordsIn *int64 `json:"records_in,omitempty"`
+	// States Subtasks per task state.
+	States map[string]int `json:"states"`
 
-	// RecordsInPerSecond Live: recent input throughput.
-	RecordsInPerSecond *float32 `json:"records_in_per_second,omitempty"`
-
-	// RecordsOut Live: rows emitted by all subtasks.
-	RecordsOut *int64 `json:"records_out,omitempty"`
-
-	// RecordsOutPerSecond Live: recent output throughput.
-	RecordsOutPerSecond *float32 `json:"records_out_per_second,omitempty"`
-
-	// StatusCounts Live: subtasks by status (e.g. RUNNING: 2).
-	StatusCounts *map[string]int `json:"status_counts,omitempty"`
-
-	// Watermark Live: the vertex's lowest event-time watermark.
-	Watermark *time.Time `json:"watermark,omitempty"`
+	// Watermark Lowest watermark of the subtasks (event-time ms).
+	Watermark *int64 `json:"watermark,omitempty"`
 }
 
 // KafkaConfig defines model for KafkaConfig.
@@ -902,9 +857,56 @@ type Plan struct {
 // PlanName defines model for Plan.Name.
 type PlanName string
 
+// PlanEdge defines model for PlanEdge.
+type PlanEdge struct {
+	From string `json:"from"`
+	Id   string `json:"id"`
+
+	// Input Input number of the consuming vertex (joins: 0 left, 1 right).
+	Input *int `json:"input,omitempty"`
+
+	// Keys hash: the key columns.
+	Keys         *[]string            `json:"keys,omitempty"`
+	Partitioning PlanEdgePartitioning `json:"partitioning"`
+	To           string               `json:"to"`
+}
+
+// PlanEdgePartitioning defines model for PlanEdge.Partitioning.
+type PlanEdgePartitioning string
+
+// PlanGraph A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+type PlanGraph struct {
+	Edges    []PlanEdge   `json:"edges"`
+	Vertices []PlanVertex `json:"vertices"`
+}
+
 // PlanList defines model for PlanList.
 type PlanList struct {
 	Items []Plan `json:"items"`
+}
+
+// PlanOperator defines model for PlanOperator.
+type PlanOperator struct {
+	// Connector Sources and sinks: the table's connector.
+	Connector *string `json:"connector,omitempty"`
+	Id        string  `json:"id"`
+
+	// IntegrationId Sources and sinks: the integration the connector connects with.
+	IntegrationId *string `json:"integration_id,omitempty"`
+
+	// Kind Example: sql.window_aggregate
+	Kind string `json:"kind"`
+
+	// Table Sources and sinks: the table read or written.
+	Table *string `json:"table,omitempty"`
+}
+
+// PlanVertex defines model for PlanVertex.
+type PlanVertex struct {
+	Id          string         `json:"id"`
+	Name        string         `json:"name"`
+	Operators   []PlanOperator `json:"operators"`
+	Parallelism int            `json:"parallelism"`
 }
 
 // PostgresConfig defines model for PostgresConfig.
@@ -1199,7 +1201,7 @@ type TableRef struct {
 	// CreateTable A CREATE TABLE statement.
 	CreateTable string `json:"create_table"`
 
-	// IntegrationId An integration of the same service whose connection the table uses.
+	// IntegrationId An integration of the same service whose connection the table uses; stands for the table's 'integration' option and must agree with it.
 	IntegrationId *string `json:"integration_id,omitempty"`
 }
 
@@ -1297,9 +1299,9 @@ type UserList struct {
 type ValidationResult struct {
 	Errors []SQLError `json:"errors"`
 
-	// Graph A job graph as the SQL planner compiled it (present when the SQL is valid). Vertices run chains of operators; edges say how rows are partitioned between them.
-	Graph *JobGraph `json:"graph,omitempty"`
-	Valid bool      `json:"valid"`
+	// Graph A job graph as the SQL planner compiled it. Vertices run chains of operators; edges say how rows are partitioned between them. Vertex ids are those of the running job's vertices.
+	Graph *PlanGraph `json:"graph,omitempty"`
+	Valid bool       `json:"valid"`
 }
 
 // Version defines model for Version.
@@ -1737,7 +1739,7 @@ type ServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params ListDeploymentEventsParams)
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -1752,7 +1754,7 @@ type ServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 	CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID)
 	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
@@ -2010,7 +2012,7 @@ func (_ Unimplemented) ListDeploymentEvents(w http.ResponseWriter, r *http.Reque
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 // (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 func (_ Unimplemented) GetDeploymentJob(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -2040,7 +2042,7 @@ func (_ Unimplemented) StopDeployment(w http.ResponseWriter, r *http.Request, pr
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 // (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 func (_ Unimplemented) CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -9270,6 +9272,20 @@ type CreateQueryResponseObject interface {
 	VisitCreateQueryResponse(w http.ResponseWriter) error
 }
 
+type CreateQuery201JSONResponse Query
+
+func (response CreateQuery201JSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateQuery202JSONResponse Query
 
 func (response CreateQuery202JSONResponse) VisitCreateQueryResponse(w http.ResponseWriter) error {
@@ -11246,7 +11262,7 @@ type StrictServerInterface interface {
 	// ListDeploymentEvents What happened to the deployment, oldest first.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events)
 	ListDeploymentEvents(ctx context.Context, request ListDeploymentEventsRequestObject) (ListDeploymentEventsResponseObject, error)
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job)
 	GetDeploymentJob(ctx context.Context, request GetDeploymentJobRequestObject) (GetDeploymentJobResponseObject, error)
 	// RestartDeployment Restart an active deployment's job from its latest checkpoint (developers); the status becomes RESTARTING.
@@ -11261,7 +11277,7 @@ type StrictServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(ctx context.Context, request StopDeploymentRequestObject) (StopDeploymentResponseObject, error)
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 	CreateQuery(ctx context.Context, request CreateQueryRequestObject) (CreateQueryResponseObject, error)
 	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
@@ -13003,163 +13019,165 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts2F+CrYLTfTJz56Eucy27t2R+u47Tu5ziu5bS722ZViDySEJMAC4CS1Uxm9mn2wfZJdnAhCVKg",
-	"KMmyZSf+0zoiics5B+d+Dr50QpakjAKVonPwpTMCHAHXf55c4aH6fwQi5CSVhNHOQedqBIj1P0MonwnE",
-	"YUwEYfQQCaARIhL1cXiNCEWng+33WIYjJBnK0ghLQIzGUzQZYYmmLEMccLTTCToiHEGC1TxymkLnoCMk",
-	"J3TY+fr1a9BJMccJSLugozSNSYjVQk7fqh+IWlCK5agTdChO1Ne4fKdHok7Q4fB3RjhEnQPJM3DnS/DN",
-	"GdChHHUOXuztBTPzB53jjAvG/TCgcCN7oX4BsQGSI0CpAgfLBErxENTe9Pr+zoBPywWaTzoNC9n3L+Qt",
-	"pDGbJkBl48aj4pXb7/s0giRlEmg4/Q9MZ/d/hDhITiBCahYQEk2IHGkYCJwAuoYpwjRCfRZNEYc0xlOh",
-	"nw4IFxJhKibAEaFCAo4U9EIOWBI6RHJCwhJ0hhjLPTrr2lYLmwfEhNBil949DjR9+pGrSF8vOBxhOgRE",
-	"BOpjARFSpI6RkDhW9Ax2KwK9erHfvGp7FJbE+SmVMOTzqZ2U79we62ckIXIWHhd4CEiQfxopOtbfuXNF",
-	"MMBZLDsHrxUi8A1JsqREi/lXiRS9CeB6DRecKdZyrkeeWYl5iNS8xWKqAEnNK3Mh8S8Og85B57/slpxv",
-	"1zwVu904M8D4Ve2xEe4aAreHeBf4mITg3619OG+3wrxy+91esWtopjKpnt5+tx8F8MY5MgH89lP8BlzM",
-	"Oy9j8/y2E31VH4uUUQFaMP2Io0vDCNW/QkYlUP2nI412U876MST//iwUer8siKIL85WZtEog73E8YDyB",
-	"CP3S/XAeIExRRq8pm1A0IBBHAWJc/UjoGMckQmMcZ4C2DB+GOFJcTcEler7TUcKO0UFMwnvdQkWZEFJp",
-	"CQPG+yRS4oIItKXWhyS+BhogIUkcI55RSugwQDs7O2bh7/QXEdD7XnmI4xi4UoNYDChiIBBlEuE4ZhO9",
-	"fr28cybfsYxG97m6c4ZEFo4sbJU+psFpuaNe1gWHkNGIqC/eYRLDvS6wUA8LqCVGW1RgzTgHKrUQtks1",
-	"49zj+o4ounx3jH549fq/Ijs4iliYKf1Kr+mKsTPMh3DfNJcrXFq1IgKxMXCjeJF/AGlRnK/vPaZTy5bE",
-	"fS9TiwwENyFABMowEIir060XeKjVxynCAwkcXaq/t4/030LTpFDizjFEnDeqC5xRILSYoTiTI8bJP/dL",
-	"0u+JEJoxJTlfDhDcpErCKEbMYcyuITKQ0ax5whkdKtU3AioJjg27+EhTzkIQAvfje6Wu3yGOt61A6WcS",
-	"CUgwlUQxuald6xbsDHeQMsriGGIiEoT7bAzG+IkxDQpZ0/31TDHnr7lUrdtv6p8pZylwSYwM1SYARD2s",
-	"d6rWof7qKMtxW5JEKTk1MRwU3/SnHvuxtj/PcxJ5f6ZWHZt5YOzYZZb41dUy/uhotUMPX11c4O6+sq3K",
-	"pJ+K8Q1fV2tyYHqsP9N0Ehm+juMLB8YDHAsIamCvwaiq+ewFzdBZSK90N68/bNnCGTEqVHWNREJS/WPe",
-	"5C6VfS2mw5zjqV5/abe3jXQON9K6AGYwqVfSspuPGnUPCiHzlmuV51n413wqvqNxB6e36XRmSd/IgTr3",
-	"DzqC0OvFCeVKcdhLGPioRLCMh7CmsZRem1gWfkdMZcbtZcHkzl7uKofUeviOpZuV2M/qGEvwzan5xjXR",
-	"1oLAtqFdfM6qPqfn3ZPLK3R6fvUB/b//839R9+Ts5PgKFV9tiedKv3EO9uu9vb1FXFYu1stFLIadNXPW",
-	"nFdsgsFmEZEnVPKph1OFOd+EG5ykseMk2THU7WNEOJSMr5OzRSAxiUXzWTAOh5mtNSzB6vxNK5TKDml7",
-	"an73Pc+dOx4PvI/RhFZjccd111BZbgmKCiAb0boWKi3pYwPUeTyC8DplhHr2ERbPLLwLaiJUvnnVCTwi",
-	"Ta0rhuUJ0A0GLCFdP7N+0xcxK1X3mYfK+uz1p9JsdIF9Kf6V6ZeBZomC6fGH9xdnJ1cnbztB593R6dnJ",
-	"WwfADr1yMhwCv7XErMdLqsgpFljZWm32+fhfBy071LQJWo4zYW3uWTY7ht6E8WtronsJNyGyR2gENwvS",
-	"RIyF7GlNBhY9HrH2EvRwFHE/0ZrnDSSdgFKSlkCHAch7/ZlX1YN44NcKTKCI0CFS8kh7DYmOf84eJWnV",
-	"qOogZ3onAXrH4phN1F/HmEbERFY56o4yGbEJ9Q4pgScLAtTBaXX+SxgStXmIkH0nQDETEjEKAhEaxlkE",
-	"7o7csE5Fc1Ewyrdp11bDfY16SkSV6wvqRDiHgC2+Zsh4JGXaTDpNbNBE98pHfcZiwFoV4nggmwccM+n/",
-	"0MeeyqHyD4upvTstvUhLauCQYBLXI5KvX3moKMVCTBiP2sOXQWfCiYQPNJ4aXae+RTOpM6RvT2XQ+6GY",
-	"pBEIonl/qWZa4cUzqmmapYp4MQ0h9kqvhrU6LjU/N+UgJOayJyTHEobTNk51ad7v5q8bvsIlocOewGNw",
-	"tRAvB8pamWGJnq55v/iyl4AQeLguJ1rghu28B8s+bnYNLGQyV4KDtTGrKPLgw1UYqkCYIZtbWN0lzFey",
-	"tmtkVkTmX5QGaGNw/m5psCXiWieB9kiwi+4KYl0YzAfxOhQ4h4dtQIGbOaKuun15cmSU7dPz06vTo7PT",
-	"/3V6/lMn6Fx+PD+3f510r44ur8w/lEpe/qU/PD46Pz45s7+af+jfu0e/nZ7/1Ds6f9vrXn24UJ+cnp92",
-	"fzYPP3YvTs7fNmj3J2M/u5cSklQ2aJorWegrGkjzWNvqfLPBOl/EbrEGeMltWuxsDeF1kLZB1Qao+mfA",
-	"sRw1mNdz1J+2CFHnBIcjnZdIKAiB9Hg6j02HL0FksURbf3bY9Z8dpXJLHY7FglFEJBroGPpzRwEuV+wY",
-	"u4Vbil13FvHxZX4YOMlh9xJKazgN13hw3Rpz/I96qQtSMX4xN8CWMiGHHFpJ78K+5w6aH6F53zlQu1Kv",
-	"rzumZ8/iyuLdWd+C8r1GwDc4lPHU5ANY2OQ5IDrTB/WnSM2KkkxI1Ac0JGPQNmOVghbH6zGjA7JkHGp5",
-	"RJezrIRmXyTSDtWChnUwSvesboBd1qHh6AAFGvKT7BPJv7D+XIFcS5zpC6CKtAaMg5vzaz7Y8Ts570SC",
-	"A42WHFPx8Iz7edOQ43TU5tGf9fvADYSZ+jfSAyBsEqEVRqMsBo44pIxLnSPjlR1mc57kM5slZQH7TKDP",
-	"rH+I8MLwd9hujGkb6f3C+j9pCORa/JKgLUVgLaf37Oj8/ORt44ID9RPVv5c7NYN593Jrfl7XrwqzTkPJ",
-	"d8B+Yf2TyKiE1UMy4CxZRpoSmmaeI3WqfkbGEM1LDUJGRZYQOkRj4BJu0NZnRqg4QHsohoEM0AvEyXAk",
-	"n/sP3DVMPbgYYTE60MNfwxSFLM4SqqFcsLlZz2KNmaXKvlPDqecOpxkwPsFcwVNNog3oPo4x1cnLfc5w",
-	"FGIh/Q5/tqBmrMGt36+towFpP+Unul7c8Jn1q6e1++uZzm+iwJE6G0rTUzrfVspBH7dJTqPqTSKQToJ6",
-	"voN+U8QQgkA8oygcYUKFwqAiEiwZF4cIoiEIJPAUjdgEcTYRCHNAxfqVzAY5ATN+Miuq9QALy6KcVj2o",
-	"G9u1LjPWb5r4ZkebNcDN0IFdbgNGPli4eFRaRimE0leM0zWRfq2o63QCQ8IS92N4JlDxpZddNJ7ESl3F",
-	"onM6n+Wn1Myd/yV0oYx3JdfEpAg7geu/450JoRGb9PBwyGHYEL6Weabg4nDRVo7JQSRSgi9q4Dtheo0N",
-	"uLOk4DlOlkPlRVL6HEXmgB3qn2IytinplvjtqWI0BK+0NKfSZoKr4zp7LPo4vFbjCCvPa8EUMoYDJEZq",
-	"NrUuktiJYjYBIZHI+hKLazTBRInmAeMoYhMqJAec6JRNI61LD5rjPCv9UdZ5+DXo9DMxXXwZ/UwQdxki",
-	"VeCweaGEDpeaetksx4I5LcMIipPrlwltzu2Q8Uj0CG0CkeaLHEIgY2PE4DjOoaMl1AKRrXKWXgq8Z1KN",
-	"GyeEUIFcS2QkR5xlw1GauepTCeB8YOYT3s76IVFn7bbLZ5lcfP0skwtswDqsQ5bZItAW/4mzKi89242p",
-	"jZqhbeKw9SweoH2/m2SCJfAE8+umXamzYbjJM4HsUYUxUKlVO1R8XwHpaqZ81d1fngkf93MN4eUc8n3G",
-	"pJAcpz0TFa6eOcfL/bI1P8xNW3ttXs6T2DxxaiziXgLhCFN7KnNF7eLs6PS8E3S6x5dH77e7Px9t779+",
-	"U/n36xf7Xj1Nj9kQI/Slrs4GCe0YmQCec6c6CGZnhTDjRE57KWeShSyu1B+a7Vyd/I8rpXq4W7S/dbtn",
-	"2mHdPetVflY/qGfejYq4F+JeCNxXLXnyPpd0x0dIMiR5JmQt4W9/b689ajFLG420V/jBZvSm+QTWqs7P",
-	"0sl8tPcESH9ofAazi2GyDfjLgtA3jW8PPlC/95h4NjFhRNLFxeX74hsfyHU+Xmu2qn5JmbsCWr1GH4Un",
-	"BKo/zGcLKvvw792fQnEHruYiIWFxlYWzuNUpeKneWTH+nBenthJcWcWaZzhYcaJXeAvPsIH/SkHfxRM8",
-	"FgdjQzqHHqB5+etwpjbnXt21H9XMvFJNx8qAbQGo5iEzAM1r4G93UmorcQrrm9bkQNXTREAIhAX6yyDo",
-	"LyUZhyC1nFSI0y0zCu+lNZ9jLGTRS2NmKxfWa1ljyPimVzM4qiv5mQxHoMctq9gYBVT6/VCCp0iZXYOK",
-	"08DRenNGlGsUI9bvTxVxW99olna0yafjiNo0hYRkiV+biJn0+OKutN2nnuXqRJ7H3p5hZ3mOGTmYAYkP",
-	"dwqY6zieGilt7qDmM1aL9yxZOYUl7mNR1xvfvGzVnEfM7LzCIds/u6Wym7Jcgcy7Zbx6ue8Y9m9ev375",
-	"ui0pR4g4YRFUtV4LbEfnjYipJw2cZ2PgZDDdDnH59yCL/XlruZ6xDFxrWNdADkosBbkOMjcJcCbUO0Og",
-	"LtobMduIu2aNNUfPXJg3AmohWOgpfCDJZ6it0wugsji+lrA7U79uSjFmfWVhQUAV/6HxFCY4HBEK2xxw",
-	"pH8AzrVDM4IAabOeMtkbsIxGRflvz5aA7DQXx/hVPzX0EszGbOwdgTg6UZ/61AJChdRxhhUqa8qg1SwR",
-	"SCJjmGNEzfpBP16eIg4D4EBDQETn6w6muuuRbh5lsKS+bnfH5mU3ehFOkEqjcg6ZOLDy+NjjLKH+3QKN",
-	"em3PY0LB/1T7dmdB8kv3wzlKsRzlIo4NBkAjBRHbwCSPq3DdgolRvybQPHFztlYNnvmLDaDL9amnkvU1",
-	"lKxbeD7WcnW7/LVoS5ayNmDN2Knvo0TdV3au22utltavO7LFrKE1YRFBxah4E239dPnh4wX68X/q8BvL",
-	"JMLIRNYCdMXS7XPXH+2oADYEvjA+9a6ODZv04PQunCU0goYEERO70C/k2RXKElAAOijBpNjuZMR0SFBk",
-	"sfQDAnKJUZ3GZAIfoMlo6mXMpv2JWC4Hh1AiRktCqSlZ1+63IexknyyO2ks2Wb7Af7bSscywXrTmkSQQ",
-	"+eNLV9Yy1BVlOgqiW+wgIVmaQpQHSv1ovaPeA5WWA7lmUuCiPFYWBe6Zzina3XOFjm4hd9zTOcN5GiUo",
-	"zeI4D7DPQjDX9cqo/Y+nP52eX7VCrpoxWkzSvO5VpKVL/4V1qAsmKqUfrTZm2UuhSnymhgBdHf14dlI2",
-	"OBBIMpNg4HT4NP4cCUIiW46h6FXtuZphdPc9Gj5QmOnJUIvPvFikIUPQkbIabXr5Rn1U7+KoO1rZZHGd",
-	"Qk4Euoa0mj/w3968quJhr72Ocm4HiIJfzVB6nmhSQ2UhLNXzQ4TjCZ4K9O9TlNHYZMPnLxCBJM+0Kp5z",
-	"tH+fdoLO9sdO0Pm3+s+2n43pBoTCjxHTnDDVCVbqhB4iu2+TwDKImW4Qu62LhmwynPYoaiPC/jtA9miW",
-	"T/IfAsSUHaHNK2HzugjX+VoSbmSAzj+enanf1VGsUGTJAKzfZq5vS0O32KoPM/WyqOWOtE2C9EBxQG4g",
-	"2o4gxtMDZGu1RC75h2SszKosraaO7C1U+NXH4TUbDHpJFkuSxgQ8qgDcmNNKcJyvYcjZRI40Tu1y6pN7",
-	"Jy7zEvQ4vWT+Xg15mMTdbQXSA521U2TN5ZCYPW7Vne/5dm7H7amf+BjH/sVUJs/zwNTrbXNW1GVnWkKJ",
-	"AmSvGQAecJu0WbX31ml9cypZsdR8MaNDuO2MFnZCp7TkYGsDcf6R6bQJkSYxL8wXJHBZy4uf2W0ncEmu",
-	"E1QWpOQ3o+BheT6njZcl2KhMPj+OEkK1wT2GWJ1+xVEITCrF3yVf7f569lBcOr+PSDjSHNU4tZjQjE3J",
-	"DEIPSoEbIKtU/EE+IcZNguIf5NNd+3fsYLkO2nG2WYGID0vdvGZ1Nbt1pUYud+JiaiucmFcGsUpzGFMk",
-	"5xJ4gmmG47xi3hsWu31DmYuT87dLmVnrMYfqBQRe80ibRBYutzBpCpJchzeqpO8N+KNst/NNFjM2lyXa",
-	"SLOnXnECHKKGjKc8sOun1XavpIFIV7+7bleu3lIZIs43UrZlWZ0kzbJXsleXKiG0SLl9DN5vmTeW+9gN",
-	"ruXEWaLf3Hn7MFb/B4+Z+Jn1Ra8/7RW0umpScFnvXk9lQDrj2GREz5R0OdXTikh7eIxJ3RHjHin9kmQS",
-	"xw3xOiyuewmmeOhtb/S7aSNklmZDcvkyt/ZQRiWJm2sRkucLpGVUV1Bd8uwugxoG5iCxm6OocDCe/Pjx",
-	"9OxtvZ/DxYffTy4/vHvnVyLNWCsFBNZ3Fis8tW4DxEJplPq+FRc9bDBAW0QKJ4XH+LZFJlLtTnx+qD0W",
-	"+cdEIub1iH71wlgIwuhVnpZZS65bwcNdZHjWA8R9wBy47Z2+9cvvV88XCATbBE5nIV5KUVxzNqtewWM7",
-	"xAJQDFJqD0pEhgqWyqqOsBiBOETWlaDv+MH2zUO0v/3mJQpHmONQfanTCrB6pEb+33/g7X8+qf/sbf+w",
-	"/enLi+DN/td/+aBROPWWIzkjknoNtU9HyO+aXM3P11YNdkQrlV85k8NJSaOTERNFPVheHmYSLDIBYnZd",
-	"bXiv7N+H8QaC3UDMepUz0tRvIi+Ss4xGmMOptWziZSe6r1wmltyxk0JZt2+BIgGmLNmeVH2vmQAQtUs2",
-	"fBm25hKApdZyt8nNjWV+9XD/emIwmirXHPnf9wb+8/XmRWXWR7//+of9vVk3/RkZgI6eEepeQlE4kl6+",
-	"eP3yTdWT9MbrunMoZxEtdql83HnQ1McCx/GHQefgj8WKB+qsoUEuXY2gIpl2UHfEJpbsGQ1hUSE1Sw+f",
-	"8j2sQ5kuaiLuW5X+KDZeGbGCRSvVknrG0+i1X9fDS2p1ELWJa5ykhXkoQN+uBKLYRb6s1poITyHa/gIq",
-	"w7xeme6niyUKz2CrYGd2uy0dRetImJdwq4C8juNoqo7u/zT+hmMSaUXsUodbPTr7clmmhXfds5miKcyi",
-	"rVN0euwCPWDNe0VGrHejTdd1mN65s4z8t+NucWGrKTMnFPMpmmCB+hmJJRpwlqCtZ/YWuWcm/ZIy6T7G",
-	"pi8ay+Rzr4pjO/dqDuHto8N643Llsyk7LCID0pTTlE+NRjhCGTVzSYhsdFr401yc+co8jb2dFzt7nQVb",
-	"RxYdiTuVDcyixalj7Cr02ypMLT6PMtO1zvzrXc6Kfvn9Kr88U69bPy0XNpIyNdc1ETpgnhysmE2U/a0z",
-	"ZDESEA+2R0xowyBAOmS7LYFiKgNknA8RMn0MtsuGAkVxCbrSr2ot1lDKn9Q+U7ahNrB10NzxagvEqGTa",
-	"DRJou3Gir3L7zPoiQGVbdduJIncyi50/6Z/0ZAx8alPK1fqda9f+arrt6q/iJrbcJDW7RX+FLIK/dv6k",
-	"RWa0C56ji9OOQwudF7bZAVWmw0Hn5c7ezktjw4400nZHus/gP+rvoSkSMGXghNHTqHPQ+Qnkz/aV2n2Q",
-	"+3t7c27uWu7GLtvtsOGeNYtCBbss3anQX+fgj09BR2RJgvnUltBTELYNSO3DoCPxUGiTaiokJJ1Paqhd",
-	"DjiazoXApXljIwDQcyPJTAKcvj3t9d7LpvGKBTqXoDVD6zJvA3mAbAmKbe3DAYcjTW5bmEYBYtTm34mg",
-	"5h8cYaHdJTgC/rwRxOMXu1qs74Zlt/0mYOcN+e8Q2vkUTVdemsca1q/2XrTDunIbn/5oAQSVN3qqL/Z/",
-	"aP+ift3hSqRQIP+qgke7Z5M0RESZbslBQ9nY/kSibWTLqAOL9QBJ4ElgChltc3uke9qjrVypQxr7QptT",
-	"FSoxyp6fSHbN+GJE0m3JMRUDa4LYcqcq5VzZN86Kj2YpaP8+KKhcAErYGCLT/seBr9AZO2Q4kuZyyHul",
-	"s70F6Ky4JHczhHkkrmtMxhCCYoIjJV5LulA/YWqS3gzFNtEc6tq7+40Qt2McIowG9q6J8przvR/mkWgm",
-	"R7sxGxobxU+LZ/pxUXn1I4um66M85xKEr1VNzlpSd8Y2K1EC332yyLoqrQ/FENxeOx04V0uvfBRevFyI",
-	"Ts19tisT9hxhenJj79HXhqjWA3MbVPfWwkiMGJfbsW7vFDIqWJx7V7fyjEcd0uFYwrbOcLdpX3rEKt9U",
-	"anZBk8YKaRKo7+EuZel7mH9z9C2428oYqsg4swzXl00oygRoDEn3hmvr1kROn5BmmCt9WzSC/YwIeaHf",
-	"uEPQF/XsHgQYm0MtcuMIyMNDGmI51AlHEovrbREzif7OmMQVWOfmmANvg5wWkOcvmd5WCUgdB2/wFZev",
-	"7J6p06bdxS0v5q6aT3eJV6f4zstmUzzUvfRymNwvp10PVeRrd46gMe7N6VPb2wJDxPZYKiZaE+4VnlhQ",
-	"yCfbfHuWRoxj9aJo87EckZxGkKRMAg2n/4GppYH1S/hq6ehCMv7FuiefY4oXl+vfG8Hdg5a7vPawv8hG",
-	"3FvO13N0DFUgnGPi0D0/fQhZos00YQ5Iw/GosdTdL/avr8bzFoMJPlTPzlv9e3l2aiT4atZrZ76IHjyx",
-	"vGr/4pzJdyyj0T3aUBW0G1CWaEdblgEeIg6DTECEJiMSg7JwRljkMlc08scmZbERv3v3zmKCzsgYemrA",
-	"kys8bBrYvrar39Gj3h+1LUs7tyeFD7QCI7/0W0quWYSc4wS0UEuxDEez1GGy5lYWnoP3etg7lpo2te+e",
-	"LeMWkjaGYfTISPvuGemL/UV8RDpTRUfB3+nrh+7Z3C9FrzHvZ3nwslJ2F2eRiV02GjL6fufHbcWUd13P",
-	"tWE0LBBQyQmIb05VWKut9ExYaEmOSRwgFkcgpK2J3Gq1iG4hE5pJ2blduJGY3xcX2z5icna6e86lZwuQ",
-	"e6bkTdOl3bXj3eEsnqN+3lJB8Rr3R1FkG6c+UMO+0t/2nu36vKWsX0EpPZ5PxtqjcQUcRRHCFMENEVL3",
-	"PRAmRibLk7m6imIpYveL7fY81zVwCQkbQ3H42j0D5oMnz8AaqMCAsvSbFhhHV3l3Yf0LCjHVWW6AeA79",
-	"9TPndln9UQA/fdtuZ67Kyu/YzKw0yL5nK3NxHv5kX67I+x+nQWpQ/0xopWsRDhBBwmQjB2iWCkVYbp66",
-	"381fetT6vlsBPVfhL12t35XG7/MwO1Hbu1Hxje6cV5Q/UDW/2hzgnvX8otreLySK/vpPWv5jC/gVhfoe",
-	"lb45XcLDvHe/2L8WCPc1HjWiKOpv3eA2rx/qDBjXr5aU2lrC8+kpjriZOGKdmpw4IpEj9GrvBxtQrPcb",
-	"wKEkY8gbJmqU//e8U6JXDjRFGkvSumsZ3soMnyKNjZFG90KWNUv5dj3P4m+xwOTKWsEdW4zVniP3nrI7",
-	"9wTkgcnHdRK+scDkphQLYz3m1xUHiHHTO2am7wzjiNF16h27bmHd/Dio++LjDoeWXy4QFHW2/V3YlZYy",
-	"nona1p3sa5cS7l/yzDFHHcw+VJPUWeJmzFIXRg2yyBn8SdN/dOYpdfGHtoqmvlV5UTvEK8uM3S/VhqML",
-	"WLLVU/pkdG7A6GymkXoWK3ZvqiTCGp1zxUGTmTkX73sbY3BPJmejyVmD0wNQANpfd9C/SHDzVirDHdur",
-	"zto2Y7MucJRyu/XxHamnoOet8x0oTkDZpIYs+ptXPnYdH+lca9bpEvy4jdlyI+22rAOc78KUdaD6rNKu",
-	"t5qw61KmSz+PQLLNsYVLwniopnC5ws1Ywg6EGoRbSQ2B7tSpm4bbXr9vn+yRR2MaG0wjnN8FVxVMSKu6",
-	"JpjmGDsp8CYFuMol7kZ87X6p3OzxdV5ficpZvwdR035evnn5omjG3e6jFCHtH5Q41yLnfkh9N8Q0BN1B",
-	"9VsCXqO81rudd4b3N3KGTf4BkQJRmCgdX4ll09z+SfatwV+r0e5cEV30qqw55HQQ0KgeeVuB46Pz45Oz",
-	"s9PznzYtlnadjptzLa5j571HbXGVG2m3uBzgfBcWV0kbz4S7+W/C4Hqo0hLGS7g7TsaP3+eh99B++Axc",
-	"vvlz9/sISzTCaQoUorzqzLVcn47enR29z6y/mF32C+vfpWmmhm/Q5z6z/vcnej6zfqBzqdSR2LLK08XZ",
-	"0fn5ydv8jmp1TEzBvm35+BzZDsshIJ5RSugwMDpwpQfqM4FiMi5UshQ4GgOXcPN0ttZ6tuxN2t+LFWjv",
-	"aX8yA7+7qmGNdx06q/sgDSczF2EoBMRYKkleKtbtluLlSffq6PLqIViK5V0M84sWy9ced9li5bLk+YWL",
-	"5S0V352oLvf+fWqqLQWWxSXZawni3ZE4ca7ybqjvyV8IkL0m/Ul0bCoYZn+uOBzZAOFc53VFv0e8lPdU",
-	"sCSNQeomp5uXLZKl34um2JUsfVITvzM1USG9uH9q8UBB9+i30/Ofekfnb3vdqw8X93JO/86A5zd1P9r0",
-	"mV9tQfVdJL7osZfJedlf79RNh1kXkQfI3uB+iFIWx4hI1J8i8u2l3z+a7JULDmMCE4RR9+Ts5PgK2fsU",
-	"jy5Oi6t2KvkspxJxwJEob/0W+S3h1ZQ4a08WWTGMI6lvDh+SsbmdQ7CMhyAOUYQlHgLVbQUp3CSYX5v7",
-	"fMw1e5KlwtyhhBJ80+NsIpD+DyuLGLXrTN96rG9UuZ+EUMuMdr9o4m5LpClP/R0Zhe3n75u3AI9Qagha",
-	"GX9GWpmbGpU6qYnmEL3ae2X8sEqfkDLWndRTLES1U9JjKkRo/0DTxro9rPZsz3e5/Ja/9K3U9doNtXte",
-	"cvB8h/nQ+dab3S6Prc5njjr3W3Gx7kOvCrYr3XhxcA6xBlllqefJtHts9cFKG6NwI9EWSZJMa4fPCw1w",
-	"VkvcQA1Pzph2x+ZudXislqS9G95hPg+Pd6xP/M7chN/AObh+emhu4RYoxJxPUUyouQYwZHGW0AcujjfR",
-	"YZQlqanHtsfjmdAXo+fpowKPCR0iIg/NNfr67ARFTxkKkQ4lDjlOR2hLqd8bONBf7F+L9Qlwj81Tj4D7",
-	"b0znK5aZ2x4gEzPBgFWaAzTife+70XM2U89S7PVbtbAtrpe3sQmVMOQLdMk6dV981Na0s5N2M9qFz3fW",
-	"JcvdOtoSEHKw/TkpjIEjDjLjFKLnD6Rx4xwj2UH5QzWUnSVuxkJ2YdQgMhyKCAr9jEiBLHE8KSmPsKeW",
-	"g1SnrX/XOe4TTiRsMxpPtSEDNOTTVEKEsFQ2j1xHt0aX2ex+cf61mEZdPeDfr1a9zkZaXsJYtgPzXMTs",
-	"bYh5fRc6bzuz3rjUbn/dwevyui0bq79gMi8uatfzIX/17vskF1M10Gm+6m9f28TiGiWY4iFwESARM2kC",
-	"pp9ZX6D+NE+x2rxyaalOsmtosZKuzCuP2j7Se2i3jAw07pdK12PimJvsnwm7BbRl7Blzp6ThjlX/YSZH",
-	"huTmmBgaag/VuNCL24xZ4UwdNbE8jYegzLM0OHiyJh6hNXF0cZqjk2kU4zieIoo5ZxNTxMvKu+U1t8co",
-	"1h3hOYvBXCemv0dCcu33F0iM2ITqrBnPqazw5t0v+v/td0mO2XVxYhe5SlK9H33zEtnsU2PIxktrrPIQ",
-	"wWAAppjL5urpiKvlWX6muRRD1EhxVb1MtF39/FE8+ouf1RbaJa4GxUPnirenwpMx8Km5aXYrjbEcMJ6Y",
-	"2wWFScxcWjYr8D5U0azWthnJrKHSIJEV9B+8/P3272Nb7hBYjmmDXfOs3nsIRM6JPv6YkThChKo95f4Y",
-	"tX8IM07ktHPwxycXGub1PGZrUimShEgjo4iwKdgVQ3EqJCQKJNVxv3T6gDnwIwWwgz8+qUNtvjYsIeNx",
-	"56Czqw+7HauuC1wYbKMR4FiO9HL6s/sp7quzK1FypjrOGRsSGjhCNih1J2MGW3ZfDKWxPDuQtWwF2pJA",
-	"MZXiuXNDvr2w1xmluIN1dqT8UlW0FbMhCXGMwjgTihnm9TlpjE0qlTLdtcHuTlaNlZUgyK12z4y/nlUu",
-	"Y3EHy3O4nEzWEhRu8HZ2WKcHsikAtEMEevzJCMtaxR+HlHEpEO6zTD9LnMnccqLZuT6Ys0WHekhChcRx",
-	"bJ2mtYP73N2B+kVpOf8/AAD//w==",
+	"7H3rcts2F+CrYLTfTJz56Eucy27t2R+uo7Tu5ziu5bS722ZViDySEJOACoCS1Uxm9mn2wfZJdnAhCVKg",
+	"KMmyZCf+0zoiics5B+d+Dr60QpaMGAUqRevoS2sIOAKu/2xf44H6fwQi5GQkCaOto9b1EBDrfYZQPhOI",
+	"w5gIwugxEkAjRCTq4fAGEYrO+rvvsQyHSDKUjiIsATEaT9FkiCWashRxwNFeK2iJcAgJVvPI6QhaRy0h",
+	"OaGD1tevX4PWCHOcgLQLOhmNYhJitZCzt+oHohY0wnLYCloUJ+prXLzTJVEraHH4OyUcotaR5Cm48yX4",
+	"9hzoQA5bRy8ODoKZ+YPWacoF434YULiV3VC/gFgfySGgkQIHSwUa4QGoven1/Z0CnxYLNJ+0ahZy6F/I",
+	"WxjFbJoAlbUbj/JX7r7vswiSEZNAw+l/YDq7/xPEQXICEVKzgJBoQuRQw0DgBNANTBGmEeqxaIo4jGI8",
+	"Ffppn3AhEaZiAhwRKiTgSEEv5IAloQMkJyQsQGeIsdijs65dtbB5QEwIzXfp3WNf06cfuYr09YLDIaYD",
+	"QESgHhYQIUXqGAmJY0XPYLci0KsXh/WrtkdhSZyfUQkDPp/aSfHO3bF+ThIiZ+FxiQeABPmnlqJj/Z07",
+	"VwR9nMaydfRaIQLfkiRNCrSYfxVI0ZsArtdwyZliLRd65JmVmIdIzZsvpgyQkXllLiT+xaHfOmr9l/2C",
+	"8+2bp2K/E6cGGL+qPdbCXUPg7hDvAB+TEPy7tQ/n7VaYV+6+22t2A/VUJtXTu+/2owBeO0cqgN99it+A",
+	"i3nnZWye33Wir+pjMWJUgBZMP+LoyjBC9a+QUQlU/+lIo/0RZ70Ykn9/Fgq9XxZE0aX5ykxaJpD3OO4z",
+	"nkCEful8uAgQpiilN5RNKOoTiKMAMa5+JHSMYxKhMY5TQDuGD0McKa6m4BI932spYcdoPybhRrdQUiaE",
+	"VFpCn/EeiZS4IALtqPUhiW+ABkhIEseIp5QSOgjQ3t6eWfg7/UUEdNMrD3EcA1dqEIsBRQwEokwiHMds",
+	"otevl3fB5DuW0miTq7tgSKTh0MJW6WManJY76mVdcggZjYj64h0mMWx0gbl6mEMtMdqiAmvKOVCphbBd",
+	"qhlng+s7oejq3Sn64dXr/4rs4ChiYar0K72ma8bOMR/ApmkuU7i0akUEYmPgRvEi/wDSojhb33tMp5Yt",
+	"iU0vU4sMBLchQATKMBCIq9OtF3is1ccpwn0JHF2pv3dP9N9C06RQ4s4xRJw3ygucUSC0mKE4lUPGyT+b",
+	"Jen3RAjNmJKMLwcIbkdKwihGzGHMbiAykNGsecIZHSjVNwIqCY4Nu/hIR5yFIATuxRulrt8hjnetQOml",
+	"EglIMJVEMbmpXesO7A32kDLK4hhiIhKEe2wMxviJMQ1yWdP59Vwx56+ZVK3ab+qfI85GwCUxMlSbABB1",
+	"sd6pWof6q6Usx11JEqXkVMRwkH/Tm3rsx8r+PM9J5P2ZWnVs5oGxY5dZ4ldXy/ijpdUOPXx5cYG7+9K2",
+	"SpN+ysc3fF2tyYHpqf5M00lk+DqOLx0Y93EsIKiAvQKjsuZzENRDZyG90t28/rBhC+fEqFDlNRIJSfmP",
+	"eZO7VPY1nw5zjqd6/YXd3jTSBdxK6wKYwaReScNuPmrUPSiEzFuuVZ5n4V/xqfiOxj2c3rrTmSY9Iweq",
+	"3D9oCUJvFieUa8Vhr6DvoxLBUh7CmsZSem1iWfg9MZUZt5cFkzt7sasMUuvhO5ZuVmI/q2Mswbdn5hvX",
+	"RFsLApuGdvE5q/qcXXTaV9fo7OL6A/p//+f/ok77vH16jfKvdsRzpd84B/v1wcHBIi4rF+vFIhbDzpo5",
+	"a8YrtsFg04jINpV86uFUYcY34RYno9hxkuwZ6vYxIhxKxtfJ2SKQmMSi/iwYh8PM1mqWYHX+uhVKZYc0",
+	"PTW/+55nzh2PB97HaEKrsbjjumsoLbcARQmQtWhdC5UW9LEF6jwdQngzYoR69hHmzyy8c2oiVL551Qo8",
+	"Ik2tK4blCdANBiwhXT+zXt0XMStU95mHyvrs9qbSbHSBfSn+leqXgaaJgunph/eX5+3r9ttW0Hp3cnbe",
+	"fusA2KFXTgYD4HeWmNV4SRk5+QJLW6vMPh//66Blh5q2QctxKqzNPctmx9CdMH5jTXQv4SZEdgmN4HZB",
+	"moixkF2tycCixyPWXoIujiLuJ1rzvIakE1BK0hLoMAB5rz/zqnoQ9/1agQkUETpASh5pryHR8c/ZoySt",
+	"GlUe5FzvJEDvWByzifrrFNOImMgqR51hKiM2od4hJfBkQYA6OC3PfwUDojYPEbLvBChmQiJGQSBCwziN",
+	"wN2RG9YpaS4KRtk27doquK9QT4GoYn1BlQjnELDF1wwZD6Uc1ZNOHRs00b3iUY+xGLBWhTjuy/oBx0z6",
+	"P/Sxp2Ko7MN8au9OCy/Skho4JJjE1Yjk61ceKhphISaMR83hy6A14UTCBxpPja5T3aKZ1BnSt6ci6P1Q",
+	"TNIIBNG8v1AzrfDiKdU0zUaKeDENIfZKr5q1Oi41PzflICTmsiskxxIG0yZOdWXe72SvG77CJaGDrsBj",
+	"cLUQLwdKG5lhgZ6OeT//spuAEHiwLida4IbtvAfLPq53DSxkMpeCg5Uxyyjy4MNVGMpAmCGbO1jdBcxX",
+	"srYrZJZH5l8UBmhtcP5+abAh4lolgeZIsIvuEmJdGMwH8ToUOIeHbUGBmzmirrp91T4xyvbZxdn12cn5",
+	"2f86u/ipFbSuPl5c2L/aneuTq2vzD6WSF3/pD09PLk7b5/ZX8w/9e+fkt7OLn7onF2+7nesPl+qTs4uz",
+	"zs/m4cfOZfvibY123x772b2UkIxkjaa5koW+ooE0j7WtzjdrrPNF7BZrgBfcpsHO1hBeB2kbVG2Bqn8G",
+	"HMthjXk9R/1pihC12jgc6rxEQkEIpMfTeWw6fAkijSXa+bPFbv5sKZVb6nAsFowiIlFfx9CfOwpwsWLH",
+	"2M3dUuymtYiPL/XDwEkO20goreY03OD+TWPM8T/qpQ5IxfjF3ADbiAk54NBIepf2PXfQ7AjN+86B2rV6",
+	"fd0xPXsWVxbvzvoWlO8VAr7FoYynJh/AwibLAdGZPqg3RWpWlKRCoh6gARmDthnLFLQ4Xk8Z7ZMl41DL",
+	"I7qYZSU0+yKRdqgGNKyDUbpndQvssgoNRwfI0ZCdZJ9I/oX15grkSuJMTwBVpNVnHNycX/PBnt/JeS8S",
+	"HGi05JiKh6fcz5sGHI+GTR79Wb8P3EKYqn8jPQDCJhFaYTRKY+CIw4hxqXNkvLLDbM6TfGazpCxgnwn0",
+	"mfWOEV4Y/g7bjTFtPIkxpj9pEGRq/JKwLWRgJan3/OTiov22dsWB+onq34utmsG8m1nRvpQk9MTfW+dk",
+	"DGgEfFe9Arc2R1HpBAlITkKR5f5X0IF2JtmqHVSnVOS5eMYNqPWFhbjIL6z3m17DLA+psIKqhpgbphrP",
+	"PhZRjD1z0Hs4vBlxEMKei0qO8hBzQDsHe3svnmtIkASQGClATDDRGf19xhFL5SiVOtXJUHmBFpb2Ygcn",
+	"1tz+GrR6qZguNaFNmyJ0sOAMy6b/LOCkCRmPRJfQBZ2txQfdEfCugLBMs7VLzz5kqVxyKpbKJefSJL+I",
+	"Wu3MVkFa2pNY3Ah1kJD6yxwjL7ubYAk8wfzGcxbZRJeaZG9kR09kw++AMkn0KUeJibI3QsanzZVdPXb/",
+	"JfSWMeBFpB/kQflAWTL3nUlXu1rOy9NjTArJ8ahreExZU3FcJy8bkw7cXIjX5uUsM8IT/MAi7iYQDjG1",
+	"RyTTMy7PT84ulO1/enXyfrfz88nu4es3pX+/fnHoVT70mDWOZ18+1Kzn2Y6RCuDZya6CYHZWCFNO5LQ7",
+	"4kyykMWlohaznev2/7huBeUt2t86nXPtBemcd0s/qx/UM+9GRdwNcTcE7ivBab/PiP30BEmGJE+FrGSR",
+	"HB4cNLvCZmmjlvZy42pWJswlsNnoUyOdzEd7V4D0x1tmMLsYJpuAvywIfdP49uAD9XuYha+Ndg3JaHEj",
+	"433+jQ/kOsmjMQVKv6RUKAGNpshH4eGe+sNstqC0D//e/XG5e/Bf5FGuxcU9Z3GjpXml3llR6cwqnhoJ",
+	"riiNysJm1oDVK7yDu8HAf6VIwuJRw8XBWBMj1APUL38dFnp9QP++jXMz80qJwisDtgGgmofMADQrrLzb",
+	"SamsxKnWrFuTA1VPZaoQyqD+yyDoLyUZByC1nFSI03XYuUnMjDkWYyHzAu2ZrVxaU7jCkPFtt6L9l1fy",
+	"MxkMQY9blEYwCqgwxVCCp0ipvn3G/U6QjBFlGsWQ9XpTRdzW3k5HRl3UzmntsYOEpIlfm4iZ9Fiz11r3",
+	"Vs9y3dkmRzZrxpbnmJGDGZD4cKeA2Y4GHgnX5yxZxs9M6Cj16EVn6mdkTJXcEGdUpImyPK3JvvOZESqO",
+	"0AGKoS8D9AJxMhjK534s3MDUA7ghFsMjPfwNTFHI4jShomS6N2o9I8ylPtrquYPmPuMTzBV3V5Nos6GH",
+	"Y0x1WW+PMxyFWEh/KhxbMGakwa3fr6yjDms/Zc6uat3/Z9YrO7I6v57r0h8KHKljT2LjykK/WZ8K4ilF",
+	"4RATqolOUQGWjItjBNEABBJ4ioZsgjibCKSM+3yBEKEeyAkYP0pihoRbRCLzohwyARnabVmoWuAzgTKH",
+	"zqxnW0+6sGDIKdiDUNdptPBgC7pw8rEDu+A6RK1D+mme17SiehGmPv9gserR5RilEEof++6YFH3tTdN1",
+	"AOaESdyL4ZlA+ZdeRl3LKEoNERad0/ksYyJm7uwvoTtceFdyQ0xtr5Nx/ne8NyE0YpMuHgw4DGryzmVW",
+	"4rc4XHR40hQPEinBl+7nYwB6jXXIq3P9Lesfy4/2UpSXk46fZ87zuM2JxJVdOMXKvDAoB5mWLNfCEvew",
+	"qPoV3rxs9KwMmTm6JQ26+bM7OkNGLHMwZC06Xr08dJp0vHn9+uXrpkwgIeKERVD2ilhUOD6RiJgi1sB5",
+	"NgZO+tPdEBd/99PYnyyX2aHLwLVCExrIQYGlILNR52YezsSXZ86Gi/ZazNbirt6jkaFnLsxrAbUQLPQU",
+	"PpBkM1TW6QVQUZFfyRKeKZo39R+zgjjMCajE+wyXS3A4JBR2FbfTPwDnmhlHECBdhEyZ7PZZSqO85rhr",
+	"60726ity/K4BNfQSPMts7B2BOGqrT32Mi1AhtQq3QjlPESibJQJJZAxz1M1Zhe3j1Rni0AcONAREdJJw",
+	"f6pbLemOVQZL6utmUZLV+uhFOHEljco5ZOLAyqMfKF3av1ugUbfpeUwo+J/qHiezIPml8+ECjbAcZpoj",
+	"6/eBRjpUZbqmZJE7rvs+Meq3FOsnrk8Rq8Aze7EGdJm9/VQnv4Y6eQvPx1ojb5e/FnXfUtYWvF126k3U",
+	"xftq3XVPr9VqCXQbuJjV9EPMbVeM8jfRzk9XHz5eoh//pzYdWCoRRsYqCNA1G+1euB4IRwWw3oWF8al3",
+	"dWrYpAen9+FMpxHUZKVoRw3SL2QZHQm+7SoAHRVgUmx3MmTanBFpLP2AgExilKcx6cdHaDKcehmz6bki",
+	"lkv8IZSI4ZJQqssQtvutyRGwTxZH7RWbLN9VYLa8skjrXrTQkiQQZRkGs5jOy9h0uF339UFCstEIoswh",
+	"40frPTU8KPU5yDSTHBfFsbIocM90RtHunkt0dAe5457OGc5TK0FpGseZc2AWgpmuV3gcfjz76eziuhFy",
+	"5TTVfJL6da8iLV36z61DXaVRqjdptDGLBg5l4jOFC+j65MfzdtFVQSDJjHPEaStq/P0ShES2BkTRq9qz",
+	"WDjvaj2NIT5QmGkEUYnfv1ikC0TQkrKcjfDyjfqo2jpSt9GyGeo6b50IdAOjbE4D9//25lUZDwfNxZtz",
+	"207k/GqG0jMnWQWVubBUz48Rjid4KtC/z1BKY5OCn71ABJI81ap4xtH+fdYKWrsfW0Hr3+o/u342prse",
+	"Cj9GTEfEkXZdqxN6jOy+jfOtHzPdlXZXVyrZOIOOOGkjwv47QPZoFk+yHwLElB2hzSthPeaEa5+5hFsZ",
+	"oIuP5+fqd3UUSxRZMADrt5nrnNXQzbfqw0y1Fmu5I22TGj1Q7JNbiHYjiPH0CNkCMZFJ/gEZK7MqHZWo",
+	"ztB54/nv4fCG9fvdJI0lGcUEPKoA3JrTSnCcrWHA2UQONU7tcqqTeycu0t30ON1k/l4NeZhs4V0F0iOd",
+	"75jHKzJIzB638s4PfDu343bVT3yMY/9iSpNnPmz1etOcJXXZmZZQogDZrQeAB9wmVVftvXFa35xKViw1",
+	"X8zoAO46o4Wd0Fl5GdiaQJx9ZNp7QqRJzAvzBQlcVpLxZ3bbClySawWlBSn5zSh4WJ7PaeNlCTZqn82P",
+	"o0RnNkYwhlidfsVRCExKFecFX+38ev5QXDq/D0k41BzVOLWY0IxNyQxCjwqBGyCrVPxBPiHGTXDlD/Lp",
+	"vv07drBMB2052yxBxIelTlYou5rdulL3mHtxMTVVa8yrvVilI42pzHMJPME0xXFWpu9Nm7h7F5vL9sXb",
+	"pcys9ZhD1Zx/r3mUmixmDZc7mDQ5Sa7DG1XQ9xb8UbbF+jYrKOurDWwmkqdIcgIcopqM2Czxx0+rzV5J",
+	"A5GOfnfdrly9pSKFKNtI0QtmdZI0y17JXl2qbtEi5e45Wn7LvLZCx25wLSfOEv32ztuHsfo/eMzEz6wn",
+	"ur1pN6fVVUtOiiL7aqobCllKpSmFnSkjc0q2FZF28RiTqiPGPVL6JckkjmvidVjcdBNM8cDbU+l307vI",
+	"LM2G5LJl7hyglEoSe8sFtSWZPF8gba+8gvKSZ3cZVDAwB4mdDEW5g7H948ez87fVJhKXH35vX314986v",
+	"RJqxVgoIrO8slnhq1QaIhdIo9SUvLnpYv492iBROiqfxbYtUjLQ78fmx9lhkHxOJmNcj+tULYyEIo9dZ",
+	"2n4lh20FD3deAVANEPcAc+C2YfvOL79fP18gEGwT/J2FeClFcU1vGRffDbEAFIOU2oMSkYGCpbKqIyyG",
+	"II6RdSXoi4WwffMYHe6+eYnCIeY4VF/qtAKsHqmR//cfePefT+o/B7s/7H768iJ4c/j1Xz5o5E695UjO",
+	"iKRuTd7WCfK7Jlfz8zVlsp3QUtZaxuRwUtDoRCdI2gy2LLXNJFikwsKYRkKXaLqZd8+cgZ8hpmc0Na+p",
+	"kAgPOIDBC/HsrYl2SjD0UU0N0W8h7r3KOatrlJElCVpmJcwB15o68bIk3RAvFUvu2EnTr9rIQJEAU05t",
+	"T7u+kE0AiMrtIL4qDnN7wVJrud8Cmto0x2rKwHriOJoq15w9cOhNHsjWS2jJz3/4+ofDg1lX/znpg47A",
+	"EerenpE7o16+eP3yTdkb9cbr/nMoZxFNeKmaj3nQ1McCx/GHfuvoj8UK1KqsoUa2XQ+hJN32UGfIJpbs",
+	"GQ1hUUE3Sw+fsj2sQyHP6+42rY5/FFuvvlvBKpZqSV3jrfTawOvhJZVau8rEFU7SwDwUoO9WZpfvIltW",
+	"Y92dp9j5cAG1Y16TT/fTxZKNZ7CVszO73YZWqFUkzEvaVUBex3E0la2bP42/4ZhEWue60iFbj96/XKZq",
+	"7qH3bCbvZrNwzxedY7tA91rzXp5W691p3UUjpuvvLCf/7bSTXzWr9ZceoZhP0QQL1EtJLFGfswTtPLP3",
+	"3z0zOZyUSfcxNh3dWCqfe3Uc23NYswhvByDWHRcrn837YRHpk7rEqGxqNMQRSqmZS0JkQ9zCnyvjzFck",
+	"exzsvdg7aC3Y9DLvpdwqbWAWLU6xfEfh35b6a/l5kpp+e+Zf7zJe9Mvv19m1n3rd+mmxsKGUI3PRFKF9",
+	"5knkitlEGfE6zRYjAXF/d8iEtgwCpOO+uxIopjJAxoMRISE54GS36PWSVzCia/2qVmMNpfxJ7TNlYGor",
+	"XUfeHde4QIxKpn0pgTZwJvoSus+sJwJUNIS3pTiZp1rs/Un/pO0x8KnNS1frdy6M+6vunq6/8jvkMrvW",
+	"7Bb9FbII/tr7k+bp1S54Ti7PWg4ttF7YahuqbIej1su9g72XxhAeaqTtD3WHxH/U3wNTaWAqYAijZ1Hr",
+	"qPUTyJ/tK5WbLA8PDubcObbcXWO2T2PNDXEWhQp26WivRH+toz8+BS2RJgnmU9uEiYKwdVCVD4OWxAOh",
+	"baqpkJC0Pqmh9jngaDoXAlfmja0AQM+NJDNZdPret9cHL+vGyxfoXN9WD62rrIHlEbJ1LIrqiUAccDjU",
+	"5LaDaRQgRm0SnwgqTsYhFtrngiPbocoL4vGLfS3X98PinoA6YGdXCdwjtLMp6i7rNI81rF8dvGiGdeke",
+	"Qf3RAggq7iJVXxz+0PxF9aLGlUghR/51CY92zybzKO85pu9t11A2xj+RaBfZXh2BxXqAJPAkMNXyti0/",
+	"0t340U6m1SGNfaHtqRKVGG3PTyT7ZnwxJKNdyTEVfWuD2JqpMuVc2zfO849mKehwExRULAAlbAzRsSkT",
+	"LeArdNoPGQyludZyo3R2sACd5df7bocwT8RNhckYQlBMcKjEa0EX6idMTeacodg6mkMd0N15kRHidoxj",
+	"hFHf3pJRXNB+8MM8Ek3lcD9mA2Ok+GnxXD/Oy7d+ZNF0fZTnXN/wtazJWVPq3thmKdTguwkXWV+ldaIY",
+	"gjtopgPnUuyVj8KLlwvRqbmJd2XCniNM27dGP0faEtV6YGaEarc5RmLIuNyNyVjp8owKFmfu1Z0sbVLH",
+	"hTiWsKvT5G3umB6xzDeVmp3TpLFC6gTqe7hPWfoe5t95fQfutjKGSjLOLMN1ZhOKUmFac0r3bm7r10RO",
+	"M6p6mCt9W9SC/ZwIeanfuEfQ510dPAgwNoda5NYRkMWYNMQyqBPT3nFXxEyiv1MmcQnWmTnmwNsgpwHk",
+	"2UumrD8BqYPpNc7i4pX9c3XatL+44cXMV/PpPvHqVPB52ewID3Q3kwwmm+W066GKbO3OETTGvTl9ans7",
+	"YIjYHkvFRCvCvcQTcwr5ZNuGz9KI8axe5r2kliOSswiSEZNAw+l/YGppYP0Svlx/upCMf7HuyeeY4ibw",
+	"t0mC24CWu7z2cLjIRtz72ddzdAxVIJxh4tg9Pz0IWaLNNGEOSM3xqLDU/S/2r6/G8xaDiT6Uz85b/Xtx",
+	"diok+GrWa2e+iB48sbxq/uKCyXcspdEGbagS2g0oC7SjHcsAjxGHfiogQpMhiUFZOEMsMpkravljnbJY",
+	"i9+DjbOYoDU0hp4asH2NB3UD29f29Tt61M1R27K0c3dS+EBLMPJLv6XkmkXIBU5AC7URluFwljpM6t3K",
+	"wrP/Xg97z1LT5gdu2DJuIGljGEaPjLTvn5G+OFzER6RTVXQY/J2+OGnD5n4heo15P8uDl5Wy+ziNTOyy",
+	"1pDRN1M/biumuKV7rg2jYYGASk5AfHOqwlptpWfCQktyTOIAsTgCIW1h5U6jRXQHmVBPys69yLXE/D6/",
+	"kvcRk7PTQnouPVuAbJiSt02XdteOd4ezeI76eUcFxWvcn0SR7c79QA37UhP1Ddv1Wd9yv4JSeDyfjLVH",
+	"4wo4iSKEKYJbIvT1SakwMTJZnMzVVRRLEftf7JUCc10DV5CwMeSHr9kzYD548gysgQoMKAu/aY5xdJ21",
+	"sNe/oBBTneUGiGfQXz9zbpbVHwXws7fNduaqrPyezczSLQwbtjIX5+FP9uWKvP9xGqQG9c+EVroW4QAR",
+	"JEzWcoB6qZCH5eap+53spUet77tl1HMV/sLV+l1p/D4PsxO1vR8V3+jOWVn6A1Xzyx0GNqzn5yX7fiGR",
+	"X+LypOU/toBfXu3vUenr0yU8zHv/i/1rgXBf7VEjiqL+1l1yswKiVp9x/WpBqY01PJ+e4ojbiSNWqcmJ",
+	"IxI5RK8OfrABxWrTAhxKMoas66JG+X/P2i165UBdpLEgrfuW4Y3M8CnSWBtpdG/9WrOUb9bzLP4WC0yu",
+	"rBXcs8VYblyy8ZTduScgC0w+rpPwjQUmt6VYGOtRewtjTAPEuGlAM9O8hnHE6Dr1jn23sG5+HNR98XGH",
+	"Q4svFwiKOtv+LuxKSxnPRGXrTva1SwmblzxzzFEHsw/VJHWWuB2z1IVRjSxyBn/S9B+deUpd/KGdvDNw",
+	"WV5UDvHKMmP/S7lr6QKWbPmUPhmdWzA662mkmsWK3euQibBG51xxUGdmzsX7wdYY3JPJWWtyVuD0ABSA",
+	"5tcd9C8S3LyTynDP9qqztu3YrAscpcxufXxH6inoeed8B4oTUDapIYve9pWPfcdHOteadVoNP25jtthI",
+	"sy3rAOe7MGUdqD4r9fwtJ+y6lOnSzyOQbHNs4YIwHqopXKxwO5awA6Ea4VZQQ6BbderO47Zh8Nsne+TR",
+	"mMYG0whnF8qVBRPSqq4JpjnGzgh4nQJc5hL3I772v5SuB/k6r69E6axvQNQ0n5dvXr4omnG3+yhFSPMH",
+	"Bc61yNkMqe+HmIagW6h+S8Crldd6t/PO8OFWznDWLl4gChOl4yuxbDrkP8m+NfhrNdqde6bzXpUVh5wO",
+	"AhrVI2srcHpycdo+Pz+7+GnbYmnf6bg51+I6dd571BZXsZFmi8sBzndhcRW08Uy4m/8mDK6HKi1hvIS7",
+	"oz1+/D4PvYfmw2fg8s2fu9+HWKIhHo2AQpRVnbmW69PRu7ej95n1FrPLfmG9+zTN1PA1+txn1vv+RM9n",
+	"1kO7WnUdxZiqc6F756Mdq0ddnp9cXLTfZndeqxNjavdt98fnRUvClHOlC9sH9j7wmbvdILL3Kj0drrUd",
+	"Lnsf9/diBtrb3p/swO+ubFjjXcfOqk5Iy8r0TRgKATGWSpQXmnWzqXjV7lyfXF0/BFOxuIxhftVi8drj",
+	"rlssXbk8v3KxuKbiu5PVxd6/T1W1ocIyv2p7LVG8exInzoXgNQU+2QsBspetP4mObUXD7M8ljyPrI4x4",
+	"SimhA1f0e8RLcVEFS0YxSN3ldPuyRbLR96IpdiQbPamJ35maqJCeX0C1eKSgc/Lb2cVP3ZOLt93O9YfL",
+	"jZzTv1Pg2X3fjzZ/5ldbUX0fmS967O0kvZht1RxmXUUeoD6hRAwhQjunH95fnrev228R4+jdydl5++3z",
+	"oDjonE2MwrpOnrPICu1N9cdoxOIYEYl6U0S+vQqBR5Ngc8lhTGCCMOq0z9un18he+XhyeZbfBlRKuTmT",
+	"iAOORHGFuchuQy9n7VmLN0/c0beeMwFoQMbmAhHBUh6COEYRlngA5tJzCrcJ5jfmyiFzE6BkI2GueUIJ",
+	"vu0q2tUEjFhRZ6lb9+ibmfWlL6Zvj93ABCuS73EC/XiaX7/OU3qsG9EaAMghlsX5IdT8YO56FvZeI4jQ",
+	"4cGL8ikKEEYxowPgiFFAhweHm8mXtax6/4s+WE15RgVPvCeTufnsf/P28UlGS8o0NrLcXGSplG1NK8fo",
+	"1cErfRe2Jh8pY91ofoSFKDeSekx1Gs0faNpYt//Z8pX5Dqnfspe+lbJnu6Fmv1QGnu8wXTzber1T6rGV",
+	"Qc1Rdn/L7x1+6EXTdqVbr53OIFYjqyz1PBm+j618Wul0FG4l2iFJkmrN9Hmufc5qqFsoccoY0/7Y3D0P",
+	"j9XOtnfnO8zn4fGO9Ylfu1vC6BWINK51qHH99NhcUi5QiDmfophQc0tiyOI0oQ9cHG+jAStLRqZc3R6P",
+	"Z0LfG59l1wo8JnSAiDxGkyFQpM9OkLfcoRDpQKvNElHq9xYO9Bf712JtFNxj89RCYfN9+3y1RHO7J6Ri",
+	"JlSySu+EWrwffDd6znbKffK9fqsWtsX18jY2oRIGfIEmYmfui4/amnZ20mxGu/D5zpqIuVtHOwJCDrZ9",
+	"KYWxTp+UKacQPX8gfS3nGMkOyh+qoewscTsWsgujGpHhUESQ62dECmSJ40lJeYQtxxykOrcedJzjPuFE",
+	"wi6j8VQbMkBDPh1JiBCWyuaR62hm6TKb/S/OvxbTqMsH/PvVqtfZZ8xLGMs2qJ6LmIMtMa/vQudtZtZb",
+	"l9rNrzt4XV63ZWP1F0zmxUXtej5kr95/G+l8qho6zVb97WubWNygBFM8AC4CJGImTcD0M+sJ1JtmCWjb",
+	"Vy4t1Ul2Aw1W0rV55VHbR3oPzZaRgcZmqXQ9Jo656P+ZsFtAO8aeMVduGu5Y9h+mcmhIbo6JoaH2UI0L",
+	"vbjtmBXO1FEdy9N4cJLTDA6erIlHaE2cXJ5l6GQaxTiOp4hiztnE1Diz4up9ze0xinXDfM5iMFlb+nsk",
+	"JNd+f4HEkE2ozprxnMoSb97/ov/ffNXmmN3kJ3aRmzbV+9E3L5HNPjWGbLy0wiqPEfT7YErdbJ6gjrha",
+	"nuVnmksxRI0UV9VLRdPN2B/Fo78XW22hWeJqUDx0rnh3KmyPgU/NRbw7oxjLPuOJuXxRmKTQpWWzAu9D",
+	"Fc1qbduRzBoqNRJZQf/By99v/7q65Q6B5Zg22DXP6t1AIHJO9PHHlMQRIlTtKfPHqP1DmHIip62jPz65",
+	"0DCvZzFbk0qRJEQaGUWEzfIuGYpTISFRICmP+6XVA8yBnyiAHf3xSR1q87VhCSmPW0etfX3Y7VhVXeDS",
+	"YBsNAcdyqJfTm91Pfp2fXYmSM+VxztmA0MARskGhOxkz2LL7fCiN5dmBrGUr0I4EiqkUeQcMwrP7jJ1R",
+	"8itqZ0fK7pxFOzEbkBDHKIxToZhhVr00irFJpVKmuzbY3cnKsbICBJnV7pnx1/PSXTXuYFkOl5PJWoDC",
+	"Dd7ODuu0iDblkXaIQI8/0Xn9nk4gAuEeS/WzxJnMLbaaneuDOVt0oIckVEgcx9ZpWjm4z90dqF+UlvP/",
+	"AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -345,7 +345,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEvents(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	//
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 	GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -370,14 +370,14 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeployment(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
 	CreateQueryWithBody(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1200,7 +1200,7 @@ func (c *Client) ListDeploymentEvents(ctx context.Context, project ProjectName, 
 	return c.Client.Do(req)
 }
 
-// GetDeploymentJob The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJob The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 //
 // Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/job (the `GetDeploymentJob` operationId).
 func (c *Client) GetDeploymentJob(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1275,7 +1275,7 @@ func (c *Client) StopDeployment(ctx context.Context, project ProjectName, servic
 	return c.Client.Do(req)
 }
 
-// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1292,7 +1292,7 @@ func (c *Client) CreateQueryWithBody(ctx context.Context, project ProjectName, s
 	return c.Client.Do(req)
 }
 
-// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5238,7 +5238,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/events (the `ListDeploymentEvents` operationId).
 	ListDeploymentEventsWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *ListDeploymentEventsParams, reqEditors ...RequestEditorFn) (*ListDeploymentEventsResponse, error)
 
-	// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+	// GetDeploymentJobWithResponse The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5273,14 +5273,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeploymentWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*StopDeploymentResponse, error)
 
-	// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
 	CreateQueryWithBodyWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error)
 
-	// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+	// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8632,6 +8632,8 @@ type CreateQueryResponse429Headers struct {
 type CreateQueryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Query
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *Query
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -8650,6 +8652,11 @@ type CreateQueryResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateQueryResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateQueryResponse) GetJSON201() *Query {
+	return r.JSON201
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -10642,7 +10649,7 @@ func (c *ClientWithResponses) ListDeploymentEventsWithResponse(ctx context.Conte
 	return ParseListDeploymentEventsResponse(rsp)
 }
 
-// GetDeploymentJobWithResponse The deployment's job, planned (status PLANNED before the first attempt) and, once running, with the scheduler's live status per vertex.
+// GetDeploymentJobWithResponse The deployment's job - its planned graph (status PLANNED before the first attempt) and the current attempt as the scheduler reported it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10707,7 +10714,7 @@ func (c *ClientWithResponses) StopDeploymentWithResponse(ctx context.Context, pr
 	return ParseStopDeploymentResponse(rsp)
 }
 
-// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10720,7 +10727,7 @@ func (c *ClientWithResponses) CreateQueryWithBodyWithResponse(ctx context.Contex
 	return ParseCreateQueryResponse(rsp)
 }
 
-// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit.
+// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13894,6 +13901,13 @@ func ParseCreateQueryResponse(rsp *http.Response) (*CreateQueryResponse, error) 
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Query
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest Query
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

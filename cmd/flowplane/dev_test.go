@@ -197,6 +197,12 @@ func TestEnvironmentFallsBackForFlags(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "FLOWPLANE_SHUTDOWN_TIMEOUT") {
 		t.Fatalf("err=%v out=%s", err, out)
 	}
+	cmd = exec.Command(binary(t), "server")
+	cmd.Env = append(os.Environ(), "FLOWPLANE_DATABASE_URL=postgres://x@127.0.0.1:1/x", "FLOWPLANE_EGRESS_ALLOW=loopback,public")
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `--egress-allow: egress allow list: unknown class "public"`) {
+		t.Fatalf("err=%v out=%s", err, out)
+	}
 }
 
 // printed is the value after label on the first output line that has it.

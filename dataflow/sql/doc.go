@@ -13,6 +13,9 @@
 //     returns the diagnostics as they are.
 //   - ValidateParts(parts) and CompileParts(parts, opts) do the same for a version stored as
 //     separate pieces (table DDL, statement), reporting positions relative to each piece.
+//   - CompilePreview(parts, opts) compiles one SELECT against the tables of the other parts into a
+//     graph ending in a preview sink (run by package preview); IntegrationRefs(parts) lists the
+//     'integration' options with their positions, for the control plane to resolve.
 //   - Analyze(src) parses and binds a script into a *Program (catalog and one logical plan per
 //     INSERT); Summarize(prog) lists the tables it reads and writes and their integrations.
 //   - Compile(src, opts) validates and plans a script into a *dataflow.JobGraph, returning

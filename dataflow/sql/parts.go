@@ -1,6 +1,9 @@
 package sql
 
 import (
+	"errors"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
@@ -11,21 +14,92 @@ import (
 type Part struct {
 	Name string
 	SQL  string
+	// Integration is the integration id of the table this part declares (the API's
+	// integration_id): it stands for a missing 'integration' option and must equal a present one.
+	Integration string
 }
 
 // ValidateParts validates the parts as one script (in order) and reports each diagnostic
 // relative to the part it is in, with Diagnostic.Part set.
 func ValidateParts(parts []Part) []Diagnostic {
 	src, starts := joinParts(parts)
-	return mapDiagnostics(Validate(src), parts, starts)
+	_, err := analyzeParts(src, parts, starts)
+	return mapDiagnostics(Diagnostics(err), parts, starts)
 }
 
 // CompileParts compiles the parts as one script, like Compile, with diagnostics as in
 // ValidateParts.
 func CompileParts(parts []Part, opts CompileOptions) (*dataflow.JobGraph, []Diagnostic) {
 	src, starts := joinParts(parts)
-	g, diags := Compile(src, opts)
+	prog, err := analyzeParts(src, parts, starts)
+	g, diags := compileProgram(prog, err, opts)
 	return g, mapDiagnostics(diags, parts, starts)
+}
+
+// analyzeParts parses the joined parts, applies each part's Integration to the tables it declares
+// and binds the script.
+func analyzeParts(src string, parts []Part, starts []int) (*Program, error) {
+	script, perr := Parse(src)
+	var conflicts ErrorList
+	if script != nil {
+		conflicts = applyIntegrations(script, parts, starts)
+	}
+	prog, err := analyzeScript(src, script, perr)
+	if len(conflicts) == 0 {
+		return prog, err
+	}
+	var errs ErrorList
+	errors.As(err, &errs)
+	errs = append(errs, conflicts...)
+	sortErrors(errs)
+	return prog, errs
+}
+
+// applyIntegrations adds 'integration' = Part.Integration (positioned at the table's name) to the
+// CREATE TABLE statements of parts that have one and whose WITH clause names none, and reports
+// a WITH clause naming a different integration.
+func applyIntegrations(script *Script, parts []Part, starts []int) ErrorList {
+	var errs ErrorList
+	for _, st := range script.Statements {
+		ct, ok := st.(*CreateTable)
+		if !ok {
+			continue
+		}
+		k := partOf(starts, ct.Sp.Start.Line)
+		if k < 0 || parts[k].Integration == "" {
+			continue
+		}
+		id := parts[k].Integration
+		if o := integrationOption(ct); o != nil {
+			if o.Value.Value != id {
+				errs = append(errs, errorf(ErrOption, o.Value.Sp, "table %s names integration '%s' but its integration_id is '%s'", ct.Name.Name, o.Value.Value, id))
+			}
+			continue
+		}
+		sp := ct.Name.Sp
+		ct.Options = append(ct.Options, &Option{Key: &StringLit{Value: "integration", Sp: sp}, Value: &StringLit{Value: id, Sp: sp}, Sp: sp})
+	}
+	return errs
+}
+
+func integrationOption(ct *CreateTable) *Option {
+	for _, o := range ct.Options {
+		if o.Key.Value == "integration" {
+			return o
+		}
+	}
+	return nil
+}
+
+// partOf returns the index of the part holding line of the joined script, or -1.
+func partOf(starts []int, line int) int {
+	k := -1
+	for i, s := range starts {
+		if s <= line {
+			k = i
+		}
+	}
+	return k
 }
 
 // joinParts concatenates the parts, each starting on a new line and ended by ';', and returns
@@ -86,6 +160,7 @@ func IntegrationRefs(parts []Part) []IntegrationRef {
 	if script == nil {
 		return nil
 	}
+	applyIntegrations(script, parts, starts)
 	var refs []IntegrationRef
 	for _, st := range script.Statements {
 		ct, ok := st.(*CreateTable)
@@ -107,4 +182,75 @@ func IntegrationRefs(parts []Part) []IntegrationRef {
 		}
 	}
 	return refs
+}
+
+// EndpointRef is a host a table's WITH clause names directly (an inline endpoint, without
+// credentials): the option, the hosts found in its value and where the value is written.
+type EndpointRef struct {
+	Table, Connector, Option string
+	Hosts                    []string
+	At                       Diagnostic
+}
+
+// endpointOptions are the option keys whose values name hosts, and how to read them.
+var endpointOptions = map[string]func(string) []string{
+	"url":                          urlHosts,
+	"hostname":                     func(v string) []string { return []string{v} },
+	"properties.bootstrap.servers": hostPorts,
+}
+
+// EndpointRefs lists the hosts the parts' tables name in their WITH clauses, for the control
+// plane's egress guard (integrations are checked separately, see IntegrationRefs).
+func EndpointRefs(parts []Part) []EndpointRef {
+	src, starts := joinParts(parts)
+	script, _ := Parse(src)
+	if script == nil {
+		return nil
+	}
+	var refs []EndpointRef
+	for _, st := range script.Statements {
+		ct, ok := st.(*CreateTable)
+		if !ok {
+			continue
+		}
+		connector := ""
+		for _, o := range ct.Options {
+			if o.Key.Value == "connector" {
+				connector = o.Value.Value
+			}
+		}
+		for _, o := range ct.Options {
+			read, ok := endpointOptions[o.Key.Value]
+			if !ok {
+				continue
+			}
+			at := (&Error{Span: o.Value.Sp}).Diagnostic()
+			refs = append(refs, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value, Hosts: read(o.Value.Value),
+				At: mapDiagnostics([]Diagnostic{at}, parts, starts)[0]})
+		}
+	}
+	return refs
+}
+
+// urlHosts reads the host of a URL such as postgres://h:5432/db or jdbc:postgresql://h/db; a value
+// that is not such a URL yields itself, so the guard still judges it.
+func urlHosts(v string) []string {
+	u, err := url.Parse(strings.TrimPrefix(strings.TrimSpace(v), "jdbc:"))
+	if err != nil || u.Host == "" {
+		return []string{v}
+	}
+	return []string{u.Hostname()}
+}
+
+// hostPorts reads a comma-separated host:port list.
+func hostPorts(v string) []string {
+	var out []string
+	for _, hp := range strings.Split(v, ",") {
+		hp = strings.TrimSpace(hp)
+		if host, _, err := net.SplitHostPort(hp); err == nil {
+			hp = host
+		}
+		out = append(out, hp)
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package sql
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValidatePartsMapsPositions(t *testing.T) {
 	t.Parallel()
@@ -43,5 +46,44 @@ func TestIntegrationRefs(t *testing.T) {
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("IntegrationRefs = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestPartIntegration(t *testing.T) {
+	t.Parallel()
+	parts := []Part{
+		{Name: "sources[0]", SQL: "CREATE TABLE g (a BIGINT) WITH ('connector' = 'datagen')"},
+		{Name: "sinks[0]", SQL: "CREATE TABLE p (a BIGINT, PRIMARY KEY (a) NOT ENFORCED) WITH ('connector' = 'postgres', 'table-name' = 'p')", Integration: "int_b"},
+		{Name: "statement", SQL: "INSERT INTO p SELECT a FROM g"},
+	}
+	g, diags := CompileParts(parts, CompileOptions{})
+	if len(diags) > 0 || !strings.Contains(string(g.Vertices[0].Operators[len(g.Vertices[0].Operators)-1].Config), `"integration":"int_b"`) {
+		t.Fatalf("CompileParts = %+v, %v; want the sink to carry int_b", g, diags)
+	}
+	if refs := IntegrationRefs(parts); len(refs) != 1 || refs[0].ID != "int_b" || refs[0].At.Part != "sinks[0]" || refs[0].At.Column != 14 {
+		t.Fatalf("IntegrationRefs = %+v", refs)
+	}
+	parts[1].SQL = "CREATE TABLE p (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'p', 'integration' = 'int_c')"
+	diags = ValidateParts(parts)
+	if len(diags) != 1 || diags[0].Part != "sinks[0]" || diags[0].Column != 95 || !strings.Contains(diags[0].Message, "its integration_id is 'int_b'") {
+		t.Fatalf("conflicting integration: %+v", diags)
+	}
+	parts[0].Integration = "int_b" // datagen takes none
+	if diags = ValidateParts(parts); len(diags) < 1 || diags[0].Part != "sources[0]" || !strings.Contains(diags[0].Message, "does not use integrations") {
+		t.Fatalf("integration on datagen: %+v", diags)
+	}
+}
+
+func TestEndpointRefs(t *testing.T) {
+	t.Parallel()
+	parts := []Part{
+		{Name: "sources[0]", SQL: "CREATE TABLE k (a BIGINT) WITH ('connector' = 'kafka',\n 'properties.bootstrap.servers' = 'b1:9092, [fe80::1]:9092')"},
+		{Name: "sinks[0]", SQL: "CREATE TABLE p (a BIGINT) WITH ('connector' = 'postgres', 'url' = 'jdbc:postgresql://169.254.169.254:5432/db')"},
+		{Name: "statement", SQL: "INSERT INTO p SELECT a FROM k"},
+	}
+	got := EndpointRefs(parts)
+	if len(got) != 2 || strings.Join(got[0].Hosts, " ") != "b1 fe80::1" || got[0].At.Part != "sources[0]" || got[0].At.Line != 2 ||
+		got[0].At.Column != 35 || got[1].Hosts[0] != "169.254.169.254" || got[1].Option != "url" || got[1].Connector != "postgres" {
+		t.Fatalf("EndpointRefs = %+v", got)
 	}
 }

@@ -22,6 +22,11 @@ type CompileOptions struct {
 // graph is nil whenever there are diagnostics. EXPLAIN statements are refused: use Explain.
 func Compile(src string, opts CompileOptions) (*dataflow.JobGraph, []Diagnostic) {
 	prog, err := Analyze(src)
+	return compileProgram(prog, err, opts)
+}
+
+// compileProgram plans an analyzed program; err is what the analysis returned.
+func compileProgram(prog *Program, err error, opts CompileOptions) (*dataflow.JobGraph, []Diagnostic) {
 	if err != nil {
 		return nil, Diagnostics(err)
 	}

@@ -17,6 +17,11 @@ func Validate(src string) []Diagnostic {
 // errors: it holds what could be bound) and an ErrorList, or nil.
 func Analyze(src string) (*Program, error) {
 	script, perr := Parse(src)
+	return analyzeScript(src, script, perr)
+}
+
+// analyzeScript binds a parsed script; perr is what Parse returned for it.
+func analyzeScript(src string, script *Script, perr error) (*Program, error) {
 	var errs ErrorList
 	errors.As(perr, &errs)
 	prog, berrs := Bind(script)

@@ -96,3 +96,18 @@ func toCluster(c ClusterView) openapi.Cluster {
 	}
 	return out
 }
+
+func toVertices(vs []VertexView) *[]openapi.JobVertex {
+	out := []openapi.JobVertex{}
+	for _, v := range vs {
+		jv := openapi.JobVertex{Id: v.ID, Name: ptr(v.Name), Parallelism: v.Parallelism, States: v.States,
+			RecordsIn: v.RecordsIn, RecordsOut: v.RecordsOut, RecordsInPerSec: v.RecordsInPerSec,
+			RecordsOutPerSec: v.RecordsOutPerSec, Backpressure: v.Backpressure, Busy: v.Busy}
+		if v.Watermark != 0 {
+			w := v.Watermark
+			jv.Watermark = &w
+		}
+		out = append(out, jv)
+	}
+	return &out
+}

@@ -132,8 +132,9 @@ func TestVersionsValidateSQL(t *testing.T) {
 		t.Fatalf("invalid SQL problem = %s", r.body)
 	}
 	other := e.newWorld(t)
-	body := fmt.Sprintf(`{"statement":"INSERT INTO o SELECT 1","sinks":[{"create_table":"CREATE TABLE o (a INT) WITH ('connector' = 'blackhole')","integration_id":%q}]}`, other.integration)
-	if r := e.must(t, 422, "POST", w.appPath+"/versions", w.developer, body); fieldOf(t, r) != "sinks[0].integration_id" {
+	body := fmt.Sprintf(`{"statement":"INSERT INTO o SELECT 1","sinks":[{"create_table":"CREATE TABLE o (a INT) WITH ('connector' = 'postgres', 'table-name' = 'o')","integration_id":%q}]}`, other.integration)
+	r = e.must(t, 422, "POST", w.appPath+"/versions", w.developer, body)
+	if code, errs := problemErrors(t, r); code != "invalid_sql" || fieldOf(t, r) != "sinks[0]" || *errs[0].Column != 14 || !strings.Contains(errs[0].Message, "not found in service svc") {
 		t.Fatalf("foreign integration: %s", r.body)
 	}
 	e.must(t, 404, "GET", w.appPath+"/versions/ver_nope", w.viewer, "")

@@ -15,15 +15,18 @@ func FuzzRequestDecoding(f *testing.F) {
 		`{"parallelism":1e400}`, `{"version_id":null}`, `{"a":`, `[]`, `null`, "\x00", `{"version_id":"v","parallelism":1}{}`,
 		`{"name":"x","type":"postgres","postgres":{"host":"h","database":"d","user":"u","password":"p","port":70000}}`,
 		`{"statement":"INSERT INTO o SELECT '\u0000'"}`, `{"name":"abc","plan":"startup","name":"dup"}`,
+		`{"statement":"SELECT 1 AS one","max_rows":3}`, `{"statement":"SELECT (","sources":[{"create_table":"CREATE TABLE"}]}`,
+		`{"statement":"SELECT * FROM bids","ttl":10}`,
 	} {
-		for _, route := range []uint8{0, 1, 2, 3} {
+		for _, route := range []uint8{0, 1, 2, 3, 4, 5} {
 			f.Add(route, seed)
 		}
 	}
 	e := newEnv(f)
 	w := e.newWorld(f)
 	f.Fuzz(func(t *testing.T, route uint8, body string) {
-		paths := []string{w.appPath + "/deployments", w.base + "/integrations", w.appPath + "/versions", "/v1/projects"}
+		paths := []string{w.appPath + "/deployments", w.base + "/integrations", w.appPath + "/versions", "/v1/projects",
+			w.appPath + "/versions/validate", w.appPath + "/queries"}
 		path := paths[int(route)%len(paths)]
 		req, err := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader([]byte(body)))
 		if err != nil {

@@ -20,14 +20,15 @@ import (
 const queryGrace = 30 * time.Second
 
 // CreateQuery compiles a SELECT against the application's tables and runs it on this server in
-// the background, bounded by max_rows and the preview time limit (developers).
+// the background, bounded by max_rows and the preview time limit (developers). It waits up to
+// Preview.Wait for the run: 201 with the rows when it finished, else 202.
 func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequestObject) (openapi.CreateQueryResponseObject, error) {
 	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleDeveloper)
 	if err != nil {
 		return nil, err
 	}
 	b := req.Body
-	parts, err := s.previewScope(ctx, svc, req.ApplicationId, createTables(deref(b.Sources)))
+	parts, err := s.previewScope(ctx, svc, req.ApplicationId, tables(deref(b.Sources)))
 	if err != nil {
 		return nil, err
 	}
@@ -60,13 +61,26 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 		<-s.previews
 		return nil, err
 	}
-	go s.runQuery(q.ID, svc.ProjectID, pv, maxRows)
+	done := make(chan struct{})
+	go s.runQuery(q.ID, svc.ProjectID, pv, maxRows, done)
+	if s.cfg.Preview.Wait > 0 {
+		wait := time.NewTimer(s.cfg.Preview.Wait)
+		defer wait.Stop()
+		select {
+		case <-done:
+			if fin, err := s.cfg.Store.GetQuery(ctx, svc.ProjectID, svc.ID, req.ApplicationId, q.ID); err == nil && fin.Status != "RUNNING" {
+				return openapi.CreateQuery201JSONResponse(toQuery(fin)), nil
+			}
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+	}
 	return openapi.CreateQuery202JSONResponse(toQuery(q)), nil
 }
 
 // previewScope returns the CREATE TABLE (and CREATE VIEW) texts a preview sees: the request's
 // sources when given, else the latest version's tables and statement (its INSERTs are ignored).
-func (s *server) previewScope(ctx context.Context, svc store.Service, appID string, sources []string) ([]sql.Part, error) {
+func (s *server) previewScope(ctx context.Context, svc store.Service, appID string, sources []sql.Part) ([]sql.Part, error) {
 	v, ok, err := s.cfg.Store.LatestVersion(ctx, svc.ProjectID, svc.ID, appID)
 	if err != nil {
 		return nil, err
@@ -82,13 +96,16 @@ func (s *server) previewScope(ctx context.Context, svc store.Service, appID stri
 	return parts, nil
 }
 
-// runQuery runs a preview to its limits and stores the outcome; it owns one s.previews token.
-func (s *server) runQuery(id, projectID string, pv *sql.Preview, maxRows int) {
-	defer func() { <-s.previews }()
+// runQuery runs a preview to its limits, stores the outcome and closes done; it owns one
+// s.previews token, which it gives back before storing, so a finished query's slot is free once
+// it is visible.
+func (s *server) runQuery(id, projectID string, pv *sql.Preview, maxRows int, done chan<- struct{}) {
+	defer close(done)
 	log := s.log.With("project", projectID, "query", id)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Preview.Timeout+queryGrace/2)
 	defer cancel()
 	res, err := preview.Run(ctx, pv, preview.Limits{MaxRows: maxRows, Timeout: s.cfg.Preview.Timeout}, log)
+	<-s.previews
 	out := store.QueryResult{Status: "COMPLETED", Ended: res.Ended, TimedOut: res.TimedOut}
 	if err != nil {
 		out.Status, out.Error = "FAILED", err.Error()

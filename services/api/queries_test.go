@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/openapi"
+	"github.com/flowplane/flowplane/services/api"
 )
 
 // awaitQuery polls a preview until it is no longer RUNNING.
@@ -26,6 +27,18 @@ func (e *env) awaitQuery(t testing.TB, path, token string) openapi.Query {
 	}
 }
 
+// startQuery posts a preview: 201 when it finished within the server's wait, else 202.
+func (e *env) startQuery(t testing.TB, path, token, body string) openapi.Query {
+	t.Helper()
+	r := e.do(t, "POST", path, token, body)
+	var q openapi.Query
+	r.decode(t, &q)
+	if (r.status != 201 || q.Status == openapi.QueryStatusRUNNING) && (r.status != 202 || q.Status != openapi.QueryStatusRUNNING) {
+		t.Fatalf("POST %s = %d %s", path, r.status, r.body)
+	}
+	return q
+}
+
 func TestPreviewReturnsRows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -35,10 +48,8 @@ func TestPreviewReturnsRows(t *testing.T) {
 		"CREATE VIEW pricey AS SELECT auction, price, channel, dateTime FROM bid WHERE price > 1000;\nINSERT INTO o SELECT auction FROM pricey",
 		[]string{bidTable}, []string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'blackhole')"}, nil))
 
-	var q openapi.Query
-	e.must(t, 202, "POST", w.appPath+"/queries", w.developer,
-		`{"statement":"SELECT auction, price, channel, dateTime FROM pricey","max_rows":7}`).decode(t, &q)
-	if q.Status != openapi.QueryStatusRUNNING || q.MaxRows != 7 || len(q.Columns) != 4 || !q.ExpiresAt.After(q.CreatedAt.Add(59*time.Minute)) {
+	q := e.startQuery(t, w.appPath+"/queries", w.developer, `{"statement":"SELECT auction, price, channel, dateTime FROM pricey","max_rows":7}`)
+	if q.MaxRows != 7 || len(q.Columns) != 4 || !q.ExpiresAt.After(q.CreatedAt.Add(59*time.Minute)) {
 		t.Fatalf("created query = %+v", q)
 	}
 	got := e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.viewer)
@@ -60,9 +71,9 @@ func TestPreviewReturnsRows(t *testing.T) {
 
 	// Sources in the request replace the version's tables; a GROUP BY previews as a changelog
 	// and a bounded input ends before max_rows.
-	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id % 3 AS k, COUNT(*) AS n FROM g GROUP BY id % 3",
+	q = e.startQuery(t, w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id % 3 AS k, COUNT(*) AS n FROM g GROUP BY id % 3",
 		[]string{`CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '30', 'rows-per-second' = '1000000',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '30')`}, nil, map[string]any{"ttl": 60})).decode(t, &q)
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '30')`}, nil, map[string]any{"ttl": 60}))
 	got = e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.developer)
 	final := map[float64]float64{}
 	for _, r := range got.Rows {
@@ -102,8 +113,7 @@ func TestPreviewErrors(t *testing.T) {
 	e.must(t, 400, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1","max_rows":1001}`)
 	e.must(t, 403, "POST", w.appPath+"/queries", w.viewer, `{"statement":"SELECT 1"}`)
 	// Another project's application and query are not found, with any token.
-	var q openapi.Query
-	e.must(t, 202, "POST", other.appPath+"/queries", other.developer, `{"statement":"SELECT 1 AS one"}`).decode(t, &q)
+	q := e.startQuery(t, other.appPath+"/queries", other.developer, `{"statement":"SELECT 1 AS one"}`)
 	e.must(t, 404, "POST", fmt.Sprintf("%s/applications/%s/queries", w.base, other.app), w.developer, `{"statement":"SELECT 1 AS one"}`)
 	e.must(t, 404, "GET", fmt.Sprintf("%s/applications/%s/queries/%s", w.base, other.app, q.Id), w.owner, "")
 	e.must(t, 404, "GET", other.appPath+"/queries/"+q.Id, w.owner, "")
@@ -117,4 +127,44 @@ func TestPreviewErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.must(t, 404, "GET", other.appPath+"/queries/"+q.Id, other.viewer, "")
+}
+
+func TestPreviewLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config) {
+		c.Preview = api.PreviewLimits{Timeout: 1500 * time.Millisecond, Concurrent: 1, Wait: -1}
+	})
+	w := e.newWorld(t)
+	slow := sqlBody(t, "SELECT id FROM g", []string{"CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')"}, nil, nil)
+	var q openapi.Query
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, slow).decode(t, &q)
+	r := e.must(t, 429, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1 AS one"}`)
+	if r.code() != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("second preview on a busy server: %s %v", r.body, r.header)
+	}
+	got := e.awaitQuery(t, w.appPath+"/queries/"+q.Id, w.developer)
+	if got.Status != openapi.QueryStatusCOMPLETED || !got.TimedOut || got.Ended || len(got.Rows) >= 100 {
+		t.Fatalf("slow preview = %+v", got)
+	}
+	e.must(t, 202, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1 AS one"}`)
+}
+
+// TestPreviewAnswersFinishedRunsAtOnce: a run that ends within the server's wait is answered 201
+// with its rows; one that does not is answered 202 and finishes later.
+func TestPreviewAnswersFinishedRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config) { c.Preview = api.PreviewLimits{Timeout: time.Second, Wait: 30 * time.Second} })
+	w := e.newWorld(t)
+	var q openapi.Query
+	e.must(t, 201, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1 AS one, 'x' AS two"}`).decode(t, &q)
+	if q.Status != openapi.QueryStatusCOMPLETED || len(q.Rows) != 1 || *q.Rows[0].Values[1] != "x" || q.Columns[1].Type != "CHAR(1)" && q.Columns[1].Type != "STRING" {
+		t.Fatalf("finished preview = %+v", q)
+	}
+	short := newEnv(t, func(c *api.Config) { c.Preview = api.PreviewLimits{Timeout: 2 * time.Second, Wait: time.Millisecond} })
+	sw := short.newWorld(t)
+	short.must(t, 202, "POST", sw.appPath+"/queries", sw.developer, sqlBody(t, "SELECT id FROM g",
+		[]string{"CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')"}, nil, map[string]any{"max_rows": 5})).decode(t, &q)
+	if got := short.awaitQuery(t, sw.appPath+"/queries/"+q.Id, sw.viewer); got.Status != openapi.QueryStatusCOMPLETED || !got.TimedOut {
+		t.Fatalf("slow preview = %+v", got)
+	}
 }

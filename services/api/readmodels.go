@@ -33,8 +33,7 @@ func (s *server) ListDeploymentEvents(ctx context.Context, req openapi.ListDeplo
 	return out, nil
 }
 
-// GetDeploymentJob returns the deployment's planned graph and its latest attempt, with live
-// per-vertex state when a LiveJobs source knows the job.
+// GetDeploymentJob returns the deployment's planned graph and its latest attempt.
 func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeploymentJobRequestObject) (openapi.GetDeploymentJobResponseObject, error) {
 	k, err := s.deployment(ctx, req.Project, req.Service, req.ApplicationId, req.DeploymentId, auth.RoleViewer)
 	if err != nil {
@@ -48,7 +47,7 @@ func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeployment
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.GetDeploymentJob200JSONResponse{DeploymentId: k.ID, Status: "PLANNED", Plan: toJobGraph(plan)}
+	out := openapi.GetDeploymentJob200JSONResponse{DeploymentId: k.ID, Status: "PLANNED", Plan: toPlanGraph(plan)}
 	j, err := s.cfg.Store.CurrentJob(ctx, k)
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
@@ -62,7 +61,7 @@ func (s *server) GetDeploymentJob(ctx context.Context, req openapi.GetDeployment
 	}
 	if s.cfg.Scheduler != nil {
 		if vs, ok := s.cfg.Scheduler.JobVertices(ctx, k.ID); ok {
-			applyLive(&out.Plan, vs)
+			out.Vertices = toVertices(vs)
 		}
 	}
 	return out, nil

@@ -68,6 +68,9 @@ type Config struct {
 type PreviewLimits struct {
 	Timeout    time.Duration // longest run (default 10 s)
 	Concurrent int           // runs at once on this server (default 4); more are answered 429
+	// Wait is how long POST .../queries waits for the run before answering 202 (default 2 s;
+	// negative: answer 202 at once). A run finished by then is answered 201 with its rows.
+	Wait time.Duration
 }
 
 // NewHandler builds the whole public HTTP handler.
@@ -89,6 +92,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Scheduler != nil {
 		cfg.Ready = append(cfg.Ready, ReadyCheck{Name: "raft leader known", Check: cfg.Scheduler.LeaderKnown})
+	}
+	if cfg.Preview.Wait == 0 {
+		cfg.Preview.Wait = 2 * time.Second
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, previews: make(chan struct{}, cfg.Preview.Concurrent)}
 	metrics := newHTTPMetrics(cfg.Registry)

@@ -73,7 +73,7 @@ GROUP BY auction, window_start, window_end`, []string{bidTable},
 	if len(g.Vertices) != 2 || len(g.Edges) != 1 {
 		t.Fatalf("graph = %+v", g)
 	}
-	kinds := func(v openapi.JobVertex) string {
+	kinds := func(v openapi.PlanVertex) string {
 		var ks []string
 		for _, op := range v.Operators {
 			ks = append(ks, op.Kind)
@@ -181,6 +181,25 @@ func TestIntegrationReferences(t *testing.T) {
 	if op := last.Operators[len(last.Operators)-1]; *op.IntegrationId != w.integration || *op.Connector != "postgres" {
 		t.Fatalf("sink operator %+v", op)
 	}
+	// SQL may name the integration instead; the plan carries its id.
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, sqlBody(t, stmt, []string{bidTable}, sink("pg"), nil)).decode(t, &res)
+	last = res.Graph.Vertices[len(res.Graph.Vertices)-1]
+	if op := last.Operators[len(last.Operators)-1]; !res.Valid || *op.IntegrationId != w.integration {
+		t.Fatalf("integration by name: %+v", res)
+	}
+	// integration_id on the table ref stands for the option, and must agree with it.
+	ref := func(create, id string) string {
+		return fmt.Sprintf(`{"statement":%q,"sources":[{"create_table":%q}],"sinks":[{"create_table":%q,"integration_id":%q}]}`, stmt, bidTable, create, id)
+	}
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, ref("CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o')", w.integration)).decode(t, &res)
+	last = res.Graph.Vertices[len(res.Graph.Vertices)-1]
+	if op := last.Operators[len(last.Operators)-1]; !res.Valid || *op.IntegrationId != w.integration {
+		t.Fatalf("integration_id without the option: %+v", res)
+	}
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, ref(sink(kafka.Id)[0], w.integration)).decode(t, &res)
+	if res.Valid || res.Errors[0].Line != 2 || res.Errors[0].Column != 18 || !strings.Contains(res.Errors[0].Message, "its integration_id is") {
+		t.Fatalf("integration_id disagreeing with the option: %+v", res)
+	}
 	// An integration deleted after the version was stored: deploying it is refused.
 	var v openapi.ApplicationVersion
 	e.must(t, 201, "POST", w.appPath+"/versions", w.developer, sqlBody(t, stmt, []string{bidTable}, sink(w.integration), nil)).decode(t, &v)
@@ -227,5 +246,17 @@ func TestEgressGuard(t *testing.T) {
 		[]string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o', 'integration' = '" + w.integration + "')"}, nil)).decode(t, &res)
 	if res.Valid || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "link-local") || res.Errors[0].Column != 95 {
 		t.Fatalf("validate with a metadata host = %+v", res)
+	}
+	// Hosts written inline in a WITH clause pass the same guard, at the option's value.
+	e.must(t, 200, "POST", w.appPath+"/versions/validate", w.viewer, sqlBody(t, "INSERT INTO o SELECT auction FROM bid", []string{bidTable},
+		[]string{"CREATE TABLE o (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'o',\n  'url' = 'postgres://127.0.0.1:5432/db')"}, nil)).decode(t, &res)
+	found := false
+	for _, se := range res.Errors {
+		if strings.Contains(se.Message, "option 'url' of table o") && strings.Contains(se.Message, "loopback") && se.Line == 2 && se.Column == 11 {
+			found = true
+		}
+	}
+	if res.Valid || !found {
+		t.Fatalf("validate with an inline loopback url = %+v", res)
 	}
 }

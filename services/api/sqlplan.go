@@ -16,73 +16,133 @@ import (
 )
 
 // sqlParts names a version's texts for the compiler: sources[i], sinks[i], then the statement.
-func sqlParts(statement string, sources, sinks []string) []sql.Part {
+func sqlParts(statement string, sources, sinks []sql.Part) []sql.Part {
 	var parts []sql.Part
-	for i, t := range sources {
-		parts = append(parts, sql.Part{Name: fmt.Sprintf("sources[%d]", i), SQL: t})
+	for i, p := range sources {
+		p.Name = fmt.Sprintf("sources[%d]", i)
+		parts = append(parts, p)
 	}
-	for i, t := range sinks {
-		parts = append(parts, sql.Part{Name: fmt.Sprintf("sinks[%d]", i), SQL: t})
+	for i, p := range sinks {
+		p.Name = fmt.Sprintf("sinks[%d]", i)
+		parts = append(parts, p)
 	}
 	return append(parts, sql.Part{Name: "statement", SQL: statement})
 }
 
-func createTables(refs []openapi.TableRef) []string {
-	out := make([]string, len(refs))
+// tables are a request's table refs as parts: the CREATE TABLE and its integration_id.
+func tables(refs []openapi.TableRef) []sql.Part {
+	out := make([]sql.Part, len(refs))
 	for i, r := range refs {
-		out[i] = r.CreateTable
+		out[i] = sql.Part{SQL: r.CreateTable, Integration: deref(r.IntegrationId)}
 	}
 	return out
 }
 
-func storedTables(refs []store.TableRef) []string {
-	out := make([]string, len(refs))
+// storedTables are a stored version's table refs as parts.
+func storedTables(refs []store.TableRef) []sql.Part {
+	out := make([]sql.Part, len(refs))
 	for i, r := range refs {
-		out[i] = r.CreateTable
+		out[i] = sql.Part{SQL: r.CreateTable, Integration: r.IntegrationID}
 	}
 	return out
 }
 
 // compile compiles a version's parts with the given parallelism and checks every integration the
-// tables reference against the service. The graph is nil when there are diagnostics.
+// tables reference against the service and every endpoint against the egress policy. The graph
+// is nil when there are diagnostics; in it, integrations named by name are replaced by their ids.
 func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Part, parallelism int) (*dataflow.JobGraph, []sql.Diagnostic, error) {
 	g, diags := sql.CompileParts(parts, sql.CompileOptions{Parallelism: parallelism})
-	more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	ids, more, err := s.checkIntegrationRefs(ctx, svc, parts)
 	if err != nil {
 		return nil, nil, err
 	}
+	more = append(more, s.checkEndpointRefs(parts)...)
 	if len(more) > 0 {
-		diags = sortDiagnostics(append(diags, more...), parts)
-		g = nil
+		return nil, sortDiagnostics(append(diags, more...), parts), nil
+	}
+	if g != nil {
+		if err := useIntegrationIDs(g, ids); err != nil {
+			return nil, nil, err
+		}
 	}
 	return g, diags, nil
 }
 
-// checkIntegrationRefs resolves each 'integration' option: the integration must exist in the
-// service, be of the connector's type and have endpoints the egress policy allows. Its secret is
-// never read here: the plan carries the id and the scheduler resolves it when it assigns tasks.
-func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, parts []sql.Part) ([]sql.Diagnostic, error) {
+// checkIntegrationRefs resolves each 'integration' option (an id or a name): the integration must
+// exist in the service, be of the connector's type and have endpoints the egress policy allows.
+// It returns the id of each reference. The secret is never read here: the plan carries the id and
+// the runtime resolves it (store.ResolveIntegration) when a task connects.
+func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, parts []sql.Part) (map[string]string, []sql.Diagnostic, error) {
+	ids := map[string]string{}
 	var diags []sql.Diagnostic
 	for _, ref := range sql.IntegrationRefs(parts) {
 		at := ref.At
-		in, err := s.cfg.Store.GetIntegration(ctx, svc.ProjectID, svc.ID, ref.ID)
+		in, err := s.cfg.Store.FindIntegration(ctx, svc.ProjectID, svc.ID, ref.ID)
 		switch {
 		case errors.Is(err, problem.ErrNotFound):
 			at.Message = fmt.Sprintf("integration '%s' not found in service %s", ref.ID, svc.Name)
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case ref.Connector != "" && ref.Connector != in.Type:
 			at.Message = fmt.Sprintf("table %s uses connector '%s' but integration '%s' is a %s integration", ref.Table, ref.Connector, ref.ID, in.Type)
 		default:
 			if err := s.checkEndpoints(in.Type, in.Config); err != nil {
 				at.Message = fmt.Sprintf("integration '%s': %s", ref.ID, err.Error())
 			}
+			ids[ref.ID] = in.ID
 		}
 		if at.Message != "" {
 			diags = append(diags, at)
 		}
 	}
-	return diags, nil
+	return ids, diags, nil
+}
+
+// useIntegrationIDs rewrites the 'integration' option of source and sink operators from the name
+// or id the SQL wrote to the integration's id.
+func useIntegrationIDs(g *dataflow.JobGraph, ids map[string]string) error {
+	for vi := range g.Vertices {
+		for oi := range g.Vertices[vi].Operators {
+			op := &g.Vertices[vi].Operators[oi]
+			if op.Kind != sql.KindSource && op.Kind != sql.KindSink {
+				continue
+			}
+			var cfg map[string]json.RawMessage
+			if err := json.Unmarshal(op.Config, &cfg); err != nil {
+				return fmt.Errorf("operator %s config: %w", op.ID, err)
+			}
+			var opts map[string]string
+			if err := json.Unmarshal(cfg["options"], &opts); err != nil || opts["integration"] == "" || opts["integration"] == ids[opts["integration"]] {
+				continue
+			}
+			opts["integration"] = ids[opts["integration"]]
+			raw, err := json.Marshal(opts)
+			if err != nil {
+				return err
+			}
+			cfg["options"] = raw
+			if op.Config, err = json.Marshal(cfg); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkEndpointRefs applies the egress policy to hosts written in WITH clauses.
+func (s *server) checkEndpointRefs(parts []sql.Part) []sql.Diagnostic {
+	var diags []sql.Diagnostic
+	for _, ref := range sql.EndpointRefs(parts) {
+		for _, h := range ref.Hosts {
+			if err := s.cfg.Egress.CheckHost(h); err != nil {
+				at := ref.At
+				at.Message = fmt.Sprintf("option '%s' of table %s: %s", ref.Option, ref.Table, err.Error())
+				diags = append(diags, at)
+				break
+			}
+		}
+	}
+	return diags
 }
 
 // checkEndpoints applies the egress policy to a stored integration's hosts.
@@ -146,20 +206,20 @@ type opConfig struct {
 	Options   map[string]string `json:"options"`
 }
 
-// toJobGraph shows a job graph: vertices with their operators (and, for sources and sinks, the
+// toPlanGraph shows a job graph: vertices with their operators (and, for sources and sinks, the
 // table, connector and integration), edges with their partitioning.
-func toJobGraph(g *dataflow.JobGraph) openapi.JobGraph {
-	out := openapi.JobGraph{Vertices: []openapi.JobVertex{}, Edges: []openapi.JobEdge{}}
+func toPlanGraph(g *dataflow.JobGraph) openapi.PlanGraph {
+	out := openapi.PlanGraph{Vertices: []openapi.PlanVertex{}, Edges: []openapi.PlanEdge{}}
 	if g == nil {
 		return out
 	}
 	for _, v := range g.Vertices {
-		jv := openapi.JobVertex{Id: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, Operators: []openapi.JobOperator{}}
+		jv := openapi.PlanVertex{Id: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, Operators: []openapi.PlanOperator{}}
 		if jv.Name == "" {
 			jv.Name = jv.Id
 		}
 		for _, op := range v.Operators {
-			jo := openapi.JobOperator{Id: string(op.ID), Kind: op.Kind}
+			jo := openapi.PlanOperator{Id: string(op.ID), Kind: op.Kind}
 			if op.Kind == sql.KindSource || op.Kind == sql.KindSink {
 				var c opConfig
 				if json.Unmarshal(op.Config, &c) == nil {
@@ -172,8 +232,8 @@ func toJobGraph(g *dataflow.JobGraph) openapi.JobGraph {
 	}
 	for _, e := range g.Edges {
 		input := e.Input
-		je := openapi.JobEdge{Id: e.ID, From: string(e.From), To: string(e.To), Input: &input,
-			Partitioning: openapi.JobEdgePartitioning(e.Partitioning)}
+		je := openapi.PlanEdge{Id: e.ID, From: string(e.From), To: string(e.To), Input: &input,
+			Partitioning: openapi.PlanEdgePartitioning(e.Partitioning)}
 		if len(e.Keys) > 0 {
 			je.Keys = &e.Keys
 		}

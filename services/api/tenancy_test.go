@@ -72,7 +72,8 @@ var routes = []route{
 	{"POST", app + "/versions/validate", simpleVersion, auth.RoleViewer, 200, nil},
 	{"GET", app + "/versions/{ver}", "", auth.RoleViewer, 200, nil},
 	{"DELETE", app + "/versions/{ver}", "", auth.RoleDeveloper, 204, retire},
-	{"POST", app + "/queries", `{"statement":"SELECT 1 AS one","max_rows":5}`, auth.RoleDeveloper, 202, nil},
+	// A preview that cannot finish within the server's wait (one row a second): 202.
+	{"POST", app + "/queries", `{"statement":"SELECT id FROM g","max_rows":5,"sources":[{"create_table":"CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')"}]}`, auth.RoleDeveloper, 202, nil},
 	{"GET", app + "/queries/{qry}", "", auth.RoleViewer, 200, withQuery},
 	{"GET", app + "/deployments", "", auth.RoleViewer, 200, nil},
 	{"POST", app + "/deployments", `{"version_id":"{ver}","parallelism":1}`, auth.RoleDeveloper, 201, retire},

@@ -45,7 +45,7 @@ func (s *server) CreateVersion(ctx context.Context, req openapi.CreateVersionReq
 		return nil, err
 	}
 	b := req.Body
-	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, createTables(deref(b.Sources)), createTables(deref(b.Sinks))), 1)
+	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, tables(deref(b.Sources)), tables(deref(b.Sinks))), 1)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +75,13 @@ func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersio
 		return nil, err
 	}
 	b := req.Body
-	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, createTables(deref(b.Sources)), createTables(deref(b.Sinks))), 1)
+	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, tables(deref(b.Sources)), tables(deref(b.Sinks))), 1)
 	if err != nil {
 		return nil, err
 	}
 	out := openapi.ValidateVersion200JSONResponse{Valid: len(diags) == 0, Errors: sqlErrors(diags)}
 	if g != nil {
-		graph := toJobGraph(g)
+		graph := toPlanGraph(g)
 		out.Graph = &graph
 	}
 	return out, nil

@@ -84,6 +84,14 @@ func (s *Store) GetIntegration(ctx context.Context, projectID, serviceID, id str
 	return i, one(err, "integration", id)
 }
 
+// FindIntegration loads an integration of the service by id or by name (SQL may name either; ids
+// contain '_', which names cannot).
+func (s *Store) FindIntegration(ctx context.Context, projectID, serviceID, idOrName string) (Integration, error) {
+	i, err := scanIntegration(s.pool.QueryRow(ctx, `SELECT `+integrationCols+` FROM integrations
+		WHERE project_id = $1 AND service_id = $2 AND (id = $3 OR name = $3)`, projectID, serviceID, idOrName))
+	return i, one(err, "integration", idOrName)
+}
+
 // IntegrationSecret opens an integration's sealed settings, for the runtime that connects with them
 // (never for an API response).
 func (s *Store) IntegrationSecret(ctx context.Context, projectID, id string) (map[string]string, error) {

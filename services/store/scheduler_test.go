@@ -46,7 +46,7 @@ func TestSchedulerContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	dep, err := st.CreateDeployment(ctx, a, prj.ID, svc.ID, app.ID, store.NewDeployment{VersionID: ver.ID, Parallelism: 3,
-		RestartStrategy: json.RawMessage(`{"type":"none"}`)})
+		RestartStrategy: json.RawMessage(`{"type":"none"}`), Plan: []byte(`{"version":1,"vertices":[],"edges":[]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSchedulerContract(t *testing.T) {
 	}
 	d := desired[0]
 	if d.ID != dep.ID || d.Statement != ver.Statement || len(d.Sinks) != 1 || d.Parallelism != 3 || d.DesiredAction != "run" ||
-		d.DesiredGeneration != 1 || d.ObservedGeneration != 0 || d.ServiceSlots != 8 || !d.ServicePowered {
+		d.DesiredGeneration != 1 || d.ObservedGeneration != 0 || d.ServiceSlots != 8 || !d.ServicePowered || !strings.Contains(string(d.Plan), `"vertices"`) {
 		t.Fatalf("desired deployment = %+v", d)
 	}
 	if err := st.ReportDeployment(ctx, dep.ID, 1, "RUNNING", ""); err != nil {

@@ -13,7 +13,15 @@
 //
 //   - Policy.CheckHost checks a configured host without resolving it (the control plane must not
 //     resolve tenant names): literal addresses and the reserved names are judged; other names pass.
+//
 //   - Policy.Control is a net.Dialer Control hook that judges the address actually dialled after
 //     DNS resolution, so a name that resolves (or re-resolves) to a forbidden address is refused at
-//     dial time. Policy.Dialer returns a dialer with it installed; connectors dial through it.
+//     dial time. Policy.Dialer returns a dialer with it installed; connectors dial through it:
+//
+//     d := policy.Dialer(&net.Dialer{Timeout: 10 * time.Second})
+//     pgxCfg.ConnConfig.DialFunc = d.DialContext            // postgres (pgx)
+//     kgo.NewClient(kgo.SeedBrokers(servers...), kgo.Dialer(d.DialContext)) // kafka (franz-go)
+//
+// The policy comes from the process's --egress-allow flag (FLOWPLANE_EGRESS_ALLOW), parsed with
+// ParseAllow; servers check integrations with it, workers dial with it.
 package egress

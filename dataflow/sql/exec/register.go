@@ -13,18 +13,17 @@ import (
 
 // Options configure the operators.
 type Options struct {
-	// Print receives the lines of print sinks (default os.Stdout; 'standard-error' = 'true'
-	// uses os.Stderr). Writes from concurrent subtasks are serialised, one line at a time.
-	Print io.Writer
 	// Collect receives the rows of preview sinks (sql.PreviewConnector), one batch at a time,
 	// from concurrent subtasks; an error fails the subtask. Nil refuses preview sinks.
 	Collect func([]Row) error
+	// Print receives the lines of print sinks (default os.Stdout; 'standard-error' = 'true'
+	// uses os.Stderr). Writes from concurrent subtasks are serialised, one line at a time.
+	Print io.Writer
 }
 
 // Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen), sql.calc,
 // sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
-// sql.rank, sql.union, sql.values and sql.sink (print, blackhole, and preview rows to
-// Options.Collect).
+// sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
 func Register(r *operator.Registry, opts Options) error {
 	if opts.Print == nil {
 		opts.Print = os.Stdout
@@ -41,7 +40,7 @@ func Register(r *operator.Registry, opts Options) error {
 		r.Register(sql.KindJoin, newJoin),
 		r.Register(sql.KindRank, newRank),
 		r.Register(sql.KindValues, newValues),
-		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out, opts.Collect) }),
+		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out, opts) }),
 	)
 }
 

@@ -30,14 +30,14 @@ type blackholeSink struct{ operator.Base }
 
 func (blackholeSink) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return nil }
 
-func newSink(spec dataflow.OperatorSpec, stdout io.Writer, collect func([]Row) error) (operator.Operator, error) {
+func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operator.Operator, error) {
 	var cfg sql.SinkConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
 	}
 	switch cfg.Connector {
 	case sql.PreviewConnector:
-		return newCollectSink(cfg, collect)
+		return newCollectSink(cfg, opts.Collect)
 	case "blackhole":
 		return blackholeSink{}, nil
 	case "print":
