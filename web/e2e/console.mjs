@@ -36,6 +36,7 @@ const step = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] $
 const shot = async (name, opts = {}) => page.screenshot({ path: path.join(SHOTS, `${scenario}-${name}.png`), fullPage: true, ...opts });
 const field = (name) => page.getByLabel(name, { exact: true });
 const link = (name) => page.getByRole('link', { name, exact: true });
+const tab = (name) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const byText = (sel, text) => page.locator(sel, { hasText: text });
 
 async function signIn() {
@@ -58,7 +59,7 @@ async function createProjectServiceApp(project, service, app) {
   await page.locator('label.plan', { hasText: 'startup' }).click();
   await page.getByRole('button', { name: 'Create service' }).click();
   await page.getByTestId('overview').waitFor();
-  await link('Applications').click();
+  await tab('Applications').click();
   await field('Name').fill(app);
   await page.getByRole('button', { name: 'Create application' }).click();
   await page.getByRole('heading', { name: app }).waitFor();
@@ -66,7 +67,7 @@ async function createProjectServiceApp(project, service, app) {
 }
 
 async function deploy(parallelism) {
-  await link('Deployments').click();
+  await tab('Deployments').click();
   await field('Parallelism').fill(String(parallelism));
   await page.getByTestId('deploy').click();
   await page.getByRole('heading', { name: /^Deployment / }).waitFor();
@@ -111,7 +112,7 @@ async function consoleScenario() {
   await page.getByTestId('overview').waitFor();
   await page.getByTestId('overview').filter({ hasText: 'startup' }).waitFor();
   await shot('04-service-overview');
-  await link('Integrations').click();
+  await tab('Integrations').click();
   await page.getByTestId('empty').filter({ hasText: 'No integrations yet.' }).waitFor();
   await field('Name').fill('warehouse');
   await field('Host').fill('db.internal');
@@ -122,7 +123,7 @@ async function consoleScenario() {
   await byText('td', 'flow@db.internal:5432/analytics').waitFor();
   assert.ok(!(await page.content()).includes('s3cret-password') || (await field('Password (write-only)').inputValue()) === '', 'the secret is not shown');
   await shot('05-integrations');
-  await link('Applications').click();
+  await tab('Applications').click();
   await page.getByTestId('empty').filter({ hasText: 'No applications yet.' }).waitFor();
   await field('Name').fill('bids');
   await page.getByRole('button', { name: 'Create application' }).click();
@@ -161,7 +162,7 @@ async function consoleScenario() {
   await shot('07-editor-valid');
 
   step('version history shows the line diff');
-  await link('Versions').click();
+  await tab('Versions').click();
   await page.getByTestId('diff').waitFor();
   assert.equal(await page.locator('[data-testid="diff"] .del').innerText(), '- WHERE price > 100');
   assert.equal(await page.locator('[data-testid="diff"] .add').innerText(), '+ WHERE price > 250');
@@ -269,7 +270,7 @@ async function jobViewScenario() {
 
   step('start a new deployment from the savepoint');
   await page.locator('tr[data-savepoint]', { hasText: 'stop' }).getByRole('link', { name: 'Start from it' }).click();
-  const sp = field('Start from savepoint');
+  const sp = page.locator('label', { hasText: 'Start from savepoint' }).locator('select');
   await sp.waitFor();
   assert.match(await sp.inputValue(), /^sp/);
   await page.getByTestId('deploy').click();

@@ -87,7 +87,7 @@ export function num(n) {
   const a = Math.abs(n);
   if (a >= 1e9) return (n / 1e9).toFixed(1) + 'G';
   if (a >= 1e6) return (n / 1e6).toFixed(1) + 'M';
-  if (a >= 1e4) return (n / 1e3).toFixed(1) + 'k';
+  if (a >= 1e3) return (n / 1e3).toFixed(1) + "k";
   return String(Math.round(n * 10) / 10);
 }
 

@@ -36,6 +36,7 @@ export function DeploymentView({ project, service, app, deployment }) {
     try {
       const [d, job, events, checkpoints, savepoints] = await Promise.all([get(base), optional(get(`${base}/job`)),
         listAll(`${base}/events`), listAll(`${base}/checkpoints`), listAll(`${base}/savepoints`)]);
+      checkpoints.sort((a, b) => a.checkpoint_id - b.checkpoint_id);
       setState({ d, job, events, checkpoints, savepoints });
       setError(null);
       if (job && job.graph) measureRates(job, prev, setRates);

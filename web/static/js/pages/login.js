@@ -3,6 +3,9 @@ import { html, useState } from '../lib.js';
 import { api, setToken, clearToken } from '../api.js';
 import { ErrorBox } from '../ui.js';
 
+// sentence ends s with a full stop.
+const sentence = (s) => (/[.!?]$/.test(s) ? s : s + '.');
+
 export function Login({ refused, onSignedIn }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -32,7 +35,7 @@ export function Login({ refused, onSignedIn }) {
 
   return html`<main class="login" id="main">
     <h1>Sign in to Flowplane</h1>
-    ${refused && !error && html`<div class="error" role="alert" data-testid="refused"><b>Your session was refused.</b> ${refused.message} Sign in again.</div>`}
+    ${refused && !error && html`<div class="error" role="alert" data-testid="refused"><b>Your session was refused.</b> ${sentence(refused.message)} Sign in again.</div>`}
     <form class="panel stack" onSubmit=${withPassword} aria-labelledby="pw-title">
       <h2 id="pw-title">Email and password</h2>
       <label>Email<input type="email" name="email" autocomplete="username" required value=${email} onInput=${(e) => setEmail(e.target.value)} /></label>
