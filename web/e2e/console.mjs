@@ -112,6 +112,12 @@ async function consoleScenario() {
   await page.getByTestId('overview').waitFor();
   await page.getByTestId('overview').filter({ hasText: 'startup' }).waitFor();
   await shot('04-service-overview');
+  step('power the service off and on');
+  await page.getByTestId('power').click();
+  await page.locator('.card', { hasText: 'Power' }).filter({ hasText: 'off' }).waitFor();
+  await page.locator('h1 [data-status="POWEROFF"]').waitFor();
+  await page.getByTestId('power').click();
+  await page.locator('.card', { hasText: 'Power' }).filter({ hasText: 'on' }).waitFor();
   await tab('Integrations').click();
   await page.getByTestId('empty').filter({ hasText: 'No integrations yet.' }).waitFor();
   await field('Name').fill('warehouse');
@@ -194,6 +200,25 @@ async function consoleScenario() {
   await link('Audit log').click();
   await byText('code', 'service.create').first().waitFor();
   await shot('12-audit');
+
+  step('delete a service after typing its name; Escape closes the dialog');
+  await link('Services').click();
+  await field('Name').fill('scratch');
+  await page.getByRole('button', { name: 'Create service' }).click();
+  await page.getByTestId('overview').waitFor();
+  await page.getByTestId('delete-service').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByTestId('delete-service').click();
+  const confirm = dialog.getByRole('button', { name: 'Delete for good' });
+  assert.equal(await confirm.isDisabled(), true, 'delete is disabled until the name is typed');
+  await dialog.getByRole('textbox').fill('scratch');
+  await confirm.click();
+  await page.getByRole('heading', { name: 'Services in acme' }).waitFor();
+  await link('stream').waitFor();
+  assert.equal(await link('scratch').count(), 0);
 
   step('narrow screen');
   await page.setViewportSize({ width: 390, height: 844 });

@@ -13,6 +13,8 @@ import { Audit } from './pages/audit.js';
 import { Application } from './pages/application.js';
 import { DeploymentView } from './pages/deployment.js';
 
+let lastProject = '';
+
 function App() {
   const route = useRoute();
   const [session, setSession] = useState({ me: null, projects: [], loading: !!getToken(), refused: null });
@@ -46,7 +48,12 @@ function App() {
     return html`<${Login} refused=${session.refused} onSignedIn=${async () => { await loadSession(); if (/^\/login/.test(route.path)) navigate('/'); }} />`;
   }
   const ctx = { me: session.me, projects: session.projects, refreshProjects, route };
-  const project = (match('/p/:project', route.path.split('/').slice(0, 3).join('/')) || {}).project || '';
+  // Pages outside a project (API tokens) keep the last project in the top bar.
+  const inRoute = (match('/p/:project', route.path.split('/').slice(0, 3).join('/')) || {}).project || '';
+  if (inRoute) lastProject = inRoute;
+  else if (route.path === '/') lastProject = '';
+  const project = inRoute || lastProject;
+  document.title = `${route.path === '/' ? 'Projects' : route.path.split('/').filter(Boolean).map(decodeURIComponent).slice(-2).join(' ')} · Flowplane`;
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Skip to content</a>
     <${TopBar} ctx=${ctx} project=${project} onSignOut=${signOut} />
