@@ -155,6 +155,14 @@ async function consoleScenario() {
   await page.getByTestId('create-version').click();
   assert.match(await page.getByTestId('error').first().innerText(), /not valid/);
 
+  step('an error in a source table is marked in that table\'s editor');
+  const source = await page.locator('#sources-0').inputValue();
+  await page.locator('#sources-0').fill('CREATE TABEL bids (auction BIGINT)');
+  await page.getByTestId('diagnostics-sources-0').getByText('Line 1, column 1').waitFor();
+  assert.deepEqual(await page.locator('[data-editor="sources-0"] .gutter .err').evaluateAll((els) => els.map((e) => e.dataset.line)), ['1']);
+  await page.locator('#sources-0').fill(source);
+  await page.locator('[data-editor="sources-0"] .gutter .err').waitFor({ state: 'detached' });
+
   step('fix it and create versions 1 and 2');
   await page.locator('#statement').fill('INSERT INTO expensive_bids\nSELECT auction, price\nFROM bids\nWHERE price > 100');
   await page.getByTestId('validity').and(page.locator('[data-state="valid"]')).waitFor();

@@ -101,8 +101,11 @@ export function Tabs({ items, current }) {
 
 // Confirm renders a button that opens a modal dialog; onConfirm runs when the user confirms. With
 // requireText the user must type it first (e.g. the service's name before deleting it).
+let dialogSeq = 0;
+
 export function Confirm({ label, title, message, confirmLabel = 'Confirm', danger = false, requireText = '', onConfirm, children, disabled, testid }) {
   const ref = useRef(null);
+  const titleId = useRef('dlg-' + ++dialogSeq).current;
   const [typed, setTyped] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -113,9 +116,9 @@ export function Confirm({ label, title, message, confirmLabel = 'Confirm', dange
     try { await onConfirm(); ref.current && ref.current.close(); } catch (e) { setError(e); } finally { setBusy(false); }
   };
   return html`<button type="button" class=${danger ? 'danger' : ''} onClick=${open} disabled=${disabled} data-testid=${testid}>${label}</button>
-  <dialog ref=${ref} aria-labelledby="dlg-title">
+  <dialog ref=${ref} aria-labelledby=${titleId}>
     <form onSubmit=${submit} class="stack">
-      <h2 id="dlg-title">${title || label}</h2>
+      <h2 id=${titleId}>${title || label}</h2>
       <div>${message}</div>
       ${children}
       ${requireText && html`<label>Type <code>${requireText}</code> to confirm<input value=${typed} onInput=${(e) => setTyped(e.target.value)} autocomplete="off" /></label>`}
