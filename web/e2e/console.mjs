@@ -181,6 +181,10 @@ async function consoleScenario() {
   assert.equal(await page.locator('[data-testid="diff"] .del').innerText(), '- WHERE price > 100');
   assert.equal(await page.locator('[data-testid="diff"] .add').innerText(), '+ WHERE price > 250');
   await shot('08-versions-diff');
+  step('open version 1 in the editor');
+  await page.locator('tr', { hasText: 'INSERT INTO' }).last().getByRole('link', { name: 'Open in editor' }).click();
+  await page.getByText('Editing a draft based on version 1.').waitFor();
+  assert.match(await page.locator('#statement').inputValue(), /price > 100/);
 
   step('deploy version 2 and see it listed with its status');
   await deploy(2);
@@ -289,6 +293,12 @@ async function jobViewScenario() {
   await page.locator('[data-vertex="v1"]').focus();
   assert.equal(await page.evaluate(() => document.activeElement.dataset.vertex), 'v1');
   await shot('01-job-running');
+
+  step('restart (confirmed): the page shows the new event and RUNNING again');
+  await page.getByTestId('restart').click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Restart' }).click();
+  await page.getByTestId('events').getByText('job_restarted').waitFor();
+  await statusIs('RUNNING');
 
   step('trigger a savepoint');
   await page.getByTestId('trigger-savepoint').click();

@@ -91,6 +91,15 @@ func (f *fake) converge(ctx context.Context, d store.DesiredDeployment) error {
 			}
 		}
 		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "RUNNING", "")
+	case d.Status == "RESTARTING":
+		j := f.jobs[d.ID]
+		if j == nil {
+			return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "INITIALIZING", "")
+		}
+		if err := f.st.AppendEvent(ctx, d.ID, 2, "job_restarted", fmt.Sprintf("attempt 2 restored from checkpoint %d", j.checkpoints)); err != nil {
+			return err
+		}
+		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "RUNNING", "restarted by the user")
 	case d.Status == "RUNNING":
 		j := f.jobs[d.ID]
 		if j == nil {
