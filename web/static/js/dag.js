@@ -91,7 +91,10 @@ export function JobGraph({ graph, rates = {} }) {
       const out = m.rateOut ?? r.out, inn = m.rateIn ?? r.in;
       const name = v.name || v.id;
       const bp = m.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(m.backpressure * 100)}%`;
-      const thr = out !== undefined ? `${num(out)} rec/s out` : inn !== undefined ? `${num(inn)} rec/s in` : m.recordsOut !== undefined ? `${num(m.recordsOut)} records out` : 'no metrics yet';
+      // A vertex with outgoing edges shows its output rate, a sink its input rate.
+      const sink = !edges.some((e) => e.from === v.id);
+      const thr = !sink && out !== undefined ? `${num(out)} rec/s out` : inn !== undefined ? `${num(inn)} rec/s in`
+        : out !== undefined ? `${num(out)} rec/s out` : m.recordsOut !== undefined ? `${num(m.recordsOut)} records out` : 'no metrics yet';
       const label = `${name}: parallelism ${v.parallelism}, ${thr}, ${bp}, ${wm(m.watermark)}`;
       return html`<g class=${'vertex ' + bpClass(m.backpressure)} transform=${`translate(${p.x},${p.y})`} tabindex="0" role="img" aria-label=${label} data-vertex=${v.id}>
         <title>${label}${v.operators ? '\noperators: ' + v.operators.map((o) => o.kind).join(' → ') : ''}</title>

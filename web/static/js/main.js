@@ -10,6 +10,7 @@ import { Service } from './pages/service.js';
 import { Members } from './pages/members.js';
 import { Tokens } from './pages/tokens.js';
 import { Audit } from './pages/audit.js';
+import { Users } from './pages/users.js';
 import { Application } from './pages/application.js';
 import { DeploymentView } from './pages/deployment.js';
 
@@ -77,6 +78,7 @@ function TopBar({ ctx, project, onSignOut }) {
       <a href=${links.members(project)} aria-current=${cur(links.members(project))}>Members</a>
       <a href=${links.audit(project)} aria-current=${cur(links.audit(project))}>Audit log</a>`}
       <a href="#/tokens" aria-current=${cur('#/tokens')}>API tokens</a>
+      ${me.user.platform_admin && html`<a href="#/users" aria-current=${cur('#/users')}>Users</a>`}
     </nav>
     <span class="spacer"></span>
     <span class="who" data-testid="who">${me.user.email}</span>
@@ -89,6 +91,7 @@ function page(route, ctx) {
   let m;
   if (p === '/' || p === '/login') return html`<${Projects} ctx=${ctx} />`;
   if (p === '/tokens') return html`<${Tokens} ctx=${ctx} />`;
+  if (p === '/users') return html`<${Users} ctx=${ctx} />`;
   if ((m = match('/p/:project', p))) return html`<${Services} ctx=${ctx} ...${m} />`;
   if ((m = match('/p/:project/members', p))) return html`<${Members} ctx=${ctx} ...${m} />`;
   if ((m = match('/p/:project/audit', p))) return html`<${Audit} ctx=${ctx} ...${m} />`;

@@ -1,7 +1,7 @@
 // One application: the SQL editor (validate as you type, create versions), version history with a
 // diff between versions, and deployments.
 import { html, useState, useEffect, useRef } from '../lib.js';
-import { get, post, del, listAll, paths } from '../api.js';
+import { get, post, patch, del, listAll, paths } from '../api.js';
 import { navigate, links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Crumbs, Tabs, Confirm, useLoad, useAction } from '../ui.js';
 import { SqlEditor, Diagnostics } from '../editor.js';
@@ -17,6 +17,7 @@ export function Application({ ctx, project, service, app, tab }) {
     { id: 'editor', label: 'SQL editor', href: links.app(project, service, app) },
     { id: 'versions', label: 'Versions', href: links.app(project, service, app, 'versions') },
     { id: 'deployments', label: 'Deployments', href: links.app(project, service, app, 'deployments') },
+    { id: 'settings', label: 'Settings', href: links.app(project, service, app, 'settings') },
   ];
   const name = application.data ? application.data.name : app;
   const props = { ctx, project, service, app, base, versions };
@@ -30,6 +31,7 @@ export function Application({ ctx, project, service, app, tab }) {
       : tab === 'editor' ? html`<${Editor} ...${props} />`
       : tab === 'versions' ? html`<${Versions} ...${props} />`
       : tab === 'deployments' ? html`<${Deployments} ...${props} />`
+      : tab === 'settings' ? application.data && html`<${Settings} ...${props} application=${application} />`
       : html`<${ErrorBox} error=${{ message: `No section ${tab}.` }} />`}`;
 }
 
@@ -187,4 +189,26 @@ function Versions({ project, service, app, base, versions }) {
     ${!diff ? html`<p class="muted">Pick two versions (from, to) to compare.</p>`
       : changes === 0 ? html`<p class="muted">The two versions are identical.</p>`
       : html`<div class="diff" data-testid="diff" role="region" aria-label="Line diff">${diff.map((d) => html`<div class=${d.op === '+' ? 'add' : d.op === '-' ? 'del' : 'same'}>${d.op} ${d.text}</div>`)}</div>`}`;
+}
+
+function Settings({ project, service, base, application }) {
+  const a = application.data;
+  const [name, setName] = useState(a.name);
+  const [description, setDescription] = useState(a.description);
+  const save = useAction(async () => application.setData(await patch(base, { name, description })));
+  return html`<form class="panel stack" onSubmit=${(e) => { e.preventDefault(); save.run(); }}>
+      <h2>Name and description</h2>
+      <div class="row">
+        <label>Name<input required value=${name} onInput=${(e) => setName(e.target.value)} /></label>
+        <label class="grow">Description<input value=${description} onInput=${(e) => setDescription(e.target.value)} /></label>
+        <button type="submit" disabled=${save.busy || (name === a.name && description === a.description)}>Save</button>
+      </div>
+      <${ErrorBox} error=${save.error} />
+    </form>
+    <section class="panel stack">
+      <h2>Delete</h2>
+      <p class="muted">Deletes the application with its versions and deployment history. Refused while a deployment is active.</p>
+      <div><${Confirm} label="Delete application" danger title=${`Delete ${a.name}?`} confirmLabel="Delete for good" requireText=${a.name}
+        message="This cannot be undone." onConfirm=${async () => { await del(base); navigate(links.service(project, service, 'applications').slice(1)); }} /></div>
+    </section>`;
 }

@@ -9,7 +9,13 @@ const roles = ['admin', 'developer', 'viewer'];
 export function Members({ project }) {
   const base = `${paths.project(project)}/members`;
   const list = useLoad(() => listAll(base), [base]);
-  const change = useAction(async (m, role) => { await patch(`${base}/${encodeURIComponent(m.user_id)}`, { role }); list.reload(); });
+  const [changed, setChanged] = useState('');
+  const change = useAction(async (m, role) => {
+    setChanged('');
+    await patch(`${base}/${encodeURIComponent(m.user_id)}`, { role });
+    setChanged(`${m.email} is now ${role === 'admin' ? 'an' : 'a'} ${role}.`);
+    list.reload();
+  });
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('developer');
   const add = useAction(async () => { await post(base, { email, role }); setEmail(''); list.reload(); });
@@ -17,6 +23,7 @@ export function Members({ project }) {
     <h1>Members of ${project}</h1>
     <p class="muted small">Viewers read, developers write and deploy applications, admins also manage services, integrations and members.</p>
     <${ErrorBox} error=${list.error || change.error} />
+    ${changed && html`<div class="success" role="status" data-testid="role-changed">${changed}</div>`}
     ${list.loading && !list.data ? html`<${Loading} what="members" />`
       : list.data && list.data.length === 0 ? html`<${Empty} title="No members."><p>Add a user by email below.</p></${Empty}>`
       : list.data && html`<${Table} head=${['Name', 'Email', 'Role', '.Since', '']} label="Members">

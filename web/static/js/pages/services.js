@@ -1,10 +1,10 @@
 // A project's services, and creating one with a plan picked from GET /v1/plans.
 import { html, useState } from '../lib.js';
-import { get, post, listAll, paths } from '../api.js';
+import { get, post, del, listAll, paths } from '../api.js';
 import { navigate, links } from '../router.js';
-import { ErrorBox, Empty, Loading, Table, Badge, Time, Crumbs, useLoad, useAction } from '../ui.js';
+import { ErrorBox, Empty, Loading, Table, Badge, Time, Crumbs, Confirm, useLoad, useAction } from '../ui.js';
 
-export function Services({ project }) {
+export function Services({ ctx, project }) {
   const list = useLoad(() => listAll(`${paths.project(project)}/services`), [project]);
   return html`<${Crumbs} items=${[{ label: 'Projects', href: '#/' }, { label: project }]} />
     <h1>Services in ${project}</h1>
@@ -17,7 +17,11 @@ export function Services({ project }) {
             ${list.data.map((s) => html`<tr><td><a href=${links.service(project, s.name)}>${s.name}</a></td><td><${Badge} status=${s.state} /></td>
               <td>${s.plan}</td><td>${s.slots}</td><td class="hide-narrow"><${Time} at=${s.created_at} /></td></tr>`)}
           </${Table}>`}
-    <${CreateService} project=${project} />`;
+    <${CreateService} project=${project} />
+    ${list.data && list.data.length === 0 && html`<section class="panel stack"><h2>Delete the project</h2>
+      <p class="muted">An empty project can be deleted with its members and tokens narrowed to it.</p>
+      <div><${Confirm} label="Delete project" danger title=${`Delete ${project}?`} confirmLabel="Delete for good" requireText=${project} message="This cannot be undone."
+        onConfirm=${async () => { await del(paths.project(project)); await ctx.refreshProjects(); navigate('/'); }} /></div></section>`}`;
 }
 
 export function PlanPicker({ value, onChange, name = 'plan' }) {
