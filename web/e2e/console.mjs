@@ -21,7 +21,7 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
-page.setDefaultTimeout(10000);
+page.setDefaultTimeout(20000); // generous for a loaded CI machine; waits end as soon as their condition holds
 
 // The console must never reach another origin.
 const origin = new globalThis.URL(URL).origin;
@@ -208,7 +208,7 @@ async function consoleScenario() {
   step('members and audit log');
   await link('Members').click();
   await page.getByRole('cell', { name: EMAIL, exact: true }).waitFor();
-  await shot('11-members');
+  await shot('11-members-before');
   step('create a user, add them as a viewer, make them a developer');
   await link('Users').click();
   await field('Email').fill('dev@example.com');
@@ -216,6 +216,7 @@ async function consoleScenario() {
   await field('Initial password (10+ characters)').fill('dev-password-1');
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('cell', { name: 'dev@example.com', exact: true }).waitFor();
+  await shot('11-users');
   await link('Members').click();
   await field('Email of an existing user').fill('dev@example.com');
   await page.locator('form', { hasText: 'Add a member' }).getByRole('combobox').selectOption('viewer');
@@ -228,6 +229,7 @@ async function consoleScenario() {
   await page.reload();
   await role.waitFor();
   assert.equal(await role.inputValue(), 'developer');
+  await shot('11-members');
   await link('Audit log').click();
   await byText('code', 'service.create').first().waitFor();
   await shot('12-audit');

@@ -3,15 +3,15 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"net/http/httptest"
 
 	"github.com/flowplane/flowplane/services/api"
 	"github.com/flowplane/flowplane/services/auth"
@@ -93,6 +93,9 @@ func runScenario(t *testing.T, c *console, scenario string, timeout time.Duratio
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "console.mjs", scenario)
+	// On timeout, SIGTERM lets Playwright close Chromium; SIGKILL follows if it does not exit.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FP_URL="+c.url, "FP_EMAIL="+c.email, "FP_PASSWORD="+c.password,
 		"FP_TOKEN="+c.token, "FP_SCREENSHOTS="+shots, "FP_CHROMIUM="+chromium)

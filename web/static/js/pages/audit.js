@@ -26,7 +26,7 @@ export function Audit({ project }) {
           ${items.map((a) => html`<tr><td class="small"><${Time} at=${a.created_at} /></td><td><code>${a.action}</code></td>
             <td class="small">${a.target_type} <span class="mono">${a.target_id}</span></td>
             <td class="hide-narrow small mono">${a.actor_id || ''}${a.token_id ? html`<div class="muted">via ${a.token_id}</div>` : ''}</td>
-            <td class="hide-narrow small mono">${Object.keys(a.details || {}).length ? JSON.stringify(a.details) : ''}</td></tr>`)}
+            <td class="hide-narrow small mono wrap">${Object.keys(a.details || {}).length ? JSON.stringify(a.details) : ''}</td></tr>`)}
         </${Table}>`}
     ${cursor && html`<p><button type="button" onClick=${() => load(cursor, false)}>Load more</button></p>`}`;
 }
