@@ -143,3 +143,19 @@ func TestConsoleJobView(t *testing.T) {
 	})
 	runScenario(t, c, "jobview", 90*time.Second)
 }
+
+// TestConsoleModules runs units.mjs: the console's pure modules (SQL tokenizer and diagnostic
+// ranges, line diff, API client) under node, without a browser.
+func TestConsoleModules(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("skipped: node is not installed")
+	}
+	cmd := exec.Command("node", "units.mjs")
+	cmd.Dir = e2eDir(t)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("units.mjs: %v", err)
+	}
+}

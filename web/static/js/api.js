@@ -95,3 +95,22 @@ export const paths = {
   app: (p, s, a) => `/v1/projects/${e(p)}/services/${e(s)}/applications/${e(a)}`,
   deployment: (p, s, a, d) => `/v1/projects/${e(p)}/services/${e(s)}/applications/${e(a)}/deployments/${e(d)}`,
 };
+
+// follower returns a function that lists every item of an append-only, oldest-first list (events,
+// checkpoints, savepoints) and, called again, fetches only from the last page on: full pages
+// before the last next_cursor never change, so polling a long history stays cheap.
+export function follower(path) {
+  let fixed = [], from = '';
+  return async () => {
+    let cursor = from;
+    const items = fixed.slice();
+    for (;;) {
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await get(`${path}${sep}limit=200${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+      items.push(...(page.items || []));
+      if (!page.next_cursor) return items;
+      fixed = items.slice();
+      from = cursor = page.next_cursor;
+    }
+  };
+}

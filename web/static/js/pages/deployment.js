@@ -1,7 +1,7 @@
 // One deployment: live status, stop/cancel/restart, the job graph, exceptions, events,
 // checkpoints and savepoints.
-import { html, useRef, useState, useEffect } from '../lib.js';
-import { get, post, listAll, paths } from '../api.js';
+import { html, useRef, useState, useEffect, useMemo } from '../lib.js';
+import { get, post, follower, listAll, paths } from '../api.js';
 import { links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Badge, Crumbs, Confirm, bytes, useAction, usePoll } from '../ui.js';
 import { JobGraph, vertexMetrics } from '../dag.js';
@@ -32,10 +32,11 @@ export function DeploymentView({ project, service, app, deployment }) {
   const [error, setError] = useState(null);
   const [rates, setRates] = useState({});
   const prev = useRef(null);
+  const lists = useMemo(() => ({ events: follower(`${base}/events`), checkpoints: follower(`${base}/checkpoints`) }), [base]);
   const load = async () => {
     try {
       const [d, job, events, checkpoints, savepoints] = await Promise.all([get(base), optional(get(`${base}/job`)),
-        listAll(`${base}/events`), listAll(`${base}/checkpoints`), listAll(`${base}/savepoints`)]);
+        lists.events(), lists.checkpoints(), listAll(`${base}/savepoints`)]);
       checkpoints.sort((a, b) => a.checkpoint_id - b.checkpoint_id);
       setState({ d, job, events, checkpoints, savepoints });
       setError(null);
