@@ -281,6 +281,8 @@ async function consoleScenario() {
   await link('API tokens').click();
   const mine = page.locator('tr', { hasText: 'this session' });
   await mine.waitFor();
+  // Signing out revoked the password login's session token.
+  await page.locator('tr', { hasText: 'console login' }).locator('[data-status="REVOKED"]').waitFor();
   assert.match(await mine.innerText(), /e2e token/);
   await mine.getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('button', { name: 'Revoke', exact: true }).last().click();

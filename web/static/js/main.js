@@ -1,6 +1,6 @@
 // The console's shell: session, top bar with the project switcher, and the routes.
 import { html, render, useState, useEffect, useCallback } from './lib.js';
-import { get, getToken, clearToken, onUnauthorized, listAll } from './api.js';
+import { get, del, getToken, clearToken, onUnauthorized, listAll } from './api.js';
 import { useRoute, navigate, match, links } from './router.js';
 import { Loading, ErrorBox } from './ui.js';
 import { Login } from './pages/login.js';
@@ -38,7 +38,14 @@ function App() {
     setSession({ me: null, projects: [], loading: false, refused: err });
   }), []);
 
-  const signOut = () => { clearToken(); setSession({ me: null, projects: [], loading: false, refused: null }); navigate('/login'); };
+  // Signing out revokes a console login's session token; a pasted API token is only forgotten.
+  const signOut = async () => {
+    const t = session.me && session.me.token;
+    if (t && t.kind === 'session') await del(`/v1/tokens/${encodeURIComponent(t.id)}`).catch(() => {});
+    clearToken();
+    setSession({ me: null, projects: [], loading: false, refused: null });
+    navigate('/login');
+  };
   const refreshProjects = async () => {
     const projects = await listAll('/v1/projects');
     setSession((s) => ({ ...s, projects }));
@@ -67,7 +74,6 @@ function TopBar({ ctx, project, onSignOut }) {
   const known = projects.some((p) => p.name === project);
   return html`<header class="top">
     <a class="brand" href="#/">Flowplane</a>
-    <label class="inline" for="project-switch"><span class="sr">Project</span></label>
     <select id="project-switch" aria-label="Project" value=${project} onChange=${(e) => navigate(e.target.value ? '/p/' + encodeURIComponent(e.target.value) : '/')}>
       <option value="">All projects</option>
       ${!known && project && html`<option value=${project}>${project}</option>`}
