@@ -191,7 +191,7 @@ async function consoleScenario() {
   await statusIs('CREATED');
   await page.getByTestId('empty').filter({ hasText: 'No job yet.' }).waitFor();
   await shot('09-deployment-created');
-  await link('application').click();
+  await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'bids' }).click();
   const row = page.locator('tr[data-deployment]');
   await row.first().waitFor();
   assert.equal(await row.count(), 1);
@@ -316,6 +316,12 @@ async function jobViewScenario() {
   await page.locator('[data-vertex="v1"]').focus();
   assert.equal(await page.evaluate(() => document.activeElement.dataset.vertex), 'v1');
   await shot('01-job-running');
+  step('narrow screen: the graph scrolls inside its box, the page does not');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('01-job-running-narrow');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the job view scrolls sideways by ${overflow}px on a narrow screen`);
+  await page.setViewportSize({ width: 1280, height: 860 });
 
   step('restart (confirmed): the page shows the new event and RUNNING again');
   await page.getByTestId('restart').click();

@@ -31,6 +31,8 @@ export function DeploymentView({ project, service, app, deployment }) {
   const [state, setState] = useState(null);
   const [error, setError] = useState(null);
   const [rates, setRates] = useState({});
+  const [appName, setAppName] = useState('application');
+  useEffect(() => { get(paths.app(project, service, app)).then((a) => setAppName(a.name), () => {}); }, [project, service, app]);
   const prev = useRef(null);
   const lists = useMemo(() => ({ events: follower(`${base}/events`), checkpoints: follower(`${base}/checkpoints`) }), [base]);
   const load = async () => {
@@ -49,7 +51,7 @@ export function DeploymentView({ project, service, app, deployment }) {
   const trigger = useAction(async () => { await post(`${base}/savepoints`); await load(); });
 
   const crumbs = html`<${Crumbs} items=${[{ label: 'Projects', href: '#/' }, { label: project, href: links.project(project) },
-    { label: service, href: links.service(project, service, 'applications') }, { label: 'application', href: links.app(project, service, app, 'deployments') }, { label: deployment }]} />`;
+    { label: service, href: links.service(project, service, 'applications') }, { label: appName, href: links.app(project, service, app, 'deployments') }, { label: deployment }]} />`;
   if (!state) return html`${crumbs}<${ErrorBox} error=${error} />${!error && html`<${Loading} what="the deployment" />`}`;
   const { d, job, events, checkpoints, savepoints } = state;
   const failures = events.filter((e) => /fail|exception|error/i.test(e.type) || e.status === 'FAILED' || e.status === 'FAILING');
