@@ -8,7 +8,7 @@ BUILDVCS := $(shell git rev-parse --git-dir >/dev/null 2>&1 && echo true || echo
 GOBUILD  := $(GO) build -buildvcs=$(BUILDVCS) -ldflags '-X main.version=$(VERSION)'
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: dev test build generate check-generated lint fmt-check vet go-test bench-api
+.PHONY: dev test build generate check-generated lint fmt-check vet go-test bench-api e2e-deps
 
 ## build: the single flowplane binary in bin/
 build:
@@ -21,8 +21,16 @@ dev: build
 ## test: the whole suite: formatting, vet, generated code up to date, all tests against real PostgreSQL
 test: fmt-check vet check-generated go-test
 
-go-test:
+go-test: e2e-deps
 	$(GO) test -count=1 -timeout 15m ./...
+
+## e2e-deps: the console's browser tests need playwright-core from npm (never a downloaded browser;
+## they drive /usr/bin/chromium). Without npm they are skipped with a message.
+e2e-deps:
+	@if [ ! -d web/e2e/node_modules/playwright-core ]; then \
+	  if command -v npm >/dev/null 2>&1; then (cd web/e2e && npm ci --no-audit --no-fund); \
+	  else echo "npm not found: the console's browser tests (web/e2e) will be skipped"; fi; \
+	fi
 
 ## generate: reproduce every generated file
 generate:
