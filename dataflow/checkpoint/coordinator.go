@@ -92,6 +92,9 @@ type CoordinatorStats struct {
 	Triggered, Completed, Aborted int64
 	LastCompleted                 uint64
 	LastDuration                  time.Duration
+	// LastCleaned is the newest completed checkpoint after which retention and the sweep of
+	// unreferenced state ran to the end.
+	LastCleaned uint64
 	Pending                       uint64 // id in flight, 0 if none
 }
 
@@ -349,10 +352,15 @@ func (c *Coordinator) finish(ctx context.Context) {
 	}
 	if _, err := Retain(ctx, c.cfg.Storage, c.cfg.Job, c.cfg.Retained); err != nil {
 		c.log.Warn("checkpoint retention", "err", err)
+		return
 	}
 	// Nothing is in flight: every blob of an older checkpoint is either named by a metadata or
 	// left over from an aborted checkpoint or a failed attempt.
 	if _, err := SweepOrphans(ctx, c.cfg.Storage, c.cfg.Job, md.ID); err != nil {
 		c.log.Warn("checkpoint orphan sweep", "err", err)
+		return
 	}
+	c.mu.Lock()
+	c.stats.LastCleaned = md.ID
+	c.mu.Unlock()
 }
