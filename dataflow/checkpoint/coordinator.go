@@ -95,7 +95,7 @@ type CoordinatorStats struct {
 	// LastCleaned is the newest completed checkpoint after which retention and the sweep of
 	// unreferenced state ran to the end.
 	LastCleaned uint64
-	Pending                       uint64 // id in flight, 0 if none
+	Pending     uint64 // id in flight, 0 if none
 }
 
 // NewCoordinator validates cfg and returns a coordinator; call Run to start triggering.
