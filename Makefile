@@ -50,6 +50,12 @@ bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
 	$(GO) test -run '^$$' -bench 'BenchmarkSinkCommit' -benchtime 10x ./dataflow/connectors/postgres/
 
+## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30);
+## `make test` runs it with 4 rounds
+.PHONY: test-chaos
+test-chaos:
+	$(GO) test -count=1 -timeout 15m -v -run 'ExactlyOnce' ./workers/chaos/ -args -chaos.rounds=$(or $(CHAOS_ROUNDS),30)
+
 ## lint: gofmt, go vet and staticcheck
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...

@@ -287,9 +287,11 @@ func (c *Coordinator) abortIf(ctx context.Context, p *Pending, reason string) {
 
 // abortDetached aborts p, which is no longer the pending checkpoint.
 func (c *Coordinator) abortDetached(ctx context.Context, p *Pending, reason string) {
-	c.mu.Lock()
-	c.stats.Aborted++
-	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.stats.Aborted++
+		c.mu.Unlock()
+	}()
 	c.log.Info("checkpoint aborted", "checkpoint", p.ID(), "reason", reason)
 	if err := p.Abort(ctx, c.cfg.Storage, reason); err != nil {
 		c.log.Warn("discard aborted checkpoint", "checkpoint", p.ID(), "err", err)
