@@ -42,13 +42,15 @@ vet:
 	$(GO) vet ./...
 
 ## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state, and of
-## durable 10 MB blob writes to file and PostgreSQL checkpoint storage, and sink commit rows/s
+## durable 10 MB blob writes to file and PostgreSQL checkpoint storage, sink commit rows/s, and the
+## in-process job's throughput with checkpoints every CKPT_INTERVAL (default 1s) vs without
 ## (BENCH_1GB=1 adds a 1 GB snapshot; needs ~4 GB of memory)
 .PHONY: bench-checkpoint
 bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkSnapshot' -benchtime $(or $(BENCH_N),30)x ./dataflow/state/ $(if $(BENCH_1GB),-args -bench1gb)
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
 	$(GO) test -run '^$$' -bench 'BenchmarkSinkCommit' -benchtime 10x ./dataflow/connectors/postgres/
+	$(GO) test -run '^$$' -bench 'BenchmarkCheckpointThroughput' -benchtime 1x ./dataflow/runtime/ -args -ckpt.interval=$(or $(CKPT_INTERVAL),1s)
 
 ## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30);
 ## `make test` runs it with 4 rounds

@@ -24,11 +24,14 @@ type attempt struct {
 	done   chan error
 }
 
-func seqGraph(t *testing.T, srcPar, cntPar int, sink string, sinkConfig any) *dataflow.JobGraph {
+func seqGraph(t testing.TB, srcPar, cntPar int, sink string, sinkConfig any) *dataflow.JobGraph {
+	return seqGraphOf(t, operator.KeyedSequenceConfig{Keys: 4, BatchSize: 50, RowsPerSecond: 20000}, srcPar, cntPar, sink, sinkConfig)
+}
+
+func seqGraphOf(t testing.TB, srcCfg operator.KeyedSequenceConfig, srcPar, cntPar int, sink string, sinkConfig any) *dataflow.JobGraph {
 	t.Helper()
 	b := dataflow.NewGraphBuilder("seq")
-	src := b.Vertex("src", srcPar).OpWithID("gen", operator.KindKeyedSequence,
-		operator.KeyedSequenceConfig{Keys: 4, BatchSize: 50, RowsPerSecond: 20000})
+	src := b.Vertex("src", srcPar).OpWithID("gen", operator.KindKeyedSequence, srcCfg)
 	cnt := b.Vertex("cnt", cntPar).OpWithID("count", operator.KindSeqCount, operator.SeqCountConfig{}).OpWithID("sink", sink, sinkConfig)
 	b.Connect(src, cnt, dataflow.HashOn("k"), operator.KeyedSequenceSchema())
 	g, err := b.Build()
@@ -38,7 +41,11 @@ func seqGraph(t *testing.T, srcPar, cntPar int, sink string, sinkConfig any) *da
 	return g
 }
 
-func startAttempt(t *testing.T, g *dataflow.JobGraph, n uint64, store checkpoint.Storage, ids func(context.Context) (uint64, error), restore *assign.Checkpoint, deps Deps) *attempt {
+func startAttempt(t testing.TB, g *dataflow.JobGraph, n uint64, store checkpoint.Storage, ids func(context.Context) (uint64, error), restore *assign.Checkpoint, deps Deps) *attempt {
+	return startAttemptEvery(t, 20*time.Millisecond, g, n, store, ids, restore, deps)
+}
+
+func startAttemptEvery(t testing.TB, interval time.Duration, g *dataflow.JobGraph, n uint64, store checkpoint.Storage, ids func(context.Context) (uint64, error), restore *assign.Checkpoint, deps Deps) *attempt {
 	t.Helper()
 	a := &attempt{done: make(chan error, 1)}
 	var mu sync.Mutex
@@ -59,7 +66,7 @@ func startAttempt(t *testing.T, g *dataflow.JobGraph, n uint64, store checkpoint
 		}
 	}
 	c, err := checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
-		Job: "job1", Attempt: n, Tasks: ids2, Storage: store, Interval: 20 * time.Millisecond, Timeout: 5 * time.Second,
+		Job: "job1", Attempt: n, Tasks: ids2, Storage: store, Interval: interval, Timeout: 5 * time.Second,
 		AllocateID: ids, Logger: quiet,
 		Trigger: func(_ context.Context, id uint64, _ checkpoint.Kind) error {
 			for _, task := range a.tasks {
