@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,10 +55,9 @@ type cluster struct {
 	nodes   [parallelism]*exchange.Node
 	dir     string
 	store   *checkpoint.FileStorage
+	remote  *checkpoint.RemoteStorage // the same storage through the server's HTTP handler
 	pool    *pgxpool.Pool
 	reg     *operator.Registry
-	graph   *dataflow.JobGraph
-	place   map[dataflow.VertexID][]string
 	secret  []byte
 	ids     func(context.Context) (uint64, error) // the FSM's id allocator
 	rngMu   sync.Mutex
@@ -85,7 +85,6 @@ func newCluster(t *testing.T, seed uint64) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.place = map[dataflow.VertexID][]string{}
 	for i := range c.nodes {
 		n, err := exchange.Listen(exchange.Config{ListenAddr: "127.0.0.1:0", Logger: quiet})
 		if err != nil {
@@ -93,20 +92,34 @@ func newCluster(t *testing.T, seed uint64) *cluster {
 		}
 		t.Cleanup(func() { n.Close() })
 		c.nodes[i] = n
-		c.place["src"] = append(c.place["src"], n.Addr())
-		c.place["cnt"] = append(c.place["cnt"], n.Addr())
 	}
+	srv := httptest.NewServer(checkpoint.NewHandler(c.store))
+	t.Cleanup(srv.Close)
+	c.remote = checkpoint.NewRemoteStorage(srv.URL, srv.Client(), nil)
+	return c
+}
+
+// graph returns the job at counting parallelism p and its placement: subtask i of each vertex
+// runs on worker i % 2, so rows of the hash edge cross TCP.
+func (c *cluster) graph(t *testing.T, p int) (*dataflow.JobGraph, map[dataflow.VertexID][]string) {
+	t.Helper()
 	b := dataflow.NewGraphBuilder("chaos")
 	src := b.Vertex("src", parallelism).OpWithID("gen", operator.KindKeyedSequence,
 		operator.KeyedSequenceConfig{Keys: keysPerTask, BatchSize: 20, RowsPerSecond: 4000})
-	cnt := b.Vertex("cnt", parallelism).OpWithID("count", operator.KindSeqCount, operator.SeqCountConfig{}).
+	cnt := b.Vertex("cnt", p).OpWithID("count", operator.KindSeqCount, operator.SeqCountConfig{}).
 		OpWithID(sinkOperator, postgres.KindSink, postgres.OperatorConfig{Connection: "test", Table: "chaos", Columns: []string{"k", "seq", "n"}})
-	// src#i and cnt#i share worker i, so half of the hash edge's rows cross TCP.
 	b.Connect(src, cnt, dataflow.HashOn("k"), operator.KeyedSequenceSchema())
-	if c.graph, err = b.Build(); err != nil {
+	g, err := b.Build()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	place := map[dataflow.VertexID][]string{}
+	for _, v := range g.Vertices {
+		for i := range v.Parallelism {
+			place[v.ID] = append(place[v.ID], c.nodes[i%len(c.nodes)].Addr())
+		}
+	}
+	return g, place
 }
 
 func (c *cluster) chance(p float64) bool {
@@ -142,11 +155,12 @@ type attempt struct {
 	reliable bool // deliver every completion notice
 }
 
-func (c *cluster) start(t *testing.T, n uint64, restore *assign.Checkpoint) *attempt {
+func (c *cluster) start(t *testing.T, n uint64, p int, restore *assign.Checkpoint) *attempt {
 	t.Helper()
+	g, place := c.graph(t, p)
 	a := &attempt{n: n, done: make(chan error, 1)}
 	var taskIDs []checkpoint.TaskID
-	for _, v := range c.graph.Vertices {
+	for _, v := range g.Vertices {
 		for i := range v.Parallelism {
 			taskIDs = append(taskIDs, checkpoint.TaskID{Vertex: string(v.ID), Subtask: i})
 		}
@@ -185,15 +199,20 @@ func (c *cluster) start(t *testing.T, n uint64, restore *assign.Checkpoint) *att
 		t.Fatal(err)
 	}
 	a.coord = coord
-	for _, v := range c.graph.Vertices {
+	for _, v := range g.Vertices {
 		for i := range v.Parallelism {
-			deps := runtime.Deps{Exchange: c.nodes[i], Registry: c.reg, Storage: c.store, Logger: quiet,
+			// Worker 0 reaches checkpoint storage directly, worker 1 through HTTP.
+			var store checkpoint.Storage = c.store
+			if i%2 == 1 {
+				store = c.remote
+			}
+			deps := runtime.Deps{Exchange: c.nodes[i%2], Registry: c.reg, Storage: store, Logger: quiet,
 				Ack: func(ack assign.Ack) {
 					_ = coord.Ack(context.Background(), checkpoint.TaskID{Vertex: string(ack.Vertex), Subtask: ack.Subtask},
 						ack.Attempt, ack.Checkpoint, ack.States, ack.Error)
 				}}
 			task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{
-				JobID: job, Attempt: n, Graph: c.graph, Vertex: v.ID, Subtask: i, Placement: c.place,
+				JobID: job, Attempt: n, Graph: g, Vertex: v.ID, Subtask: i, Placement: place,
 				Token: exchange.AttemptToken(c.secret, job, n), Restore: restore,
 			}, deps)
 			if err != nil {
@@ -257,7 +276,9 @@ func TestExactlyOnceUnderKillsAndDroppedNotices(t *testing.T) {
 	ctx := context.Background()
 
 	for round := 1; round <= *rounds; round++ {
-		a := c.start(t, uint64(round), c.latest())
+		// Each attempt counts at a parallelism of 1 to 3: keyed state and the sink's pending
+		// commits are redistributed on restore.
+		a := c.start(t, uint64(round), 1+c.intN(3), c.latest())
 		want := int64(1 + c.intN(3))
 		a.waitFor(t, "checkpoints", func(s checkpoint.CoordinatorStats) bool { return s.Completed >= want })
 		// Kill at a random point: mid-alignment, mid-upload, mid-commit or in between.
@@ -267,7 +288,7 @@ func TestExactlyOnceUnderKillsAndDroppedNotices(t *testing.T) {
 
 	// The last attempt runs until a checkpoint is complete, announced to every task, committed
 	// by both sink subtasks and cleaned up after; then it is killed too.
-	a := c.start(t, uint64(*rounds+1), c.latest())
+	a := c.start(t, uint64(*rounds+1), parallelism, c.latest())
 	a.waitFor(t, "checkpoints", func(s checkpoint.CoordinatorStats) bool { return s.Completed >= 2 })
 	a.mu.Lock()
 	a.reliable = true
