@@ -193,3 +193,46 @@ func TestCheckpointRestoreAtOtherParallelism(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckpointTriggersOnlySourcesAndDeclinesWithoutStorage(t *testing.T) {
+	t.Parallel()
+	acks := make(chan assign.Ack, 16)
+	deps := Deps{Logger: quiet, Exchange: NewMemExchange(2), Registry: newRegistry(t, nil), Ack: func(a assign.Ack) { acks <- a }}
+	g := seqGraph(t, 1, 1, operator.KindBlackhole, nil)
+	place := map[dataflow.VertexID][]string{"src": {""}, "cnt": {""}}
+	if _, err := StartTask(context.Background(), TaskSpec{JobID: "j", Attempt: 1, Graph: g, Vertex: "src", Placement: place,
+		Restore: &assign.Checkpoint{ID: 1}}, deps); !errors.Is(err, ErrInvalidTask) {
+		t.Fatalf("restore without storage: %v, want ErrInvalidTask", err)
+	}
+	var tasks []*Task
+	for _, v := range []dataflow.VertexID{"src", "cnt"} {
+		task, err := StartTask(context.Background(), TaskSpec{JobID: "j", Attempt: 1, Graph: g, Vertex: v, Placement: place}, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer task.Stop()
+		tasks = append(tasks, task)
+	}
+	if err := tasks[1].TriggerCheckpoint(1); !errors.Is(err, ErrNotSource) {
+		t.Fatalf("trigger on cnt: %v, want ErrNotSource", err)
+	}
+	if err := tasks[0].TriggerCheckpoint(1); err != nil {
+		t.Fatal(err)
+	}
+	// Both tasks have state (the source's offset, the counts) and nowhere to put it: they
+	// decline, after the barrier went through.
+	got := map[dataflow.VertexID]assign.Ack{}
+	for len(got) < 2 {
+		select {
+		case a := <-acks:
+			got[a.Vertex] = a
+		case <-time.After(10 * time.Second):
+			t.Fatalf("acks: %+v", got)
+		}
+	}
+	for v, a := range got {
+		if a.Checkpoint != 1 || a.Error == "" || a.TaskID != assign.TaskID("j", 1, v, 0) {
+			t.Fatalf("ack of %s = %+v, want a decline of checkpoint 1", v, a)
+		}
+	}
+}
