@@ -43,7 +43,8 @@ vet:
 
 ## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state, and of
 ## durable 10 MB blob writes to file and PostgreSQL checkpoint storage, sink commit rows/s, and the
-## in-process job's throughput with checkpoints every CKPT_INTERVAL (default 1s) vs without
+## in-process job's throughput with checkpoints every CKPT_INTERVAL (default 1s) vs without, and the
+## chaos job's recovery time from a restarted attempt to processing (lease detection not included)
 ## (BENCH_1GB=1 adds a 1 GB snapshot; needs ~4 GB of memory)
 .PHONY: bench-checkpoint
 bench-checkpoint:
@@ -51,6 +52,7 @@ bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
 	$(GO) test -run '^$$' -bench 'BenchmarkSinkCommit' -benchtime 10x ./dataflow/connectors/postgres/
 	$(GO) test -run '^$$' -bench 'BenchmarkCheckpointThroughput' -benchtime 1x ./dataflow/runtime/ -args -ckpt.interval=$(or $(CKPT_INTERVAL),1s)
+	$(GO) test -run '^$$' -bench 'BenchmarkRecovery' -benchtime 10x ./workers/chaos/
 
 ## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30);
 ## `make test` runs it with 4 rounds

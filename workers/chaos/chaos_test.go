@@ -66,7 +66,7 @@ type cluster struct {
 	records []uint64 // completed checkpoints as recorded, in order
 }
 
-func newCluster(t *testing.T, seed uint64) *cluster {
+func newCluster(t testing.TB, seed uint64) *cluster {
 	t.Helper()
 	c := &cluster{dir: t.TempDir(), secret: []byte("chaos"), ids: checkpoint.CounterIDs(0), rng: rand.New(rand.NewPCG(seed, 7))}
 	var err error
@@ -101,7 +101,7 @@ func newCluster(t *testing.T, seed uint64) *cluster {
 
 // graph returns the job at counting parallelism p and its placement: subtask i of each vertex
 // runs on worker i % 2, so rows of the hash edge cross TCP.
-func (c *cluster) graph(t *testing.T, p int) (*dataflow.JobGraph, map[dataflow.VertexID][]string) {
+func (c *cluster) graph(t testing.TB, p int) (*dataflow.JobGraph, map[dataflow.VertexID][]string) {
 	t.Helper()
 	b := dataflow.NewGraphBuilder("chaos")
 	src := b.Vertex("src", parallelism).OpWithID("gen", operator.KindKeyedSequence,
@@ -155,7 +155,7 @@ type attempt struct {
 	reliable bool // deliver every completion notice
 }
 
-func (c *cluster) start(t *testing.T, n uint64, p int, restore *assign.Checkpoint) *attempt {
+func (c *cluster) start(t testing.TB, n uint64, p int, restore *assign.Checkpoint) *attempt {
 	t.Helper()
 	g, place := c.graph(t, p)
 	a := &attempt{n: n, done: make(chan error, 1)}
@@ -228,7 +228,7 @@ func (c *cluster) start(t *testing.T, n uint64, p int, restore *assign.Checkpoin
 }
 
 // waitFor polls cond until it holds, failing the test when a task ends or time runs out.
-func (a *attempt) waitFor(t *testing.T, what string, cond func(checkpoint.CoordinatorStats) bool) {
+func (a *attempt) waitFor(t testing.TB, what string, cond func(checkpoint.CoordinatorStats) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond(a.coord.Stats()) {
