@@ -42,15 +42,24 @@ type SinkConfig struct {
 // Register registers the filesystem_sink kind.
 func Register(reg *operator.Registry) error {
 	return reg.Register(KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) {
-		cfg := SinkConfig{Prefix: "part"}
+		var cfg SinkConfig
 		if err := operator.DecodeConfig(spec, &cfg); err != nil {
 			return nil, err
 		}
-		if !filepath.IsAbs(cfg.Path) || cfg.Prefix == "" || strings.ContainsAny(cfg.Prefix, "/\\-.") {
-			return nil, fmt.Errorf("%w: filesystem_sink needs an absolute path and a prefix without '/', '-' or '.'", operator.ErrConfig)
-		}
-		return &sink{cfg: cfg}, nil
+		return NewSink(cfg)
 	})
+}
+
+// NewSink returns the exactly-once filesystem sink operator of cfg (for operator kinds that
+// build it from their own configuration, e.g. the SQL sink's filesystem connector).
+func NewSink(cfg SinkConfig) (operator.Operator, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "part"
+	}
+	if !filepath.IsAbs(cfg.Path) || strings.ContainsAny(cfg.Prefix, "/\\-.") {
+		return nil, fmt.Errorf("%w: filesystem_sink needs an absolute path and a prefix without '/', '-' or '.'", operator.ErrConfig)
+	}
+	return &sink{cfg: cfg}, nil
 }
 
 // part is a closed in-progress file waiting for its checkpoint to complete.

@@ -175,3 +175,12 @@ func specFor(t *testing.T, dir string) dataflow.OperatorSpec {
 	}
 	return dataflow.OperatorSpec{ID: "sink", Kind: KindSink, Config: raw}
 }
+
+func TestSinkConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []SinkConfig{{Path: "relative/dir"}, {Path: "/tmp/x", Prefix: "a-b"}, {Path: "/tmp/x", Prefix: "../up"}} {
+		if _, err := NewSink(cfg); !errors.Is(err, operator.ErrConfig) {
+			t.Fatalf("NewSink(%+v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+}

@@ -44,11 +44,21 @@ func RegisterSink(reg *operator.Registry, pools PoolFunc) error {
 		if err := operator.DecodeConfig(spec, &cfg); err != nil {
 			return nil, err
 		}
-		if cfg.Connection == "" || cfg.Table == "" || len(cfg.Columns) == 0 {
-			return nil, fmt.Errorf("%w: postgres_sink needs connection, table and columns", operator.ErrConfig)
-		}
-		return &sinkOperator{cfg: cfg, pools: pools, id: spec.ID}, nil
+		return NewSinkOperator(spec.ID, cfg, pools)
 	})
+}
+
+// NewSinkOperator returns the exactly-once sink operator of cfg (for operator kinds that
+// build it from their own configuration, e.g. the SQL sink's postgres connector). id is the
+// operator's id in the graph: the default sink id is "<job>/<id>".
+func NewSinkOperator(id dataflow.OperatorID, cfg OperatorConfig, pools PoolFunc) (operator.Operator, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = Append
+	}
+	if cfg.Connection == "" || cfg.Table == "" || len(cfg.Columns) == 0 || pools == nil {
+		return nil, fmt.Errorf("%w: postgres_sink needs connection, table, columns and a pool provider", operator.ErrConfig)
+	}
+	return &sinkOperator{cfg: cfg, pools: pools, id: id}, nil
 }
 
 // sinkOperator runs Sink as the last operator of a chain: rows are buffered per checkpoint,
