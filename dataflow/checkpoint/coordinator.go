@@ -61,6 +61,9 @@ type CoordinatorConfig struct {
 	// Notify tells every task of the attempt that checkpoint id is complete (best effort:
 	// sinks commit up to id). Optional.
 	Notify func(id uint64)
+	// RecordDiscarded learns the completed checkpoints retention deleted (their state and
+	// metadata are gone; e.g. drop them from the checkpoints table). Optional.
+	RecordDiscarded func(ctx context.Context, ids []uint64)
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -76,6 +79,8 @@ type Coordinator struct {
 	cfg   CoordinatorConfig
 	log   *slog.Logger
 	ready chan struct{}
+	// trigger serialises TriggerNow, so the id allocation (a Raft round trip) runs outside mu.
+	trigger sync.Mutex
 
 	mu      sync.Mutex
 	pending *Pending
@@ -200,17 +205,16 @@ func (c *Coordinator) nextWake() time.Duration {
 // TriggerNow starts a checkpoint (or a savepoint) now, unless one is in flight (ErrInFlight).
 // It returns the new checkpoint's id.
 func (c *Coordinator) TriggerNow(ctx context.Context, kind Kind) (uint64, error) {
-	c.mu.Lock()
-	if c.pending != nil {
-		id := c.pending.ID()
-		c.mu.Unlock()
-		return 0, fmt.Errorf("%w: checkpoint %d", ErrInFlight, id)
+	c.trigger.Lock()
+	defer c.trigger.Unlock()
+	if s := c.Stats(); s.Pending != 0 {
+		return 0, fmt.Errorf("%w: checkpoint %d", ErrInFlight, s.Pending)
 	}
 	id, err := c.cfg.AllocateID(ctx)
 	if err != nil {
-		c.mu.Unlock()
 		return 0, fmt.Errorf("allocate checkpoint id: %w", err)
 	}
+	c.mu.Lock()
 	now := c.cfg.Now()
 	p := NewPending(c.cfg.Job, id, int64(c.cfg.Attempt), kind, now, c.cfg.MaxParallelism, c.cfg.Storage.Location(), c.cfg.Tasks)
 	c.pending, c.started, c.last = p, now, now
@@ -352,7 +356,11 @@ func (c *Coordinator) finish(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	if _, err := Retain(ctx, c.cfg.Storage, c.cfg.Job, c.cfg.Retained); err != nil {
+	res, err := Retain(ctx, c.cfg.Storage, c.cfg.Job, c.cfg.Retained)
+	if len(res.Discarded) > 0 && c.cfg.RecordDiscarded != nil {
+		c.cfg.RecordDiscarded(ctx, res.Discarded)
+	}
+	if err != nil {
 		c.log.Warn("checkpoint retention", "err", err)
 		return
 	}

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,6 +21,7 @@ type coordHarness struct {
 	recorded []uint64
 	failed   []string
 	notified []uint64
+	dropped  []uint64
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -55,6 +57,11 @@ func newCoordHarness(t *testing.T, store Storage, ids func(context.Context) (uin
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.notified = append(h.notified, id)
+	}
+	cfg.RecordDiscarded = func(_ context.Context, ids []uint64) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.dropped = append(h.dropped, ids...)
 	}
 	c, err := NewCoordinator(cfg)
 	if err != nil {
@@ -134,10 +141,10 @@ func TestCoordinatorCompletesRetainsAndSweeps(t *testing.T) {
 		waitStats(t, h.c, func(s CoordinatorStats) bool { return s.LastCleaned == id })
 	}
 	h.mu.Lock()
-	recorded, notified := append([]uint64(nil), h.recorded...), append([]uint64(nil), h.notified...)
+	recorded, notified, dropped := append([]uint64(nil), h.recorded...), append([]uint64(nil), h.notified...), append([]uint64(nil), h.dropped...)
 	h.mu.Unlock()
-	if len(recorded) != 5 || recorded[4] != 5 || len(notified) != 5 {
-		t.Fatalf("recorded %v, notified %v", recorded, notified)
+	if len(recorded) != 5 || recorded[4] != 5 || len(notified) != 5 || fmt.Sprint(dropped) != "[1 2]" {
+		t.Fatalf("recorded %v, notified %v, discarded %v", recorded, notified, dropped)
 	}
 	all, err := store.ListMetadata(ctx, "job")
 	if err != nil {
