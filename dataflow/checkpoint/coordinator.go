@@ -179,8 +179,11 @@ func (c *Coordinator) Run(ctx context.Context) error {
 			c.finish(ctx)
 		case <-c.kick:
 		case <-timer.C:
-			if _, err := c.TriggerNow(ctx, KindCheckpoint); err != nil && !errors.Is(err, ErrInFlight) && ctx.Err() == nil {
-				c.log.Warn("checkpoint trigger failed", "err", err)
+			// The timer serves both the pending checkpoint's timeout and the interval.
+			if c.due() {
+				if _, err := c.TriggerNow(ctx, KindCheckpoint); err != nil && !errors.Is(err, ErrInFlight) && ctx.Err() == nil {
+					c.log.Warn("checkpoint trigger failed", "err", err)
+				}
 			}
 		}
 		if ctx.Err() != nil {
@@ -189,6 +192,14 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		c.expire(ctx)
 		timer.Reset(c.nextWake())
 	}
+}
+
+// due reports whether the next periodic checkpoint is due: none in flight and an interval
+// passed since the last trigger.
+func (c *Coordinator) due() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending == nil && !c.cfg.Now().Before(c.last.Add(c.cfg.Interval))
 }
 
 // nextWake is how long Run sleeps: until the pending checkpoint's timeout, or the next trigger.
