@@ -80,8 +80,9 @@ type Operator interface {
 	Finish(out Emitter) error
 	// SnapshotState writes the operator's non-keyed state for checkpoint id at the barrier (a
 	// source's offsets, a sink's sealed rows), on the subtask's goroutine: keep it small. Keyed
-	// state belongs in Context.State, which the runtime snapshots without this hook. Writing
-	// nothing means no state.
+	// state belongs in Context.State, which the runtime snapshots right after this call (an
+	// operator caching state in memory writes its changes back here). Writing nothing means
+	// no state.
 	SnapshotState(checkpoint uint64, w io.Writer) error
 	// RestoreState restores state written by SnapshotState, before Open. After a change of
 	// parallelism it may be called several times (once per old subtask state it inherits).

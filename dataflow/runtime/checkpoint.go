@@ -128,9 +128,7 @@ func (r *runner) snapshot(id uint64, alignStart time.Time) error {
 	}
 	for i, op := range t.ops {
 		key := checkpoint.StateKey{Job: t.spec.JobID, Checkpoint: id, Operator: string(t.vertex.Operators[i].ID), Subtask: t.spec.Subtask}
-		if b := t.backends[i]; b.States() > 0 {
-			states = append(states, pendingState{key: key, snap: b.Snapshot()})
-		}
+		// SnapshotState first: an operator may write back to its keyed state there.
 		var buf bytes.Buffer
 		if err := op.SnapshotState(id, &buf); err != nil {
 			release()
@@ -138,6 +136,9 @@ func (r *runner) snapshot(id uint64, alignStart time.Time) error {
 		}
 		if buf.Len() > 0 {
 			states = append(states, pendingState{key: key, blob: buf.Bytes()})
+		}
+		if b := t.backends[i]; b.States() > 0 {
+			states = append(states, pendingState{key: key, snap: b.Snapshot()})
 		}
 	}
 	if err := r.out.barrier(id); err != nil {
