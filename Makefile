@@ -50,13 +50,23 @@ vet:
 	$(GO) vet ./...
 
 ## bench-checkpoint: p50/p99 of keyed-state snapshot pause and encoding for 10 MB of state, and of
-## durable 10 MB blob writes to file and PostgreSQL checkpoint storage, and sink commit rows/s
+## durable 10 MB blob writes to file and PostgreSQL checkpoint storage, sink commit rows/s, and the
+## in-process job's throughput with checkpoints every CKPT_INTERVAL (default 1s) vs without, and the
+## chaos job's recovery time from a restarted attempt to processing (lease detection not included)
 ## (BENCH_1GB=1 adds a 1 GB snapshot; needs ~4 GB of memory)
 .PHONY: bench-checkpoint
 bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkSnapshot' -benchtime $(or $(BENCH_N),30)x ./dataflow/state/ $(if $(BENCH_1GB),-args -bench1gb)
 	$(GO) test -run '^$$' -bench 'BenchmarkPutState' -benchtime $(or $(BENCH_N),30)x ./dataflow/checkpoint/
 	$(GO) test -run '^$$' -bench 'BenchmarkSinkCommit' -benchtime 10x ./dataflow/connectors/postgres/
+	$(GO) test -run '^$$' -bench 'BenchmarkCheckpointThroughput' -benchtime 1x ./dataflow/runtime/ -args -ckpt.interval=$(or $(CKPT_INTERVAL),1s)
+	$(GO) test -run '^$$' -bench 'BenchmarkRecovery' -benchtime 10x ./workers/chaos/
+
+## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30);
+## `make test` runs it with 4 rounds
+.PHONY: test-chaos
+test-chaos:
+	$(GO) test -count=1 -timeout 15m -v -run 'ExactlyOnce' ./workers/chaos/ -args -chaos.rounds=$(or $(CHAOS_ROUNDS),30)
 
 ## bench-exchange: one table of data-plane figures measured in the same run: remote exchange
 ## throughput vs a plain TCP copy of the same bytes (two processes, and two nodes in one), rows/s

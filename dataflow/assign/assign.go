@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // Paths and headers of the worker protocol.
@@ -96,6 +97,9 @@ func TaskID(job string, attempt uint64, vertex dataflow.VertexID, subtask int) s
 type Checkpoint struct {
 	ID       uint64 `json:"id"`
 	Location string `json:"location"`
+	// Job is the job that took the checkpoint when it is not the task's own (a deployment
+	// started from another job's savepoint); empty means the task's job.
+	Job string `json:"job,omitempty"`
 }
 
 // Set is the answer to a blocking query: every task the worker should be running now.
@@ -137,15 +141,21 @@ type TaskStatus struct {
 	Metrics json.RawMessage `json:"metrics,omitempty"`
 }
 
-// Ack is a task's acknowledgement of a checkpoint: its state handle and size.
+// Ack is a task's acknowledgement of a checkpoint: its state handles and size. States has one
+// entry per state blob the task wrote (keyed state and operator state of each operator of its
+// chain; none for a stateless task); Handle is the first of them and SizeBytes their total.
+// A non-empty Error declines the checkpoint (the coordinator aborts it).
 type Ack struct {
-	TaskID     string `json:"task_id"`
-	JobID      string `json:"job_id"`
-	Attempt    uint64 `json:"attempt"`
-	Checkpoint uint64 `json:"checkpoint"`
-	Handle     string `json:"handle"`
-	SizeBytes  int64  `json:"size_bytes"`
-	Error      string `json:"error,omitempty"`
+	TaskID     string                 `json:"task_id"`
+	JobID      string                 `json:"job_id"`
+	Attempt    uint64                 `json:"attempt"`
+	Vertex     dataflow.VertexID      `json:"vertex,omitempty"`
+	Subtask    int                    `json:"subtask"`
+	Checkpoint uint64                 `json:"checkpoint"`
+	Handle     string                 `json:"handle"`
+	SizeBytes  int64                  `json:"size_bytes"`
+	States     []checkpoint.TaskState `json:"states,omitempty"`
+	Error      string                 `json:"error,omitempty"`
 }
 
 // Heartbeat renews a worker's lease and reports its tasks (all of them, every time) and any

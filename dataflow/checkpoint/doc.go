@@ -27,14 +27,31 @@
 //	ts, err := checkpoint.WriteOperatorState(ctx, store, key, vertex, p, blob)
 //	// ack {job, attempt, vertex, subtask, n, []TaskState} in the next heartbeat
 //
-// Coordinator side (scheduler leader), per checkpoint n of a job attempt:
+// Coordinator side (scheduler leader): one Coordinator per job attempt (plain Go, no Raft):
+//
+//	c, _ := checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{Job: job, Attempt: attempt,
+//		Tasks: allSubtasks, Storage: store, Interval: deployment.Interval,
+//		AllocateID:      func(ctx) (uint64, error) { /* FSM command: next id, monotonic across leaders */ },
+//		Trigger:         func(ctx, id, kind) error { /* assign.Trigger in the source workers' heartbeat replies */ },
+//		RecordCompleted: func(ctx, md) error { /* FSM command + checkpoints table row */ },
+//		RecordFailed:    func(ctx, md) { /* checkpoints table row, status failed */ },
+//		Notify:          func(id) { /* assign.Completed in every worker's heartbeat reply */ },
+//	})
+//	go c.Run(leaderCtx)                                       // stops on leader loss; deletes nothing
+//	c.Ack(ctx, TaskID{string(a.Vertex), a.Subtask}, a.Attempt, a.Checkpoint, a.States, a.Error) // per heartbeat ack
+//	c.TriggerNow(ctx, checkpoint.KindSavepoint)               // savepoint API / stop-with-savepoint
+//	c.Abort(ctx, "attempt failed")                            // the attempt failed or the job is cancelled
+//
+// One checkpoint is in flight at a time; it completes when every task acked: Finalize writes
+// its metadata durably, then RecordCompleted, then Notify, then Retain and SweepOrphans (below
+// the completed id: state of aborted checkpoints and failed attempts). A declined or timed out
+// checkpoint is aborted and its acked state deleted. Underneath, Pending collects the acks:
 //
 //	p := checkpoint.NewPending(job, n, attempt, checkpoint.KindCheckpoint, now, maxPar, store.Location(), tasks)
 //	done, err := p.Ack(task, states)        // for every ack, until done
 //	md, err := p.Finalize(ctx, store, now)  // durable metadata; then record it in the FSM and PostgreSQL
-//	// notify the tasks (sinks commit), then: checkpoint.Retain(ctx, store, job, checkpoint.DefaultRetained)
-//	p.Abort(ctx, store, reason)             // instead, on decline, timeout or failover
 //
 // Recovery (new attempt, any parallelism): md, _ := checkpoint.Latest(ctx, store, job), then per
-// subtask RestoreKeyed for keyed state and OperatorStates for source offsets and sink commits.
+// subtask RestoreKeyed for keyed state and OperatorStates for source offsets and sink commits
+// (the task runtime does this from assign.Task.Restore).
 package checkpoint

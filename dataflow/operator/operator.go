@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/state"
 )
 
 // Watermarks are event times in milliseconds since the epoch.
@@ -37,6 +38,26 @@ type Context struct {
 	Operator    dataflow.OperatorID
 	Subtask     int
 	Parallelism int
+	// Attempt is the job attempt the subtask runs in (sinks fence older attempts with it).
+	Attempt uint64
+	// State is the operator's keyed state in this subtask: the key groups of its range, already
+	// restored when the task started from a checkpoint. Register states on it in Open (they take
+	// over restored entries); the runtime snapshots it at every checkpoint barrier. Nil when
+	// the operator runs outside a task runtime.
+	State *state.Backend
+	// Restored is the id of the checkpoint of this job the task restored from (0: none).
+	Restored uint64
+	// Ctx is the task's context, for I/O in Open (e.g. a sink committing restored state); it is
+	// cancelled when the task stops. Nil outside a task runtime.
+	Ctx context.Context
+}
+
+// CheckpointListener is implemented by operators that act when a checkpoint is complete:
+// exactly-once sinks commit what they sealed in SnapshotState. Notifications are best effort
+// and a newer checkpoint subsumes older ones, so a listener commits everything up to
+// checkpoint. An error fails the task.
+type CheckpointListener interface {
+	NotifyCheckpointComplete(ctx context.Context, checkpoint uint64) error
 }
 
 // Emitter receives an operator's output: the next operator of the chain or the output writers.
@@ -57,9 +78,14 @@ type Operator interface {
 	ProcessWatermark(wm int64, out Emitter) error
 	// Finish is called once when every input has ended, before Close; operators flush here.
 	Finish(out Emitter) error
-	// SnapshotState writes the operator's state for checkpoint id (a hook for checkpointing).
+	// SnapshotState writes the operator's non-keyed state for checkpoint id at the barrier (a
+	// source's offsets, a sink's sealed rows), on the subtask's goroutine: keep it small. Keyed
+	// state belongs in Context.State, which the runtime snapshots right after this call (an
+	// operator caching state in memory writes its changes back here). Writing nothing means
+	// no state.
 	SnapshotState(checkpoint uint64, w io.Writer) error
-	// RestoreState restores state written by SnapshotState.
+	// RestoreState restores state written by SnapshotState, before Open. After a change of
+	// parallelism it may be called several times (once per old subtask state it inherits).
 	RestoreState(r io.Reader) error
 	// Close releases resources; it is called once, also after errors.
 	Close() error

@@ -82,7 +82,8 @@ func DecodeConfig(spec dataflow.OperatorSpec, v any) error {
 }
 
 // RegisterBuiltins registers the built-in kinds: sequence, project, filter, keyed_count,
-// blackhole, and collect (writing into c, which may be nil to leave collect out).
+// blackhole, keyed_sequence, seq_count, and collect (writing into c, which may be nil to leave
+// collect out).
 func RegisterBuiltins(r *Registry, c *Collection) error {
 	errs := []error{
 		r.Register(KindSequence, newSequence),
@@ -90,6 +91,8 @@ func RegisterBuiltins(r *Registry, c *Collection) error {
 		r.Register(KindFilter, newFilter),
 		r.Register(KindKeyedCount, newKeyedCount),
 		r.Register(KindBlackhole, newBlackhole),
+		r.Register(KindKeyedSequence, newKeyedSequence),
+		r.Register(KindSeqCount, newSeqCount),
 	}
 	if c != nil {
 		errs = append(errs, r.Register(KindCollect, c.factory))

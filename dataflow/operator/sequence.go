@@ -2,7 +2,9 @@ package operator
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,6 +59,7 @@ type sequence struct {
 	schema *arrow.Schema
 	next   int64
 	end    int64
+	resume *int64 // restored offset, applied at Open
 }
 
 func newSequence(spec dataflow.OperatorSpec) (Operator, error) {
@@ -81,7 +84,40 @@ func (s *sequence) Open(ctx *Context) error {
 	if s.cfg.Rows == 0 {
 		s.end = -1
 	}
+	if s.resume != nil {
+		s.next = *s.resume
+	}
 	return nil
+}
+
+// SnapshotState writes the next id to emit: the source's offset.
+func (s *sequence) SnapshotState(_ uint64, w io.Writer) error {
+	_, err := w.Write(binary.BigEndian.AppendUint64(nil, uint64(s.next)))
+	return err
+}
+
+// RestoreState resumes at a snapshotted offset. Ids are assigned per subtask, so the source
+// cannot be restored at another parallelism.
+func (s *sequence) RestoreState(r io.Reader) error {
+	off, err := readOffset(r, s.resume != nil)
+	if err != nil {
+		return fmt.Errorf("restore sequence: %w", err)
+	}
+	s.resume = &off
+	return nil
+}
+
+// readOffset reads an offset written as 8 big-endian bytes; again reports a second restored
+// state, which a source of per-subtask offsets cannot merge.
+func readOffset(r io.Reader, again bool) (int64, error) {
+	if again {
+		return 0, fmt.Errorf("%w: two offsets for one subtask (the source's parallelism changed)", ErrConfig)
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(b[:])), nil
 }
 
 func (s *sequence) Poll(ctx context.Context, out Emitter) error {

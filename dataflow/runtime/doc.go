@@ -38,6 +38,31 @@
 // (Wait returns an error wrapping ErrTaskFailed) when a peer connection breaks (ErrPeerLost), a
 // peer fences it (ErrFenced) or an operator errs; the scheduler then fails the attempt over.
 //
-// Not yet here: checkpoint barrier alignment and state snapshots (the operator hooks exist; the
-// runtime drops barriers), and sources reading their inbox for barriers.
+// # Checkpoints (for the worker agent and the scheduler's coordinator)
+//
+// Deps.Storage is the checkpoint storage (checkpoint.RemoteStorage on workers) and Deps.Ack
+// receives the task's acks (assign.Ack with the state handles of every operator, or Error to
+// decline): queue them for the next heartbeat, where the coordinator takes them
+// (checkpoint.Coordinator.Ack). For a heartbeat reply's assign.Trigger of the task's (job,
+// attempt), call task.TriggerCheckpoint(id) on its source tasks (task.IsSource()); for an
+// assign.Completed, call task.CompleteCheckpoint(id) on every task of the attempt. A task
+// restores from TaskSpec.Restore (assign.Task.Restore) before its operators open.
+//
+// A source injects barrier n between two batches: it snapshots its chain and forwards the
+// barrier on every output channel. A task with inputs aligns barriers: an input that delivered
+// barrier n is blocked (its later events wait, unacknowledged, so credits bound them) until
+// every input that has not ended delivered n; then the task snapshots and forwards the barrier.
+// A newer barrier during an alignment abandons the older checkpoint. The snapshot freezes each
+// operator's keyed state (operator.Context.State, a state.Backend of the subtask's key groups:
+// O(1) per key group) and collects its small operator state (Operator.SnapshotState: offsets,
+// a sink's sealed rows); only this in-memory step stops the pipeline (CheckpointStats.LastPause).
+// Another goroutine then streams the state to storage and acks. Completion notices reach
+// operator.CheckpointListener operators (exactly-once sinks commit); a notice subsumes older
+// ones. On restore each operator gets the key groups of its range from every old subtask whose
+// range overlaps (any old parallelism) and the operator states of old subtasks i with
+// i % parallelism == subtask. Stop cancels state uploads in flight; no ack follows.
+//
+// Limits: a finished task (bounded input) no longer acks, so checkpoints triggered after a
+// source ended cannot complete (the coordinator times them out); sources see triggers only
+// between two Polls.
 package runtime

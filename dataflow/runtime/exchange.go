@@ -98,6 +98,10 @@ const (
 	EventBarrier
 	EventEnd
 	EventFailed
+	// Control events of the task itself (Slot < 0), not of a channel.
+	eventTrigger  // Value: checkpoint id to inject (sources)
+	eventComplete // Value: completed checkpoint id
+	eventPersisted
 )
 
 // Event is one thing that arrived on an input channel. A data event carries either Batch (in
@@ -159,6 +163,19 @@ func (b *Inbox) Wait(ctx context.Context, buf []Event, timeout time.Duration) ([
 			return buf, ctx.Err()
 		}
 	}
+}
+
+// take appends the queued events to buf without blocking.
+func (b *Inbox) take(buf []Event) []Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		return buf
+	}
+	buf = append(buf, b.queue...)
+	clear(b.queue)
+	b.queue = b.queue[:0]
+	return buf
 }
 
 // Drain removes and returns every queued event (used at shutdown to release batches).

@@ -23,6 +23,17 @@ type runner struct {
 	out      *outputs
 	wm       int64 // combined input watermark passed to ops[0]
 	opened   int   // operators opened so far
+
+	// Checkpoints. While aligning barrier `aligning`, the inputs that delivered it are blocked:
+	// their later events wait in queued (per slot, in order) until every input has delivered
+	// it. lastBarrier is the newest checkpoint snapshotted, lastComplete the newest notified.
+	aligning     uint64
+	alignStart   time.Time
+	blocked      []bool
+	queued       [][]Event
+	nQueued      int
+	lastBarrier  uint64
+	lastComplete uint64
 }
 
 // inputSlot is one input channel of the task.
@@ -46,7 +57,7 @@ func (c chainEmitter) Emit(rec arrow.RecordBatch) error { return c.next.ProcessB
 func (c chainEmitter) EmitWatermark(wm int64) error     { return c.next.ProcessWatermark(wm, c.out) }
 
 func (t *Task) run(ctx context.Context) {
-	r := &runner{t: t, ctx: ctx, inbox: NewInbox(), wm: operator.MinWatermark}
+	r := &runner{t: t, ctx: ctx, inbox: t.inbox, wm: operator.MinWatermark}
 	err := r.setup()
 	if err == nil {
 		if len(r.slots) == 0 {
@@ -101,10 +112,16 @@ func (r *runner) setup() error {
 	for i := n - 2; i >= 0; i-- {
 		r.emitters[i] = chainEmitter{next: t.ops[i+1], out: r.emitters[i+1]}
 	}
+	r.blocked = make([]bool, len(r.slots))
+	r.queued = make([][]Event, len(r.slots))
+	if err := r.restore(r.ctx); err != nil {
+		return err
+	}
 	for i, op := range t.ops {
 		octx := &operator.Context{
 			Allocator: t.deps.Allocator, Logger: t.log, JobID: t.spec.JobID, Vertex: t.vertex.ID,
 			Operator: t.vertex.Operators[i].ID, Subtask: t.spec.Subtask, Parallelism: t.vertex.Parallelism,
+			Attempt: t.spec.Attempt, State: t.backends[i], Ctx: r.ctx, Restored: r.lastComplete,
 		}
 		if err := op.Open(octx); err != nil {
 			return fmt.Errorf("open operator %q: %w", t.vertex.Operators[i].ID, err)
@@ -116,7 +133,14 @@ func (r *runner) setup() error {
 
 func (r *runner) runSource() error {
 	src := r.t.ops[0].(operator.Source)
+	var buf []Event
 	for r.ctx.Err() == nil {
+		buf = r.inbox.take(buf[:0])
+		for i := range buf {
+			if err := r.control(&buf[i]); err != nil {
+				return err
+			}
+		}
 		err := src.Poll(r.ctx, r.emitters[0])
 		if errors.Is(err, operator.ErrEndOfInput) {
 			r.t.metrics.inWatermark.Store(operator.MaxWatermark)
@@ -146,8 +170,11 @@ func (r *runner) runInputs() error {
 			return err
 		}
 		for i := range buf {
-			err := r.handle(&buf[i])
+			err := r.dispatch(&buf[i])
 			buf[i] = Event{}
+			if err == nil && r.nQueued > 0 {
+				err = r.drain()
+			}
 			if err != nil {
 				for _, ev := range buf[i+1:] {
 					releaseEvent(ev)
@@ -200,9 +227,12 @@ func (r *runner) handle(ev *Event) error {
 		s.last, s.idle = time.Now(), false
 		s.wm = max(s.wm, ev.Value)
 	case EventBarrier:
-		// Barrier alignment arrives with checkpointing; until then barriers are dropped.
+		return r.onBarrier(ev.Slot, uint64(ev.Value))
 	case EventEnd:
 		s.ended = true
+		if r.aligning != 0 && r.aligned() {
+			return r.alignDone()
+		}
 	case EventFailed:
 		return fmt.Errorf("input %s: %w", s.id, ev.Err)
 	}
@@ -259,6 +289,11 @@ func (r *runner) teardown(err error) {
 	}
 	for _, ev := range r.inbox.Drain() {
 		releaseEvent(ev)
+	}
+	for _, q := range r.queued {
+		for _, ev := range q {
+			releaseEvent(ev)
+		}
 	}
 	for i := range r.opened {
 		if cerr := r.t.ops[i].Close(); cerr != nil {

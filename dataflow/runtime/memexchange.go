@@ -65,7 +65,9 @@ func (x *MemExchange) forget(c *memChannel) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	c.mu.Lock()
-	unused := !c.writer && !c.reader
+	// A channel whose writer ended before its reader opened keeps its events (the end of
+	// stream, or the failure the reader must see) until the reader comes.
+	unused := !c.writer && !c.reader && (c.closed || len(c.pending) == 0)
 	c.mu.Unlock()
 	if unused && x.chans[c.id] == c {
 		delete(x.chans, c.id)

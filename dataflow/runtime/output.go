@@ -186,6 +186,19 @@ func (o *outputs) EmitWatermark(wm int64) error {
 	return nil
 }
 
+// barrier sends checkpoint barrier id on every output channel, after the batches emitted
+// before it.
+func (o *outputs) barrier(id uint64) error {
+	for _, e := range o.edges {
+		for _, w := range e.writers {
+			if err := w.WriteBarrier(o.r.ctx, id); err != nil {
+				return fmt.Errorf("edge %q: barrier %d: %w", e.edge.ID, id, err)
+			}
+		}
+	}
+	return nil
+}
+
 func (o *outputs) close(ctx context.Context) error {
 	for _, e := range o.edges {
 		for i, w := range e.writers {

@@ -20,7 +20,7 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newRegistry(t *testing.T, coll *operator.Collection) *operator.Registry {
+func newRegistry(t testing.TB, coll *operator.Collection) *operator.Registry {
 	t.Helper()
 	reg := operator.NewRegistry()
 	if err := operator.RegisterBuiltins(reg, coll); err != nil {

@@ -11,7 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
+	"github.com/flowplane/flowplane/dataflow/state"
 )
 
 // Task errors.
@@ -39,6 +42,9 @@ type TaskSpec struct {
 	Placement map[dataflow.VertexID][]string
 	// Token is the attempt's data-plane token; peers must present the same one.
 	Token []byte
+	// Restore names the completed checkpoint to restore state from (assign.Task.Restore); nil
+	// starts empty. It is read from Deps.Storage.
+	Restore *assign.Checkpoint
 }
 
 // Deps are the worker-wide services a task uses.
@@ -50,6 +56,13 @@ type Deps struct {
 	Collector *Collector         // optional Prometheus export
 	// IdleTimeout: DefaultIdleTimeout when zero; negative disables idleness.
 	IdleTimeout time.Duration
+	// Storage is the checkpoint storage state is written to at barriers and restored from
+	// (a checkpoint.RemoteStorage on workers). Required to checkpoint a task with state or to
+	// restore one.
+	Storage checkpoint.Storage
+	// Ack receives the task's checkpoint acks, from a goroutine of the task; it must not block
+	// for long (queue the ack for the next heartbeat). Nil drops them.
+	Ack func(assign.Ack)
 }
 
 // Task is a running subtask. Its goroutine runs the operator chain until the inputs end, an
@@ -65,6 +78,15 @@ type Task struct {
 	err     error
 	ops     []operator.Operator
 	vertex  *dataflow.Vertex
+	// inbox receives the input channels' events and the task's control events.
+	inbox *Inbox
+	// backends[i] is ops[i]'s keyed state.
+	backends []*state.Backend
+	// writes tracks state uploads in flight; writeCtx ends them when the task is stopped.
+	writes      sync.WaitGroup
+	writeCtx    context.Context
+	writeCancel context.CancelFunc
+	ckpt        checkpointStats
 }
 
 // StartTask validates spec, instantiates the operator chain and starts the subtask's goroutine.
@@ -103,6 +125,14 @@ func StartTask(ctx context.Context, spec TaskSpec, deps Deps) (*Task, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidTask, err)
 		}
 		t.ops = append(t.ops, op)
+		b, err := state.NewSubtaskBackend(state.DefaultMaxParallelism, v.Parallelism, spec.Subtask)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidTask, err)
+		}
+		t.backends = append(t.backends, b)
+	}
+	if spec.Restore != nil && deps.Storage == nil {
+		return nil, fmt.Errorf("%w: restoring checkpoint %d needs checkpoint storage", ErrInvalidTask, spec.Restore.ID)
 	}
 	if len(spec.Graph.Inputs(v.ID)) == 0 {
 		if _, ok := t.ops[0].(operator.Source); !ok {
@@ -111,6 +141,8 @@ func StartTask(ctx context.Context, spec TaskSpec, deps Deps) (*Task, error) {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
+	t.writeCtx, t.writeCancel = context.WithCancel(context.WithoutCancel(ctx))
+	t.inbox = NewInbox()
 	if deps.Collector != nil {
 		deps.Collector.add(t)
 	}
@@ -133,9 +165,11 @@ func checkPlacement(spec TaskSpec, v *dataflow.Vertex) error {
 	return nil
 }
 
-// Stop cancels the task and waits for it to end. A task stopped this way reports
-// context.Canceled from Wait.
+// Stop cancels the task and waits for it to end, including its state uploads in flight (which
+// are cancelled: the checkpoint they belong to cannot complete without this task's ack). A task
+// stopped this way reports context.Canceled from Wait and sends no more acks.
 func (t *Task) Stop() {
+	t.writeCancel()
 	t.cancel()
 	<-t.done
 }
@@ -172,6 +206,8 @@ func (t *Task) finish(err error) {
 			t.deps.Collector.remove(t)
 		}
 		t.cancel()
+		t.writes.Wait() // a finished task still acks the checkpoints it snapshotted
+		t.writeCancel()
 		close(t.done)
 	})
 }

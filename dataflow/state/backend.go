@@ -47,6 +47,10 @@ func (b *Backend) MaxParallelism() int { return b.maxPar }
 // Range is the key groups this backend owns.
 func (b *Backend) Range() KeyGroupRange { return b.rng }
 
+// States returns the number of states registered or restored: a backend without any has
+// nothing to snapshot.
+func (b *Backend) States() int { return len(b.names) }
+
 // KeyGroup returns the key group of a key with stable hash h (see batch.HashRows).
 func (b *Backend) KeyGroup(h uint64) int { return KeyGroupOf(h, b.maxPar) }
 

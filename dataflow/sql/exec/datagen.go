@@ -33,6 +33,7 @@ type datagen struct {
 	limit    int64 // rows for this subtask; -1 unbounded
 	rate     float64
 	emitted  int64
+	resumed  int64 // emitted at Open (restored): pacing counts from there
 	subtask  int64
 	par      int64
 	rng      *rand.Rand
@@ -207,7 +208,7 @@ func (d *datagen) Open(ctx *operator.Context) error {
 		}
 	}
 	d.rng = rand.New(rand.NewPCG(uint64(d.subtask), uint64(d.emitted)))
-	d.start = d.now()
+	d.start, d.resumed = d.now(), d.emitted
 	return nil
 }
 
@@ -223,7 +224,7 @@ func (d *datagen) Poll(ctx context.Context, out operator.Emitter) error {
 	if d.rate > 0 {
 		perTask := d.rate / float64(d.par)
 		n = max(1, min(n, int64(perTask/10)+1))
-		due := d.start.Add(time.Duration(float64(d.emitted+n) / perTask * float64(time.Second)))
+		due := d.start.Add(time.Duration(float64(d.emitted-d.resumed+n) / perTask * float64(time.Second)))
 		if wait := due.Sub(d.now()); wait > 0 {
 			d.sleep(min(wait, time.Second))
 		}

@@ -4,7 +4,9 @@
 // blackhole sinks, and the preview sink handing rows to Options.Collect. Register adds them to an
 // operator registry.
 //
-// Limits: keyed state lives in memory and is not snapshotted (only source offsets are), the
-// filesystem, postgres and kafka connectors are missing, Top-N does not accept retractions,
+// Checkpointed state: source offsets (nexmark, datagen) and the group aggregate's groups
+// (keyed state in key groups, restorable at another parallelism). Limits: the state of window
+// aggregates, joins and Top-N lives in memory only and is not snapshotted; the filesystem,
+// postgres and kafka connectors are missing from sql.sink, Top-N does not accept retractions,
 // and processing-time windows fire only at the end of input.
 package exec

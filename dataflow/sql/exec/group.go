@@ -1,12 +1,18 @@
 package exec
 
 import (
+	"encoding/binary"
+	"fmt"
+	"io"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
+	"github.com/flowplane/flowplane/dataflow/state"
 )
 
 // Row kinds of changelog streams.
@@ -19,10 +25,20 @@ const (
 
 // groupAgg is sql.group_aggregate: it keeps accumulators per key and emits a changelog as
 // results change (+I for a new group, -U/+U for an update, -D when a group empties).
+//
+// Its groups live in memory; under the task runtime they are also kept in keyed state
+// (operator.Context.State, value state "groups" keyed by the group key in the key group its
+// rows are routed by), written back at each checkpoint barrier for the groups changed since
+// the last one, and loaded from it when the task is restored, at any parallelism.
 type groupAgg struct {
 	aggBase
 	groups map[string]*group
 	rowBuf []any
+	// Keyed state, when the runtime provides a backend.
+	backend *state.Backend
+	stored  *state.ValueState[[]byte]
+	dirty   map[string]int // group keys changed since the last barrier -> key group
+	hashes  []uint64
 }
 
 type group struct {
@@ -40,9 +56,85 @@ func newGroupAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	return &groupAgg{aggBase: base, groups: map[string]*group{}}, nil
 }
 
+// Open loads the groups restored into keyed state.
+func (g *groupAgg) Open(ctx *operator.Context) error {
+	if err := g.aggBase.Open(ctx); err != nil {
+		return err
+	}
+	if ctx.State == nil {
+		return nil
+	}
+	var err error
+	g.backend, g.dirty = ctx.State, map[string]int{}
+	if g.stored, err = state.NewValueState(g.backend, "groups", state.BytesCodec{}); err != nil {
+		return err
+	}
+	rng := g.backend.Range()
+	for kg := rng.Start; kg < rng.End; kg++ {
+		for k, v := range g.stored.All(kg) {
+			grp, err := g.decodeGroup(v)
+			if err != nil {
+				return fmt.Errorf("restore group aggregate: %w", err)
+			}
+			g.groups[k] = grp
+		}
+	}
+	return nil
+}
+
+// SnapshotState writes the groups changed since the last barrier back to keyed state (which
+// the runtime snapshots next); there is no operator state besides.
+func (g *groupAgg) SnapshotState(uint64, io.Writer) error {
+	for k, kg := range g.dirty {
+		grp, ok := g.groups[k]
+		if !ok {
+			g.stored.Delete(kg, []byte(k))
+			continue
+		}
+		v, err := g.encodeGroup(grp)
+		if err != nil {
+			return err
+		}
+		g.stored.Put(kg, []byte(k), v)
+	}
+	clear(g.dirty)
+	return nil
+}
+
+// keyGroups computes the key group of every row from its group key, as the hash edge into
+// this operator routes it; a row of another subtask's key group is a routing error.
+func (g *groupAgg) keyGroups(rec arrow.RecordBatch) error {
+	n := int(rec.NumRows())
+	if cap(g.hashes) < n {
+		g.hashes = make([]uint64, n)
+	}
+	g.hashes = g.hashes[:n]
+	if len(g.cfg.Keys) == 0 {
+		clear(g.hashes) // a global aggregate runs in one subtask owning every key group
+		return nil
+	}
+	if err := batch.HashRows(rec, g.cfg.Keys, g.hashes); err != nil {
+		return err
+	}
+	rng := g.backend.Range()
+	for i, h := range g.hashes {
+		kg := g.backend.KeyGroup(h)
+		if !rng.Contains(kg) {
+			return fmt.Errorf("%w: group of key group %d reached the subtask owning %s", operator.ErrConfig, kg, rng)
+		}
+		g.hashes[i] = uint64(kg)
+	}
+	return nil
+}
+
 func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) error {
 	if err := g.schema(rec.Schema(), true); err != nil {
 		return err
+	}
+	if g.backend != nil {
+		if err := g.keyGroups(rec); err != nil {
+			return err
+		}
 	}
 	in := rec.Schema()
 	kindCol := -1
@@ -63,7 +155,11 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 				sign = -1
 			}
 		}
-		if err := g.apply(b, row, sign); err != nil {
+		kg := 0
+		if g.backend != nil {
+			kg = int(g.hashes[r])
+		}
+		if err := g.apply(b, row, sign, kg); err != nil {
 			return err
 		}
 	}
@@ -75,12 +171,15 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 	return out.Emit(res)
 }
 
-func (g *groupAgg) apply(b *array.RecordBuilder, row []any, sign int64) error {
+func (g *groupAgg) apply(b *array.RecordBuilder, row []any, sign int64, kg int) error {
 	key := make([]any, len(g.cfg.Keys))
 	for i, k := range g.cfg.Keys {
 		key[i] = row[k]
 	}
 	k := keyOf(key)
+	if g.dirty != nil {
+		g.dirty[k] = kg
+	}
 	grp := g.groups[k]
 	if grp == nil {
 		if sign < 0 {
@@ -114,4 +213,60 @@ func (g *groupAgg) apply(b *array.RecordBuilder, row []any, sign int64) error {
 		return err
 	}
 	return appendRow(b, append(append([]any(nil), result...), rowUpdateAfter))
+}
+
+// encodeGroup encodes a group's key, row count, last result and accumulators.
+func (g *groupAgg) encodeGroup(grp *group) ([]byte, error) {
+	b := binary.AppendUvarint(nil, uint64(len(grp.key)))
+	var err error
+	for _, v := range grp.key {
+		if b, err = appendStateValue(b, v); err != nil {
+			return nil, err
+		}
+	}
+	b = binary.AppendVarint(b, grp.rows)
+	b = append(b, boolByte(grp.last != nil))
+	b = binary.AppendUvarint(b, uint64(len(grp.last)))
+	for _, v := range grp.last {
+		if b, err = appendStateValue(b, v); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range grp.accs {
+		if b, err = appendAccState(b, a); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func (g *groupAgg) decodeGroup(data []byte) (*group, error) {
+	r := &stateReader{b: data}
+	grp := &group{accs: g.newAccs()}
+	n := r.uvarint()
+	if n != uint64(len(g.cfg.Keys)) {
+		return nil, fmt.Errorf("%w: group key of %d values, want %d", errCorruptState, n, len(g.cfg.Keys))
+	}
+	for range n {
+		grp.key = append(grp.key, r.value())
+	}
+	grp.rows = r.varint()
+	hasLast := len(r.b) > 0 && r.b[0] == 1
+	if len(r.b) > 0 {
+		r.b = r.b[1:]
+	}
+	m := r.uvarint()
+	for i := uint64(0); i < m && r.err == nil; i++ {
+		grp.last = append(grp.last, r.value())
+	}
+	if hasLast && grp.last == nil {
+		grp.last = []any{}
+	}
+	for _, a := range grp.accs {
+		readAccState(r, a)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	return grp, r.err
 }
