@@ -254,3 +254,27 @@ func TestLeadershipFlappingLeavesNoDuplicates(t *testing.T) {
 		t.Errorf("saw %d terms with a leader, want at least 4", len(leaders))
 	}
 }
+
+func TestLeaderStepsDownWhenItCannotStart(t *testing.T) {
+	t.Parallel()
+	nodes := startCluster(t, 3, nil)
+	l := waitLeader(t, nodes)
+	for _, n := range nodes {
+		n.failStarts.Store(1) // whoever wins the next election fails to start once
+	}
+	_ = l.TransferLeadership(context.Background())
+	// a node that cannot start its subsystems hands leadership on; eventually one runs them
+	failed := func() int {
+		n := 0
+		for _, x := range nodes {
+			if x.failStarts.Load() < 0 {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, 10*time.Second, "a failed start, then a working leader", func() bool {
+		nl := leaderOf(nodes)
+		return failed() > 0 && nl != nil && nl.raft.State().String() == "Leader" && nl.failStarts.Load() < 0
+	})
+}

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -59,15 +60,25 @@ func (s *Server) startLead() func() {
 // down so another server can lead.
 func (s *Server) lead(ctx context.Context) {
 	start := time.Now()
-	if err := s.startLeading(); err != nil {
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := s.startLeading()
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return
 		}
 		s.log.Error("cannot start the leader subsystems; stepping down", "err", err)
-		if err := s.raft.LeadershipTransfer().Error(); err != nil {
-			s.log.Warn("leadership transfer", "err", err)
+		if terr := s.raft.LeadershipTransfer().Error(); terr == nil {
+			return // NotifyCh reports the loss and cancels ctx
+		} else {
+			s.log.Warn("leadership transfer failed; retrying the start", "err", terr)
 		}
-		return
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
 	}
 	ls := &leaderState{metrics: newMetricsStore()}
 	ls.leases = newLeases(s.cfg.Lease, func(id string) { s.workerExpired(ctx, id) })
@@ -93,6 +104,9 @@ func (s *Server) lead(ctx context.Context) {
 
 // startLeading waits for the FSM to catch up and records what a fresh cluster lacks.
 func (s *Server) startLeading() error {
+	if s.failStarts.Add(-1) >= 0 {
+		return errors.New("leader start failure injected by a test")
+	}
 	if err := s.raft.Barrier(applyTimeout).Error(); err != nil {
 		return err
 	}

@@ -122,13 +122,15 @@ type Server struct {
 	client    *http.Client
 	notify    <-chan bool
 
-	leader   atomic.Pointer[leaderState] // non-nil while the leader subsystems run
-	pending  pendingPeers                // bootstrap-expect: servers that asked to join
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closeErr error
-	once     sync.Once
+	leader atomic.Pointer[leaderState] // non-nil while the leader subsystems run
+	// failStarts makes the next startLeading calls fail (tests of stepping down).
+	failStarts atomic.Int32
+	pending    pendingPeers // bootstrap-expect: servers that asked to join
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeErr   error
+	once       sync.Once
 }
 
 // New opens the node's stores, starts Raft and, as configured, bootstraps or joins.
