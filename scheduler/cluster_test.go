@@ -135,7 +135,7 @@ func TestLongPoll(t *testing.T) {
 
 func TestLeaseExpiryRestartsOnRemainingSlots(t *testing.T) {
 	t.Parallel()
-	nodes := startCluster(t, 1, func(c *Config) { c.Lease = 300 * time.Millisecond })
+	nodes := startCluster(t, 1, func(c *Config) { c.Lease = time.Second })
 	n := nodes[0]
 	w1 := register(t, n.url, 2, "w1")
 	w2 := register(t, n.url, 2, "w2")
@@ -168,7 +168,7 @@ func TestLeaseExpiryRestartsOnRemainingSlots(t *testing.T) {
 	if wk, _ := n.fsm.Worker(w1.id); wk.State != WorkerLost {
 		t.Errorf("w1 = %s, want LOST", wk.State)
 	}
-	t.Logf("worker lost -> running elsewhere in %s (lease 300ms)", time.Since(lostAt))
+	t.Logf("worker lost -> running elsewhere in %s (lease 1s)", time.Since(lostAt))
 	if set, _ := w1.poll(0, time.Second); set.Known {
 		t.Errorf("lost worker still known")
 	}

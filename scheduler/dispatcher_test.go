@@ -61,7 +61,7 @@ func TestDispatcherEndToEnd(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	nodes := startCluster(t, 1, func(c *Config) {
 		c.Pool = pool
-		c.Lease = 400 * time.Millisecond
+		c.Lease = time.Second
 		c.ReconcileInterval = time.Hour // only NOTIFY drives it
 	})
 	n := nodes[0]

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,19 +207,38 @@ func (w *testWorker) heartbeat(set assign.Set, st assign.TaskState) (assign.Hear
 	return reply, status
 }
 
-// runLoop polls and heartbeats until ctx ends, reporting every assigned task RUNNING.
+// runLoop polls and heartbeats (every 50 ms, independently) until ctx ends, reporting every
+// assigned task RUNNING.
 func (w *testWorker) runLoop(ctx context.Context) {
+	var mu sync.Mutex
+	var latest assign.Set
 	go func() {
 		var index uint64
 		for ctx.Err() == nil {
 			set, status := w.poll(index, 200*time.Millisecond)
 			if status == http.StatusOK {
 				index = set.Index
-				w.heartbeat(set, assign.TaskRunning)
+				mu.Lock()
+				latest = set
+				mu.Unlock()
+				w.heartbeat(set, assign.TaskRunning) // report new tasks at once
+			} else {
+				select {
+				case <-ctx.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
 			}
+		}
+	}()
+	go func() {
+		for ctx.Err() == nil {
+			mu.Lock()
+			set := latest
+			mu.Unlock()
+			w.heartbeat(set, assign.TaskRunning)
 			select {
 			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}()
