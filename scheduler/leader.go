@@ -9,8 +9,9 @@ import (
 
 // leaderState is what exists only while this node leads.
 type leaderState struct {
-	leases  *leases
-	metrics *metricsStore
+	leases      *leases
+	metrics     *metricsStore
+	checkpoints *checkpointer // nil without Config.Checkpoints
 }
 
 // leadershipLoop follows Raft's NotifyCh: it switches the leader subsystems on when this node
@@ -81,6 +82,9 @@ func (s *Server) lead(ctx context.Context) {
 		}
 	}
 	ls := &leaderState{metrics: newMetricsStore()}
+	if s.cfg.Checkpoints != nil {
+		ls.checkpoints = newCheckpointer(s)
+	}
 	ls.leases = newLeases(s.cfg.Lease, func(id string) { s.workerExpired(ctx, id) })
 	for _, w := range s.fsm.Workers() {
 		if w.State == WorkerActive {
@@ -95,6 +99,10 @@ func (s *Server) lead(ctx context.Context) {
 	if s.cfg.Pool != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.runDispatcher(ctx) }()
+	}
+	if ls.checkpoints != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); ls.checkpoints.run(ctx) }()
 	}
 	<-ctx.Done()
 	s.leader.Store(nil)

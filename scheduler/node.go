@@ -60,6 +60,8 @@ type Config struct {
 	SlotTimeout time.Duration
 	// Pool is the control plane's database; nil runs no dispatcher.
 	Pool *pgxpool.Pool
+	// Checkpoints builds the checkpoint coordinator of each running job attempt; nil runs none.
+	Checkpoints NewCheckpointCoordinator
 	// ReconcileInterval is the dispatcher's periodic reconcile (default 5 s).
 	ReconcileInterval time.Duration
 	Logger            *slog.Logger

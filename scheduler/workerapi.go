@@ -219,7 +219,12 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()})
+	reply := assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()}
+	if ls.checkpoints != nil {
+		ls.checkpoints.ack(r.Context(), hb.Acks)
+		reply.Triggers, reply.Completed = ls.checkpoints.forWorker(id)
+	}
+	writeJSON(w, http.StatusOK, reply)
 }
 
 // statusChanges keeps the reported states that differ from the FSM's for current attempts.
