@@ -152,7 +152,8 @@ func (c *checkpointer) host(j *Job) CheckpointHost {
 				return nil
 			}
 			_, err := s.cfg.Pool.Exec(ctx, `INSERT INTO checkpoints (project_id, deployment_id, job_id, checkpoint_id, status, location, size_bytes, completed_at)
-				SELECT project_id, deployment_id, id, $3, 'COMPLETED', $4, $5, now() FROM jobs WHERE deployment_id = $1 AND attempt = $2
+				SELECT d.project_id, d.id, (SELECT id FROM jobs WHERE deployment_id = d.id AND attempt = $2), $3, 'COMPLETED', $4, $5, now()
+				FROM deployments d WHERE d.id = $1
 				ON CONFLICT (deployment_id, checkpoint_id) DO NOTHING`, j.Deployment, int64(j.Attempt), int64(id), location, size)
 			return err
 		},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/flowplane/flowplane/dataflow/assign"
 	"github.com/flowplane/flowplane/services/pgtest"
 )
 
@@ -162,4 +163,25 @@ func TestDispatcherStopFinishes(t *testing.T) {
 	if j, _ := nodes[0].fsm.Job(dep); j.Status != JobFinished || j.Placed() {
 		t.Errorf("job after stop = %s placed=%v", j.Status, j.Placed())
 	}
+}
+
+func TestCheckpointRecordedInPostgres(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 1, func(c *Config) {
+		c.Pool = pool
+		c.Checkpoints = func(h CheckpointHost) (CheckpointCoordinator, error) {
+			return &fakeCoordinator{host: h, acks: make(chan assign.Ack, 16)}, nil
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, nodes[0].url, 2, "w").runLoop(ctx)
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitFor(t, 10*time.Second, "a completed checkpoint row", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM checkpoints c JOIN jobs j ON j.id = c.job_id
+			WHERE c.deployment_id = $1 AND c.status = 'COMPLETED' AND c.checkpoint_id = 1 AND j.attempt = 1 AND c.location = 'file:///ckpt/1'`, dep).Scan(&n)
+		return err == nil && n == 1
+	})
 }

@@ -197,7 +197,20 @@ func (w *testWorker) poll(index uint64, wait time.Duration) (assign.Set, int) {
 
 // heartbeat reports every task of set in state st.
 func (w *testWorker) heartbeat(set assign.Set, st assign.TaskState) (assign.HeartbeatReply, int) {
+	return w.heartbeatAcking(set, st, nil)
+}
+
+// heartbeatAcking also acks the triggers for every task of their job attempt.
+func (w *testWorker) heartbeatAcking(set assign.Set, st assign.TaskState, triggers []assign.Trigger) (assign.HeartbeatReply, int) {
 	hb := assign.Heartbeat{Tasks: []assign.TaskStatus{}}
+	for _, tr := range triggers {
+		for _, task := range set.Tasks {
+			if task.JobID == tr.JobID && task.Attempt == tr.Attempt {
+				hb.Acks = append(hb.Acks, assign.Ack{TaskID: task.ID, JobID: task.JobID, Attempt: task.Attempt,
+					Checkpoint: tr.Checkpoint, Handle: "h", SizeBytes: 1})
+			}
+		}
+	}
 	for _, task := range set.Tasks {
 		hb.Tasks = append(hb.Tasks, assign.TaskStatus{TaskID: task.ID, JobID: task.JobID, Attempt: task.Attempt,
 			Vertex: task.Vertex, Subtask: task.Subtask, State: st, Metrics: json.RawMessage(`{"records_in":10,"records_out":10,"busy_ms":50,"idle_ms":50}`)})
@@ -231,11 +244,13 @@ func (w *testWorker) runLoop(ctx context.Context) {
 		}
 	}()
 	go func() {
+		var triggers []assign.Trigger
 		for ctx.Err() == nil {
 			mu.Lock()
 			set := latest
 			mu.Unlock()
-			w.heartbeat(set, assign.TaskRunning)
+			reply, _ := w.heartbeatAcking(set, assign.TaskRunning, triggers)
+			triggers = reply.Triggers
 			select {
 			case <-ctx.Done():
 			case <-time.After(50 * time.Millisecond):
