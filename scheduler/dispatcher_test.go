@@ -185,3 +185,21 @@ func TestCheckpointRecordedInPostgres(t *testing.T) {
 		return err == nil && n == 1
 	})
 }
+
+func TestDispatcherCancelsJobsOfDeletedDeployments(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 1, func(c *Config) { c.Pool = pool; c.ReconcileInterval = 100 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, nodes[0].url, 2, "w").runLoop(ctx)
+	dep, prj := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	if _, err := pool.Exec(ctx, `DELETE FROM projects WHERE id = $1`, prj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "orphaned job canceled", func() bool {
+		j, _ := nodes[0].fsm.Job(dep)
+		return j.Status == JobCanceled && !j.Placed()
+	})
+}
