@@ -271,7 +271,19 @@ func deploymentStatus(j *Job) string {
 
 // writeBack writes the status of every job whose state changed since this leader last wrote it.
 func (d *dispatcher) writeBack(ctx context.Context) {
-	for _, j := range d.s.fsm.Jobs() {
+	jobs := d.s.fsm.Jobs()
+	if len(d.written) > len(jobs) { // forgotten jobs
+		present := map[string]bool{}
+		for _, j := range jobs {
+			present[j.ID] = true
+		}
+		for id := range d.written {
+			if !present[id] {
+				delete(d.written, id)
+			}
+		}
+	}
+	for _, j := range jobs {
 		if j.Deployment == "" {
 			continue
 		}

@@ -58,6 +58,9 @@ type Config struct {
 	Lease time.Duration
 	// SlotTimeout is how long a job waits for enough free slots before it fails (default 30 s).
 	SlotTimeout time.Duration
+	// Retention is how long terminal jobs and lost workers stay in the FSM (default 1 h); the
+	// control plane keeps their history in Postgres.
+	Retention time.Duration
 	// Pool is the control plane's database; nil runs no dispatcher.
 	Pool *pgxpool.Pool
 	// Checkpoints builds the checkpoint coordinator of each running job attempt; nil runs none.
@@ -90,6 +93,9 @@ func (c *Config) defaults() error {
 	}
 	if c.SlotTimeout <= 0 {
 		c.SlotTimeout = 30 * time.Second
+	}
+	if c.Retention <= 0 {
+		c.Retention = time.Hour
 	}
 	if c.ReconcileInterval <= 0 {
 		c.ReconcileInterval = 5 * time.Second
