@@ -40,6 +40,9 @@ type Config struct {
 	ID string
 	// RaftAddr is the TCP address the Raft transport binds, e.g. 127.0.0.1:7946 (":0" picks one).
 	RaftAddr string
+	// RaftAdvertise is the Raft address the other servers dial (default RaftAddr; required when
+	// RaftAddr binds a wildcard address such as 0.0.0.0:7946).
+	RaftAdvertise string
 	// HTTPAddr is this server's internal HTTP base URL (http://host:port), where the others
 	// forward writes and joins.
 	HTTPAddr string
@@ -150,7 +153,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("scheduler data dir: %w", err)
 	}
 	hl := newHCLog(cfg.Logger, "raft")
-	transport, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, nil, 3, 10*time.Second, hl)
+	var advertise net.Addr
+	if cfg.RaftAdvertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.RaftAdvertise)
+		if err != nil {
+			return nil, fmt.Errorf("%w: raft advertise address %q: %w", ErrConfig, cfg.RaftAdvertise, err)
+		}
+		advertise = a
+	}
+	transport, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
 	if err != nil {
 		return nil, fmt.Errorf("raft transport on %s: %w", cfg.RaftAddr, err)
 	}
