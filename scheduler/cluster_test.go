@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -277,4 +278,29 @@ func TestLeaderStepsDownWhenItCannotStart(t *testing.T) {
 		nl := leaderOf(nodes)
 		return failed() > 0 && nl != nil && nl.raft.State().String() == "Leader" && nl.failStarts.Load() < 0
 	})
+}
+
+// TestEveryServerExpectsAndJoinsAll is the docker-compose formation: every server starts with
+// --bootstrap-expect 3 and --join naming all three (itself included).
+func TestEveryServerExpectsAndJoinsAll(t *testing.T) {
+	t.Parallel()
+	lns := []net.Listener{listen(t), listen(t), listen(t)}
+	var urls []string
+	for _, ln := range lns {
+		urls = append(urls, "http://"+ln.Addr().String())
+	}
+	var nodes []*testNode
+	for _, ln := range lns {
+		nodes = append(nodes, startNodeOn(t, ln, Config{BootstrapExpect: 3, Join: urls}))
+	}
+	waitFor(t, 10*time.Second, "one cluster of three", func() bool {
+		l := leaderOf(nodes)
+		return l != nil && len(l.Cluster().Members) == 3 && len(l.fsm.Members()) == 3
+	})
+	l := leaderOf(nodes)
+	for _, n := range nodes {
+		if c := n.Cluster(); c.LeaderID != l.ID() || len(c.Members) != 3 {
+			t.Errorf("node %s sees leader %q and %d members", n.ID(), c.LeaderID, len(c.Members))
+		}
+	}
 }

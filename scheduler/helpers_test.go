@@ -45,10 +45,21 @@ func fastRaft(c *Config) {
 // startNode runs one scheduler node with its internal HTTP API on a loopback listener.
 func startNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
+	return startNodeOn(t, listen(t), cfg)
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln
+}
+
+// startNodeOn runs a node whose internal API serves on ln.
+func startNodeOn(t testing.TB, ln net.Listener, cfg Config) *testNode {
+	t.Helper()
 	url := "http://" + ln.Addr().String()
 	cfg.HTTPAddr, cfg.RaftAddr = url, "127.0.0.1:0"
 	if cfg.DataDir == "" {
