@@ -201,9 +201,23 @@ func (w *testWorker) do(method, path, token string, in, out any) int {
 
 // poll does one blocking query.
 func (w *testWorker) poll(index uint64, wait time.Duration) (assign.Set, int) {
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s%s?index=%d&wait=%s", w.base, assign.PathAssignments(w.id), index, wait), nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return assign.Set{}, 0
+	}
+	defer resp.Body.Close()
 	var set assign.Set
-	status := w.do(http.MethodGet, fmt.Sprintf("%s?index=%d&wait=%s", assign.PathAssignments(w.id), index, wait), w.token, nil, &set)
-	return set, status
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+			w.t.Errorf("decode set: %v", err)
+		}
+		if h := resp.Header.Get(assign.IndexHeader); h != strconv.FormatUint(set.Index, 10) {
+			w.t.Errorf("%s = %q, body index %d", assign.IndexHeader, h, set.Index)
+		}
+	}
+	return set, resp.StatusCode
 }
 
 // heartbeat reports every task of set in state st.
