@@ -12,6 +12,33 @@ func init() {
 	appliers[CmdSetMember] = applySetMember
 	appliers[CmdRegisterWorker] = applyRegisterWorker
 	appliers[CmdWorkerLost] = applyWorkerLost
+	appliers[CmdForget] = applyForget
+}
+
+// applyForget drops terminal jobs and lost workers' tombstones; anything else listed stays.
+func applyForget(c *applyCtx, raw json.RawMessage) (any, error) {
+	var b forgetBody
+	if err := decodeBody(raw, &b); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, id := range b.Jobs {
+		if j, err := getJob(c.txn, id); err == nil && j.Status.Terminal() {
+			if err := c.txn.Delete(tableJobs, j); err != nil {
+				panic(err)
+			}
+			n++
+		}
+	}
+	for _, id := range b.Workers {
+		if w, err := getWorker(c.txn, id); err == nil && w.State == WorkerLost {
+			if err := c.txn.Delete(tableWorkers, w); err != nil {
+				panic(err)
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // applyInitCluster stores the cluster secret once; later proposals keep the first.
@@ -73,7 +100,7 @@ func applyWorkerLost(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, nil
 	}
 	nw := *w
-	nw.State, nw.Reason, nw.AssignIndex = WorkerLost, b.Reason, c.index
+	nw.State, nw.Reason, nw.AssignIndex, nw.LostAt = WorkerLost, b.Reason, c.index, c.at
 	mustInsert(c.txn, tableWorkers, &nw)
 	reason := fmt.Sprintf("worker %s lost: %s", workerLabel(w), b.Reason)
 	for _, j := range all[*Job](c.txn, tableJobs) {

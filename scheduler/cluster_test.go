@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -135,7 +136,7 @@ func TestLongPoll(t *testing.T) {
 
 func TestLeaseExpiryRestartsOnRemainingSlots(t *testing.T) {
 	t.Parallel()
-	nodes := startCluster(t, 1, func(c *Config) { c.Lease = 300 * time.Millisecond })
+	nodes := startCluster(t, 1, func(c *Config) { c.Lease = time.Second })
 	n := nodes[0]
 	w1 := register(t, n.url, 2, "w1")
 	w2 := register(t, n.url, 2, "w2")
@@ -168,7 +169,7 @@ func TestLeaseExpiryRestartsOnRemainingSlots(t *testing.T) {
 	if wk, _ := n.fsm.Worker(w1.id); wk.State != WorkerLost {
 		t.Errorf("w1 = %s, want LOST", wk.State)
 	}
-	t.Logf("worker lost -> running elsewhere in %s (lease 300ms)", time.Since(lostAt))
+	t.Logf("worker lost -> running elsewhere in %s (lease 1s)", time.Since(lostAt))
 	if set, _ := w1.poll(0, time.Second); set.Known {
 		t.Errorf("lost worker still known")
 	}
@@ -252,5 +253,54 @@ func TestLeadershipFlappingLeavesNoDuplicates(t *testing.T) {
 	}
 	if len(leaders) < 4 {
 		t.Errorf("saw %d terms with a leader, want at least 4", len(leaders))
+	}
+}
+
+func TestLeaderStepsDownWhenItCannotStart(t *testing.T) {
+	t.Parallel()
+	nodes := startCluster(t, 3, nil)
+	l := waitLeader(t, nodes)
+	for _, n := range nodes {
+		n.failStarts.Store(1) // whoever wins the next election fails to start once
+	}
+	_ = l.TransferLeadership(context.Background())
+	// a node that cannot start its subsystems hands leadership on; eventually one runs them
+	failed := func() int {
+		n := 0
+		for _, x := range nodes {
+			if x.failStarts.Load() < 0 {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, 10*time.Second, "a failed start, then a working leader", func() bool {
+		nl := leaderOf(nodes)
+		return failed() > 0 && nl != nil && nl.raft.State().String() == "Leader" && nl.failStarts.Load() < 0
+	})
+}
+
+// TestEveryServerExpectsAndJoinsAll is the docker-compose formation: every server starts with
+// --bootstrap-expect 3 and --join naming all three (itself included).
+func TestEveryServerExpectsAndJoinsAll(t *testing.T) {
+	t.Parallel()
+	lns := []net.Listener{listen(t), listen(t), listen(t)}
+	var urls []string
+	for _, ln := range lns {
+		urls = append(urls, "http://"+ln.Addr().String())
+	}
+	var nodes []*testNode
+	for _, ln := range lns {
+		nodes = append(nodes, startNodeOn(t, ln, Config{BootstrapExpect: 3, Join: urls}))
+	}
+	waitFor(t, 10*time.Second, "one cluster of three", func() bool {
+		l := leaderOf(nodes)
+		return l != nil && len(l.Cluster().Members) == 3 && len(l.fsm.Members()) == 3
+	})
+	l := leaderOf(nodes)
+	for _, n := range nodes {
+		if c := n.Cluster(); c.LeaderID != l.ID() || len(c.Members) != 3 {
+			t.Errorf("node %s sees leader %q and %d members", n.ID(), c.LeaderID, len(c.Members))
+		}
 	}
 }

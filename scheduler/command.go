@@ -27,6 +27,7 @@ const (
 	CmdRestartJob     CommandType = 9
 	CmdCheckpoint     CommandType = 10
 	CmdFailJob        CommandType = 11
+	CmdForget         CommandType = 12
 )
 
 // commandVersion is the envelope version this build writes and reads.
@@ -201,4 +202,9 @@ type failJobBody struct {
 	ID      string `json:"id"`
 	Attempt uint64 `json:"attempt"`
 	Reason  string `json:"reason"`
+}
+
+type forgetBody struct {
+	Jobs    []string `json:"jobs,omitempty"`    // terminal jobs to drop
+	Workers []string `json:"workers,omitempty"` // lost workers' tombstones to drop
 }

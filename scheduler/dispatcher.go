@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,9 +137,46 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 		d.s.log.Warn("dispatcher: read deployments", "err", err)
 		return
 	}
+	active := map[string]bool{}
 	for _, dep := range deps {
+		active[dep.ID] = true
 		if err := d.converge(ctx, dep); err != nil && ctx.Err() == nil {
 			d.s.log.Warn("dispatcher: converge", "deployment", dep.ID, "project", dep.Project, "err", err)
+		}
+	}
+	d.cancelOrphans(ctx, active)
+}
+
+// cancelOrphans cancels the running jobs whose deployment was deleted (e.g. with its service) or
+// already ended in Postgres.
+func (d *dispatcher) cancelOrphans(ctx context.Context, active map[string]bool) {
+	var ids []string
+	for _, j := range d.s.fsm.Jobs() {
+		if j.Deployment != "" && !j.Status.Terminal() && !active[j.Deployment] {
+			ids = append(ids, j.Deployment)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	rows, err := d.pool.Query(ctx, `SELECT id FROM deployments WHERE id = ANY($1)
+		AND status NOT IN ('FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED')`, ids)
+	if err != nil {
+		d.s.log.Warn("dispatcher: look up orphans", "err", err)
+		return
+	}
+	alive, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		d.s.log.Warn("dispatcher: look up orphans", "err", err)
+		return
+	}
+	for _, id := range ids {
+		if slices.Contains(alive, id) {
+			continue
+		}
+		d.s.log.Info("canceling the job of a deleted or ended deployment", "job", id)
+		if err := d.s.CancelJob(ctx, id, JobCanceled, "deployment deleted or ended"); err != nil && ctx.Err() == nil {
+			d.s.log.Warn("dispatcher: cancel orphan", "job", id, "err", err)
 		}
 	}
 }
@@ -233,7 +271,19 @@ func deploymentStatus(j *Job) string {
 
 // writeBack writes the status of every job whose state changed since this leader last wrote it.
 func (d *dispatcher) writeBack(ctx context.Context) {
-	for _, j := range d.s.fsm.Jobs() {
+	jobs := d.s.fsm.Jobs()
+	if len(d.written) > len(jobs) { // forgotten jobs
+		present := map[string]bool{}
+		for _, j := range jobs {
+			present[j.ID] = true
+		}
+		for id := range d.written {
+			if !present[id] {
+				delete(d.written, id)
+			}
+		}
+	}
+	for _, j := range jobs {
 		if j.Deployment == "" {
 			continue
 		}
@@ -296,7 +346,8 @@ func (d *dispatcher) writeJobRow(ctx context.Context, j *Job) error {
 				ended_at = COALESCE(ended_at, now()), updated_at = clock_timestamp()
 			WHERE deployment_id = $1 AND attempt < $3 AND ended_at IS NULL)
 		INSERT INTO jobs (project_id, deployment_id, attempt, status, graph, started_at, ended_at, failure)
-		VALUES ($2, $1, $3, $4, $5, now(), CASE WHEN $6 THEN now() END, NULLIF($7, ''))
+		SELECT $2, $1, $3, $4, $5, now(), CASE WHEN $6 THEN now() END, NULLIF($7, '')
+		WHERE EXISTS (SELECT 1 FROM deployments WHERE id = $1) -- deleted: nothing to record
 		ON CONFLICT (deployment_id, attempt) DO UPDATE SET status = EXCLUDED.status,
 			graph = CASE WHEN jobs.ended_at IS NULL THEN EXCLUDED.graph ELSE jobs.graph END,
 			ended_at = COALESCE(jobs.ended_at, EXCLUDED.ended_at), failure = COALESCE(EXCLUDED.failure, jobs.failure),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/flowplane/flowplane/dataflow/assign"
 	"github.com/flowplane/flowplane/services/pgtest"
 )
 
@@ -61,7 +62,7 @@ func TestDispatcherEndToEnd(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	nodes := startCluster(t, 1, func(c *Config) {
 		c.Pool = pool
-		c.Lease = 400 * time.Millisecond
+		c.Lease = time.Second
 		c.ReconcileInterval = time.Hour // only NOTIFY drives it
 	})
 	n := nodes[0]
@@ -162,4 +163,43 @@ func TestDispatcherStopFinishes(t *testing.T) {
 	if j, _ := nodes[0].fsm.Job(dep); j.Status != JobFinished || j.Placed() {
 		t.Errorf("job after stop = %s placed=%v", j.Status, j.Placed())
 	}
+}
+
+func TestCheckpointRecordedInPostgres(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 1, func(c *Config) {
+		c.Pool = pool
+		c.Checkpoints = func(h CheckpointHost) (CheckpointCoordinator, error) {
+			return &fakeCoordinator{host: h, acks: make(chan assign.Ack, 16)}, nil
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, nodes[0].url, 2, "w").runLoop(ctx)
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitFor(t, 10*time.Second, "a completed checkpoint row", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM checkpoints c JOIN jobs j ON j.id = c.job_id
+			WHERE c.deployment_id = $1 AND c.status = 'COMPLETED' AND c.checkpoint_id = 1 AND j.attempt = 1 AND c.location = 'file:///ckpt/1'`, dep).Scan(&n)
+		return err == nil && n == 1
+	})
+}
+
+func TestDispatcherCancelsJobsOfDeletedDeployments(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 1, func(c *Config) { c.Pool = pool; c.ReconcileInterval = 100 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, nodes[0].url, 2, "w").runLoop(ctx)
+	dep, prj := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	if _, err := pool.Exec(ctx, `DELETE FROM projects WHERE id = $1`, prj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "orphaned job canceled", func() bool {
+		j, _ := nodes[0].fsm.Job(dep)
+		return j.Status == JobCanceled && !j.Placed()
+	})
 }

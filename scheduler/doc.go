@@ -1,10 +1,27 @@
 // Package scheduler is Flowplane's HA JobManager (DESIGN §4–5): a hashicorp/raft node whose FSM
 // (go-memdb) holds workers, slots and jobs; leader-only subsystems (resource manager with
-// in-memory worker leases, job masters with placement and restart strategies, the dispatcher
-// converging Postgres' desired deployments); and the worker-facing HTTP API of dataflow/assign,
-// which any server answers from its own replica (writes are forwarded to the leader).
+// in-memory worker leases, job master with placement and restart strategies, the dispatcher
+// converging Postgres' desired deployments, per-attempt checkpoint coordinators); and the
+// worker-facing HTTP API of dataflow/assign, which any server answers from its own replica
+// (writes are forwarded to the leader).
 //
-// Files: command.go (log entry encoding), state.go (tables), fsm.go and apply_*.go (appliers),
-// node.go (Raft and formation), leader.go (leader subsystems), leases.go, jobmaster.go,
-// restart.go, workerapi.go, internal.go (server-to-server HTTP), dispatcher.go, admin.go.
+// Files:
+//
+//	command.go        log entries: one type byte + versioned JSON envelope with a command id
+//	state.go          the FSM's tables and rows
+//	fsm.go            Apply (idempotent by command id), snapshots, watches
+//	apply_*.go        one applier per command; placement with slot sharing
+//	restart.go        restart strategies
+//	query.go          reads and the blocking assignments query
+//	node.go           Raft (boltdb with log cache, file snapshots, TCP) and configuration
+//	hclog.go          hclog -> slog adapter
+//	leader.go         leadership: subsystems switched on after Barrier, off on loss
+//	leases.go         worker leases (resource manager)
+//	jobmaster.go      starting waiting and restarting jobs
+//	dispatcher.go     Postgres -> FSM, status/jobs/events back
+//	checkpoints.go    hosting checkpoint coordinators on the leader
+//	workerapi.go      the worker protocol (register, assignments, heartbeat)
+//	internal.go       server-to-server: join, forwarding to the leader
+//	admin.go          Cluster, TransferLeadership, JobStatus, submit/cancel/restart
+//	metrics.go        tasks' metrics on the leader; prometheus.go the /metrics collector
 package scheduler

@@ -323,3 +323,25 @@ func TestRestartAvoidsSuspectedWorkers(t *testing.T) {
 		t.Errorf("with every worker suspected the job should still be placed: %s attempt %d", j.Status, j.Attempt)
 	}
 }
+
+func TestForgetDropsOnlyTerminalJobsAndLostWorkers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(2, 2)
+	h.ok(CmdSubmitJob, "a", 1, JobSpec{ID: "a", Graph: testGraph(t, 1)})
+	h.ok(CmdSubmitJob, "b", 1, JobSpec{ID: "b", Graph: testGraph(t, 1)})
+	h.ok(CmdCancelJob, "c", 2, cancelJobBody{ID: "a", Status: "CANCELED"})
+	h.ok(CmdWorkerLost, "l", 3, workerLostBody{ID: "w0", Reason: "x"})
+	if n := h.ok(CmdForget, "f", 4, forgetBody{Jobs: []string{"a", "b"}, Workers: []string{"w0", "w1"}}); n != 2 {
+		t.Errorf("forgot %v rows, want 2", n)
+	}
+	if _, ok := h.f.Job("a"); ok {
+		t.Error("canceled job a kept")
+	}
+	if _, ok := h.f.Job("b"); !ok {
+		t.Error("live job b dropped")
+	}
+	if _, ok := h.f.Worker("w1"); !ok {
+		t.Error("active worker w1 dropped")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,10 +45,21 @@ func fastRaft(c *Config) {
 // startNode runs one scheduler node with its internal HTTP API on a loopback listener.
 func startNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
+	return startNodeOn(t, listen(t), cfg)
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln
+}
+
+// startNodeOn runs a node whose internal API serves on ln.
+func startNodeOn(t testing.TB, ln net.Listener, cfg Config) *testNode {
+	t.Helper()
 	url := "http://" + ln.Addr().String()
 	cfg.HTTPAddr, cfg.RaftAddr = url, "127.0.0.1:0"
 	if cfg.DataDir == "" {
@@ -189,14 +201,41 @@ func (w *testWorker) do(method, path, token string, in, out any) int {
 
 // poll does one blocking query.
 func (w *testWorker) poll(index uint64, wait time.Duration) (assign.Set, int) {
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s%s?index=%d&wait=%s", w.base, assign.PathAssignments(w.id), index, wait), nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return assign.Set{}, 0
+	}
+	defer resp.Body.Close()
 	var set assign.Set
-	status := w.do(http.MethodGet, fmt.Sprintf("%s?index=%d&wait=%s", assign.PathAssignments(w.id), index, wait), w.token, nil, &set)
-	return set, status
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+			w.t.Errorf("decode set: %v", err)
+		}
+		if h := resp.Header.Get(assign.IndexHeader); h != strconv.FormatUint(set.Index, 10) {
+			w.t.Errorf("%s = %q, body index %d", assign.IndexHeader, h, set.Index)
+		}
+	}
+	return set, resp.StatusCode
 }
 
 // heartbeat reports every task of set in state st.
 func (w *testWorker) heartbeat(set assign.Set, st assign.TaskState) (assign.HeartbeatReply, int) {
+	return w.heartbeatAcking(set, st, nil)
+}
+
+// heartbeatAcking also acks the triggers for every task of their job attempt.
+func (w *testWorker) heartbeatAcking(set assign.Set, st assign.TaskState, triggers []assign.Trigger) (assign.HeartbeatReply, int) {
 	hb := assign.Heartbeat{Tasks: []assign.TaskStatus{}}
+	for _, tr := range triggers {
+		for _, task := range set.Tasks {
+			if task.JobID == tr.JobID && task.Attempt == tr.Attempt {
+				hb.Acks = append(hb.Acks, assign.Ack{TaskID: task.ID, JobID: task.JobID, Attempt: task.Attempt,
+					Checkpoint: tr.Checkpoint, Handle: "h", SizeBytes: 1})
+			}
+		}
+	}
 	for _, task := range set.Tasks {
 		hb.Tasks = append(hb.Tasks, assign.TaskStatus{TaskID: task.ID, JobID: task.JobID, Attempt: task.Attempt,
 			Vertex: task.Vertex, Subtask: task.Subtask, State: st, Metrics: json.RawMessage(`{"records_in":10,"records_out":10,"busy_ms":50,"idle_ms":50}`)})
@@ -206,19 +245,40 @@ func (w *testWorker) heartbeat(set assign.Set, st assign.TaskState) (assign.Hear
 	return reply, status
 }
 
-// runLoop polls and heartbeats until ctx ends, reporting every assigned task RUNNING.
+// runLoop polls and heartbeats (every 50 ms, independently) until ctx ends, reporting every
+// assigned task RUNNING.
 func (w *testWorker) runLoop(ctx context.Context) {
+	var mu sync.Mutex
+	var latest assign.Set
 	go func() {
 		var index uint64
 		for ctx.Err() == nil {
 			set, status := w.poll(index, 200*time.Millisecond)
 			if status == http.StatusOK {
 				index = set.Index
-				w.heartbeat(set, assign.TaskRunning)
+				mu.Lock()
+				latest = set
+				mu.Unlock()
+				w.heartbeat(set, assign.TaskRunning) // report new tasks at once
+			} else {
+				select {
+				case <-ctx.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
 			}
+		}
+	}()
+	go func() {
+		var triggers []assign.Trigger
+		for ctx.Err() == nil {
+			mu.Lock()
+			set := latest
+			mu.Unlock()
+			reply, _ := w.heartbeatAcking(set, assign.TaskRunning, triggers)
+			triggers = reply.Triggers
 			select {
 			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}()

@@ -108,6 +108,8 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case m.ID == string(s.id) && s.unformed():
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "pending"}) // our own join
 	case s.raft.State() == raft.Leader:
 		if err := s.addVoter(m); err != nil {
 			writeProblem(w, http.StatusServiceUnavailable, CodeNoLeader, err.Error())

@@ -54,5 +54,28 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 			s.log.Debug("schedule job", "job", j.ID, "err", err)
 		}
 	}
+	s.forgetOld(nowMs)
 	return max(next, time.Millisecond)
+}
+
+// forgetOld drops terminal jobs and lost workers older than the retention.
+func (s *Server) forgetOld(nowMs int64) {
+	cutoff := nowMs - s.cfg.Retention.Milliseconds()
+	var b forgetBody
+	for _, j := range s.fsm.Jobs() {
+		if j.Status.Terminal() && j.UpdatedAt < cutoff {
+			b.Jobs = append(b.Jobs, j.ID)
+		}
+	}
+	for _, w := range s.fsm.Workers() {
+		if w.State == WorkerLost && w.LostAt < cutoff {
+			b.Workers = append(b.Workers, w.ID)
+		}
+	}
+	if len(b.Jobs)+len(b.Workers) == 0 {
+		return
+	}
+	if _, err := s.apply(CmdForget, newID("cmd"), b); err != nil {
+		s.log.Debug("forget old jobs and workers", "err", err)
+	}
 }

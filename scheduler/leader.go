@@ -2,14 +2,16 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
 // leaderState is what exists only while this node leads.
 type leaderState struct {
-	leases  *leases
-	metrics *metricsStore
+	leases      *leases
+	metrics     *metricsStore
+	checkpoints *checkpointer // nil without Config.Checkpoints
 }
 
 // leadershipLoop follows Raft's NotifyCh: it switches the leader subsystems on when this node
@@ -59,17 +61,30 @@ func (s *Server) startLead() func() {
 // down so another server can lead.
 func (s *Server) lead(ctx context.Context) {
 	start := time.Now()
-	if err := s.startLeading(); err != nil {
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := s.startLeading()
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return
 		}
 		s.log.Error("cannot start the leader subsystems; stepping down", "err", err)
-		if err := s.raft.LeadershipTransfer().Error(); err != nil {
-			s.log.Warn("leadership transfer", "err", err)
+		if terr := s.raft.LeadershipTransfer().Error(); terr == nil {
+			return // NotifyCh reports the loss and cancels ctx
+		} else {
+			s.log.Warn("leadership transfer failed; retrying the start", "err", terr)
 		}
-		return
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
 	}
 	ls := &leaderState{metrics: newMetricsStore()}
+	if s.cfg.Checkpoints != nil {
+		ls.checkpoints = newCheckpointer(s)
+	}
 	ls.leases = newLeases(s.cfg.Lease, func(id string) { s.workerExpired(ctx, id) })
 	for _, w := range s.fsm.Workers() {
 		if w.State == WorkerActive {
@@ -85,6 +100,10 @@ func (s *Server) lead(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.runDispatcher(ctx) }()
 	}
+	if ls.checkpoints != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); ls.checkpoints.run(ctx) }()
+	}
 	<-ctx.Done()
 	s.leader.Store(nil)
 	ls.leases.stopAll()
@@ -93,6 +112,9 @@ func (s *Server) lead(ctx context.Context) {
 
 // startLeading waits for the FSM to catch up and records what a fresh cluster lacks.
 func (s *Server) startLeading() error {
+	if s.failStarts.Add(-1) >= 0 {
+		return errors.New("leader start failure injected by a test")
+	}
 	if err := s.raft.Barrier(applyTimeout).Error(); err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	ID string
 	// RaftAddr is the TCP address the Raft transport binds, e.g. 127.0.0.1:7946 (":0" picks one).
 	RaftAddr string
+	// RaftAdvertise is the Raft address the other servers dial (default RaftAddr; required when
+	// RaftAddr binds a wildcard address such as 0.0.0.0:7946).
+	RaftAdvertise string
 	// HTTPAddr is this server's internal HTTP base URL (http://host:port), where the others
 	// forward writes and joins.
 	HTTPAddr string
@@ -58,8 +61,13 @@ type Config struct {
 	Lease time.Duration
 	// SlotTimeout is how long a job waits for enough free slots before it fails (default 30 s).
 	SlotTimeout time.Duration
+	// Retention is how long terminal jobs and lost workers stay in the FSM (default 1 h); the
+	// control plane keeps their history in Postgres.
+	Retention time.Duration
 	// Pool is the control plane's database; nil runs no dispatcher.
 	Pool *pgxpool.Pool
+	// Checkpoints builds the checkpoint coordinator of each running job attempt; nil runs none.
+	Checkpoints NewCheckpointCoordinator
 	// ReconcileInterval is the dispatcher's periodic reconcile (default 5 s).
 	ReconcileInterval time.Duration
 	Logger            *slog.Logger
@@ -88,6 +96,9 @@ func (c *Config) defaults() error {
 	}
 	if c.SlotTimeout <= 0 {
 		c.SlotTimeout = 30 * time.Second
+	}
+	if c.Retention <= 0 {
+		c.Retention = time.Hour
 	}
 	if c.ReconcileInterval <= 0 {
 		c.ReconcileInterval = 5 * time.Second
@@ -122,13 +133,15 @@ type Server struct {
 	client    *http.Client
 	notify    <-chan bool
 
-	leader   atomic.Pointer[leaderState] // non-nil while the leader subsystems run
-	pending  pendingPeers                // bootstrap-expect: servers that asked to join
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closeErr error
-	once     sync.Once
+	leader atomic.Pointer[leaderState] // non-nil while the leader subsystems run
+	// failStarts makes the next startLeading calls fail (tests of stepping down).
+	failStarts atomic.Int32
+	pending    pendingPeers // bootstrap-expect: servers that asked to join
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeErr   error
+	once       sync.Once
 }
 
 // New opens the node's stores, starts Raft and, as configured, bootstraps or joins.
@@ -140,7 +153,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("scheduler data dir: %w", err)
 	}
 	hl := newHCLog(cfg.Logger, "raft")
-	transport, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, nil, 3, 10*time.Second, hl)
+	var advertise net.Addr
+	if cfg.RaftAdvertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.RaftAdvertise)
+		if err != nil {
+			return nil, fmt.Errorf("%w: raft advertise address %q: %w", ErrConfig, cfg.RaftAdvertise, err)
+		}
+		advertise = a
+	}
+	transport, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
 	if err != nil {
 		return nil, fmt.Errorf("raft transport on %s: %w", cfg.RaftAddr, err)
 	}

@@ -66,28 +66,6 @@ func (f *FSM) Jobs() []*Job {
 	return all[*Job](txn, tableJobs)
 }
 
-// JobsWatch lists every job and returns a channel closed when any job changes.
-func (f *FSM) JobsWatch() ([]*Job, <-chan struct{}) {
-	txn, abandon := f.read()
-	it, err := txn.Get(tableJobs, "id")
-	if err != nil {
-		panic(err)
-	}
-	var jobs []*Job
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		jobs = append(jobs, raw.(*Job))
-	}
-	ch := make(chan struct{})
-	go func() {
-		select {
-		case <-it.WatchCh():
-		case <-abandon:
-		}
-		close(ch)
-	}()
-	return jobs, ch
-}
-
 // assignments builds a worker's task set from one read transaction and adds what it read to ws.
 func assignments(txn *memdb.Txn, ws memdb.WatchSet, workerID string) assign.Set {
 	ch, raw, err := txn.FirstWatch(tableWorkers, "id", workerID)

@@ -58,6 +58,7 @@ type Worker struct {
 	State        WorkerState       `json:"state"`
 	Reason       string            `json:"reason,omitempty"`
 	RegisteredAt int64             `json:"registered_at"`
+	LostAt       int64             `json:"lost_at,omitempty"`
 	// AssignIndex is the Raft index of the last change of this worker's task set.
 	AssignIndex uint64 `json:"assign_index"`
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -214,12 +215,23 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	ls.leases.grant(id)
 	ls.metrics.record(id, hb.Tasks, time.Now())
 	if updates := s.statusChanges(id, hb.Tasks); len(updates) > 0 {
-		if _, err := s.apply(CmdTaskStatus, newID("cmd"), taskStatusBody{Worker: id, Updates: updates}); err != nil {
+		_, err := s.apply(CmdTaskStatus, newID("cmd"), taskStatusBody{Worker: id, Updates: updates})
+		switch {
+		case errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound): // declared lost meanwhile
+			ls.leases.drop(id)
+			writeJSON(w, http.StatusOK, assign.HeartbeatReply{Known: false, Index: s.fsm.Index()})
+			return
+		case err != nil:
 			s.applyFailed(w, err)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()})
+	reply := assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()}
+	if ls.checkpoints != nil {
+		ls.checkpoints.ack(r.Context(), hb.Acks)
+		reply.Triggers, reply.Completed = ls.checkpoints.forWorker(id)
+	}
+	writeJSON(w, http.StatusOK, reply)
 }
 
 // statusChanges keeps the reported states that differ from the FSM's for current attempts.

@@ -18,6 +18,7 @@ import (
 // schedulerConfig is the scheduler node of `flowplane server` (and dev).
 type schedulerConfig struct {
 	raftAddr        string
+	raftAdvertise   string
 	dataDir         string
 	bootstrapExpect int
 	join            []string
@@ -29,6 +30,7 @@ type schedulerConfig struct {
 
 func addSchedulerFlags(f *pflag.FlagSet, c *schedulerConfig) {
 	f.StringVar(&c.raftAddr, "raft-addr", "127.0.0.1:7946", "address of this server's Raft (scheduler) transport")
+	f.StringVar(&c.raftAdvertise, "raft-advertise", "", "the Raft address other servers dial (default: --raft-addr; required when it binds 0.0.0.0)")
 	f.StringVar(&c.dataDir, "data-dir", "flowplane-data", "directory of the scheduler's Raft log, stable store and snapshots")
 	f.IntVar(&c.bootstrapExpect, "bootstrap-expect", 0, "form a new scheduler cluster once this many servers joined (1: alone)")
 	f.StringSliceVar(&c.join, "join", nil, "internal URLs (http://host:port) of servers to join through")
@@ -62,7 +64,7 @@ func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, int
 	if c.advertise != "" {
 		internalURL = c.advertise
 	}
-	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, HTTPAddr: internalURL, DataDir: c.dataDir,
+	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, RaftAdvertise: c.raftAdvertise, HTTPAddr: internalURL, DataDir: c.dataDir,
 		BootstrapExpect: c.bootstrapExpect, Join: c.join, JoinToken: c.joinToken, ClusterToken: c.clusterToken,
 		Lease: c.lease, Pool: pool, Logger: log.With("component", "scheduler")})
 }

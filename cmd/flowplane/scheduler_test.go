@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/scheduler"
 	"github.com/flowplane/flowplane/services/pgtest"
 	"github.com/flowplane/flowplane/services/seal"
+	"github.com/flowplane/flowplane/workers/exchange"
 )
 
 // TestServerRunsASchedulerNode: `flowplane server --bootstrap-expect 1` leads a one-node
@@ -68,5 +70,18 @@ func TestServerRunsASchedulerNode(t *testing.T) {
 	var reg assign.Registered
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &reg) != nil || reg.WorkerID == "" || reg.Token == "" {
 		t.Fatalf("register = %d %s", resp.StatusCode, raw)
+	}
+}
+
+// TestAttemptTokensAgree: the scheduler derives the data-plane token exactly like the workers'
+// exchange (which compares tokens without knowing the secret).
+func TestAttemptTokensAgree(t *testing.T) {
+	t.Parallel()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	if !bytes.Equal(scheduler.AttemptToken(secret, "dep_1", 3), exchange.AttemptToken(secret, "dep_1", 3)) {
+		t.Fatal("scheduler.AttemptToken and exchange.AttemptToken disagree")
+	}
+	if bytes.Equal(scheduler.AttemptToken(secret, "dep_1", 3), scheduler.AttemptToken(secret, "dep_1", 4)) {
+		t.Fatal("attempts share a token")
 	}
 }

@@ -1,0 +1,205 @@
+package scheduler
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/flowplane/flowplane/dataflow/assign"
+)
+
+// CheckpointHost is what the leader offers the checkpoint coordinator of one job attempt
+// (DESIGN §7): ids from the FSM (monotonic across failover), triggers and completion notices
+// delivered to the workers in heartbeat replies, completions recorded in the FSM and Postgres.
+type CheckpointHost struct {
+	Job     *Job // the job as the attempt started (read-only)
+	Attempt uint64
+	// AllocateID returns the job's next checkpoint id.
+	AllocateID func(ctx context.Context) (uint64, error)
+	// Trigger asks the attempt's tasks (the sources act on it) to inject barrier id.
+	Trigger func(ctx context.Context, id uint64, savepoint bool) error
+	// RecordCompleted makes checkpoint id the job's restore point (FSM, then the checkpoints
+	// table when the job belongs to a deployment).
+	RecordCompleted func(ctx context.Context, id uint64, location string, sizeBytes int64) error
+	// Notify tells the attempt's tasks that checkpoint id is complete (best effort).
+	Notify func(id uint64)
+	Logger *slog.Logger
+}
+
+// CheckpointCoordinator coordinates one job attempt's checkpoints. The leader runs it while the
+// attempt is RUNNING and stops it (cancels Run's context) when the attempt ends or leadership is
+// lost; the acks of the attempt's tasks arrive through Ack.
+type CheckpointCoordinator interface {
+	Run(ctx context.Context) error
+	Ack(ctx context.Context, ack assign.Ack) error
+}
+
+// NewCheckpointCoordinator builds the coordinator of one attempt (Config.Checkpoints).
+type NewCheckpointCoordinator func(host CheckpointHost) (CheckpointCoordinator, error)
+
+// checkpointer runs the coordinators on the leader and holds what heartbeats deliver.
+type checkpointer struct {
+	s         *Server
+	mu        sync.Mutex
+	runs      map[string]*coordRun // by job id
+	triggers  map[string]assign.Trigger
+	completed map[string]assign.Completed
+}
+
+type coordRun struct {
+	attempt uint64
+	coord   CheckpointCoordinator
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newCheckpointer(s *Server) *checkpointer {
+	return &checkpointer{s: s, runs: map[string]*coordRun{}, triggers: map[string]assign.Trigger{},
+		completed: map[string]assign.Completed{}}
+}
+
+// run keeps one coordinator per RUNNING job attempt until ctx ends.
+func (c *checkpointer) run(ctx context.Context) {
+	defer c.stopAll()
+	for ctx.Err() == nil {
+		changed := c.s.fsm.Changed()
+		c.sync(ctx)
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		}
+	}
+}
+
+func (c *checkpointer) sync(ctx context.Context) {
+	running := map[string]*Job{}
+	for _, j := range c.s.fsm.Jobs() {
+		if j.Status == JobRunning {
+			running[j.ID] = j
+		}
+	}
+	c.mu.Lock()
+	var stopped []*coordRun
+	for id, r := range c.runs {
+		if j, ok := running[id]; !ok || j.Attempt != r.attempt {
+			stopped = append(stopped, r)
+			delete(c.runs, id)
+			delete(c.triggers, id)
+		}
+	}
+	c.mu.Unlock()
+	stop(stopped) // outside the lock: a stopping coordinator may be calling a hook
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, j := range running {
+		if _, ok := c.runs[id]; ok {
+			continue
+		}
+		coord, err := c.s.cfg.Checkpoints(c.host(j))
+		if err != nil {
+			c.s.log.Error("checkpoint coordinator", "job", j.ID, "project", j.Project, "err", err)
+			continue
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		r := &coordRun{attempt: j.Attempt, coord: coord, cancel: cancel, done: make(chan struct{})}
+		c.runs[id] = r
+		go func() {
+			defer close(r.done)
+			_ = coord.Run(rctx)
+		}()
+	}
+}
+
+func (c *checkpointer) stopAll() {
+	c.mu.Lock()
+	var all []*coordRun
+	for id, r := range c.runs {
+		all = append(all, r)
+		delete(c.runs, id)
+	}
+	c.mu.Unlock()
+	stop(all)
+}
+
+func stop(runs []*coordRun) {
+	for _, r := range runs {
+		r.cancel()
+	}
+	for _, r := range runs {
+		<-r.done
+	}
+}
+
+func (c *checkpointer) host(j *Job) CheckpointHost {
+	s := c.s
+	return CheckpointHost{Job: j, Attempt: j.Attempt, Logger: s.log.With("job", j.ID, "project", j.Project),
+		AllocateID: func(ctx context.Context) (uint64, error) {
+			v, err := s.leaderApply(ctx, CmdCheckpoint, newID("cmd"), checkpointBody{JobID: j.ID})
+			id, _ := v.(uint64)
+			return id, err
+		},
+		Trigger: func(_ context.Context, id uint64, savepoint bool) error {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.triggers[j.ID] = assign.Trigger{JobID: j.ID, Attempt: j.Attempt, Checkpoint: id, Savepoint: savepoint}
+			return nil
+		},
+		RecordCompleted: func(ctx context.Context, id uint64, location string, size int64) error {
+			if _, err := s.leaderApply(ctx, CmdCheckpoint, newID("cmd"), checkpointBody{JobID: j.ID, Complete: id, Location: location}); err != nil {
+				return err
+			}
+			if s.cfg.Pool == nil || j.Deployment == "" {
+				return nil
+			}
+			_, err := s.cfg.Pool.Exec(ctx, `INSERT INTO checkpoints (project_id, deployment_id, job_id, checkpoint_id, status, location, size_bytes, completed_at)
+				SELECT d.project_id, d.id, (SELECT id FROM jobs WHERE deployment_id = d.id AND attempt = $2), $3, 'COMPLETED', $4, $5, now()
+				FROM deployments d WHERE d.id = $1
+				ON CONFLICT (deployment_id, checkpoint_id) DO NOTHING`, j.Deployment, int64(j.Attempt), int64(id), location, size)
+			return err
+		},
+		Notify: func(id uint64) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if t, ok := c.triggers[j.ID]; ok && t.Checkpoint <= id {
+				delete(c.triggers, j.ID)
+			}
+			if cur, ok := c.completed[j.ID]; !ok || cur.Attempt != j.Attempt || cur.Checkpoint < id {
+				c.completed[j.ID] = assign.Completed{JobID: j.ID, Attempt: j.Attempt, Checkpoint: id}
+			}
+		},
+	}
+}
+
+// ack routes a heartbeat's acks to the coordinators of their attempts.
+func (c *checkpointer) ack(ctx context.Context, acks []assign.Ack) {
+	for _, a := range acks {
+		c.mu.Lock()
+		r := c.runs[a.JobID]
+		c.mu.Unlock()
+		if r == nil || r.attempt != a.Attempt {
+			continue // a stale attempt's ack: harmless
+		}
+		if err := r.coord.Ack(ctx, a); err != nil {
+			c.s.log.Debug("checkpoint ack", "job", a.JobID, "task", a.TaskID, "err", err)
+		}
+	}
+}
+
+// forWorker returns the triggers and completion notices of the jobs placed on a worker.
+func (c *checkpointer) forWorker(worker string) ([]assign.Trigger, []assign.Completed) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ts []assign.Trigger
+	var cs []assign.Completed
+	for id, t := range c.triggers {
+		if j, ok := c.s.fsm.Job(id); ok && j.Attempt == t.Attempt && containsWorker(j, worker) {
+			ts = append(ts, t)
+		}
+	}
+	for id, done := range c.completed {
+		if j, ok := c.s.fsm.Job(id); ok && j.Attempt == done.Attempt && containsWorker(j, worker) {
+			cs = append(cs, done)
+		}
+	}
+	return ts, cs
+}
