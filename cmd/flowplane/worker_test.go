@@ -93,14 +93,21 @@ func TestWorkerCommandRegistersAndServesHealth(t *testing.T) {
 	waitFor(t, "the HTTP listener", 10*time.Second, func() bool { return strings.Contains(out.String(), `"msg":"worker listening"`) })
 	httpURL := printed(out.String(), `"url":"`)
 	httpURL = httpURL[:strings.Index(httpURL, `"`)]
-	resp, err := http.Get(httpURL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"worker_id":"w-1"`) {
-		t.Fatalf("/healthz = %d %s", resp.StatusCode, body)
+	// The registration reaches the fake before the agent has read its answer: wait for the id.
+	var status int
+	var body []byte
+	waitFor(t, "/healthz naming the worker", 10*time.Second, func() bool {
+		resp, err := http.Get(httpURL + "/healthz")
+		if err != nil {
+			return false
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		return status == http.StatusOK && strings.Contains(string(body), `"worker_id":"w-1"`)
+	})
+	if status != http.StatusOK {
+		t.Fatalf("/healthz = %d %s", status, body)
 	}
 	// SIGTERM stops it cleanly.
 	_ = cmd.Process.Signal(os.Interrupt)
