@@ -37,6 +37,9 @@ type Context struct {
 	Operator    dataflow.OperatorID
 	Subtask     int
 	Parallelism int
+	// Attempt is the job's attempt number (newer attempts fence older ones' transactional
+	// sinks); 0 when the runtime does not say.
+	Attempt int64
 }
 
 // Emitter receives an operator's output: the next operator of the chain or the output writers.

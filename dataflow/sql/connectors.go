@@ -77,8 +77,7 @@ var connectors = map[string]connectorSpec{
 	"postgres": {source: true, sink: true, integration: true, endpoint: "url", oneOf: []string{"table-name", "scan.query"},
 		options: map[string]optionSpec{
 			"url": {kind: optPgURL}, "username": {kind: optIdent},
-			"table-name": {kind: optIdent}, "scan.query": {}, "scan.fetch-size": {kind: optInt},
-			"scan.partition.column": {kind: optIdent}, "scan.partition.num": {kind: optInt},
+			"table-name": {kind: optIdent}, "scan.query": {}, "scan.partition.column": {kind: optIdent},
 			"sink.buffer-flush.max-rows": {kind: optInt},
 		}},
 	"kafka": {source: true, sink: true, appendOnly: true, integration: true, endpoint: "properties.bootstrap.servers",

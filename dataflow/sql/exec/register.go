@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
@@ -16,18 +17,26 @@ type Options struct {
 	// Print receives the lines of print sinks (default os.Stdout; 'standard-error' = 'true'
 	// uses os.Stderr). Writes from concurrent subtasks are serialised, one line at a time.
 	Print io.Writer
+	// Endpoints resolves the 'integration' option of postgres and kafka tables (nil: only
+	// inline endpoints work).
+	Endpoints endpoint.Resolver
+	// Guard is the SSRF guard connectors dial through; its zero value refuses loopback.
+	Guard endpoint.Guard
+	// Metrics receives counters no runtime metric covers yet (late rows); may be nil.
+	Metrics *Metrics
 }
 
-// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen), sql.calc,
+// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen,
+// postgres, kafka), sql.calc,
 // sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
-// sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
+// sql.rank, sql.union, sql.values and sql.sink (print, blackhole, postgres, kafka).
 func Register(r *operator.Registry, opts Options) error {
 	if opts.Print == nil {
 		opts.Print = os.Stdout
 	}
 	out := &lockedWriter{w: opts.Print}
 	return errors.Join(
-		r.Register(sql.KindSource, newSource),
+		r.Register(sql.KindSource, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSource(spec, opts) }),
 		r.Register(sql.KindCalc, newCalc),
 		r.Register(sql.KindWatermark, newWatermark),
 		r.Register(sql.KindWindowAssign, newWindowAssign),
@@ -37,7 +46,7 @@ func Register(r *operator.Registry, opts Options) error {
 		r.Register(sql.KindJoin, newJoin),
 		r.Register(sql.KindRank, newRank),
 		r.Register(sql.KindValues, newValues),
-		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out) }),
+		r.Register(sql.KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSink(spec, out, opts) }),
 	)
 }
 

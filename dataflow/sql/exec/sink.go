@@ -30,7 +30,7 @@ type blackholeSink struct{ operator.Base }
 
 func (blackholeSink) ProcessBatch(int, arrow.RecordBatch, operator.Emitter) error { return nil }
 
-func newSink(spec dataflow.OperatorSpec, stdout io.Writer) (operator.Operator, error) {
+func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operator.Operator, error) {
 	var cfg sql.SinkConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
@@ -38,6 +38,10 @@ func newSink(spec dataflow.OperatorSpec, stdout io.Writer) (operator.Operator, e
 	switch cfg.Connector {
 	case "blackhole":
 		return blackholeSink{}, nil
+	case "postgres":
+		return newPostgresSink(cfg, opts)
+	case "kafka":
+		return newKafkaSink(cfg, opts)
 	case "print":
 		out := stdout
 		if cfg.Options["standard-error"] == "true" {

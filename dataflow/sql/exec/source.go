@@ -34,7 +34,7 @@ type nexmarkSource struct {
 	offset *int64 // restored offset, applied at Open
 }
 
-func newSource(spec dataflow.OperatorSpec) (operator.Operator, error) {
+func newSource(spec dataflow.OperatorSpec, opts Options) (operator.Operator, error) {
 	var cfg sql.SourceConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
@@ -42,6 +42,10 @@ func newSource(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	switch cfg.Connector {
 	case "datagen":
 		return newDatagen(cfg)
+	case "postgres":
+		return newPostgresSource(cfg, opts)
+	case "kafka":
+		return newKafkaSource(cfg, opts)
 	case "nexmark":
 	default:
 		return nil, fmt.Errorf("%w: source connector %q", ErrNotImplemented, cfg.Connector)
