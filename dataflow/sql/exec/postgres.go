@@ -47,7 +47,7 @@ func pgPool(ctx context.Context, options map[string]string, opts Options) (*pgxp
 		return nil, fmt.Errorf("%w: %w", endpoint.ErrEndpoint, err)
 	}
 	cfg.MaxConns = 2
-	cfg.ConnConfig.DialFunc = opts.Guard.DialContext
+	cfg.ConnConfig.DialFunc = opts.dial()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

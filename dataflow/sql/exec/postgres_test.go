@@ -39,7 +39,7 @@ func newPGEnv(t *testing.T) pgEnv {
 		Password: cfg.Password, SSLMode: "disable"}
 	return pgEnv{pool: pool, opts: Options{
 		Endpoints: endpoint.Static{PostgresByID: map[string]endpoint.Postgres{"pg": ep}},
-		Guard:     endpoint.Guard{AllowLoopback: true},
+		Dial:      endpoint.Guard{AllowLoopback: true}.DialContext,
 		Metrics:   &Metrics{},
 	}}
 }

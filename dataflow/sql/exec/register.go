@@ -1,8 +1,10 @@
 package exec
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"sync"
 
@@ -20,8 +22,9 @@ type Options struct {
 	// Endpoints resolves the 'integration' option of postgres and kafka tables (nil: only
 	// inline endpoints work).
 	Endpoints endpoint.Resolver
-	// Guard is the SSRF guard connectors dial through; its zero value refuses loopback.
-	Guard endpoint.Guard
+	// Dial is how connectors open TCP connections: an SSRF-guarded dialer. Nil means
+	// endpoint.Guard{} (no loopback, no link-local or metadata addresses).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Metrics receives counters no runtime metric covers yet (late rows); may be nil.
 	Metrics *Metrics
 }
@@ -59,4 +62,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func (o Options) dial() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Dial != nil {
+		return o.Dial
+	}
+	return endpoint.Guard{}.DialContext
 }
