@@ -108,10 +108,16 @@ func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 // windowAgg is sql.window_aggregate: rows are kept per key and window until the watermark
 // passes the window's end, then aggregated and emitted once. SESSION windows of a key merge
 // while they overlap. Processing-time windows are emitted at the end of input.
+//
+// A row of an event-time window that has already fired (its end is at or before the current
+// watermark) is late: it is dropped and counted in Metrics.LateRowsDropped, as Flink does
+// without allowed lateness.
 type windowAgg struct {
 	aggBase
-	groups map[string]*windowGroup
-	rowBuf []any
+	groups  map[string]*windowGroup
+	rowBuf  []any
+	wm      int64
+	metrics *Metrics
 }
 
 type windowGroup struct {
@@ -124,7 +130,7 @@ type pane struct {
 	rows       [][]any
 }
 
-func newWindowAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
+func newWindowAgg(spec dataflow.OperatorSpec, metrics *Metrics) (operator.Operator, error) {
 	base, err := newAggBase(spec)
 	if err != nil {
 		return nil, err
@@ -132,7 +138,7 @@ func newWindowAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	if base.cfg.Window == nil {
 		return nil, fmt.Errorf("%w: window aggregate without window", operator.ErrConfig)
 	}
-	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}}, nil
+	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}, wm: operator.MinWatermark, metrics: metrics}, nil
 }
 
 func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
@@ -155,6 +161,12 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		start, ok1 := row[win.StartKey].(int64)
 		end, ok2 := row[win.EndKey].(int64)
 		if !ok1 || !ok2 {
+			continue
+		}
+		if !win.ProcTime && end-1 <= w.wm {
+			if w.metrics != nil {
+				w.metrics.LateRowsDropped.Add(1)
+			}
 			continue
 		}
 		k := keyOf(key)
@@ -194,6 +206,7 @@ func (w *windowAgg) ProcessWatermark(wm int64, out operator.Emitter) error {
 	if err := w.fire(wm, out); err != nil {
 		return err
 	}
+	w.wm = max(w.wm, wm)
 	return out.EmitWatermark(wm)
 }
 

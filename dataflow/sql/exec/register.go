@@ -43,7 +43,7 @@ func Register(r *operator.Registry, opts Options) error {
 		r.Register(sql.KindCalc, newCalc),
 		r.Register(sql.KindWatermark, newWatermark),
 		r.Register(sql.KindWindowAssign, newWindowAssign),
-		r.Register(sql.KindWindowAggregate, newWindowAgg),
+		r.Register(sql.KindWindowAggregate, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newWindowAgg(spec, opts.Metrics) }),
 		r.Register(sql.KindGroupAggregate, newGroupAgg),
 		r.Register(sql.KindUnion, newUnion),
 		r.Register(sql.KindJoin, newJoin),
