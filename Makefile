@@ -58,3 +58,10 @@ lint: fmt-check vet
 ## bare PostgreSQL SELECT 1 baseline measured in the same run (req/s, p50, p99)
 bench-api:
 	$(GO) test ./services/api/ -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 3s -count 1
+
+## bench-nexmark: the Nexmark queries the SQL dialect covers, parallelism 2 on the built-in generator:
+## events/s per core next to Flink 1.13's published per-core figures and a generator-only baseline
+## (NEXMARK_SCALE=0.1 for a quick run)
+.PHONY: bench-nexmark
+bench-nexmark:
+	$(GO) test -run '^$$' -bench '^BenchmarkNexmark$$' -benchtime 1x -timeout 30m ./dataflow/sql/exec/

@@ -46,6 +46,12 @@ func runGraph(t *testing.T, src string, parallelism int) string {
 // runGraphWith is runGraph with operator options (opts.Print is replaced).
 func runGraphWith(t *testing.T, src string, parallelism int, opts Options) string {
 	t.Helper()
+	return runGraphFor(t, src, parallelism, opts, 20*time.Second)
+}
+
+// runGraphFor is runGraphWith with a time limit.
+func runGraphFor(t testing.TB, src string, parallelism int, opts Options, limit time.Duration) string {
+	t.Helper()
 	g, diags := sql.Compile(src, sql.CompileOptions{Parallelism: parallelism})
 	if len(diags) > 0 {
 		t.Fatalf("Compile: %v", diags)
@@ -73,7 +79,7 @@ func runGraphWith(t *testing.T, src string, parallelism int, opts Options) strin
 			tasks = append(tasks, task)
 		}
 	}
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(limit)
 	var errs []string
 	for _, task := range tasks {
 		select {
