@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -100,21 +99,15 @@ func (s *nexmarkSource) Open(ctx *operator.Context) error {
 func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	b := array.NewRecordBuilder(s.mem, s.schema)
 	defer b.Release()
+	b.Reserve(BatchRows)
 	n := 0
 	for n < BatchRows {
 		ev, ok := s.gen.Next()
 		if !ok {
 			break
 		}
-		row := ev.Row()
-		for j, i := range s.cols {
-			v := row[i]
-			if t, isTime := v.(time.Time); isTime {
-				v = t.UnixMilli()
-			}
-			if err := appendValue(b.Field(j), v); err != nil {
-				return err
-			}
+		if err := s.appendEvent(b, ev); err != nil {
+			return err
 		}
 		n++
 	}

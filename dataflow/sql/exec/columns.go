@@ -1,0 +1,67 @@
+package exec
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flowplane/flowplane/dataflow/batch"
+)
+
+// rexNode is the part of an encoded expression that says which input columns it reads.
+type rexNode struct {
+	Input *int      `json:"input"`
+	Args  []rexNode `json:"args"`
+}
+
+// addInputs marks the input columns the encoded expression raw reads.
+func addInputs(raw json.RawMessage, used map[int]bool) error {
+	var n rexNode
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return err
+	}
+	var walk func(rexNode)
+	walk = func(n rexNode) {
+		if n.Input != nil {
+			used[*n.Input] = true
+		}
+		for _, a := range n.Args {
+			walk(a)
+		}
+	}
+	walk(n)
+	return nil
+}
+
+// readUsed fills row with row r of rec's used columns (nil elsewhere): expressions only box
+// the values they read.
+func readUsed(rec arrow.RecordBatch, r int, used []int, row []any) error {
+	for _, j := range used {
+		v, err := value(rec.Column(j), r)
+		if err != nil {
+			return err
+		}
+		row[j] = v
+	}
+	return nil
+}
+
+// selectRows returns col's rows sel (all rows when sel is nil), sharing col's buffers when
+// every row is kept.
+func selectRows(mem memory.Allocator, col arrow.Array, sel []int32) (arrow.Array, error) {
+	if sel == nil {
+		col.Retain()
+		return col, nil
+	}
+	if len(sel) > 0 && int(sel[len(sel)-1])-int(sel[0]) == len(sel)-1 {
+		return array.NewSlice(col, int64(sel[0]), int64(sel[len(sel)-1])+1), nil // a contiguous run
+	}
+	out, err := batch.TakeArray(mem, col, sel)
+	if err != nil {
+		return nil, fmt.Errorf("select rows: %w", err)
+	}
+	return out, nil
+}
