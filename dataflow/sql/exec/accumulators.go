@@ -1,9 +1,10 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
-	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -183,21 +184,40 @@ func (d *distinctAcc) add(v any, sign int64) {
 }
 func (d *distinctAcc) result() any { return d.inner.result() }
 
-// keyOf encodes values as a map key; equal SQL values give equal keys.
+// keyOf encodes values as a map key; equal SQL values give equal keys (a type tag, then the
+// value's bytes; strings length-prefixed).
 func keyOf(vals []any) string {
-	var b strings.Builder
+	var buf [64]byte
+	b := buf[:0]
 	for _, v := range vals {
 		switch x := v.(type) {
 		case nil:
-			b.WriteString("N")
-		case *big.Rat:
-			b.WriteString("R" + x.RatString())
+			b = append(b, 'N')
+		case int64:
+			b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
+		case float64:
+			if x == 0 {
+				x = 0 // -0 and 0 are one key
+			}
+			b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
+		case bool:
+			if x {
+				b = append(b, 'T')
+			} else {
+				b = append(b, 'B')
+			}
 		case string:
-			fmt.Fprintf(&b, "S%d:%s", len(x), x)
+			b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
+			b = append(b, x...)
+		case *big.Rat:
+			r := x.RatString()
+			b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
+			b = append(b, r...)
 		default:
-			fmt.Fprintf(&b, "%T%v", v, v)
+			r := fmt.Sprintf("%T%v", v, v)
+			b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
+			b = append(b, r...)
 		}
-		b.WriteByte('|')
 	}
-	return b.String()
+	return string(b)
 }

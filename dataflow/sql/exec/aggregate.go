@@ -125,9 +125,12 @@ type windowGroup struct {
 	windows []*pane
 }
 
+// pane is one window of a key: its rows (SESSION windows, which merge) or its accumulators
+// (the other windows, aggregated as rows arrive).
 type pane struct {
 	start, end int64
 	rows       [][]any
+	accs       []accumulator
 }
 
 func newWindowAgg(spec dataflow.OperatorSpec, metrics *Metrics) (operator.Operator, error) {
@@ -175,9 +178,25 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 			g = &windowGroup{key: key}
 			w.groups[k] = g
 		}
-		g.add(start, end, append([]any(nil), row...), win.Kind == "SESSION")
+		if win.Kind == "SESSION" {
+			g.add(start, end, append([]any(nil), row...), true)
+			continue
+		}
+		w.fold(g.pane(start, end, w.newAccs).accs, row, 1)
 	}
 	return nil
+}
+
+// pane returns the key's window [start, end), creating it with fresh accumulators.
+func (g *windowGroup) pane(start, end int64, newAccs func() []accumulator) *pane {
+	for _, p := range g.windows {
+		if p.start == start && p.end == end {
+			return p
+		}
+	}
+	p := &pane{start: start, end: end, accs: newAccs()}
+	g.windows = append(g.windows, p)
+	return p
 }
 
 // add puts a row into its window, merging overlapping sessions.
@@ -233,9 +252,12 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 				kept = append(kept, p)
 				continue
 			}
-			accs := w.newAccs()
-			for _, row := range p.rows {
-				w.fold(accs, row, 1)
+			accs := p.accs
+			if accs == nil {
+				accs = w.newAccs()
+				for _, row := range p.rows {
+					w.fold(accs, row, 1)
+				}
 			}
 			vals := make([]any, 0, len(w.cfg.Keys)+len(accs))
 			ki := 0

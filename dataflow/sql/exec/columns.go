@@ -56,12 +56,22 @@ func selectRows(mem memory.Allocator, col arrow.Array, sel []int32) (arrow.Array
 		col.Retain()
 		return col, nil
 	}
-	if len(sel) > 0 && int(sel[len(sel)-1])-int(sel[0]) == len(sel)-1 {
-		return array.NewSlice(col, int64(sel[0]), int64(sel[len(sel)-1])+1), nil // a contiguous run
+	if contiguous(sel) {
+		return array.NewSlice(col, int64(sel[0]), int64(sel[len(sel)-1])+1), nil
 	}
 	out, err := batch.TakeArray(mem, col, sel)
 	if err != nil {
 		return nil, fmt.Errorf("select rows: %w", err)
 	}
 	return out, nil
+}
+
+// contiguous reports whether sel is a non-empty run of consecutive rows.
+func contiguous(sel []int32) bool {
+	for i, r := range sel {
+		if r != sel[0]+int32(i) {
+			return false
+		}
+	}
+	return len(sel) > 0
 }
