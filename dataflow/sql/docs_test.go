@@ -14,7 +14,7 @@ func TestConnectorDocExamplesValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"### postgres", "### kafka"} {
+	for _, section := range []string{"### filesystem", "### postgres", "### kafka"} {
 		_, rest, ok := strings.Cut(string(doc), "\n"+section+"\n")
 		if !ok {
 			t.Fatalf("docs/sql.md has no section %q", section)

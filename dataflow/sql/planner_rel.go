@@ -76,7 +76,7 @@ func (p *planner) sink(r *Sink) *stream {
 		}
 	}
 	p.op(s, KindSink, SinkConfig{Table: t.Name, Connector: t.Connector, Options: t.Options,
-		Columns: columnSpecs(cols), PrimaryKey: t.PrimaryKey, Updating: r.Input.Updating()})
+		Columns: columnSpecs(cols), PrimaryKey: t.PrimaryKey, Updating: r.Input.Updating(), PartitionedBy: t.PartitionedBy})
 	return s
 }
 

@@ -25,6 +25,9 @@ type Options struct {
 	// Dial is how connectors open TCP connections: an SSRF-guarded dialer. Nil means
 	// endpoint.Guard{} (no loopback, no link-local or metadata addresses).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// FileRoot is the storage directory filesystem tables' paths resolve in ("" refuses
+	// filesystem tables).
+	FileRoot string
 	// Metrics receives counters no runtime metric covers yet (late rows); may be nil.
 	Metrics *Metrics
 }

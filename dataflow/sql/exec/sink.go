@@ -42,6 +42,8 @@ func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operat
 		return newPostgresSink(cfg, opts)
 	case "kafka":
 		return newKafkaSink(cfg, opts)
+	case "filesystem":
+		return newFSSink(cfg, opts)
 	case "print":
 		out := stdout
 		if cfg.Options["standard-error"] == "true" {

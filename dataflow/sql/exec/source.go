@@ -45,6 +45,8 @@ func newSource(spec dataflow.OperatorSpec, opts Options) (operator.Operator, err
 		return newPostgresSource(cfg, opts)
 	case "kafka":
 		return newKafkaSource(cfg, opts)
+	case "filesystem":
+		return newFSSource(cfg, opts)
 	case "nexmark":
 	default:
 		return nil, fmt.Errorf("%w: source connector %q", ErrNotImplemented, cfg.Connector)
