@@ -53,11 +53,13 @@ func (c *countAcc) add(v any, sign int64) {
 func (c *countAcc) result() any { return c.n }
 
 // sumAcc sums exactly (rationals) and divides for AVG; integer AVG truncates like Flink.
+// Integers are summed in an int64 until it would overflow, then carried into the rational.
 type sumAcc struct {
-	t   dataflow.LogicalType
-	avg bool
-	sum big.Rat
-	n   int64
+	t    dataflow.LogicalType
+	avg  bool
+	sum  big.Rat
+	ints int64
+	n    int64
 }
 
 func (s *sumAcc) add(v any, sign int64) {
@@ -67,6 +69,17 @@ func (s *sumAcc) add(v any, sign int64) {
 	var r *big.Rat
 	switch x := v.(type) {
 	case int64:
+		if x != math.MinInt64 {
+			d := x * sign
+			if next := s.ints + d; (d > 0 && next < s.ints) || (d < 0 && next > s.ints) {
+				s.sum.Add(&s.sum, new(big.Rat).SetInt64(s.ints)) // overflow: carry
+				s.ints = d
+			} else {
+				s.ints = next
+			}
+			s.n += sign
+			return
+		}
 		r = new(big.Rat).SetInt64(x)
 	case float64:
 		r = new(big.Rat).SetFloat64(x)
@@ -87,7 +100,10 @@ func (s *sumAcc) result() any {
 	if s.n <= 0 {
 		return nil
 	}
-	r := new(big.Rat).Set(&s.sum)
+	if s.sum.Sign() == 0 && !s.avg && s.t.Kind != dataflow.TypeDecimal && s.t.Kind != dataflow.TypeFloat && s.t.Kind != dataflow.TypeDouble {
+		return s.ints
+	}
+	r := new(big.Rat).Add(&s.sum, new(big.Rat).SetInt64(s.ints))
 	if s.avg {
 		r.Quo(r, new(big.Rat).SetInt64(s.n))
 	}
@@ -111,10 +127,13 @@ type counted struct {
 	n int64
 }
 
-// extremeAcc keeps a multiset so MIN and MAX survive retractions.
+// extremeAcc keeps a multiset so MIN and MAX survive retractions, and caches the current
+// extreme (recomputed only after it is retracted).
 type extremeAcc struct {
 	max    bool
 	values map[string]*counted
+	best   any
+	stale  bool
 }
 
 func (e *extremeAcc) add(v any, sign int64) {
@@ -129,10 +148,33 @@ func (e *extremeAcc) add(v any, sign int64) {
 	}
 	if c.n += sign; c.n <= 0 {
 		delete(e.values, k)
+		e.stale = true // the extreme may be gone
+		return
+	}
+	if sign > 0 && !e.stale && e.better(v) {
+		e.best = v
 	}
 }
 
+// better reports whether v beats the cached extreme.
+func (e *extremeAcc) better(v any) bool {
+	if e.best == nil {
+		return true
+	}
+	cmp, err := eval.Compare(v, e.best)
+	return err == nil && cmp != 0 && (cmp > 0) == e.max
+}
+
 func (e *extremeAcc) result() any {
+	if !e.stale {
+		return e.best
+	}
+	e.best, e.stale = e.scan(), false
+	return e.best
+}
+
+// scan finds the extreme of the multiset.
+func (e *extremeAcc) scan() any {
 	var best any
 	for _, c := range e.values {
 		if best == nil {
