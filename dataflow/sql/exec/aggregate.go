@@ -199,23 +199,37 @@ func (g *windowGroup) pane(start, end int64, newAccs func() []accumulator) *pane
 	return p
 }
 
-// add puts a row into its window, merging overlapping sessions.
+// add puts a row into its window, merging overlapping sessions: the rows join the largest
+// overlapping pane in place, so a growing session is not copied on every row.
 func (g *windowGroup) add(start, end int64, row []any, session bool) {
-	target := &pane{start: start, end: end, rows: [][]any{row}}
+	var into *pane
 	kept := g.windows[:0]
 	for _, p := range g.windows {
 		switch {
 		case !session && p.start == start && p.end == end:
 			p.rows = append(p.rows, row)
 			return
-		case session && p.start < target.end && target.start < p.end:
-			target.start, target.end = min(target.start, p.start), max(target.end, p.end)
-			target.rows = append(target.rows, p.rows...)
+		case session && p.start < end && start < p.end:
+			start, end = min(start, p.start), max(end, p.end)
+			if into == nil {
+				into = p
+				kept = append(kept, p)
+				continue
+			}
+			if len(p.rows) > len(into.rows) {
+				p.rows, into.rows = into.rows, p.rows
+			}
+			into.rows = append(into.rows, p.rows...)
 		default:
 			kept = append(kept, p)
 		}
 	}
-	g.windows = append(kept, target)
+	if into == nil {
+		g.windows = append(kept, &pane{start: start, end: end, rows: [][]any{row}})
+		return
+	}
+	into.start, into.end, into.rows = start, end, append(into.rows, row)
+	g.windows = kept
 }
 
 func (w *windowAgg) ProcessWatermark(wm int64, out operator.Emitter) error {
