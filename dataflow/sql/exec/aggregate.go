@@ -117,6 +117,7 @@ type windowAgg struct {
 	groups  map[string]*windowGroup
 	rowBuf  []any
 	wm      int64
+	minEnd  int64 // no window ends before this: fire has nothing to do below it
 	metrics *Metrics
 }
 
@@ -141,7 +142,8 @@ func newWindowAgg(spec dataflow.OperatorSpec, metrics *Metrics) (operator.Operat
 	if base.cfg.Window == nil {
 		return nil, fmt.Errorf("%w: window aggregate without window", operator.ErrConfig)
 	}
-	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}, wm: operator.MinWatermark, metrics: metrics}, nil
+	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}, wm: operator.MinWatermark,
+		minEnd: math.MaxInt64, metrics: metrics}, nil
 }
 
 func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
@@ -172,6 +174,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 			}
 			continue
 		}
+		w.minEnd = min(w.minEnd, end)
 		k := keyOf(key)
 		g := w.groups[k]
 		if g == nil {
@@ -247,11 +250,13 @@ func (w *windowAgg) Finish(out operator.Emitter) error { return w.fire(math.MaxI
 
 // fire emits and drops every window whose end-1 is at or before wm, in key order.
 func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
-	if w.out == nil {
+	if w.out == nil || wm < w.minEnd-1 {
 		return nil
 	}
 	b := array.NewRecordBuilder(w.mem, w.out)
 	defer b.Release()
+	minEnd := int64(math.MaxInt64)
+	defer func() { w.minEnd = minEnd }()
 	keys := make([]string, 0, len(w.groups))
 	for k := range w.groups {
 		keys = append(keys, k)
@@ -264,6 +269,7 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 		for _, p := range g.windows {
 			if p.end-1 > wm {
 				kept = append(kept, p)
+				minEnd = min(minEnd, p.end)
 				continue
 			}
 			accs := p.accs
