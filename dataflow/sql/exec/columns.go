@@ -2,13 +2,16 @@ package exec
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow/batch"
+	"github.com/flowplane/flowplane/dataflow/operator"
 )
 
 // rexNode is the part of an encoded expression that says which input columns it reads.
@@ -74,4 +77,17 @@ func contiguous(sel []int32) bool {
 		}
 	}
 	return len(sel) > 0
+}
+
+// ErrSource wraps a connector source's failures whose cause is an io.EOF (a connection cut,
+// an empty csv record), which would otherwise read as the end of input.
+var ErrSource = errors.New("source failed")
+
+// sourceError passes operator.ErrEndOfInput itself through and flattens any other error
+// wrapping io.EOF into ErrSource: only a source that has really ended may return EOF.
+func sourceError(err error) error {
+	if err == nil || err == operator.ErrEndOfInput || !errors.Is(err, io.EOF) {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrSource, err.Error())
 }

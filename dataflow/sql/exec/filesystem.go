@@ -179,6 +179,10 @@ func (s *fsSource) next(ctx context.Context) (bool, error) {
 
 // Poll emits the next lines.
 func (s *fsSource) Poll(ctx context.Context, out operator.Emitter) error {
+	return sourceError(s.poll(ctx, out))
+}
+
+func (s *fsSource) poll(ctx context.Context, out operator.Emitter) error {
 	if s.file == nil {
 		ok, err := s.next(ctx)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strconv"
 
@@ -59,6 +60,9 @@ func (f *rowFormat) decodeCSV(data []byte, dst []any) ([]any, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comma, r.FieldsPerRecord = f.delim, len(f.names)
 	fields, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: csv: empty record", errFormat)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: csv: %w", errFormat, err)
 	}

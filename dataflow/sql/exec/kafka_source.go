@@ -197,6 +197,10 @@ func (s *kafkaSource) finished() bool {
 
 // Poll emits the records fetched so far (up to BatchRows).
 func (s *kafkaSource) Poll(ctx context.Context, out operator.Emitter) error {
+	return sourceError(s.poll(ctx, out))
+}
+
+func (s *kafkaSource) poll(ctx context.Context, out operator.Emitter) error {
 	if s.next == nil {
 		if err := s.start(ctx); err != nil {
 			return fmt.Errorf("kafka source %s: %w", s.cfg.Table, err)

@@ -201,13 +201,13 @@ func TestKafkaSourceReplaysFromOffsets(t *testing.T) {
 func TestKafkaStartupModes(t *testing.T) {
 	t.Parallel()
 	k := newKafkaEnv(t, 1, "t")
-	k.produce(t, "t", 0, "a,1", "b,2", "not,a number", "c,3", "d,4")
+	k.produce(t, "t", 0, "a,1", "b,2", "not,a number", "c,3", "d,4", "")
 	cases := []struct {
 		opts map[string]string
 		want string
 	}{
 		{map[string]string{"scan.startup.mode": "specific-offsets", "scan.startup.specific-offsets": "partition:0,offset:3",
-			"scan.bounded.mode": "latest-offset"}, "c d"},
+			"scan.bounded.mode": "latest-offset", "csv.ignore-parse-errors": "true"}, "c d"},
 		{map[string]string{"scan.bounded.mode": "latest-offset", "csv.ignore-parse-errors": "true"}, "a b c d"},
 		{map[string]string{"scan.startup.mode": "latest-offset", "scan.bounded.mode": "latest-offset"}, ""},
 	}
@@ -218,7 +218,8 @@ func TestKafkaStartupModes(t *testing.T) {
 			t.Errorf("%v: read %v, want %s", c.opts, got.rows, c.want)
 		}
 	}
-	// Without ignore-parse-errors the malformed record fails the source, naming its offset.
+	// Without ignore-parse-errors the malformed record fails the source, naming its offset;
+	// the empty record (whose csv reader says EOF) fails it too rather than ending it.
 	src := kafkaSourceOp(t, k, map[string]string{"scan.bounded.mode": "latest-offset"})
 	var err error
 	for err == nil {
@@ -226,5 +227,42 @@ func TestKafkaStartupModes(t *testing.T) {
 	}
 	if !errors.Is(err, errFormat) || !strings.Contains(err.Error(), "offset 2") {
 		t.Fatalf("malformed record: %v", err)
+	}
+	src = kafkaSourceOp(t, k, map[string]string{"scan.bounded.mode": "latest-offset", "scan.startup.mode": "specific-offsets",
+		"scan.startup.specific-offsets": "partition:0,offset:5"})
+	for err = nil; err == nil; {
+		err = src.Poll(context.Background(), &collect{})
+	}
+	if !errors.Is(err, errFormat) || errors.Is(err, operator.ErrEndOfInput) || !strings.Contains(err.Error(), "offset 5") {
+		t.Fatalf("empty csv record: %v, want a format error", err)
+	}
+}
+
+// TestKafkaSASLFromIntegration reaches a SASL cluster with the integration's credentials and
+// fails with wrong ones.
+func TestKafkaSASLFromIntegration(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.EnableSASL(),
+		kfake.Superuser("SCRAM-SHA-256", "app", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dial := endpoint.Guard{AllowLoopback: true}.DialContext
+	good := endpoint.Kafka{Brokers: c.ListenAddrs(), SecurityProtocol: "SASL_PLAINTEXT", SASLMechanism: "SCRAM-SHA-256",
+		SASLUser: "app", SASLPassword: "s3cret"}
+	bad := good
+	bad.SASLPassword = "wrong"
+	k := kafkaEnv{opts: Options{Dial: dial, Endpoints: endpoint.Static{KafkaByID: map[string]endpoint.Kafka{"k": good, "bad": bad}}}}
+	var got collect
+	drain(t, kafkaSourceOp(t, k, map[string]string{"scan.bounded.mode": "latest-offset"}), &got, 1<<30)
+	if len(got.rows) != 0 {
+		t.Fatalf("empty topic read %v", got.rows)
+	}
+	src := kafkaSourceOp(t, k, map[string]string{"integration": "bad", "scan.bounded.mode": "latest-offset"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := src.Poll(ctx, &collect{}); !errors.Is(err, ErrSource) || errors.Is(err, operator.ErrEndOfInput) {
+		t.Fatalf("wrong password: Poll = %v, want a source failure (not the end of input)", err)
 	}
 }

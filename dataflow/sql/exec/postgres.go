@@ -170,6 +170,10 @@ func (s *pgSource) start(ctx context.Context) error {
 
 // Poll emits the next rows of the scan.
 func (s *pgSource) Poll(ctx context.Context, out operator.Emitter) error {
+	return sourceError(s.poll(ctx, out))
+}
+
+func (s *pgSource) poll(ctx context.Context, out operator.Emitter) error {
 	if s.done {
 		return operator.ErrEndOfInput
 	}
