@@ -66,3 +66,26 @@ func TestParseEndpoints(t *testing.T) {
 		t.Fatalf("ParseBrokers(k1) = %v", err)
 	}
 }
+
+func TestFromSettings(t *testing.T) {
+	t.Parallel()
+	p, err := PostgresFromSettings(map[string]any{"host": "db", "port": float64(6432), "database": "app", "user": "u", "sslmode": "require"},
+		map[string]string{"password": "pw"})
+	if err != nil || p != (Postgres{Host: "db", Port: 6432, Database: "app", User: "u", Password: "pw", SSLMode: "require"}) {
+		t.Fatalf("PostgresFromSettings = %+v, %v", p, err)
+	}
+	if got := p.ConnString(); got != "postgres://u:pw@db:6432/app?sslmode=require" {
+		t.Fatalf("ConnString = %s", got)
+	}
+	if _, err := PostgresFromSettings(map[string]any{"host": "db"}, nil); !errors.Is(err, ErrEndpoint) {
+		t.Fatalf("incomplete postgres settings: %v", err)
+	}
+	k, err := KafkaFromSettings(map[string]any{"bootstrap_servers": []any{"k1:9092", "k2:9092"}, "security_protocol": "SASL_SSL",
+		"sasl_mechanism": "PLAIN", "sasl_username": "app"}, map[string]string{"sasl_password": "pw"})
+	if err != nil || len(k.Brokers) != 2 || k.SASLPassword != "pw" || k.SecurityProtocol != "SASL_SSL" {
+		t.Fatalf("KafkaFromSettings = %+v, %v", k, err)
+	}
+	if _, err := KafkaFromSettings(map[string]any{}, nil); !errors.Is(err, ErrEndpoint) {
+		t.Fatalf("no brokers: %v", err)
+	}
+}
