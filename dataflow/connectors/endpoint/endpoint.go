@@ -78,7 +78,7 @@ func ParsePostgresURL(raw, user string) (Postgres, error) {
 	if p.Database == "" {
 		return Postgres{}, fmt.Errorf("%w: url names no database", ErrEndpoint)
 	}
-	return p, nil
+	return p, CheckLiteralHost(p.Host)
 }
 
 // Kafka is a Kafka integration's connection settings.
@@ -100,6 +100,9 @@ func ParseBrokers(raw string) ([]string, error) {
 		host, port, err := net.SplitHostPort(b)
 		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("%w: bootstrap server %q: want host:port", ErrEndpoint, b)
+		}
+		if err := CheckLiteralHost(host); err != nil {
+			return nil, err
 		}
 		out = append(out, b)
 	}
@@ -141,6 +144,25 @@ func (s Static) Kafka(_ context.Context, id string) (Kafka, error) {
 var metadata = []netip.Addr{
 	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
 	netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6
+}
+
+// metadataNames are host names of cloud metadata services.
+var metadataNames = []string{"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+
+// CheckLiteralHost refuses, without resolving it, a host no connector may name: a link-local,
+// metadata, unspecified or multicast IP literal or a metadata host name. Loopback and names
+// are judged when connecting (Guard), as they depend on the server and on DNS.
+func CheckLiteralHost(host string) error {
+	h := strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	for _, m := range metadataNames {
+		if h == m {
+			return fmt.Errorf("%w: %s is a metadata service", ErrForbiddenAddress, host)
+		}
+	}
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return Guard{AllowLoopback: true}.CheckAddr(ip)
+	}
+	return nil
 }
 
 // Guard is the SSRF guard connectors dial through.

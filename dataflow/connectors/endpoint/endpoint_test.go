@@ -65,6 +65,17 @@ func TestParseEndpoints(t *testing.T) {
 	if _, err := ParseBrokers("k1"); !errors.Is(err, ErrEndpoint) {
 		t.Fatalf("ParseBrokers(k1) = %v", err)
 	}
+	for _, bad := range []string{"169.254.169.254:9092", "[fe80::1]:9092", "metadata.google.internal:80"} {
+		if _, err := ParseBrokers(bad); !errors.Is(err, ErrForbiddenAddress) {
+			t.Errorf("ParseBrokers(%s) = %v, want ErrForbiddenAddress", bad, err)
+		}
+	}
+	if _, err := ParsePostgresURL("postgres://169.254.169.254/db", ""); !errors.Is(err, ErrForbiddenAddress) {
+		t.Errorf("metadata url: %v", err)
+	}
+	if _, err := ParsePostgresURL("postgres://127.0.0.1/db", ""); err != nil {
+		t.Errorf("loopback literal is judged when connecting: %v", err)
+	}
 }
 
 func TestFromSettings(t *testing.T) {

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,13 @@ import (
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
+
+// maxUncheckpointedRows bounds the rows a postgres sink subtask buffers between checkpoints;
+// beyond it the sink fails (ErrSinkBuffer) rather than exhausting the worker's memory.
+const maxUncheckpointedRows = 2_000_000
+
+// ErrSinkBuffer: a postgres sink buffered too many rows without a checkpoint.
+var ErrSinkBuffer = errors.New("postgres sink buffer full")
 
 // finalCheckpoint names the commit made at the end of input: it is above every checkpoint
 // id, so once the end of input is committed no replay writes its rows again.
@@ -34,6 +42,7 @@ type pgSink struct {
 	restored [][]byte
 	schema   *arrow.Schema // the input schema renamed to the sink's columns
 	in       *arrow.Schema
+	buffered int // rows written since the last checkpoint
 }
 
 func newPostgresSink(cfg sql.SinkConfig, opts Options) (operator.Operator, error) {
@@ -100,6 +109,10 @@ func (s *pgSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) 
 	if err != nil {
 		return fmt.Errorf("postgres sink %s: %w", s.cfg.Table, err)
 	}
+	if s.buffered += len(rows); s.buffered > maxUncheckpointedRows {
+		return fmt.Errorf("%w: %s holds %d rows since the last checkpoint (rows are committed on checkpoint completion; checkpoint more often)",
+			ErrSinkBuffer, s.cfg.Table, s.buffered)
+	}
 	return s.sink.Write(rows...)
 }
 
@@ -110,6 +123,7 @@ func (s *pgSink) SnapshotState(id uint64, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s.buffered = 0
 	_, err = w.Write(data)
 	return err
 }
