@@ -27,7 +27,11 @@ func EventAt(cfg Config, n int64) (Event, error) {
 }
 
 func (c Config) eventAt(n int64) Event {
-	rng := rand.New(rand.NewPCG(uint64(c.Seed), uint64(n)))
+	return c.eventWith(rand.New(rand.NewPCG(uint64(c.Seed), uint64(n))), n)
+}
+
+// eventWith builds event n from rng, which must be seeded with (c.Seed, n).
+func (c Config) eventWith(rng *rand.Rand, n int64) Event {
 	ts := c.BaseTime.Add(time.Duration(n * c.interEventNanos())).Truncate(time.Millisecond)
 	ev := Event{Number: n, Kind: c.kindAt(n)}
 	switch ev.Kind {
