@@ -21,11 +21,12 @@ import (
 // Retractions in the input are not supported.
 type rank struct {
 	operator.Base
-	cfg    sql.RankConfig
-	mem    memory.Allocator
-	out    *arrow.Schema
-	parts  map[string][][]any
-	rowBuf []any
+	cfg     sql.RankConfig
+	mem     memory.Allocator
+	out     *arrow.Schema
+	parts   map[string][][]any
+	rowBuf  []any
+	emitBuf []any
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -121,11 +122,12 @@ func (k *rank) insert(b *array.RecordBuilder, row []any) error {
 	copy(rows[pos+1:], rows[pos:])
 	rows[pos] = row
 	emit := func(r []any, n int, kind int64) error {
-		vals := append([]any(nil), r...)
+		vals := append(k.emitBuf[:0], r...)
 		if k.cfg.RowNumber {
 			vals = append(vals, int64(n+1))
 		}
-		return appendRow(b, append(vals, kind))
+		k.emitBuf = append(vals, kind)
+		return appendRow(b, k.emitBuf)
 	}
 	if k.cfg.RowNumber {
 		// With row numbers a row is keyed by (partition, rn): every position from pos on
