@@ -37,9 +37,8 @@ type Context struct {
 	Operator    dataflow.OperatorID
 	Subtask     int
 	Parallelism int
-	// Attempt is the job's attempt number (newer attempts fence older ones' transactional
-	// sinks); 0 when the runtime does not say.
-	Attempt int64
+	// Attempt is the job attempt the subtask runs in (sinks fence older attempts with it).
+	Attempt uint64
 }
 
 // Emitter receives an operator's output: the next operator of the chain or the output writers.

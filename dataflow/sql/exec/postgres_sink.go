@@ -68,7 +68,7 @@ func (s *pgSink) Open(octx *operator.Context) error {
 		mode = pg.Upsert
 	}
 	s.sink, err = pg.NewSink(ctx, s.pool, pg.SinkConfig{
-		SinkID: octx.JobID + "/" + string(octx.Operator), Subtask: octx.Subtask, Attempt: octx.Attempt,
+		SinkID: octx.JobID + "/" + string(octx.Operator), Subtask: octx.Subtask, Attempt: int64(octx.Attempt),
 		Table: s.cfg.Options["table-name"], Columns: s.names, Mode: mode, PrimaryKey: s.cfg.PrimaryKey,
 		BatchRows: parseIntOption(s.cfg.Options, "sink.buffer-flush.max-rows", 0),
 	})
