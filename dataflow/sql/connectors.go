@@ -27,6 +27,7 @@ const (
 	optColumns // ';'-separated columns of the table
 	optPgURL   // postgres://host[:port]/db or jdbc:postgresql://…, without credentials
 	optBrokers // host:port[,host:port]
+	optSize    // a byte size: 1000, 64KB, 128MB, 1GB
 )
 
 type optionSpec struct {
@@ -72,7 +73,7 @@ var connectors = map[string]connectorSpec{
 		options: map[string]optionSpec{
 			"path": {kind: optPath}, "format": formats, "csv.field-delimiter": {}, "csv.ignore-parse-errors": {kind: optBool},
 			"json.ignore-parse-errors": {kind: optBool}, "source.monitor-interval": {kind: optDuration},
-			"sink.rolling-policy.file-size": {}, "sink.rolling-policy.rollover-interval": {kind: optDuration},
+			"sink.rolling-policy.file-size": {kind: optSize}, "sink.rolling-policy.rollover-interval": {kind: optDuration},
 		}},
 	"postgres": {source: true, sink: true, integration: true, endpoint: "url", oneOf: []string{"table-name", "scan.query"},
 		options: map[string]optionSpec{
@@ -117,6 +118,7 @@ var (
 	integrationRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 	sqlIdentRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
 	topicRe       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+	sizeRe        = regexp.MustCompile(`(?i)^[1-9][0-9]{0,15}\s*(B|KB|MB|GB)?$`)
 )
 
 func connectorNames() string {
@@ -292,6 +294,10 @@ func checkValue(os optionSpec, key, val string, o *Option) *Error {
 	case optPgURL:
 		if _, err := endpoint.ParsePostgresURL(val, ""); err != nil {
 			return errorf(ErrOption, o.Value.Sp, "option '%s': %v", key, err)
+		}
+	case optSize:
+		if !sizeRe.MatchString(strings.TrimSpace(val)) {
+			return bad("a size such as '128MB' (B, KB, MB, GB)")
 		}
 	case optBrokers:
 		if _, err := endpoint.ParseBrokers(val); err != nil {
