@@ -28,6 +28,7 @@ const (
 	optPgURL   // postgres://host[:port]/db or jdbc:postgresql://…, without credentials
 	optBrokers // host:port[,host:port]
 	optSize    // a byte size: 1000, 64KB, 128MB, 1GB
+	optOffsets // partition:<n>,offset:<n>[;...]
 )
 
 type optionSpec struct {
@@ -88,7 +89,7 @@ var connectors = map[string]connectorSpec{
 			"properties.bootstrap.servers": {kind: optBrokers}, "properties.group.id": {},
 			"scan.startup.mode":             {kind: optEnum, values: []string{"earliest-offset", "latest-offset", "group-offsets", "timestamp", "specific-offsets"}},
 			"scan.startup.timestamp-millis": {kind: optInt},
-			"scan.startup.specific-offsets": {},
+			"scan.startup.specific-offsets": {kind: optOffsets},
 			"scan.bounded.mode":             {kind: optEnum, values: []string{"unbounded", "latest-offset"}},
 			"key.format":                    formats,
 			"key.fields":                    {kind: optColumns},
@@ -118,6 +119,7 @@ var (
 	integrationRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 	sqlIdentRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
 	topicRe       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+	offsetsRe     = regexp.MustCompile(`^\s*partition:\d{1,9},\s*offset:\d{1,18}\s*(;\s*partition:\d{1,9},\s*offset:\d{1,18}\s*)*$`)
 	sizeRe        = regexp.MustCompile(`(?i)^[1-9][0-9]{0,15}\s*(B|KB|MB|GB)?$`)
 )
 
@@ -294,6 +296,10 @@ func checkValue(os optionSpec, key, val string, o *Option) *Error {
 	case optPgURL:
 		if _, err := endpoint.ParsePostgresURL(val, ""); err != nil {
 			return errorf(ErrOption, o.Value.Sp, "option '%s': %v", key, err)
+		}
+	case optOffsets:
+		if !offsetsRe.MatchString(val) {
+			return bad("offsets such as 'partition:0,offset:42;partition:1,offset:300'")
 		}
 	case optSize:
 		if !sizeRe.MatchString(strings.TrimSpace(val)) {

@@ -26,3 +26,4 @@ CREATE TABLE k4 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format'
 CREATE TABLE k5 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'csv', 'properties.bootstrap.servers' = 'b1:9092,b2:9092', 'properties.client.id' = 'x');
 CREATE TABLE k6 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'properties.bootstrap.servers' = '169.254.169.254:9092');
 CREATE TABLE fs9 (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '/x', 'format' = 'csv', 'sink.rolling-policy.file-size' = 'huge');
+CREATE TABLE k7 (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'integration' = 'k', 'scan.startup.mode' = 'specific-offsets', 'scan.startup.specific-offsets' = 'p0:42');
