@@ -57,9 +57,20 @@ func (c *countAcc) result() any { return c.n }
 type sumAcc struct {
 	t    dataflow.LogicalType
 	avg  bool
-	sum  big.Rat
+	rat  big.Rat // the sum is rat + ints
 	ints int64
 	n    int64
+}
+
+// total returns the exact sum and the count of values summed (for state snapshots).
+func (s *sumAcc) total() (*big.Rat, int64) {
+	return new(big.Rat).Add(&s.rat, new(big.Rat).SetInt64(s.ints)), s.n
+}
+
+// restore sets the sum and count returned by total.
+func (s *sumAcc) restore(sum *big.Rat, n int64) {
+	s.rat.Set(sum)
+	s.ints, s.n = 0, n
 }
 
 func (s *sumAcc) add(v any, sign int64) {
@@ -72,7 +83,7 @@ func (s *sumAcc) add(v any, sign int64) {
 		if x != math.MinInt64 {
 			d := x * sign
 			if next := s.ints + d; (d > 0 && next < s.ints) || (d < 0 && next > s.ints) {
-				s.sum.Add(&s.sum, new(big.Rat).SetInt64(s.ints)) // overflow: carry
+				s.rat.Add(&s.rat, new(big.Rat).SetInt64(s.ints)) // overflow: carry
 				s.ints = d
 			} else {
 				s.ints = next
@@ -89,9 +100,9 @@ func (s *sumAcc) add(v any, sign int64) {
 		return
 	}
 	if sign < 0 {
-		s.sum.Sub(&s.sum, r)
+		s.rat.Sub(&s.rat, r)
 	} else {
-		s.sum.Add(&s.sum, r)
+		s.rat.Add(&s.rat, r)
 	}
 	s.n += sign
 }
@@ -100,10 +111,10 @@ func (s *sumAcc) result() any {
 	if s.n <= 0 {
 		return nil
 	}
-	if s.sum.Sign() == 0 && !s.avg && s.t.Kind != dataflow.TypeDecimal && s.t.Kind != dataflow.TypeFloat && s.t.Kind != dataflow.TypeDouble {
+	if s.rat.Sign() == 0 && !s.avg && s.t.Kind != dataflow.TypeDecimal && s.t.Kind != dataflow.TypeFloat && s.t.Kind != dataflow.TypeDouble {
 		return s.ints
 	}
-	r := new(big.Rat).Add(&s.sum, new(big.Rat).SetInt64(s.ints))
+	r, _ := s.total()
 	if s.avg {
 		r.Quo(r, new(big.Rat).SetInt64(s.n))
 	}
@@ -128,7 +139,7 @@ type counted struct {
 }
 
 // extremeAcc keeps a multiset so MIN and MAX survive retractions, and caches the current
-// extreme (recomputed only after it is retracted).
+// extreme (recomputed after it is retracted, or when values were restored without it).
 type extremeAcc struct {
 	max    bool
 	values map[string]*counted
@@ -166,7 +177,7 @@ func (e *extremeAcc) better(v any) bool {
 }
 
 func (e *extremeAcc) result() any {
-	if !e.stale {
+	if !e.stale && (e.best != nil || len(e.values) == 0) {
 		return e.best
 	}
 	e.best, e.stale = e.scan(), false

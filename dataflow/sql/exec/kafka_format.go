@@ -86,7 +86,7 @@ func (f *rowFormat) decodeJSON(data []byte, dst []any) ([]any, error) {
 		return nil, fmt.Errorf("%w: json: %w", errFormat, err)
 	}
 	for i, name := range f.names {
-		v, err := jsonValue(obj[name], f.types[i])
+		v, err := decodeJSONField(obj[name], f.types[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: column %s: %w", errFormat, name, err)
 		}
@@ -95,9 +95,9 @@ func (f *rowFormat) decodeJSON(data []byte, dst []any) ([]any, error) {
 	return dst, nil
 }
 
-// jsonValue converts one JSON field: numbers and booleans directly, strings as CAST from text
+// decodeJSONField converts one JSON field: numbers and booleans directly, strings as CAST from text
 // (timestamps "2024-01-01 12:00:00.000" or ISO-8601), a number for a timestamp as epoch ms.
-func jsonValue(raw json.RawMessage, t dataflow.LogicalType) (any, error) {
+func decodeJSONField(raw json.RawMessage, t dataflow.LogicalType) (any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
