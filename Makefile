@@ -90,3 +90,10 @@ bench-api:
 .PHONY: bench-scheduler
 bench-scheduler:
 	$(GO) test ./scheduler/ -run '^$$' -bench '^BenchmarkScheduler$$' -benchtime 1x -count 1 -timeout 10m
+
+## bench-nexmark: the Nexmark queries the SQL dialect covers, parallelism 2 on the built-in generator:
+## events/s per core next to Flink 1.13's published per-core figures and a generator-only baseline
+## (NEXMARK_SCALE=0.1 for a quick run)
+.PHONY: bench-nexmark
+bench-nexmark:
+	$(GO) test -run '^$$' -bench '^BenchmarkNexmark$$' -benchtime 1x -timeout 30m ./dataflow/sql/exec/

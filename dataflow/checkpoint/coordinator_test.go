@@ -165,7 +165,7 @@ func TestCoordinatorCompletesRetainsAndSweeps(t *testing.T) {
 func TestCoordinatorAbortsDeclinedAndLateCheckpoints(t *testing.T) {
 	t.Parallel()
 	store := fileStore(t)
-	h := newCoordHarness(t, store, CounterIDs(0), CoordinatorConfig{Timeout: 50 * time.Millisecond})
+	h := newCoordHarness(t, store, CounterIDs(0), CoordinatorConfig{Timeout: time.Second}) // long enough for the acks below on a loaded machine
 	ctx := context.Background()
 
 	id, err := h.c.TriggerNow(ctx, KindCheckpoint)

@@ -161,7 +161,21 @@ func (b *binder) insert(ins *Insert) *Sink {
 		b.fail(ErrUnsupported, ins.Query.Pos(),
 			"table %s (connector '%s') is append-only but the query produces updates; aggregate over a window or write to an upserting sink", t.Name, t.Connector)
 	}
+	if t.Connector == "postgres" {
+		b.checkPostgresSink(t, ins, rel)
+	}
 	return &Sink{Table: t, Input: rel}
+}
+
+// checkPostgresSink requires a table to write to, and a primary key to upsert a changelog on.
+func (b *binder) checkPostgresSink(t *Table, ins *Insert, rel Rel) {
+	if _, ok := t.Options["table-name"]; !ok {
+		b.fail(ErrUnsupported, ins.Table.Sp, "table %s reads a 'scan.query' and cannot be written to; set 'table-name'", t.Name)
+	}
+	if rel.Updating() && len(t.PrimaryKey) == 0 {
+		b.fail(ErrUnsupported, ins.Query.Pos(),
+			"the query produces updates but table %s has no PRIMARY KEY to upsert on; declare PRIMARY KEY (...) NOT ENFORCED", t.Name)
+	}
 }
 
 // matchSinkColumns checks the query's columns against the sink's writable columns and returns

@@ -52,6 +52,8 @@ func TestBindGolden(t *testing.T) {
 	}
 }
 
+const pgCounts = "CREATE TABLE src (a BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'src', 'url' = 'postgres://db/app');\n"
+
 func TestValidateSentinels(t *testing.T) {
 	t.Parallel()
 	const sink = "CREATE TABLE s (a BIGINT) WITH ('connector' = 'blackhole');\n"
@@ -65,6 +67,10 @@ func TestValidateSentinels(t *testing.T) {
 		{sink + "INSERT INTO s SELECT 'x';", ErrType},
 		{sink + "INSERT INTO s SELECT a FROM s;", ErrUnsupported},
 		{"SELECT FROM", ErrSyntax},
+		{pgCounts + "CREATE TABLE c (k BIGINT, n BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'c', 'url' = 'postgres://db/app');\n" +
+			"INSERT INTO c SELECT a, COUNT(*) FROM src GROUP BY a;", ErrUnsupported},
+		{pgCounts + "CREATE TABLE c (k BIGINT, n BIGINT) WITH ('connector' = 'postgres', 'scan.query' = 'SELECT 1', 'url' = 'postgres://db/app');\n" +
+			"INSERT INTO c SELECT a, a FROM src;", ErrUnsupported},
 	}
 	for _, c := range cases {
 		_, err := Analyze(c.src)

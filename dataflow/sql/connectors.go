@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/connectors/nexmark"
 )
 
@@ -24,6 +25,10 @@ const (
 	optIdent   // a SQL identifier, optionally schema-qualified (it ends up in the sink's SQL)
 	optTopic   // a Kafka topic name
 	optColumns // ';'-separated columns of the table
+	optPgURL   // postgres://host[:port]/db or jdbc:postgresql://…, without credentials
+	optBrokers // host:port[,host:port]
+	optSize    // a byte size: 1000, 64KB, 128MB, 1GB
+	optOffsets // partition:<n>,offset:<n>[;...]
 )
 
 type optionSpec struct {
@@ -38,8 +43,10 @@ type connectorSpec struct {
 	fieldOptions map[string]optionSpec
 	required     []string
 	source, sink bool
-	appendOnly   bool // sink cannot take updates
-	integration  bool // needs 'integration' for its endpoint and credentials
+	appendOnly   bool     // sink cannot take updates
+	integration  bool     // needs 'integration' for its endpoint and credentials...
+	endpoint     string   // ...unless this inline option names an endpoint without credentials
+	oneOf        []string // exactly one of these options is required
 }
 
 var formats = optionSpec{kind: optEnum, values: []string{"csv", "json"}}
@@ -67,22 +74,30 @@ var connectors = map[string]connectorSpec{
 		options: map[string]optionSpec{
 			"path": {kind: optPath}, "format": formats, "csv.field-delimiter": {}, "csv.ignore-parse-errors": {kind: optBool},
 			"json.ignore-parse-errors": {kind: optBool}, "source.monitor-interval": {kind: optDuration},
-			"sink.rolling-policy.file-size": {}, "sink.rolling-policy.rollover-interval": {kind: optDuration},
+			"sink.rolling-policy.file-size": {kind: optSize}, "sink.rolling-policy.rollover-interval": {kind: optDuration},
 		}},
-	"postgres": {source: true, sink: true, integration: true, required: []string{"table-name"},
+	"postgres": {source: true, sink: true, integration: true, endpoint: "url", oneOf: []string{"table-name", "scan.query"},
 		options: map[string]optionSpec{
-			"table-name": {kind: optIdent}, "scan.fetch-size": {kind: optInt}, "scan.partition.column": {kind: optIdent},
-			"scan.partition.num": {kind: optInt}, "sink.buffer-flush.max-rows": {kind: optInt},
-			"sink.buffer-flush.interval": {kind: optDuration}, "sink.max-retries": {kind: optInt},
+			"url": {kind: optPgURL}, "username": {kind: optIdent},
+			"table-name": {kind: optIdent}, "scan.query": {}, "scan.partition.column": {kind: optIdent},
+			"sink.buffer-flush.max-rows": {kind: optInt},
 		}},
-	"kafka": {source: true, sink: true, appendOnly: true, integration: true, required: []string{"topic", "format"},
+	"kafka": {source: true, sink: true, appendOnly: true, integration: true, endpoint: "properties.bootstrap.servers",
+		required: []string{"topic", "format"},
 		options: map[string]optionSpec{
 			"topic": {kind: optTopic}, "format": {kind: optEnum, values: []string{"csv", "json", "raw"}},
-			"properties.group.id":           {},
-			"scan.startup.mode":             {kind: optEnum, values: []string{"earliest-offset", "latest-offset", "group-offsets", "timestamp"}},
-			"scan.startup.timestamp-millis": {kind: optInt}, "key.format": formats, "key.fields": {kind: optColumns},
-			"value.format": formats, "sink.partitioner": {kind: optEnum, values: []string{"default", "fixed", "round-robin"}},
-			"sink.delivery-guarantee": {kind: optEnum, values: []string{"none", "at-least-once", "exactly-once"}},
+			"properties.bootstrap.servers": {kind: optBrokers}, "properties.group.id": {},
+			"scan.startup.mode":             {kind: optEnum, values: []string{"earliest-offset", "latest-offset", "group-offsets", "timestamp", "specific-offsets"}},
+			"scan.startup.timestamp-millis": {kind: optInt},
+			"scan.startup.specific-offsets": {kind: optOffsets},
+			"scan.bounded.mode":             {kind: optEnum, values: []string{"unbounded", "latest-offset"}},
+			"key.format":                    formats,
+			"key.fields":                    {kind: optColumns},
+			"sink.partitioner":              {kind: optEnum, values: []string{"default", "fixed", "round-robin"}},
+			"sink.delivery-guarantee":       {kind: optEnum, values: []string{"none", "at-least-once"}},
+			"csv.field-delimiter":           {},
+			"json.ignore-parse-errors":      {kind: optBool},
+			"csv.ignore-parse-errors":       {kind: optBool},
 		}},
 }
 
@@ -104,6 +119,8 @@ var (
 	integrationRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 	sqlIdentRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
 	topicRe       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+	offsetsRe     = regexp.MustCompile(`^\s*partition:\d{1,9},\s*offset:\d{1,18}\s*(;\s*partition:\d{1,9},\s*offset:\d{1,18}\s*)*$`)
+	sizeRe        = regexp.MustCompile(`(?i)^[1-9][0-9]{0,15}\s*(B|KB|MB|GB)?$`)
 )
 
 func connectorNames() string {
@@ -141,11 +158,46 @@ func checkOptions(t *Table, opts []*Option) []*Error {
 			errs = append(errs, errorf(ErrOption, t.Decl.Name.Sp, "connector '%s' of table %s needs option '%s'", t.Connector, t.Name, req))
 		}
 	}
-	if _, ok := t.Options["integration"]; spec.integration && !ok {
+	errs = append(errs, checkOneOf(t, spec)...)
+	_, hasEndpoint := t.Options[spec.endpoint]
+	_, hasIntegration := t.Options["integration"]
+	if hasEndpoint && hasIntegration {
+		errs = append(errs, errorf(ErrOption, t.Decl.Name.Sp, "table %s sets both 'integration' and '%s'; use one", t.Name, spec.endpoint))
+	}
+	if spec.integration && !hasIntegration && !hasEndpoint {
 		errs = append(errs, errorf(ErrOption, t.Decl.Name.Sp,
-			"connector '%s' of table %s needs 'integration' = '<id>' naming the service integration with its endpoint and credentials", t.Connector, t.Name))
+			"connector '%s' of table %s needs 'integration' = '<id>' naming the service integration with its endpoint and credentials%s", t.Connector, t.Name, endpointHint(spec)))
 	}
 	return errs
+}
+
+func endpointHint(spec connectorSpec) string {
+	if spec.endpoint == "" {
+		return ""
+	}
+	return " (or '" + spec.endpoint + "' for an endpoint without credentials)"
+}
+
+// checkOneOf requires exactly one of spec.oneOf.
+func checkOneOf(t *Table, spec connectorSpec) []*Error {
+	if len(spec.oneOf) == 0 {
+		return nil
+	}
+	var set []string
+	for _, k := range spec.oneOf {
+		if _, ok := t.Options[k]; ok {
+			set = append(set, "'"+k+"'")
+		}
+	}
+	if len(set) == 1 {
+		return nil
+	}
+	quoted := make([]string, len(spec.oneOf))
+	for i, k := range spec.oneOf {
+		quoted[i] = "'" + k + "'"
+	}
+	return []*Error{errorf(ErrOption, t.Decl.Name.Sp, "connector '%s' of table %s needs exactly one of %s, found %d",
+		t.Connector, t.Name, strings.Join(quoted, ", "), len(set))}
 }
 
 func checkOption(t *Table, spec connectorSpec, key, val string, o *Option) *Error {
@@ -240,6 +292,22 @@ func checkValue(os optionSpec, key, val string, o *Option) *Error {
 	case optTopic:
 		if !topicRe.MatchString(val) {
 			return bad("a Kafka topic name (letters, digits, '.', '_' and '-')")
+		}
+	case optPgURL:
+		if _, err := endpoint.ParsePostgresURL(val, ""); err != nil {
+			return errorf(ErrOption, o.Value.Sp, "option '%s': %v", key, err)
+		}
+	case optOffsets:
+		if !offsetsRe.MatchString(val) {
+			return bad("offsets such as 'partition:0,offset:42;partition:1,offset:300'")
+		}
+	case optSize:
+		if !sizeRe.MatchString(strings.TrimSpace(val)) {
+			return bad("a size such as '128MB' (B, KB, MB, GB)")
+		}
+	case optBrokers:
+		if _, err := endpoint.ParseBrokers(val); err != nil {
+			return errorf(ErrOption, o.Value.Sp, "option '%s': %v", key, err)
 		}
 	case optEnum:
 		for _, v := range os.values {

@@ -51,6 +51,9 @@ type SinkConfig struct {
 	Columns    []ColumnSpec      `json:"columns"`
 	PrimaryKey []string          `json:"primary_key,omitempty"`
 	Updating   bool              `json:"updating"`
+	// PartitionedBy names the PARTITIONED BY columns (filesystem sinks write them as
+	// col=value directories).
+	PartitionedBy []string `json:"partitioned_by,omitempty"`
 }
 
 // ValuesConfig emits constant rows once.

@@ -24,6 +24,9 @@ func (p *planner) translate(r Rel) *stream {
 		addFilter(s, r.Cond)
 		return s
 	case *Project:
+		if s := p.prunedWindow(r); s != nil {
+			return s
+		}
 		s := p.plan(r.Input)
 		addProject(s, r.Exprs)
 		s.cols = r.Columns()
@@ -76,7 +79,7 @@ func (p *planner) sink(r *Sink) *stream {
 		}
 	}
 	p.op(s, KindSink, SinkConfig{Table: t.Name, Connector: t.Connector, Options: t.Options,
-		Columns: columnSpecs(cols), PrimaryKey: t.PrimaryKey, Updating: r.Input.Updating()})
+		Columns: columnSpecs(cols), PrimaryKey: t.PrimaryKey, Updating: r.Input.Updating(), PartitionedBy: t.PartitionedBy})
 	return s
 }
 
@@ -185,4 +188,60 @@ func substitute(r Rex, proj []Rex) Rex {
 		return &RexCall{Op: r.Op, Args: args, T: r.T}
 	}
 	return r
+}
+
+// prunedWindow plans a projection over a window TVF that keeps only some of the TVF's input
+// columns by projecting them away before the window assignment, which copies each row once
+// per window (and ships it to the aggregate). It returns nil when nothing can be pruned.
+func (p *planner) prunedWindow(r *Project) *stream {
+	wa, ok := r.Input.(*WindowAssign)
+	if !ok || p.refs[key(wa)] > 1 {
+		return nil
+	}
+	in := wa.Input.Columns()
+	n := len(in)
+	used := map[int]bool{wa.TimeCol: true}
+	for _, k := range wa.Keys {
+		used[k] = true
+	}
+	refs := map[int]bool{}
+	for _, e := range r.Exprs {
+		inputRefs(e, refs)
+	}
+	for i := range refs {
+		if i < n {
+			used[i] = true
+		}
+	}
+	if len(used) == n {
+		return nil
+	}
+	remap := make(map[int]int, len(used))
+	var keep []Rex
+	var cols []Column
+	for i := range n {
+		if used[i] {
+			remap[i] = len(keep)
+			keep = append(keep, &RexInput{Index: i, T: in[i].Type})
+			cols = append(cols, in[i])
+		}
+	}
+	s := p.plan(wa.Input)
+	addProject(s, keep)
+	s.cols = cols
+	p.op(s, KindWindowAssign, WindowAssignConfig{Kind: wa.Kind, TimeCol: remap[wa.TimeCol], SizeMs: wa.SizeMs,
+		SlideMs: wa.SlideMs, OffsetMs: wa.Offset, ProcTime: wa.ProcTime})
+	s.cols = append(cols, wa.Columns()[n:]...)
+	proj := make([]Rex, len(r.Exprs))
+	for i, e := range r.Exprs {
+		proj[i] = shiftRex(e, func(j int) int {
+			if j < n {
+				return remap[j]
+			}
+			return j - n + len(keep)
+		})
+	}
+	addProject(s, proj)
+	s.cols = r.Columns()
+	return s
 }

@@ -1,6 +1,9 @@
 package nexmark
 
-import "fmt"
+import (
+	"fmt"
+	"math/rand/v2"
+)
 
 // Generator produces one subtask's share of the events, optionally of one kind only. Its
 // Offset is all a checkpoint needs to store: Restore(Offset()) resumes exactly.
@@ -10,6 +13,8 @@ type Generator struct {
 	filtered    bool
 	next        int64 // next index (event number, or index within the kind when filtered)
 	parallelism int64
+	pcg         *rand.PCG // reseeded per event: events are a function of (seed, number)
+	rng         *rand.Rand
 }
 
 // NewGenerator returns subtask's share (of parallelism) of all events in number order.
@@ -31,7 +36,9 @@ func newGenerator(cfg Config, kind Kind, filtered bool, subtask, parallelism int
 	if parallelism < 1 || subtask < 0 || subtask >= parallelism {
 		return nil, fmt.Errorf("%w: subtask %d of parallelism %d", ErrConfig, subtask, parallelism)
 	}
-	return &Generator{cfg: c, kind: kind, filtered: filtered, next: int64(subtask), parallelism: int64(parallelism)}, nil
+	pcg := rand.NewPCG(0, 0)
+	return &Generator{cfg: c, kind: kind, filtered: filtered, next: int64(subtask), parallelism: int64(parallelism),
+		pcg: pcg, rng: rand.New(pcg)}, nil
 }
 
 // Next returns the next event, or false at the end of a bounded stream.
@@ -44,7 +51,8 @@ func (g *Generator) Next() (Event, bool) {
 		return Event{}, false
 	}
 	g.next += g.parallelism
-	return g.cfg.eventAt(n), true
+	g.pcg.Seed(uint64(g.cfg.Seed), uint64(n))
+	return g.cfg.eventWith(g.rng, n), true
 }
 
 // Offset is the position of the next event; pass it to Restore to resume after a restore.

@@ -87,6 +87,9 @@ func floorDiv(a, b int64) int64 {
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
+// ParseText parses text as a value of type t, as CAST(s AS t) does (connectors' text formats).
+func ParseText(s string, t dataflow.LogicalType) (any, error) { return castFromString(s, t) }
+
 // castFromString parses text as a value of type t.
 func castFromString(s string, t dataflow.LogicalType) (any, error) {
 	bad := func() (any, error) { return nil, fmt.Errorf("%w: cannot cast '%s' to %s", ErrEval, s, t) }

@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +66,29 @@ func likeRegexp(pat, esc string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("%w: LIKE pattern '%s' ends with the escape character", ErrEval, pat)
 	}
 	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return compileRegexp(b.String())
+}
+
+// regexps caches compiled patterns: queries pass the same literal pattern for every row.
+var (
+	regexps     sync.Map // pattern -> *regexp.Regexp
+	regexpCount atomic.Int64
+)
+
+// maxCachedRegexps bounds the cache (patterns computed per row would otherwise grow it).
+const maxCachedRegexps = 1024
+
+func compileRegexp(pat string) (*regexp.Regexp, error) {
+	if re, ok := regexps.Load(pat); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(pat)
+	if err == nil && regexpCount.Load() < maxCachedRegexps {
+		if _, loaded := regexps.LoadOrStore(pat, re); !loaded {
+			regexpCount.Add(1)
+		}
+	}
+	return re, err
 }
 
 // function compiles a named built-in function.
@@ -207,7 +231,7 @@ var stringFuncs = map[string]func(v []any) (any, error){
 	},
 	"REGEXP_EXTRACT": regexpExtract,
 	"REGEXP_REPLACE": func(v []any) (any, error) {
-		re, err := regexp.Compile(v[1].(string))
+		re, err := compileRegexp(v[1].(string))
 		if err != nil {
 			return nil, fmt.Errorf("%w: regular expression: %w", ErrEval, err)
 		}
@@ -246,7 +270,7 @@ func substring(v []any) (any, error) {
 }
 
 func regexpExtract(v []any) (any, error) {
-	re, err := regexp.Compile(v[1].(string))
+	re, err := compileRegexp(v[1].(string))
 	if err != nil {
 		return nil, fmt.Errorf("%w: regular expression: %w", ErrEval, err)
 	}

@@ -60,10 +60,39 @@ func toInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// pow10s caches 10^n for the decimal scales and precisions (read-only).
+var pow10s, pow10Rats = func() ([]*big.Int, []*big.Rat) {
+	ints, rats := make([]*big.Int, 2*dataflow.MaxDecimalPrecision+1), make([]*big.Rat, 2*dataflow.MaxDecimalPrecision+1)
+	for i := range ints {
+		ints[i] = new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(i)), nil)
+		rats[i] = new(big.Rat).SetInt(ints[i])
+	}
+	return ints, rats
+}()
+
+// pow10 returns 10^n; the result must not be modified.
+func pow10(n int) *big.Int {
+	if n >= 0 && n < len(pow10s) {
+		return pow10s[n]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}
+
+// pow10Rat returns 10^n as a rational; the result must not be modified.
+func pow10Rat(n int) *big.Rat {
+	if n >= 0 && n < len(pow10Rats) {
+		return pow10Rats[n]
+	}
+	return new(big.Rat).SetInt(pow10(n))
+}
+
 // roundRat rounds r half-up (away from zero) to scale digits.
 func roundRat(r *big.Rat, scale int) *big.Rat {
-	pow := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
-	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(pow))
+	if r.IsInt() {
+		return new(big.Rat).Set(r)
+	}
+	pow := pow10(scale)
+	scaled := new(big.Rat).Mul(r, pow10Rat(scale))
 	num, den := scaled.Num(), scaled.Denom()
 	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
 	twice := new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2))
@@ -94,7 +123,7 @@ func normalize(v any, t dataflow.LogicalType) (any, error) {
 	case t.Kind == dataflow.TypeDecimal:
 		if r, ok := toRat(v); ok {
 			r = roundRat(r, t.Scale)
-			limit := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(t.Precision-t.Scale)), nil))
+			limit := pow10Rat(t.Precision - t.Scale)
 			if new(big.Rat).Abs(r).Cmp(limit) >= 0 {
 				return nil, fmt.Errorf("%w: %s overflows %s", ErrEval, r.FloatString(t.Scale), t)
 			}

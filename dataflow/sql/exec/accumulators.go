@@ -1,9 +1,10 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
-	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -52,11 +53,24 @@ func (c *countAcc) add(v any, sign int64) {
 func (c *countAcc) result() any { return c.n }
 
 // sumAcc sums exactly (rationals) and divides for AVG; integer AVG truncates like Flink.
+// Integers are summed in an int64 until it would overflow, then carried into the rational.
 type sumAcc struct {
-	t   dataflow.LogicalType
-	avg bool
-	sum big.Rat
-	n   int64
+	t    dataflow.LogicalType
+	avg  bool
+	rat  big.Rat // the sum is rat + ints
+	ints int64
+	n    int64
+}
+
+// total returns the exact sum and the count of values summed (for state snapshots).
+func (s *sumAcc) total() (*big.Rat, int64) {
+	return new(big.Rat).Add(&s.rat, new(big.Rat).SetInt64(s.ints)), s.n
+}
+
+// restore sets the sum and count returned by total.
+func (s *sumAcc) restore(sum *big.Rat, n int64) {
+	s.rat.Set(sum)
+	s.ints, s.n = 0, n
 }
 
 func (s *sumAcc) add(v any, sign int64) {
@@ -66,6 +80,17 @@ func (s *sumAcc) add(v any, sign int64) {
 	var r *big.Rat
 	switch x := v.(type) {
 	case int64:
+		if x != math.MinInt64 {
+			d := x * sign
+			if next := s.ints + d; (d > 0 && next < s.ints) || (d < 0 && next > s.ints) {
+				s.rat.Add(&s.rat, new(big.Rat).SetInt64(s.ints)) // overflow: carry
+				s.ints = d
+			} else {
+				s.ints = next
+			}
+			s.n += sign
+			return
+		}
 		r = new(big.Rat).SetInt64(x)
 	case float64:
 		r = new(big.Rat).SetFloat64(x)
@@ -75,9 +100,9 @@ func (s *sumAcc) add(v any, sign int64) {
 		return
 	}
 	if sign < 0 {
-		s.sum.Sub(&s.sum, r)
+		s.rat.Sub(&s.rat, r)
 	} else {
-		s.sum.Add(&s.sum, r)
+		s.rat.Add(&s.rat, r)
 	}
 	s.n += sign
 }
@@ -86,7 +111,10 @@ func (s *sumAcc) result() any {
 	if s.n <= 0 {
 		return nil
 	}
-	r := new(big.Rat).Set(&s.sum)
+	if s.rat.Sign() == 0 && !s.avg && s.t.Kind != dataflow.TypeDecimal && s.t.Kind != dataflow.TypeFloat && s.t.Kind != dataflow.TypeDouble {
+		return s.ints
+	}
+	r, _ := s.total()
 	if s.avg {
 		r.Quo(r, new(big.Rat).SetInt64(s.n))
 	}
@@ -110,10 +138,13 @@ type counted struct {
 	n int64
 }
 
-// extremeAcc keeps a multiset so MIN and MAX survive retractions.
+// extremeAcc keeps a multiset so MIN and MAX survive retractions, and caches the current
+// extreme (recomputed after it is retracted, or when values were restored without it).
 type extremeAcc struct {
 	max    bool
 	values map[string]*counted
+	best   any
+	stale  bool
 }
 
 func (e *extremeAcc) add(v any, sign int64) {
@@ -128,10 +159,33 @@ func (e *extremeAcc) add(v any, sign int64) {
 	}
 	if c.n += sign; c.n <= 0 {
 		delete(e.values, k)
+		e.stale = true // the extreme may be gone
+		return
+	}
+	if sign > 0 && !e.stale && e.better(v) {
+		e.best = v
 	}
 }
 
+// better reports whether v beats the cached extreme.
+func (e *extremeAcc) better(v any) bool {
+	if e.best == nil {
+		return true
+	}
+	cmp, err := eval.Compare(v, e.best)
+	return err == nil && cmp != 0 && (cmp > 0) == e.max
+}
+
 func (e *extremeAcc) result() any {
+	if !e.stale && (e.best != nil || len(e.values) == 0) {
+		return e.best
+	}
+	e.best, e.stale = e.scan(), false
+	return e.best
+}
+
+// scan finds the extreme of the multiset.
+func (e *extremeAcc) scan() any {
 	var best any
 	for _, c := range e.values {
 		if best == nil {
@@ -183,21 +237,40 @@ func (d *distinctAcc) add(v any, sign int64) {
 }
 func (d *distinctAcc) result() any { return d.inner.result() }
 
-// keyOf encodes values as a map key; equal SQL values give equal keys.
+// keyOf encodes values as a map key; equal SQL values give equal keys (a type tag, then the
+// value's bytes; strings length-prefixed).
 func keyOf(vals []any) string {
-	var b strings.Builder
+	var buf [64]byte
+	b := buf[:0]
 	for _, v := range vals {
 		switch x := v.(type) {
 		case nil:
-			b.WriteString("N")
-		case *big.Rat:
-			b.WriteString("R" + x.RatString())
+			b = append(b, 'N')
+		case int64:
+			b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
+		case float64:
+			if x == 0 {
+				x = 0 // -0 and 0 are one key
+			}
+			b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
+		case bool:
+			if x {
+				b = append(b, 'T')
+			} else {
+				b = append(b, 'B')
+			}
 		case string:
-			fmt.Fprintf(&b, "S%d:%s", len(x), x)
+			b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
+			b = append(b, x...)
+		case *big.Rat:
+			r := x.RatString()
+			b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
+			b = append(b, r...)
 		default:
-			fmt.Fprintf(&b, "%T%v", v, v)
+			r := fmt.Sprintf("%T%v", v, v)
+			b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
+			b = append(b, r...)
 		}
-		b.WriteByte('|')
 	}
-	return b.String()
+	return string(b)
 }

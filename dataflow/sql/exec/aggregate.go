@@ -108,10 +108,17 @@ func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 // windowAgg is sql.window_aggregate: rows are kept per key and window until the watermark
 // passes the window's end, then aggregated and emitted once. SESSION windows of a key merge
 // while they overlap. Processing-time windows are emitted at the end of input.
+//
+// A row of an event-time window that has already fired (its end is at or before the current
+// watermark) is late: it is dropped and counted in Metrics.LateRowsDropped, as Flink does
+// without allowed lateness.
 type windowAgg struct {
 	aggBase
-	groups map[string]*windowGroup
-	rowBuf []any
+	groups  map[string]*windowGroup
+	rowBuf  []any
+	wm      int64
+	minEnd  int64 // no window ends before this: fire has nothing to do below it
+	metrics *Metrics
 }
 
 type windowGroup struct {
@@ -119,12 +126,15 @@ type windowGroup struct {
 	windows []*pane
 }
 
+// pane is one window of a key: its rows (SESSION windows, which merge) or its accumulators
+// (the other windows, aggregated as rows arrive).
 type pane struct {
 	start, end int64
 	rows       [][]any
+	accs       []accumulator
 }
 
-func newWindowAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
+func newWindowAgg(spec dataflow.OperatorSpec, metrics *Metrics) (operator.Operator, error) {
 	base, err := newAggBase(spec)
 	if err != nil {
 		return nil, err
@@ -132,7 +142,8 @@ func newWindowAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	if base.cfg.Window == nil {
 		return nil, fmt.Errorf("%w: window aggregate without window", operator.ErrConfig)
 	}
-	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}}, nil
+	return &windowAgg{aggBase: base, groups: map[string]*windowGroup{}, wm: operator.MinWatermark,
+		minEnd: math.MaxInt64, metrics: metrics}, nil
 }
 
 func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
@@ -157,34 +168,71 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		if !ok1 || !ok2 {
 			continue
 		}
+		if !win.ProcTime && end-1 <= w.wm {
+			if w.metrics != nil {
+				w.metrics.LateRowsDropped.Add(1)
+			}
+			continue
+		}
+		w.minEnd = min(w.minEnd, end)
 		k := keyOf(key)
 		g := w.groups[k]
 		if g == nil {
 			g = &windowGroup{key: key}
 			w.groups[k] = g
 		}
-		g.add(start, end, append([]any(nil), row...), win.Kind == "SESSION")
+		if win.Kind == "SESSION" {
+			g.add(start, end, append([]any(nil), row...), true)
+			continue
+		}
+		w.fold(g.pane(start, end, w.newAccs).accs, row, 1)
 	}
 	return nil
 }
 
-// add puts a row into its window, merging overlapping sessions.
+// pane returns the key's window [start, end), creating it with fresh accumulators.
+func (g *windowGroup) pane(start, end int64, newAccs func() []accumulator) *pane {
+	for _, p := range g.windows {
+		if p.start == start && p.end == end {
+			return p
+		}
+	}
+	p := &pane{start: start, end: end, accs: newAccs()}
+	g.windows = append(g.windows, p)
+	return p
+}
+
+// add puts a row into its window, merging overlapping sessions: the rows join the largest
+// overlapping pane in place, so a growing session is not copied on every row.
 func (g *windowGroup) add(start, end int64, row []any, session bool) {
-	target := &pane{start: start, end: end, rows: [][]any{row}}
+	var into *pane
 	kept := g.windows[:0]
 	for _, p := range g.windows {
 		switch {
 		case !session && p.start == start && p.end == end:
 			p.rows = append(p.rows, row)
 			return
-		case session && p.start < target.end && target.start < p.end:
-			target.start, target.end = min(target.start, p.start), max(target.end, p.end)
-			target.rows = append(target.rows, p.rows...)
+		case session && p.start < end && start < p.end:
+			start, end = min(start, p.start), max(end, p.end)
+			if into == nil {
+				into = p
+				kept = append(kept, p)
+				continue
+			}
+			if len(p.rows) > len(into.rows) {
+				p.rows, into.rows = into.rows, p.rows
+			}
+			into.rows = append(into.rows, p.rows...)
 		default:
 			kept = append(kept, p)
 		}
 	}
-	g.windows = append(kept, target)
+	if into == nil {
+		g.windows = append(kept, &pane{start: start, end: end, rows: [][]any{row}})
+		return
+	}
+	into.start, into.end, into.rows = start, end, append(into.rows, row)
+	g.windows = kept
 }
 
 func (w *windowAgg) ProcessWatermark(wm int64, out operator.Emitter) error {
@@ -194,6 +242,7 @@ func (w *windowAgg) ProcessWatermark(wm int64, out operator.Emitter) error {
 	if err := w.fire(wm, out); err != nil {
 		return err
 	}
+	w.wm = max(w.wm, wm)
 	return out.EmitWatermark(wm)
 }
 
@@ -201,11 +250,13 @@ func (w *windowAgg) Finish(out operator.Emitter) error { return w.fire(math.MaxI
 
 // fire emits and drops every window whose end-1 is at or before wm, in key order.
 func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
-	if w.out == nil {
+	if w.out == nil || wm < w.minEnd-1 {
 		return nil
 	}
 	b := array.NewRecordBuilder(w.mem, w.out)
 	defer b.Release()
+	minEnd := int64(math.MaxInt64)
+	defer func() { w.minEnd = minEnd }()
 	keys := make([]string, 0, len(w.groups))
 	for k := range w.groups {
 		keys = append(keys, k)
@@ -218,11 +269,15 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 		for _, p := range g.windows {
 			if p.end-1 > wm {
 				kept = append(kept, p)
+				minEnd = min(minEnd, p.end)
 				continue
 			}
-			accs := w.newAccs()
-			for _, row := range p.rows {
-				w.fold(accs, row, 1)
+			accs := p.accs
+			if accs == nil {
+				accs = w.newAccs()
+				for _, row := range p.rows {
+					w.fold(accs, row, 1)
+				}
 			}
 			vals := make([]any, 0, len(w.cfg.Keys)+len(accs))
 			ki := 0

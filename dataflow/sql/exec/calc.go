@@ -27,7 +27,9 @@ type calc struct {
 	operator.Base
 	cond   *eval.Expr
 	proj   []*eval.Expr
-	refs   []int // input column a projection copies, or -1
+	refs   []int  // input column a projection copies, or -1
+	used   []int  // input columns the condition and computed projections read
+	copy   []bool // projection j copies its input column as is (same Arrow type)
 	names  []string
 	mem    memory.Allocator
 	in     *arrow.Schema
@@ -45,8 +47,12 @@ func newCalc(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	}
 	c := &calc{names: cfg.Names}
 	var err error
+	used := map[int]bool{}
 	if len(cfg.Condition) > 0 && string(cfg.Condition) != "null" {
 		if c.cond, err = eval.Decode(cfg.Condition, eval.Env{}); err != nil {
+			return nil, fmt.Errorf("%w: condition: %w", operator.ErrConfig, err)
+		}
+		if err := addInputs(cfg.Condition, used); err != nil {
 			return nil, fmt.Errorf("%w: condition: %w", operator.ErrConfig, err)
 		}
 	}
@@ -64,7 +70,13 @@ func newCalc(spec dataflow.OperatorSpec) (operator.Operator, error) {
 			c.refs = append(c.refs, *ref.Input)
 		} else {
 			c.refs = append(c.refs, -1)
+			if err := addInputs(raw, used); err != nil {
+				return nil, fmt.Errorf("%w: projection %d: %w", operator.ErrConfig, i, err)
+			}
 		}
+	}
+	for j := range used {
+		c.used = append(c.used, j)
 	}
 	return c, nil
 }
@@ -98,6 +110,10 @@ func (c *calc) plan(in *arrow.Schema) error {
 		fields = append(fields, in.Field(n-1))
 	}
 	c.in, c.out = in, arrow.NewSchema(fields, md)
+	c.copy = make([]bool, len(c.proj))
+	for j, ref := range c.refs {
+		c.copy[j] = ref >= 0 && ref < in.NumFields() && arrow.TypeEqual(in.Field(ref).Type, fields[j].Type)
+	}
 	return nil
 }
 
@@ -107,52 +123,89 @@ func (c *calc) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 			return err
 		}
 	}
-	b := array.NewRecordBuilder(c.mem, c.out)
-	defer b.Release()
 	ncols := int(rec.NumCols())
-	kind := -1
-	if c.out.NumFields() > len(c.proj) {
-		kind = ncols - 1
+	if len(c.rowBuf) < ncols {
+		c.rowBuf = make([]any, ncols)
 	}
-	row := c.rowBuf
-	for r := range int(rec.NumRows()) {
-		row = row[:0]
-		for j := range ncols {
-			v, err := value(rec.Column(j), r)
-			if err != nil {
-				return err
-			}
-			row = append(row, v)
-		}
-		if c.cond != nil {
-			ok, err := c.cond.Eval(row)
-			if err != nil {
-				return err
-			}
-			if ok != true {
-				continue
+	row := c.rowBuf[:ncols]
+	sel, err := c.filter(rec, row)
+	if err != nil || (sel != nil && len(sel) == 0) {
+		return err
+	}
+	n := int(rec.NumRows())
+	if sel != nil {
+		n = len(sel)
+	}
+	cols := make([]arrow.Array, c.out.NumFields())
+	defer func() {
+		for _, col := range cols {
+			if col != nil {
+				col.Release()
 			}
 		}
-		for j, e := range c.proj {
-			v, err := e.Eval(row)
-			if err == nil {
-				err = appendValue(b.Field(j), v)
-			}
-			if err != nil {
-				return fmt.Errorf("calc column %s: %w", c.names[j], err)
-			}
-		}
-		if kind >= 0 {
-			if err := appendValue(b.Field(len(c.proj)), row[kind]); err != nil {
+	}()
+	for j, e := range c.proj {
+		if c.copy[j] {
+			if cols[j], err = selectRows(c.mem, rec.Column(c.refs[j]), sel); err != nil {
 				return err
 			}
+			continue
+		}
+		if cols[j], err = c.compute(rec, e, c.out.Field(j).Type, sel, n, row); err != nil {
+			return fmt.Errorf("calc column %s: %w", c.names[j], err)
 		}
 	}
-	c.rowBuf = row
-	res := b.NewRecordBatch()
+	if len(cols) > len(c.proj) {
+		if cols[len(c.proj)], err = selectRows(c.mem, rec.Column(ncols-1), sel); err != nil {
+			return err
+		}
+	}
+	res := array.NewRecordBatch(c.out, cols, int64(n))
 	defer res.Release()
-	if res.NumRows() == 0 {
-		return nil
-	}
 	return out.Emit(res)
+}
+
+// filter returns the rows passing the condition, or nil when there is none (every row).
+func (c *calc) filter(rec arrow.RecordBatch, row []any) ([]int32, error) {
+	if c.cond == nil {
+		return nil, nil
+	}
+	sel := make([]int32, 0, rec.NumRows())
+	for r := range int(rec.NumRows()) {
+		if err := readUsed(rec, r, c.used, row); err != nil {
+			return nil, err
+		}
+		ok, err := c.cond.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if ok == true {
+			sel = append(sel, int32(r))
+		}
+	}
+	return sel, nil
+}
+
+// compute evaluates e on the selected rows into a new array of type dt.
+func (c *calc) compute(rec arrow.RecordBatch, e *eval.Expr, dt arrow.DataType, sel []int32, n int, row []any) (arrow.Array, error) {
+	b := array.NewBuilder(c.mem, dt)
+	defer b.Release()
+	b.Reserve(n)
+	for i := range n {
+		r := i
+		if sel != nil {
+			r = int(sel[i])
+		}
+		if err := readUsed(rec, r, c.used, row); err != nil {
+			return nil, err
+		}
+		v, err := e.Eval(row)
+		if err == nil {
+			err = appendValue(b, v)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b.NewArray(), nil
 }

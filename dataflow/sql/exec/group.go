@@ -24,7 +24,9 @@ const (
 )
 
 // groupAgg is sql.group_aggregate: it keeps accumulators per key and emits a changelog as
-// results change (+I for a new group, -U/+U for an update, -D when a group empties).
+// results change (+I for a new group, -U/+U for an update, -D when a group empties). Like
+// Flink's mini-batch aggregation, it folds a whole input batch first and then emits one
+// change per group the batch touched.
 //
 // Its groups live in memory; under the task runtime they are also kept in keyed state
 // (operator.Context.State, value state "groups" keyed by the group key in the key group its
@@ -32,8 +34,9 @@ const (
 // the last one, and loaded from it when the task is restored, at any parallelism.
 type groupAgg struct {
 	aggBase
-	groups map[string]*group
-	rowBuf []any
+	groups  map[string]*group
+	touched []string // keys of the groups the current batch changed, in first-touch order
+	rowBuf  []any
 	// Keyed state, when the runtime provides a backend.
 	backend *state.Backend
 	stored  *state.ValueState[[]byte]
@@ -42,10 +45,11 @@ type groupAgg struct {
 }
 
 type group struct {
-	key  []any
-	accs []accumulator
-	rows int64
-	last []any // the last emitted result, nil if none
+	key     []any
+	accs    []accumulator
+	rows    int64
+	last    []any // the last emitted result, nil if none
+	touched bool
 }
 
 func newGroupAgg(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -159,9 +163,10 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 		if g.backend != nil {
 			kg = int(g.hashes[r])
 		}
-		if err := g.apply(b, row, sign, kg); err != nil {
-			return err
-		}
+		g.apply(row, sign, kg)
+	}
+	if err := g.emitTouched(b); err != nil {
+		return err
 	}
 	res := b.NewRecordBatch()
 	defer res.Release()
@@ -171,7 +176,7 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 	return out.Emit(res)
 }
 
-func (g *groupAgg) apply(b *array.RecordBuilder, row []any, sign int64, kg int) error {
+func (g *groupAgg) apply(row []any, sign int64, kg int) {
 	key := make([]any, len(g.cfg.Keys))
 	for i, k := range g.cfg.Keys {
 		key[i] = row[k]
@@ -183,20 +188,43 @@ func (g *groupAgg) apply(b *array.RecordBuilder, row []any, sign int64, kg int) 
 	grp := g.groups[k]
 	if grp == nil {
 		if sign < 0 {
-			return nil // retraction of a row never seen (e.g. after restore): ignore
+			return // retraction of a row never seen (e.g. after restore): ignore
 		}
 		grp = &group{key: key, accs: g.newAccs()}
 		g.groups[k] = grp
 	}
 	g.fold(grp.accs, row, sign)
 	grp.rows += sign
-	if grp.rows <= 0 {
-		delete(g.groups, k)
-		if grp.last != nil {
-			return appendRow(b, append(grp.last, rowDelete))
-		}
-		return nil
+	if !grp.touched {
+		grp.touched = true
+		g.touched = append(g.touched, k)
 	}
+}
+
+// emitTouched emits the change of every group the batch touched.
+func (g *groupAgg) emitTouched(b *array.RecordBuilder) error {
+	defer func() { g.touched = g.touched[:0] }()
+	for _, k := range g.touched {
+		grp := g.groups[k]
+		grp.touched = false
+		if grp.rows <= 0 {
+			delete(g.groups, k)
+			if grp.last != nil {
+				if err := appendRow(b, append(grp.last, rowDelete)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := g.emitGroup(b, grp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitGroup emits +I for a group's first result and -U/+U when its result changed.
+func (g *groupAgg) emitGroup(b *array.RecordBuilder, grp *group) error {
 	result := append([]any(nil), grp.key...)
 	for _, a := range grp.accs {
 		result = append(result, a.result())

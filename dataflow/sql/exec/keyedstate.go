@@ -138,8 +138,9 @@ func appendAccState(b []byte, a accumulator) ([]byte, error) {
 	case *countAcc:
 		b = binary.AppendVarint(b, x.n)
 	case *sumAcc:
-		b = appendBytes(b, []byte(x.sum.RatString()))
-		b = binary.AppendVarint(b, x.n)
+		sum, n := x.total()
+		b = appendBytes(b, []byte(sum.RatString()))
+		b = binary.AppendVarint(b, n)
 	case *extremeAcc:
 		b = binary.AppendUvarint(b, uint64(len(x.values)))
 		for _, c := range x.values {
@@ -179,10 +180,11 @@ func readAccState(r *stateReader, a accumulator) {
 	case *countAcc:
 		x.n = r.varint()
 	case *sumAcc:
-		if _, ok := x.sum.SetString(string(r.bytes())); !ok {
+		var sum big.Rat
+		if _, ok := sum.SetString(string(r.bytes())); !ok {
 			r.fail()
 		}
-		x.n = r.varint()
+		x.restore(&sum, r.varint())
 	case *extremeAcc:
 		n := r.uvarint()
 		if x.values == nil {

@@ -15,15 +15,18 @@ import (
 )
 
 // rank is sql.rank (Top-N): it keeps each partition's rows in order and emits a changelog of
-// its first Limit rows: +I for a row entering the top, -D for one leaving it, and -U/+U when
-// a row's number changes (with row_number). Retractions in the input are not supported.
+// its first Limit rows. Without row_number: +I for a row entering the top, -D for one leaving
+// it. With row_number rows are keyed by (partition, rn), as an upsert sink keys them: a
+// position whose row changes emits -U (old row) then +U (new row), a new position +I.
+// Retractions in the input are not supported.
 type rank struct {
 	operator.Base
-	cfg    sql.RankConfig
-	mem    memory.Allocator
-	out    *arrow.Schema
-	parts  map[string][][]any
-	rowBuf []any
+	cfg     sql.RankConfig
+	mem     memory.Allocator
+	out     *arrow.Schema
+	parts   map[string][][]any
+	rowBuf  []any
+	emitBuf []any
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -114,31 +117,44 @@ func (k *rank) insert(b *array.RecordBuilder, row []any) error {
 	if int64(pos) >= k.cfg.Limit {
 		return nil
 	}
+	oldTail := append([][]any(nil), rows[pos:]...)
 	rows = append(rows, nil)
 	copy(rows[pos+1:], rows[pos:])
 	rows[pos] = row
 	emit := func(r []any, n int, kind int64) error {
-		vals := append([]any(nil), r...)
+		vals := append(k.emitBuf[:0], r...)
 		if k.cfg.RowNumber {
 			vals = append(vals, int64(n+1))
 		}
-		return appendRow(b, append(vals, kind))
-	}
-	if int64(len(rows)) > k.cfg.Limit {
-		if err := emit(rows[k.cfg.Limit], int(k.cfg.Limit-1), rowDelete); err != nil {
-			return err
-		}
-		rows = rows[:k.cfg.Limit]
+		k.emitBuf = append(vals, kind)
+		return appendRow(b, k.emitBuf)
 	}
 	if k.cfg.RowNumber {
-		for i := pos + 1; i < len(rows); i++ {
-			if err := emit(rows[i], i-1, rowUpdateBefore); err != nil {
+		// With row numbers a row is keyed by (partition, rn): every position from pos on
+		// changes its row, -U the old one then +U the new (+I for a position that was empty).
+		rows = rows[:min(int64(len(rows)), k.cfg.Limit)]
+		k.parts[pk] = rows
+		for i := pos; i < len(rows); i++ {
+			if i-pos >= len(oldTail) {
+				if err := emit(rows[i], i, rowInsert); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := emit(oldTail[i-pos], i, rowUpdateBefore); err != nil {
 				return err
 			}
 			if err := emit(rows[i], i, rowUpdateAfter); err != nil {
 				return err
 			}
 		}
+		return nil
+	}
+	if int64(len(rows)) > k.cfg.Limit {
+		if err := emit(rows[k.cfg.Limit], int(k.cfg.Limit-1), rowDelete); err != nil {
+			return err
+		}
+		rows = rows[:k.cfg.Limit]
 	}
 	k.parts[pk] = rows
 	return emit(row, pos, rowInsert)

@@ -1,12 +1,15 @@
 package exec
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"sync"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
@@ -19,22 +22,34 @@ type Options struct {
 	// Print receives the lines of print sinks (default os.Stdout; 'standard-error' = 'true'
 	// uses os.Stderr). Writes from concurrent subtasks are serialised, one line at a time.
 	Print io.Writer
+	// Endpoints resolves the 'integration' option of postgres and kafka tables (nil: only
+	// inline endpoints work).
+	Endpoints endpoint.Resolver
+	// Dial is how connectors open TCP connections: an SSRF-guarded dialer. Nil means
+	// endpoint.Guard{} (no loopback, no link-local or metadata addresses).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// FileRoot is the storage directory filesystem tables' paths resolve in ("" refuses
+	// filesystem tables).
+	FileRoot string
+	// Metrics receives counters no runtime metric covers yet (late rows); may be nil.
+	Metrics *Metrics
 }
 
-// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen), sql.calc,
+// Register adds the SQL operator kinds implemented here to r: sql.source (nexmark, datagen,
+// postgres, kafka), sql.calc,
 // sql.watermark, sql.window_assign, sql.window_aggregate, sql.group_aggregate, sql.join,
-// sql.rank, sql.union, sql.values and sql.sink (print, blackhole).
+// sql.rank, sql.union, sql.values and sql.sink (print, blackhole, postgres, kafka).
 func Register(r *operator.Registry, opts Options) error {
 	if opts.Print == nil {
 		opts.Print = os.Stdout
 	}
 	out := &lockedWriter{w: opts.Print}
 	return errors.Join(
-		r.Register(sql.KindSource, newSource),
+		r.Register(sql.KindSource, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newSource(spec, opts) }),
 		r.Register(sql.KindCalc, newCalc),
 		r.Register(sql.KindWatermark, newWatermark),
 		r.Register(sql.KindWindowAssign, newWindowAssign),
-		r.Register(sql.KindWindowAggregate, newWindowAgg),
+		r.Register(sql.KindWindowAggregate, func(spec dataflow.OperatorSpec) (operator.Operator, error) { return newWindowAgg(spec, opts.Metrics) }),
 		r.Register(sql.KindGroupAggregate, newGroupAgg),
 		r.Register(sql.KindUnion, newUnion),
 		r.Register(sql.KindJoin, newJoin),
@@ -53,4 +68,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func (o Options) dial() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Dial != nil {
+		return o.Dial
+	}
+	return endpoint.Guard{}.DialContext
 }

@@ -40,16 +40,29 @@ func (s *syncBuffer) String() string {
 // exchange, returning what the print sinks wrote.
 func runGraph(t *testing.T, src string, parallelism int) string {
 	t.Helper()
+	return runGraphWith(t, src, parallelism, Options{})
+}
+
+// runGraphWith is runGraph with operator options (opts.Print is replaced).
+func runGraphWith(t *testing.T, src string, parallelism int, opts Options) string {
+	t.Helper()
+	return runGraphFor(t, src, parallelism, opts, 20*time.Second)
+}
+
+// runGraphFor is runGraphWith with a time limit.
+func runGraphFor(t testing.TB, src string, parallelism int, opts Options, limit time.Duration) string {
+	t.Helper()
 	g, diags := sql.Compile(src, sql.CompileOptions{Parallelism: parallelism})
 	if len(diags) > 0 {
 		t.Fatalf("Compile: %v", diags)
 	}
 	var out syncBuffer
 	reg := operator.NewRegistry()
-	if err := Register(reg, Options{Print: &out}); err != nil {
+	opts.Print = &out
+	if err := Register(reg, opts); err != nil {
 		t.Fatal(err)
 	}
-	deps := runtime.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Exchange: runtime.NewMemExchange(2),
+	deps := runtime.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Exchange: newOrderedExchange(2),
 		Registry: reg, Allocator: memory.NewGoAllocator()}
 	placement := map[dataflow.VertexID][]string{}
 	for _, v := range g.Vertices {
@@ -66,13 +79,13 @@ func runGraph(t *testing.T, src string, parallelism int) string {
 			tasks = append(tasks, task)
 		}
 	}
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(limit)
 	var errs []string
 	for _, task := range tasks {
 		select {
 		case <-task.Done():
 		case <-deadline:
-			t.Fatalf("task %s did not finish", task.Spec().Vertex)
+			t.Fatalf("task %s did not finish (errors so far: %v)", task.Spec().Vertex, errs)
 		}
 		if err := task.Wait(); err != nil {
 			errs = append(errs, err.Error())

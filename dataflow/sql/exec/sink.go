@@ -40,6 +40,12 @@ func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operat
 		return newCollectSink(cfg, opts.Collect)
 	case "blackhole":
 		return blackholeSink{}, nil
+	case "postgres":
+		return newPostgresSink(cfg, opts)
+	case "kafka":
+		return newKafkaSink(cfg, opts)
+	case "filesystem":
+		return newFSSink(cfg, opts)
 	case "print":
 		out := stdout
 		if cfg.Options["standard-error"] == "true" {

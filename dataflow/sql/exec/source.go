@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -34,7 +33,7 @@ type nexmarkSource struct {
 	offset *int64 // restored offset, applied at Open
 }
 
-func newSource(spec dataflow.OperatorSpec) (operator.Operator, error) {
+func newSource(spec dataflow.OperatorSpec, opts Options) (operator.Operator, error) {
 	var cfg sql.SourceConfig
 	if err := operator.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
@@ -42,6 +41,12 @@ func newSource(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	switch cfg.Connector {
 	case "datagen":
 		return newDatagen(cfg)
+	case "postgres":
+		return newPostgresSource(cfg, opts)
+	case "kafka":
+		return newKafkaSource(cfg, opts)
+	case "filesystem":
+		return newFSSource(cfg, opts)
 	case "nexmark":
 	default:
 		return nil, fmt.Errorf("%w: source connector %q", ErrNotImplemented, cfg.Connector)
@@ -96,21 +101,15 @@ func (s *nexmarkSource) Open(ctx *operator.Context) error {
 func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	b := array.NewRecordBuilder(s.mem, s.schema)
 	defer b.Release()
+	b.Reserve(BatchRows)
 	n := 0
 	for n < BatchRows {
 		ev, ok := s.gen.Next()
 		if !ok {
 			break
 		}
-		row := ev.Row()
-		for j, i := range s.cols {
-			v := row[i]
-			if t, isTime := v.(time.Time); isTime {
-				v = t.UnixMilli()
-			}
-			if err := appendValue(b.Field(j), v); err != nil {
-				return err
-			}
+		if err := s.appendEvent(b, ev); err != nil {
+			return err
 		}
 		n++
 	}

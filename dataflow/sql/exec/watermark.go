@@ -17,6 +17,7 @@ import (
 type watermark struct {
 	operator.Base
 	expr    *eval.Expr
+	used    []int // the input columns the expression reads
 	current int64
 	rowBuf  []any
 }
@@ -33,22 +34,28 @@ func newWatermark(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: watermark expression: %w", operator.ErrConfig, err)
 	}
-	return &watermark{expr: e, current: math.MinInt64}, nil
+	used := map[int]bool{}
+	if err := addInputs(cfg.Expr, used); err != nil {
+		return nil, fmt.Errorf("%w: watermark expression: %w", operator.ErrConfig, err)
+	}
+	w := &watermark{expr: e, current: math.MinInt64}
+	for j := range used {
+		w.used = append(w.used, j)
+	}
+	return w, nil
 }
 
 func (w *watermark) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) error {
 	next := w.current
 	ncols := int(rec.NumCols())
+	if len(w.rowBuf) < ncols {
+		w.rowBuf = make([]any, ncols)
+	}
+	row := w.rowBuf[:ncols]
 	for r := range int(rec.NumRows()) {
-		row := w.rowBuf[:0]
-		for j := range ncols {
-			v, err := value(rec.Column(j), r)
-			if err != nil {
-				return err
-			}
-			row = append(row, v)
+		if err := readUsed(rec, r, w.used, row); err != nil {
+			return err
 		}
-		w.rowBuf = row
 		v, err := w.expr.Eval(row)
 		if err != nil {
 			return err

@@ -20,6 +20,7 @@ type windowAssign struct {
 	mem memory.Allocator
 	in  *arrow.Schema
 	out *arrow.Schema
+	buf [][2]int64
 }
 
 func newWindowAssign(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -45,22 +46,20 @@ func allocator(ctx *operator.Context) memory.Allocator {
 	return ctx.Allocator
 }
 
-// windows returns the [start, end) windows containing time ts.
-func (w *windowAssign) windows(ts int64) [][2]int64 {
+// windows appends the [start, end) windows containing time ts to out.
+func (w *windowAssign) windows(ts int64, out [][2]int64) [][2]int64 {
 	c := w.cfg
 	switch c.Kind {
 	case "TUMBLE":
 		start := ts - floorModMs(ts-c.OffsetMs, c.SizeMs)
-		return [][2]int64{{start, start + c.SizeMs}}
+		return append(out, [2]int64{start, start + c.SizeMs})
 	case "HOP":
-		var out [][2]int64
 		last := ts - floorModMs(ts-c.OffsetMs, c.SlideMs)
 		for start := last; start > ts-c.SizeMs; start -= c.SlideMs {
 			out = append(out, [2]int64{start, start + c.SizeMs})
 		}
 		return out
 	case "CUMULATE":
-		var out [][2]int64
 		start := ts - floorModMs(ts-c.OffsetMs, c.SizeMs)
 		for end := start + c.SlideMs; end <= start+c.SizeMs; end += c.SlideMs {
 			if end > ts {
@@ -69,7 +68,7 @@ func (w *windowAssign) windows(ts int64) [][2]int64 {
 		}
 		return out
 	}
-	return [][2]int64{{ts, ts + c.SizeMs}} // SESSION: the row's own session, merged downstream
+	return append(out, [2]int64{ts, ts + c.SizeMs}) // SESSION: the row's own session, merged downstream
 }
 
 func floorModMs(a, b int64) int64 {
@@ -88,36 +87,68 @@ func (w *windowAssign) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.E
 			arrow.Field{Name: "window_time", Type: ts})
 		w.in, w.out = rec.Schema(), arrow.NewSchema(fields, nil)
 	}
-	b := array.NewRecordBuilder(w.mem, w.out)
-	defer b.Release()
-	ncols := int(rec.NumCols())
-	for r := range int(rec.NumRows()) {
-		tv, err := value(rec.Column(w.cfg.TimeCol), r)
+	n := int(rec.NumRows())
+	idx := make([]int32, 0, n)
+	tb := [3]*array.TimestampBuilder{}
+	for k := range tb {
+		tb[k] = array.NewTimestampBuilder(w.mem, w.out.Field(int(rec.NumCols())+k).Type.(*arrow.TimestampType))
+		defer tb[k].Release()
+		tb[k].Reserve(n)
+	}
+	tcol := rec.Column(w.cfg.TimeCol)
+	for r := range n {
+		if tcol.IsNull(r) {
+			continue // rows without a time belong to no window
+		}
+		ts, err := millisAt(tcol, r)
 		if err != nil {
 			return err
 		}
-		ts, ok := tv.(int64)
-		if !ok {
-			continue // rows without a time belong to no window
-		}
-		for _, win := range w.windows(ts) {
-			for j := range ncols {
-				v, err := value(rec.Column(j), r)
-				if err != nil {
-					return err
-				}
-				if err := appendValue(b.Field(j), v); err != nil {
-					return err
-				}
-			}
-			for k, v := range []int64{win[0], win[1], win[1] - 1} {
-				if err := appendValue(b.Field(ncols+k), v); err != nil {
-					return err
-				}
-			}
+		w.buf = w.windows(ts, w.buf[:0])
+		for _, win := range w.buf {
+			idx = append(idx, int32(r))
+			tb[0].Append(arrow.Timestamp(win[0]))
+			tb[1].Append(arrow.Timestamp(win[1]))
+			tb[2].Append(arrow.Timestamp(win[1] - 1))
 		}
 	}
-	res := b.NewRecordBatch()
+	var sel []int32
+	if len(idx) != n {
+		sel = idx
+	}
+	cols := make([]arrow.Array, 0, w.out.NumFields())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for _, col := range rec.Columns() {
+		c, err := selectRows(w.mem, col, sel)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, c)
+	}
+	for _, b := range tb {
+		cols = append(cols, b.NewArray())
+	}
+	res := array.NewRecordBatch(w.out, cols, int64(len(idx)))
 	defer res.Release()
 	return out.Emit(res)
+}
+
+// millisAt reads a time column's row r as epoch milliseconds.
+func millisAt(col arrow.Array, r int) (int64, error) {
+	if t, ok := col.(*array.Timestamp); ok {
+		return toMillis(int64(t.Value(r)), t.DataType().(*arrow.TimestampType).Unit), nil
+	}
+	v, err := value(col, r)
+	if err != nil {
+		return 0, err
+	}
+	ms, ok := v.(int64)
+	if !ok {
+		return 0, fmt.Errorf("exec: window time column holds %T", v)
+	}
+	return ms, nil
 }

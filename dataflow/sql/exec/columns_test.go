@@ -1,0 +1,40 @@
+package exec
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestSelectRows(t *testing.T) {
+	t.Parallel()
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.AppendValues([]int64{10, 11, 12, 13}, nil)
+	col := b.NewArray()
+	defer col.Release()
+	for _, c := range []struct {
+		sel  []int32
+		want []int64
+	}{
+		{nil, []int64{10, 11, 12, 13}},
+		{[]int32{1, 2}, []int64{11, 12}},
+		{[]int32{0, 0, 2}, []int64{10, 10, 12}},
+		{[]int32{3, 1}, []int64{13, 11}},
+	} {
+		got, err := selectRows(memory.DefaultAllocator, col, c.sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := got.(*array.Int64).Int64Values()
+		if len(vals) != len(c.want) {
+			t.Fatalf("selectRows(%v) = %v, want %v", c.sel, vals, c.want)
+		}
+		for i := range vals {
+			if vals[i] != c.want[i] {
+				t.Fatalf("selectRows(%v) = %v, want %v", c.sel, vals, c.want)
+			}
+		}
+		got.Release()
+	}
+}
