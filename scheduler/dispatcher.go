@@ -141,7 +141,7 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 	for _, dep := range deps {
 		active[dep.ID] = true
 		if err := d.converge(ctx, dep); err != nil && ctx.Err() == nil {
-			d.s.log.Warn("dispatcher: converge", "deployment", dep.ID, "project", dep.Project, "err", err)
+			d.s.log.Warn("dispatcher: converge", "job", dep.ID, "project", dep.Project, "err", err)
 		}
 	}
 	d.cancelOrphans(ctx, active)
