@@ -94,3 +94,13 @@ func TestAttemptTokensAgree(t *testing.T) {
 		t.Fatal("attempts share a token")
 	}
 }
+
+func TestSchedulerNeedsAWorkerJoinToken(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary(t), "server", "--database-url", "postgres://x@127.0.0.1:1/x", "--bootstrap-expect", "1")
+	cmd.Env = append(os.Environ(), "FLOWPLANE_MASTER_KEY="+seal.GenerateKey(), "FLOWPLANE_WORKER_JOIN_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "FLOWPLANE_WORKER_JOIN_TOKEN") {
+		t.Fatalf("err=%v out=%s", err, out)
+	}
+}
