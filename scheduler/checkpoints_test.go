@@ -111,14 +111,3 @@ func TestCheckpointsThroughHeartbeats(t *testing.T) {
 		t.Errorf("attempt 2 restores from %+v", r)
 	}
 }
-
-// savepointingCoordinator also takes savepoints.
-type savepointingCoordinator struct{ fakeCoordinator }
-
-func (s *savepointingCoordinator) Savepoint(ctx context.Context) (string, int64, error) {
-	id, err := s.host.AllocateID(ctx)
-	if err != nil {
-		return "", 0, err
-	}
-	return fmt.Sprintf("file:///sp/%d", id), 42, nil
-}

@@ -50,8 +50,6 @@ type dispatcher struct {
 	s       *Server
 	pool    *pgxpool.Pool
 	written map[string]reported // what this leader last wrote per deployment
-	sp      savepointRuns
-	wake    chan struct{} // a savepoint finished: reconcile again
 }
 
 type reported struct {
@@ -62,7 +60,7 @@ type reported struct {
 
 // runDispatcher runs the dispatcher until ctx ends.
 func (s *Server) runDispatcher(ctx context.Context) {
-	d := &dispatcher{s: s, pool: s.cfg.Pool, written: map[string]reported{}, wake: make(chan struct{}, 1)}
+	d := &dispatcher{s: s, pool: s.cfg.Pool, written: map[string]reported{}}
 	notified := make(chan struct{}, 1)
 	go d.listen(ctx, notified)
 	ticker := time.NewTicker(s.cfg.ReconcileInterval)
@@ -76,8 +74,6 @@ func (s *Server) runDispatcher(ctx context.Context) {
 		case <-notified:
 			d.reconcile(ctx)
 		case <-ticker.C:
-			d.reconcile(ctx)
-		case <-d.wake:
 			d.reconcile(ctx)
 		case <-changed:
 		}
@@ -141,7 +137,6 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 		d.s.log.Warn("dispatcher: read deployments", "err", err)
 		return
 	}
-	d.savepoints(ctx)
 	active := map[string]bool{}
 	for _, dep := range deps {
 		active[dep.ID] = true
@@ -190,14 +185,10 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	job, exists := d.s.fsm.Job(dep.ID)
 	switch dep.Action {
 	case "cancel", "stop":
-		// A stop takes a savepoint first when the job's coordinator can (savepoints.go, which
-		// then ends the job FINISHED); otherwise it stops at once, FINISHED.
+		// Stop-with-savepoint is not implemented yet: a stop cancels the job and ends FINISHED.
 		final := JobCanceled
 		if dep.Action == "stop" {
 			final = JobFinished
-			if d.sp.busy(dep.ID) {
-				return nil
-			}
 		}
 		if exists && !job.Status.Terminal() {
 			if err := d.s.CancelJob(ctx, dep.ID, final, dep.Action+" requested"); err != nil {

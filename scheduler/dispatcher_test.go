@@ -156,19 +156,11 @@ func TestDispatcherStopFinishes(t *testing.T) {
 	register(t, nodes[0].url, 2, "w").runLoop(ctx)
 	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
 	waitStatus(t, pool, dep, "RUNNING")
-	// without a coordinator that takes savepoints, a stop ends the job FINISHED at once and the
-	// stop's savepoint request fails with a message
-	if _, err := pool.Exec(ctx, `WITH d AS (UPDATE deployments SET desired_action = 'stop', desired_generation = desired_generation + 1,
-		status = 'SAVING_AND_STOP' WHERE id = $1 RETURNING project_id, application_id, id)
-		INSERT INTO savepoints (project_id, application_id, deployment_id, reason, created_by) SELECT project_id, application_id, id, 'stop', 't' FROM d`, dep); err != nil {
+	// stop-with-savepoint is not implemented yet: stop cancels the job and ends FINISHED
+	if _, err := pool.Exec(ctx, `UPDATE deployments SET desired_action = 'stop', desired_generation = desired_generation + 1, status = 'SAVING_AND_STOP' WHERE id = $1`, dep); err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, pool, dep, "FINISHED")
-	waitFor(t, 10*time.Second, "the stop's savepoint FAILED", func() bool {
-		var status, failure string
-		err := pool.QueryRow(ctx, `SELECT status, COALESCE(failure, '') FROM savepoints WHERE deployment_id = $1`, dep).Scan(&status, &failure)
-		return err == nil && status == "FAILED" && strings.Contains(failure, "without a savepoint")
-	})
 	if j, _ := nodes[0].fsm.Job(dep); j.Status != JobFinished || j.Placed() {
 		t.Errorf("job after stop = %s placed=%v", j.Status, j.Placed())
 	}
@@ -258,64 +250,4 @@ func TestLeaderChangeWritesNoDuplicateEvents(t *testing.T) {
 	if s, _, _ := deploymentState(t, pool, dep); s != "RUNNING" {
 		t.Errorf("status after the leader change = %s", s)
 	}
-}
-
-func TestSavepoints(t *testing.T) {
-	t.Parallel()
-	pool := pgtest.NewPool(t)
-	nodes := startCluster(t, 1, func(c *Config) {
-		c.Pool = pool
-		c.Checkpoints = func(h CheckpointHost) (CheckpointCoordinator, error) {
-			return &savepointingCoordinator{fakeCoordinator{host: h, acks: make(chan assign.Ack, 16)}}, nil
-		}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	register(t, nodes[0].url, 2, "w").runLoop(ctx)
-	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
-	waitStatus(t, pool, dep, "RUNNING")
-	savepoint := func(reason string) string {
-		var id string
-		if err := pool.QueryRow(ctx, `INSERT INTO savepoints (project_id, application_id, deployment_id, reason, created_by)
-			SELECT project_id, application_id, id, $2, 'test' FROM deployments WHERE id = $1 RETURNING id`, dep, reason).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	completed := func(id string) string {
-		var status, location string
-		waitFor(t, 10*time.Second, "savepoint "+id+" done", func() bool {
-			err := pool.QueryRow(ctx, `SELECT status, COALESCE(location, '') || COALESCE(failure, '') FROM savepoints WHERE id = $1`, id).Scan(&status, &location)
-			return err == nil && status != "PENDING"
-		})
-		if status != "COMPLETED" {
-			t.Fatalf("savepoint %s = %s %s", id, status, location)
-		}
-		return location
-	}
-	if loc := completed(savepoint("manual")); loc == "" {
-		t.Error("manual savepoint without location")
-	}
-	if j, _ := nodes[0].fsm.Job(dep); j.Status != JobRunning {
-		t.Errorf("a manual savepoint stopped the job: %s", j.Status)
-	}
-	// stop with savepoint, as the API does it: desired action, status and the savepoint row in one transaction
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE deployments SET desired_action = 'stop', desired_generation = desired_generation + 1, status = 'SAVING_AND_STOP' WHERE id = $1`, dep); err != nil {
-		t.Fatal(err)
-	}
-	var stopID string
-	if err := tx.QueryRow(ctx, `INSERT INTO savepoints (project_id, application_id, deployment_id, reason, created_by)
-		SELECT project_id, application_id, id, 'stop', 'test' FROM deployments WHERE id = $1 RETURNING id`, dep).Scan(&stopID); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	completed(stopID)
-	waitStatus(t, pool, dep, "FINISHED")
-	waitFor(t, 10*time.Second, "observed generation 2", func() bool { _, _, o := deploymentState(t, pool, dep); return o == 2 })
 }

@@ -20,7 +20,6 @@
 //	jobmaster.go      starting waiting and restarting jobs
 //	dispatcher.go     Postgres -> FSM, status/jobs/events back
 //	checkpoints.go    hosting checkpoint coordinators on the leader
-//	savepoints.go     savepoints requested in Postgres (manual, stop-with-savepoint)
 //	workerapi.go      the worker protocol (register, assignments, heartbeat)
 //	internal.go       server-to-server: join, forwarding to the leader
 //	admin.go          Cluster, TransferLeadership, JobStatus, submit/cancel/restart
