@@ -304,3 +304,33 @@ func TestEveryServerExpectsAndJoinsAll(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskFailureRestartsTheJob(t *testing.T) {
+	t.Parallel()
+	n := startCluster(t, 1, nil)[0]
+	w := register(t, n.url, 2, "w")
+	d := int64(0)
+	if err := n.SubmitJob(context.Background(), JobSpec{ID: "job1", Graph: testGraph(t, 2),
+		Restart: RestartStrategy{Type: RestartFixed, Attempts: 1, DelayMillis: &d}}); err != nil {
+		t.Fatal(err)
+	}
+	set, _ := w.poll(0, time.Second)
+	if _, status := w.heartbeat(set, assign.TaskFailed); status != http.StatusOK {
+		t.Fatalf("heartbeat = %d", status)
+	}
+	waitFor(t, 5*time.Second, "attempt 2 assigned", func() bool {
+		s, _ := w.poll(set.Index, time.Second)
+		if len(s.Tasks) > 0 && s.Tasks[0].Attempt == 2 {
+			set = s
+			return true
+		}
+		return false
+	})
+	// the strategy allows one restart: the next failure is final
+	w.heartbeat(set, assign.TaskFailed)
+	waitFor(t, 5*time.Second, "job FAILED", func() bool { j, _ := n.fsm.Job("job1"); return j.Status == JobFailed })
+	j, _ := n.fsm.Job("job1")
+	if !strings.Contains(j.Reason, "gave up") || j.Cause != CauseTaskFailed || j.Placed() {
+		t.Errorf("job = %s %q cause %q placed=%v", j.Status, j.Reason, j.Cause, j.Placed())
+	}
+}

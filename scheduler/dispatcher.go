@@ -141,7 +141,7 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 	for _, dep := range deps {
 		active[dep.ID] = true
 		if err := d.converge(ctx, dep); err != nil && ctx.Err() == nil {
-			d.s.log.Warn("dispatcher: converge", "deployment", dep.ID, "project", dep.Project, "err", err)
+			d.s.log.Warn("dispatcher: converge", "job", dep.ID, "project", dep.Project, "err", err)
 		}
 	}
 	d.cancelOrphans(ctx, active)
@@ -305,26 +305,25 @@ func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error 
 	if err := d.writeJobRow(ctx, j); err != nil {
 		return err
 	}
-	failed := j.Reason != "" && j.Reason != prev.reason && j.Status != JobCanceled && j.Status != JobFinished
-	if failed {
-		// The failure is announced even when the restart finished before this write.
-		typ := j.Cause
-		if typ == "" {
-			typ = "status_changed"
-		}
-		status := "RESTARTING"
-		if j.Status == JobFailed {
-			status = "FAILED"
-		}
-		if err := d.report(ctx, j.Deployment, j.Project, 0, status, j.Reason, j.Attempt, typ); err != nil {
+	failing := j.Status == JobRestarting || j.Status == JobFailed
+	// A failure this leader saw happen but whose restart finished before this write is still
+	// announced (RESTARTING with its cause). A job first seen by this leader is only brought up
+	// to date: its old reason is history already written by the previous leader.
+	missed := prev != (reported{}) && j.Reason != "" && j.Reason != prev.reason && !failing &&
+		j.Status != JobCanceled && j.Status != JobFinished
+	if missed {
+		if err := d.report(ctx, j.Deployment, j.Project, 0, "RESTARTING", j.Reason, j.Attempt, j.Cause); err != nil {
 			return err
 		}
 	}
-	msg := ""
-	if j.Status == JobFailed || j.Status == JobRestarting || (j.Status == JobDeploying && j.Attempt > 1) {
+	msg, typ := "", ""
+	if failing || (j.Status == JobDeploying && j.Attempt > 1) {
 		msg = j.Reason
 	}
-	return d.report(ctx, j.Deployment, j.Project, 0, deploymentStatus(j), msg, j.Attempt, "")
+	if failing {
+		typ = j.Cause
+	}
+	return d.report(ctx, j.Deployment, j.Project, 0, deploymentStatus(j), msg, j.Attempt, typ)
 }
 
 // writeJobRow upserts the jobs row of the current attempt and ends the earlier ones.

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -202,4 +203,51 @@ func TestDispatcherCancelsJobsOfDeletedDeployments(t *testing.T) {
 		j, _ := nodes[0].fsm.Job(dep)
 		return j.Status == JobCanceled && !j.Placed()
 	})
+}
+
+// TestLeaderChangeWritesNoDuplicateEvents: a new leader's dispatcher brings Postgres up to date
+// without replaying history (no second worker_lost, no RESTARTING flip).
+func TestLeaderChangeWritesNoDuplicateEvents(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 3, func(c *Config) { c.Pool = pool; c.Lease = time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	kill := map[string]context.CancelFunc{}
+	for i := range 2 {
+		w := register(t, nodes[i].url, 1, fmt.Sprint("w", i))
+		wctx, stop := context.WithCancel(ctx)
+		kill[w.id] = stop
+		w.runLoop(wctx)
+	}
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{"type":"fixed-delay","delay_ms":0}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	j, _ := waitLeader(t, nodes).fsm.Job(dep)
+	kill[j.Workers()[0]]() // the worker running the job dies
+	events := func(where string) int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM deployment_events WHERE deployment_id = $1 AND `+where, dep).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, 10*time.Second, "attempt 2 RUNNING", func() bool { return events("attempt = 2 AND status = 'RUNNING'") > 0 })
+	lost, restarting := events("type = 'worker_lost'"), events("status = 'RESTARTING'")
+	l := waitLeader(t, nodes)
+	if err := l.TransferLeadership(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nl := waitLeader(t, nodes)
+	// the new leader's dispatcher has written everything once it wrote an unrelated change
+	dep2, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitFor(t, 10*time.Second, "new leader dispatching", func() bool { _, ok := nl.fsm.Job(dep2); return ok })
+	if got := events("type = 'worker_lost'"); got != lost {
+		t.Errorf("worker_lost events %d -> %d after the leader change", lost, got)
+	}
+	if got := events("status = 'RESTARTING'"); got != restarting {
+		t.Errorf("RESTARTING events %d -> %d after the leader change", restarting, got)
+	}
+	if s, _, _ := deploymentState(t, pool, dep); s != "RUNNING" {
+		t.Errorf("status after the leader change = %s", s)
+	}
 }

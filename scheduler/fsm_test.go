@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
@@ -343,5 +346,19 @@ func TestForgetDropsOnlyTerminalJobsAndLostWorkers(t *testing.T) {
 	}
 	if _, ok := h.f.Worker("w1"); !ok {
 		t.Error("active worker w1 dropped")
+	}
+}
+
+func TestHCLogAdapter(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l := newHCLog(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), "raft").With("node", "n1")
+	l.Info("initial configuration", "servers", hclog.Fmt("%+v", []int{1, 2}))
+	l.Named("snap").Debug("x")
+	out := buf.String()
+	for _, want := range []string{"msg=\"initial configuration\"", "subsystem=raft", "node=n1", "servers=\"[1 2]\"", "subsystem=raft.snap"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %s", out, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -41,9 +42,17 @@ func toSlog(level hclog.Level) slog.Level {
 func (a *slogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	l := a.log
 	if a.name != "" {
-		l = l.With("component", a.name)
+		l = l.With("subsystem", a.name)
 	}
-	l.Log(context.Background(), toSlog(level), msg, append(append([]any(nil), a.args...), args...)...)
+	all := append(append([]any(nil), a.args...), args...)
+	for i, v := range all {
+		if f, ok := v.(hclog.Format); ok && len(f) > 0 { // hclog.Fmt("%+v", x)
+			if format, ok := f[0].(string); ok {
+				all[i] = fmt.Sprintf(format, f[1:]...)
+			}
+		}
+	}
+	l.Log(context.Background(), toSlog(level), msg, all...)
 }
 
 func (a *slogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }

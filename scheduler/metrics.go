@@ -24,9 +24,13 @@ type taskMetrics struct {
 // metricsStore keeps the tasks' latest metrics; they are not replicated (a new leader starts
 // empty and fills up with the next heartbeats).
 type metricsStore struct {
-	mu    sync.Mutex
-	tasks map[string]taskMetrics // by task id
+	mu      sync.Mutex
+	tasks   map[string]taskMetrics // by task id
+	records int
 }
+
+// metricsTTL is how long a task no heartbeat reports any more keeps its last metrics.
+const metricsTTL = 10 * time.Minute
 
 func newMetricsStore() *metricsStore { return &metricsStore{tasks: map[string]taskMetrics{}} }
 
@@ -40,6 +44,13 @@ func (m *metricsStore) record(worker string, sts []assign.TaskStatus, now time.T
 			_ = json.Unmarshal(st.Metrics, &tm.M) // metrics are best effort
 		}
 		m.tasks[st.TaskID] = tm
+	}
+	if m.records++; m.records%1024 == 0 {
+		for id, tm := range m.tasks {
+			if now.Sub(tm.At) > metricsTTL {
+				delete(m.tasks, id)
+			}
+		}
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/flowplane/flowplane/dataflow/assign"
 )
 
@@ -88,7 +90,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, CodeInvalidRequest, err.Error())
 		return
 	}
-	ls := s.leader.Load()
+	ls := s.localLeader(r.Context())
 	if ls == nil {
 		s.forward(w, r, body)
 		return
@@ -201,7 +203,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ls := s.leader.Load()
+	ls := s.localLeader(r.Context())
 	if ls == nil {
 		s.forward(w, r, body)
 		return
@@ -255,4 +257,24 @@ func (s *Server) statusChanges(worker string, tasks []assign.TaskStatus) []taskU
 		}
 	}
 	return out
+}
+
+// localLeader returns the leader state when this node leads, waiting briefly while a fresh
+// leader is still starting its subsystems; nil when another node leads.
+func (s *Server) localLeader(ctx context.Context) *leaderState {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	for {
+		if ls := s.leader.Load(); ls != nil {
+			return ls
+		}
+		if s.raft.State() != raft.Leader {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

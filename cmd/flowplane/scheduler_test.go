@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -59,18 +60,26 @@ func TestServerRunsASchedulerNode(t *testing.T) {
 		t.Errorf("GET /readyz = %d", status)
 	}
 	body, _ := json.Marshal(assign.Register{Slots: 2, DataAddr: "127.0.0.1:7000"})
-	req, _ := http.NewRequest(http.MethodPost, url+assign.PathRegister, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer jt")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	var reg assign.Registered
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &reg) != nil || reg.WorkerID == "" || reg.Token == "" {
-		t.Fatalf("register = %d %s", resp.StatusCode, raw)
-	}
+	var last string
+	waitFor(t, "a worker registration", 30*time.Second, func() bool { // 503 means retry, as agents do
+		req, _ := http.NewRequest(http.MethodPost, url+assign.PathRegister, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer jt")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = fmt.Sprint(resp.StatusCode, " ", string(raw))
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			return false
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &reg) != nil || reg.WorkerID == "" || reg.Token == "" {
+			t.Fatalf("register = %s", last)
+		}
+		return true
+	})
 }
 
 // TestAttemptTokensAgree: the scheduler derives the data-plane token exactly like the workers'
@@ -83,5 +92,15 @@ func TestAttemptTokensAgree(t *testing.T) {
 	}
 	if bytes.Equal(scheduler.AttemptToken(secret, "dep_1", 3), scheduler.AttemptToken(secret, "dep_1", 4)) {
 		t.Fatal("attempts share a token")
+	}
+}
+
+func TestSchedulerNeedsAWorkerJoinToken(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary(t), "server", "--database-url", "postgres://x@127.0.0.1:1/x", "--bootstrap-expect", "1")
+	cmd.Env = append(os.Environ(), "FLOWPLANE_MASTER_KEY="+seal.GenerateKey(), "FLOWPLANE_WORKER_JOIN_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "FLOWPLANE_WORKER_JOIN_TOKEN") {
+		t.Fatalf("err=%v out=%s", err, out)
 	}
 }
