@@ -1,7 +1,4 @@
-//go:build agentcompat
-
-// End-to-end tests of the scheduler with the real worker agent (workers.Agent). They need the
-// agent's branch: after merging it, drop the build tag (or run `go test -tags agentcompat`).
+// End-to-end tests of the scheduler with the real worker agent (workers.Agent).
 
 package main
 
