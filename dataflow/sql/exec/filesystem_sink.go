@@ -33,7 +33,7 @@ func newFSSink(cfg sql.SinkConfig, opts Options) (operator.Operator, error) {
 		return fmt.Errorf("%w: filesystem sink %s: %w", operator.ErrConfig, cfg.Table, err)
 	}
 	enc := &fsEncoder{types: types, ncols: len(cfg.Columns)}
-	if enc.format, err = newRowFormat(cfg.Options["format"], names, types, cfg.Options["csv.field-delimiter"]); err != nil {
+	if enc.format, _, err = tableFormat(cfg.Options, names, types); err != nil {
 		return nil, bad(err)
 	}
 	for _, p := range cfg.PartitionedBy {
