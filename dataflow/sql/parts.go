@@ -155,13 +155,27 @@ type IntegrationRef struct {
 // whether or not the script is otherwise valid. The control plane checks each against the
 // service's integrations: the compiler only checks the option's syntax.
 func IntegrationRefs(parts []Part) []IntegrationRef {
+	var refs []IntegrationRef
+	eachTableOption(parts, true, func(ct *CreateTable, connector string, o *Option, at Diagnostic) {
+		if o.Key.Value == "integration" {
+			refs = append(refs, IntegrationRef{ID: o.Value.Value, Table: ct.Name.Name, Connector: connector, At: at})
+		}
+	})
+	return refs
+}
+
+// eachTableOption parses the parts and calls visit for every WITH option of every table they
+// declare, in order, with the table's connector and where the option's value is written. With
+// integrations, the service's integration ids are applied first (applyIntegrations).
+func eachTableOption(parts []Part, integrations bool, visit func(ct *CreateTable, connector string, o *Option, at Diagnostic)) {
 	src, starts := joinParts(parts)
 	script, _ := Parse(src)
 	if script == nil {
-		return nil
+		return
 	}
-	applyIntegrations(script, parts, starts)
-	var refs []IntegrationRef
+	if integrations {
+		applyIntegrations(script, parts, starts)
+	}
 	for _, st := range script.Statements {
 		ct, ok := st.(*CreateTable)
 		if !ok {
@@ -174,14 +188,10 @@ func IntegrationRefs(parts []Part) []IntegrationRef {
 			}
 		}
 		for _, o := range ct.Options {
-			if o.Key.Value == "integration" {
-				at := (&Error{Span: o.Value.Sp}).Diagnostic()
-				refs = append(refs, IntegrationRef{ID: o.Value.Value, Table: ct.Name.Name, Connector: connector,
-					At: mapDiagnostics([]Diagnostic{at}, parts, starts)[0]})
-			}
+			at := (&Error{Span: o.Value.Sp}).Diagnostic()
+			visit(ct, connector, o, mapDiagnostics([]Diagnostic{at}, parts, starts)[0])
 		}
 	}
-	return refs
 }
 
 // EndpointRef is a host a table's WITH clause names directly (an inline endpoint, without
@@ -202,33 +212,13 @@ var endpointOptions = map[string]func(string) []string{
 // EndpointRefs lists the hosts the parts' tables name in their WITH clauses, for the control
 // plane's egress guard (integrations are checked separately, see IntegrationRefs).
 func EndpointRefs(parts []Part) []EndpointRef {
-	src, starts := joinParts(parts)
-	script, _ := Parse(src)
-	if script == nil {
-		return nil
-	}
 	var refs []EndpointRef
-	for _, st := range script.Statements {
-		ct, ok := st.(*CreateTable)
-		if !ok {
-			continue
+	eachTableOption(parts, false, func(ct *CreateTable, connector string, o *Option, at Diagnostic) {
+		if read, ok := endpointOptions[o.Key.Value]; ok {
+			refs = append(refs, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value,
+				Hosts: read(o.Value.Value), At: at})
 		}
-		connector := ""
-		for _, o := range ct.Options {
-			if o.Key.Value == "connector" {
-				connector = o.Value.Value
-			}
-		}
-		for _, o := range ct.Options {
-			read, ok := endpointOptions[o.Key.Value]
-			if !ok {
-				continue
-			}
-			at := (&Error{Span: o.Value.Sp}).Diagnostic()
-			refs = append(refs, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value, Hosts: read(o.Value.Value),
-				At: mapDiagnostics([]Diagnostic{at}, parts, starts)[0]})
-		}
-	}
+	})
 	return refs
 }
 

@@ -9,6 +9,11 @@
 // (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) are refused unless the Policy allows them:
 // `flowplane dev` allows loopback, a server allows them with --egress-allow.
 //
+// It is the only SSRF guard: package endpoint (integration settings, inline endpoint options)
+// parses hosts and refuses the always-forbidden ones with CheckReservedHost, and the SQL
+// connectors (dataflow/sql/exec) dial through a Policy dialer, egress.Policy{} unless the worker
+// passes its own.
+//
 // Two checks:
 //
 //   - Policy.CheckHost checks a configured host without resolving it (the control plane must not

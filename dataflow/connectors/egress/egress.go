@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -152,4 +153,19 @@ func (p Policy) Dialer(base *net.Dialer) *net.Dialer {
 		return nil
 	}
 	return d
+}
+
+// anyClass allows every address class a Policy can allow: what it still refuses, every policy
+// refuses.
+var anyClass = Policy{AllowLoopback: true, AllowPrivate: true}
+
+// CheckReservedHost refuses, without resolving it, a host no policy allows (link-local,
+// metadata, unspecified, multicast or broadcast literals, metadata host names). Inline connector
+// options are checked with it when a statement is validated, before the server's policy is
+// known; loopback, private addresses and names are judged by the policy and at dial time.
+func CheckReservedHost(host string) error { return anyClass.CheckHost(host) }
+
+// DialContext dials address with a zero net.Dialer under the policy (see Dialer).
+func (p Policy) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return p.Dialer(nil).DialContext(ctx, network, address)
 }

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 )
 
 // Errors of the package; match with errors.Is.
 var (
-	// ErrForbiddenAddress: a connector host resolved to an address the guard refuses.
-	ErrForbiddenAddress = errors.New("connector address not allowed")
 	// ErrNoIntegration: the integration is unknown or of another type.
 	ErrNoIntegration = errors.New("no such integration")
 	// ErrEndpoint: a malformed inline endpoint option.
@@ -78,7 +77,7 @@ func ParsePostgresURL(raw, user string) (Postgres, error) {
 	if p.Database == "" {
 		return Postgres{}, fmt.Errorf("%w: url names no database", ErrEndpoint)
 	}
-	return p, CheckLiteralHost(p.Host)
+	return p, egress.CheckReservedHost(p.Host)
 }
 
 // Kafka is a Kafka integration's connection settings.
@@ -101,7 +100,7 @@ func ParseBrokers(raw string) ([]string, error) {
 		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("%w: bootstrap server %q: want host:port", ErrEndpoint, b)
 		}
-		if err := CheckLiteralHost(host); err != nil {
+		if err := egress.CheckReservedHost(host); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
@@ -138,91 +137,4 @@ func (s Static) Kafka(_ context.Context, id string) (Kafka, error) {
 		return Kafka{}, fmt.Errorf("%w: kafka integration %q", ErrNoIntegration, id)
 	}
 	return k, nil
-}
-
-// metadata are cloud instance-metadata addresses outside the link-local ranges.
-var metadata = []netip.Addr{
-	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
-	netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6
-}
-
-// metadataNames are host names of cloud metadata services.
-var metadataNames = []string{"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
-
-// CheckLiteralHost refuses, without resolving it, a host no connector may name: a link-local,
-// metadata, unspecified or multicast IP literal or a metadata host name. Loopback and names
-// are judged when connecting (Guard), as they depend on the server and on DNS.
-func CheckLiteralHost(host string) error {
-	h := strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-	for _, m := range metadataNames {
-		if h == m {
-			return fmt.Errorf("%w: %s is a metadata service", ErrForbiddenAddress, host)
-		}
-	}
-	if ip, err := netip.ParseAddr(h); err == nil {
-		return Guard{AllowLoopback: true}.CheckAddr(ip)
-	}
-	return nil
-}
-
-// Guard is the SSRF guard connectors dial through.
-type Guard struct {
-	// AllowLoopback permits 127.0.0.0/8 and ::1 (single-host development only).
-	AllowLoopback bool
-	// Resolver resolves host names (default net.DefaultResolver).
-	Resolver *net.Resolver
-}
-
-// CheckAddr reports whether the guard lets a connector reach ip.
-func (g Guard) CheckAddr(ip netip.Addr) error {
-	ip = ip.Unmap()
-	switch {
-	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
-		return fmt.Errorf("%w: %s is link-local (metadata services live there)", ErrForbiddenAddress, ip)
-	case ip.IsUnspecified() || ip.IsMulticast():
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
-	case ip.IsLoopback() && !g.AllowLoopback:
-		return fmt.Errorf("%w: %s is loopback", ErrForbiddenAddress, ip)
-	}
-	for _, m := range metadata {
-		if ip == m {
-			return fmt.Errorf("%w: %s is a metadata address", ErrForbiddenAddress, ip)
-		}
-	}
-	return nil
-}
-
-// DialContext resolves addr's host, refuses it if any of its addresses is forbidden, and
-// dials the checked address (so a second, different DNS answer cannot slip through).
-func (g Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %w", ErrEndpoint, addr, err)
-	}
-	r := g.Resolver
-	if r == nil {
-		r = net.DefaultResolver
-	}
-	ips, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return nil, err
-	}
-	if len(ips) == 0 {
-		return nil, fmt.Errorf("%w: %s has no address", ErrEndpoint, host)
-	}
-	for _, ip := range ips {
-		if err := g.CheckAddr(ip); err != nil {
-			return nil, fmt.Errorf("connector host %s: %w", host, err)
-		}
-	}
-	var d net.Dialer
-	var last error
-	for _, ip := range ips {
-		c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
-		if err == nil {
-			return c, nil
-		}
-		last = err
-	}
-	return nil, last
 }

@@ -1,16 +1,16 @@
 package filesystem
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,7 +19,7 @@ import (
 	"github.com/flowplane/flowplane/dataflow/operator"
 )
 
-// KindSink is the operator kind of the filesystem sink.
+// KindSink is the operator kind of the filesystem sink (JSON lines).
 const KindSink = "filesystem_sink"
 
 // Errors of the sink.
@@ -31,64 +31,124 @@ var (
 	ErrCorruptState = errors.New("corrupt filesystem sink state")
 )
 
-// SinkConfig configures filesystem_sink.
+// DefaultFileSize is the size at which a part file rolls unless SinkConfig.FileSize says.
+const DefaultFileSize = 128 << 20
+
+// SinkConfig configures the sink.
 type SinkConfig struct {
 	// Path is the absolute directory the part files are written to.
 	Path string `json:"path"`
-	// Prefix starts every part file's name ("part" when empty).
+	// Prefix starts every part file's name ("part" when empty): letters, digits, '_', '.'
+	// and '-', not starting with '.' or '_' (those names are hidden). The job and operator ids
+	// follow it, so sinks sharing a directory never clash.
 	Prefix string `json:"prefix,omitempty"`
+	// Extension ends every part file's name, without the dot ("jsonl" when empty).
+	Extension string `json:"extension,omitempty"`
+	// FileSize rolls a part file once it holds this many bytes (DefaultFileSize when 0).
+	FileSize int64 `json:"file_size,omitempty"`
+	// RolloverInterval rolls part files older than this, checked per batch (0: never).
+	RolloverInterval time.Duration `json:"rollover_interval,omitempty"`
 }
 
-// Register registers the filesystem_sink kind.
+// Encoder turns a batch into lines of part files.
+type Encoder interface {
+	// Encode calls line for each row of rec, in order, with the row's partition directory
+	// (a relative path such as "dt=2024-01-01", or "" for none) and its encoding without the
+	// newline; b is borrowed until line returns.
+	Encode(rec arrow.RecordBatch, line func(partition string, b []byte) error) error
+}
+
+// Register registers the filesystem_sink kind: JSON lines, one object per row.
 func Register(reg *operator.Registry) error {
 	return reg.Register(KindSink, func(spec dataflow.OperatorSpec) (operator.Operator, error) {
 		var cfg SinkConfig
 		if err := operator.DecodeConfig(spec, &cfg); err != nil {
 			return nil, err
 		}
-		return NewSink(cfg)
+		return NewSink(cfg, JSONLines{})
 	})
 }
 
-// NewSink returns the exactly-once filesystem sink operator of cfg (for operator kinds that
-// build it from their own configuration, e.g. the SQL sink's filesystem connector).
-func NewSink(cfg SinkConfig) (operator.Operator, error) {
+var (
+	prefixRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+)
+
+// NewSink returns the exactly-once filesystem sink operator of cfg writing lines enc encodes
+// (for operator kinds that build it from their own configuration, e.g. the SQL sink's
+// filesystem connector).
+func NewSink(cfg SinkConfig, enc Encoder) (operator.Operator, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "part"
 	}
-	if !filepath.IsAbs(cfg.Path) || strings.ContainsAny(cfg.Prefix, "/\\-.") {
-		return nil, fmt.Errorf("%w: filesystem_sink needs an absolute path and a prefix without '/', '-' or '.'", operator.ErrConfig)
+	if cfg.Extension == "" {
+		cfg.Extension = "jsonl"
 	}
-	return &sink{cfg: cfg}, nil
+	if cfg.FileSize <= 0 {
+		cfg.FileSize = DefaultFileSize
+	}
+	if !filepath.IsAbs(cfg.Path) || !prefixRe.MatchString(cfg.Prefix) || strings.Contains(cfg.Prefix, "..") ||
+		!prefixRe.MatchString(cfg.Extension) || enc == nil {
+		return nil, fmt.Errorf("%w: filesystem sink needs an absolute path, a prefix and extension of letters, digits, '_', '.' and '-', and an encoder",
+			operator.ErrConfig)
+	}
+	return &sink{cfg: cfg, enc: enc, open: map[string]*partFile{}}, nil
 }
 
-// part is a closed in-progress file waiting for its checkpoint to complete.
-type part struct {
-	Temp       string `json:"temp"`  // file name of the in-progress file
-	Final      string `json:"final"` // file name once committed
-	Checkpoint uint64 `json:"checkpoint"`
+// JSONLines encodes every row as one JSON object, in no partition.
+type JSONLines struct{}
+
+// Encode writes rec as JSON lines.
+func (JSONLines) Encode(rec arrow.RecordBatch, line func(string, []byte) error) error {
+	var buf bytes.Buffer
+	if err := array.RecordToJSON(rec, &buf); err != nil {
+		return err
+	}
+	for l := range bytes.Lines(buf.Bytes()) {
+		if err := line("", bytes.TrimSuffix(l, []byte("\n"))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// state is the sink's checkpointed state: the parts awaiting commit and the next part number.
+type state struct {
+	Pending []part `json:"pending"`
+	Seq     int64  `json:"seq"`
 }
 
 type sink struct {
 	operator.Base
 	cfg      SinkConfig
+	enc      Encoder
+	prefix   string // cfg.Prefix, job and operator
 	subtask  int
 	par      int
 	attempt  uint64
-	sealed   uint64
-	n        int      // in-progress files opened by this subtask in this attempt
-	cur      *os.File // current in-progress file, nil until the first row
-	curName  string
-	pending  []part
-	restored []part
+	open     map[string]*partFile // by partition
+	ready    []part               // rolled since the last barrier
+	st       state
+	restored []state
 }
 
 func (s *sink) Open(ctx *operator.Context) error {
-	s.subtask, s.par, s.attempt, s.sealed = ctx.Subtask, max(ctx.Parallelism, 1), ctx.Attempt, ctx.Restored
-	if err := os.MkdirAll(s.cfg.Path, 0o750); err != nil {
-		return fmt.Errorf("filesystem sink: %w", err)
+	s.subtask, s.par, s.attempt = ctx.Subtask, max(ctx.Parallelism, 1), ctx.Attempt
+	s.prefix = s.cfg.Prefix
+	for _, id := range []string{ctx.JobID, string(ctx.Operator)} {
+		if id != "" {
+			s.prefix += "-" + unsafeName.ReplaceAllString(id, "_")
+		}
 	}
-	s.pending, s.restored = s.restored, nil
+	if err := mkdir(s.cfg.Path); err != nil {
+		return err
+	}
+	for _, st := range s.restored {
+		s.st.Pending = append(s.st.Pending, st.Pending...)
+		s.st.Seq = max(s.st.Seq, st.Seq)
+	}
+	s.restored = nil
+	// The restored checkpoint is complete: commit its pending parts.
 	if err := s.commit(func(part) bool { return true }); err != nil {
 		return err
 	}
@@ -96,59 +156,60 @@ func (s *sink) Open(ctx *operator.Context) error {
 }
 
 func (s *sink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
-	if s.cur == nil {
-		s.n++
-		s.curName = fmt.Sprintf(".%s-%d-%d-%d.inprogress", s.cfg.Prefix, s.subtask, s.attempt, s.n)
-		f, err := os.OpenFile(filepath.Join(s.cfg.Path, s.curName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	err := s.enc.Encode(rec, func(partition string, b []byte) error {
+		pf, err := s.file(partition)
 		if err != nil {
+			return err
+		}
+		if err := pf.write(b); err != nil {
 			return fmt.Errorf("filesystem sink: %w", err)
 		}
-		s.cur = f
+		if pf.size >= s.cfg.FileSize {
+			return s.roll()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return array.RecordToJSON(rec, s.cur)
+	if s.cfg.RolloverInterval > 0 {
+		for _, pf := range s.open {
+			if time.Since(pf.opened) >= s.cfg.RolloverInterval {
+				return s.roll()
+			}
+		}
+	}
+	return nil
 }
 
 // ProcessWatermark swallows watermarks: nothing is downstream of a sink.
 func (s *sink) ProcessWatermark(int64, operator.Emitter) error { return nil }
 
-// seal closes the current in-progress file as pending for checkpoint id.
-func (s *sink) seal(id uint64) error {
-	s.sealed = id
-	if s.cur == nil {
-		return nil
-	}
-	err := s.cur.Sync()
-	if cerr := s.cur.Close(); err == nil {
-		err = cerr
-	}
-	s.cur = nil
-	if err != nil {
-		return fmt.Errorf("filesystem sink: seal checkpoint %d: %w", id, err)
-	}
-	s.pending = append(s.pending, part{Temp: s.curName, Final: fmt.Sprintf("%s-%d-%d.jsonl", s.cfg.Prefix, s.subtask, id), Checkpoint: id})
-	return nil
-}
-
-// SnapshotState seals the rows since the last barrier and writes the pending parts.
+// SnapshotState rolls the open files and writes the parts awaiting checkpoint id.
 func (s *sink) SnapshotState(id uint64, w io.Writer) error {
-	if err := s.seal(id); err != nil {
+	if err := s.roll(); err != nil {
 		return err
 	}
-	return json.NewEncoder(w).Encode(s.pending)
+	for _, p := range s.ready {
+		p.Checkpoint = id
+		s.st.Pending = append(s.st.Pending, p)
+	}
+	s.ready = nil
+	return json.NewEncoder(w).Encode(s.st)
 }
 
-// RestoreState keeps restored pending parts until Open commits them.
+// RestoreState keeps a restored state until Open commits its parts.
 func (s *sink) RestoreState(r io.Reader) error {
-	var parts []part
-	if err := json.NewDecoder(r).Decode(&parts); err != nil {
+	var st state
+	if err := json.NewDecoder(r).Decode(&st); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorruptState, err)
 	}
-	for _, p := range parts {
-		if filepath.Base(p.Temp) != p.Temp || filepath.Base(p.Final) != p.Final || p.Temp == "" || p.Final == "" {
-			return fmt.Errorf("%w: part %+v", ErrCorruptState, p)
+	for _, p := range st.Pending {
+		if err := p.check(); err != nil {
+			return err
 		}
 	}
-	s.restored = append(s.restored, parts...)
+	s.restored = append(s.restored, st)
 	return nil
 }
 
@@ -157,90 +218,22 @@ func (s *sink) NotifyCheckpointComplete(_ context.Context, id uint64) error {
 	return s.commit(func(p part) bool { return p.Checkpoint <= id })
 }
 
-// Finish commits the rows after the last checkpoint at the end of a bounded input.
+// Finish commits every row written at the end of a bounded input.
 func (s *sink) Finish(operator.Emitter) error {
-	if err := s.seal(s.sealed + 1); err != nil {
+	if err := s.roll(); err != nil {
 		return err
 	}
+	s.st.Pending = append(s.st.Pending, s.ready...)
+	s.ready = nil
 	return s.commit(func(part) bool { return true })
 }
 
-// Close abandons the current in-progress file (a later restore deletes it).
+// Close abandons the open in-progress files (a later restore deletes them).
 func (s *sink) Close() error {
-	if s.cur != nil {
-		return s.cur.Close()
+	var errs []error
+	for _, pf := range s.open {
+		errs = append(errs, pf.f.Close())
 	}
-	return nil
-}
-
-// commit renames the selected pending parts into place and syncs the directory.
-func (s *sink) commit(sel func(part) bool) error {
-	var rest []part
-	renamed := false
-	for _, p := range s.pending {
-		if !sel(p) {
-			rest = append(rest, p)
-			continue
-		}
-		err := os.Rename(filepath.Join(s.cfg.Path, p.Temp), filepath.Join(s.cfg.Path, p.Final))
-		if errors.Is(err, fs.ErrNotExist) {
-			if _, serr := os.Stat(filepath.Join(s.cfg.Path, p.Final)); serr == nil {
-				continue // committed before a failure
-			}
-			return fmt.Errorf("%w: %s (checkpoint %d)", ErrMissingPart, p.Temp, p.Checkpoint)
-		}
-		if err != nil {
-			return fmt.Errorf("filesystem sink: commit checkpoint %d: %w", p.Checkpoint, err)
-		}
-		renamed = true
-	}
-	s.pending = rest
-	if !renamed {
-		return nil
-	}
-	return syncDir(s.cfg.Path)
-}
-
-// cleanOldAttempts deletes in-progress files of older attempts written by the old subtasks
-// whose state this subtask inherits; after Open's commit no checkpoint names them.
-func (s *sink) cleanOldAttempts() error {
-	entries, err := os.ReadDir(s.cfg.Path)
-	if err != nil {
-		return fmt.Errorf("filesystem sink: %w", err)
-	}
-	for _, e := range entries {
-		sub, att, ok := s.parseInProgress(e.Name())
-		if !ok || att >= s.attempt || sub%s.par != s.subtask {
-			continue
-		}
-		if err := os.Remove(filepath.Join(s.cfg.Path, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("filesystem sink: %w", err)
-		}
-	}
-	return nil
-}
-
-// parseInProgress reads the subtask and attempt of an in-progress file of this sink's prefix.
-func (s *sink) parseInProgress(name string) (subtask int, attempt uint64, ok bool) {
-	rest, ok1 := strings.CutPrefix(name, "."+s.cfg.Prefix+"-")
-	rest, ok2 := strings.CutSuffix(rest, ".inprogress")
-	f := strings.Split(rest, "-")
-	if !ok1 || !ok2 || len(f) != 3 {
-		return 0, 0, false
-	}
-	sub, err1 := strconv.Atoi(f[0])
-	att, err2 := strconv.ParseUint(f[1], 10, 64)
-	return sub, att, err1 == nil && err2 == nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	s.open = map[string]*partFile{}
+	return errors.Join(errs...)
 }

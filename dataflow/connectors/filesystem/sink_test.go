@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,9 +179,97 @@ func specFor(t *testing.T, dir string) dataflow.OperatorSpec {
 
 func TestSinkConfigErrors(t *testing.T) {
 	t.Parallel()
-	for _, cfg := range []SinkConfig{{Path: "relative/dir"}, {Path: "/tmp/x", Prefix: "a-b"}, {Path: "/tmp/x", Prefix: "../up"}} {
-		if _, err := NewSink(cfg); !errors.Is(err, operator.ErrConfig) {
+	for _, cfg := range []SinkConfig{{Path: "relative/dir"}, {Path: "/tmp/x", Prefix: "a/b"}, {Path: "/tmp/x", Prefix: "../up"},
+		{Path: "/tmp/x", Prefix: ".hidden"}, {Path: "/tmp/x", Extension: "a/b"}} {
+		if _, err := NewSink(cfg, JSONLines{}); !errors.Is(err, operator.ErrConfig) {
 			t.Fatalf("NewSink(%+v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+}
+
+// byParity puts each row of a one-column int64 batch in partition "even" or "odd".
+type byParity struct{}
+
+func (byParity) Encode(rec arrow.RecordBatch, line func(string, []byte) error) error {
+	col := rec.Column(0).(*array.Int64)
+	for i := range col.Len() {
+		p := "odd"
+		if col.Value(i)%2 == 0 {
+			p = "even"
+		}
+		if err := line(p, fmt.Appendf(nil, `{"seq":%d}`, col.Value(i))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestSinkPartitionsRollsAndCleansSubdirectories writes partitioned rows with a small file
+// size (several parts per partition and checkpoint), then restores with an in-progress file of
+// the dead attempt in each partition: the restored parts are committed, the stale files are
+// deleted, and every row is committed once.
+func TestSinkPartitionsRollsAndCleansSubdirectories(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	open := func(attempt uint64, states ...[]byte) operator.Operator {
+		op, err := NewSink(SinkConfig{Path: dir, FileSize: 40}, byParity{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range states {
+			if err := op.RestoreState(bytes.NewReader(st)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := op.Open(&operator.Context{JobID: "j", Operator: "s", Parallelism: 1, Attempt: attempt}); err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	s1 := open(1)
+	rows(t, s1, 0, 20)
+	st := snap(t, s1, 1)
+	rows(t, s1, 20, 30) // in progress when attempt 1 dies
+	s1.Close()
+	s2 := open(2, st)
+	rows(t, s2, 20, 30)
+	if err := s2.Finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, p := range []string{"even", "odd"} {
+		got, others := committed(t, filepath.Join(dir, p))
+		if len(others) != 0 {
+			t.Fatalf("partition %s holds other files: %v", p, others)
+		}
+		for _, s := range got {
+			if (s%2 == 0) != (p == "even") {
+				t.Fatalf("row %d in partition %s", s, p)
+			}
+		}
+		seqs = append(seqs, got...)
+	}
+	slices.Sort(seqs)
+	if len(seqs) != 30 || seqs[0] != 0 || seqs[29] != 29 || slices.Compact(slices.Clone(seqs))[29] != 29 {
+		t.Fatalf("committed seqs = %v, want 0..29 once each", seqs)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "even", "part-j-s-1-0-*.jsonl"))
+	if len(files) < 2 {
+		t.Fatalf("checkpoint 1's even rows are in %v, want several rolled parts", files)
+	}
+}
+
+func TestSinkRefusesStateOutsideItsDirectory(t *testing.T) {
+	t.Parallel()
+	op, err := NewSink(SinkConfig{Path: t.TempDir()}, JSONLines{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{`{"pending":[{"checkpoint":1,"temp":"../.x.inprogress","final":"x"}]}`,
+		`{"pending":[{"checkpoint":1,"temp":".x.inprogress","final":"/etc/x"}]}`,
+		`{"pending":[{"checkpoint":1,"temp":".x.inprogress","final":".x"}]}`, `[1`} {
+		if err := op.RestoreState(strings.NewReader(st)); !errors.Is(err, ErrCorruptState) {
+			t.Errorf("RestoreState(%s) = %v, want ErrCorruptState", st, err)
 		}
 	}
 }

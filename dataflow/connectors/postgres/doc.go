@@ -17,4 +17,10 @@
 //
 // Append mode writes rows with COPY; upsert mode folds a commit's changelog per primary key and
 // writes it as batched INSERT … ON CONFLICT (pk) DO UPDATE and DELETE for retractions.
+//
+// NewSinkOperator runs Sink as an operator, the only one: the postgres_sink kind
+// (RegisterSink) and the SQL sink of the postgres connector (dataflow/sql/exec, ByPosition)
+// are configurations of it. It fences older attempts when it opens, commits restored pending
+// commits, commits on NotifyCheckpointComplete (a failed commit stays pending and is retried),
+// and commits the end of a bounded input under a final marker above every checkpoint id.
 package postgres

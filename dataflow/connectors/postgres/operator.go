@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,8 +31,25 @@ type OperatorConfig struct {
 	PrimaryKey []string `json:"primary_key,omitempty"`
 	// KindColumn names the batch column carrying each row's changelog kind (see RowsFromBatch).
 	KindColumn string `json:"kind_column,omitempty"`
-	BatchRows  int    `json:"batch_rows,omitempty"`
+	// ByPosition takes the batch's first len(Columns) columns as the sink's columns whatever
+	// their names, and one more column, if present, as the kind column (RowsByPosition): the
+	// SQL planner's sink input.
+	ByPosition bool `json:"by_position,omitempty"`
+	BatchRows  int  `json:"batch_rows,omitempty"`
+	// MaxBufferedRows bounds the rows a subtask buffers between checkpoints (0: unbounded);
+	// beyond it the task fails with ErrBufferFull rather than exhausting the worker's memory.
+	MaxBufferedRows int `json:"max_buffered_rows,omitempty"`
+	// ClosePool makes the operator close the pool the PoolFunc returned when it closes (a pool
+	// opened for this sink alone, as the SQL sink does). Not part of a serialised config.
+	ClosePool bool `json:"-"`
 }
+
+// ErrBufferFull: a sink subtask buffered more than MaxBufferedRows rows without a checkpoint.
+var ErrBufferFull = errors.New("postgres sink buffer full")
+
+// finalCheckpoint names the commit made at the end of input: it is above every checkpoint id,
+// so once the end of input is committed no replay writes its rows again.
+const finalCheckpoint = math.MaxInt64
 
 // PoolFunc returns the connection pool of a sink's Connection; the pool stays owned by the
 // caller (the worker shares one per database).
@@ -50,7 +68,8 @@ func RegisterSink(reg *operator.Registry, pools PoolFunc) error {
 
 // NewSinkOperator returns the exactly-once sink operator of cfg (for operator kinds that
 // build it from their own configuration, e.g. the SQL sink's postgres connector). id is the
-// operator's id in the graph: the default sink id is "<job>/<id>".
+// operator's id in the graph: the default sink id is "<job>/<id>" (the context's operator id
+// when id is empty).
 func NewSinkOperator(id dataflow.OperatorID, cfg OperatorConfig, pools PoolFunc) (operator.Operator, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = Append
@@ -63,10 +82,11 @@ func NewSinkOperator(id dataflow.OperatorID, cfg OperatorConfig, pools PoolFunc)
 
 // sinkOperator runs Sink as the last operator of a chain: rows are buffered per checkpoint,
 // sealed at the barrier (their pending commits are the operator's state) and committed with
-// their marker when the checkpoint completes; pending commits restored from a checkpoint are
-// committed when the task opens. At the end of a bounded input the rows after the last
-// checkpoint are committed under the next id; if the job then fails before it finishes, those
-// rows may be written again (end of input is at-least-once).
+// their marker when the checkpoint completes. When the task opens it fences older attempts,
+// then commits the pending commits restored from a checkpoint. At the end of a bounded input
+// the rows after the last checkpoint are committed under finalCheckpoint, above every id: a
+// replay after a later failure finds that marker and skips them (end of input is
+// exactly-once too).
 type sinkOperator struct {
 	operator.Base
 	cfg      OperatorConfig
@@ -76,11 +96,12 @@ type sinkOperator struct {
 	ctx      context.Context
 	log      *slog.Logger
 	restored [][]byte
-	sealed   uint64
+	pool     *pgxpool.Pool
+	buffered int // rows written since the last barrier
 }
 
 func (o *sinkOperator) Open(octx *operator.Context) error {
-	o.ctx, o.log, o.sealed = octx.Ctx, octx.Logger, octx.Restored
+	o.ctx, o.log = octx.Ctx, octx.Logger
 	if o.ctx == nil {
 		o.ctx = context.Background()
 	}
@@ -91,18 +112,25 @@ func (o *sinkOperator) Open(octx *operator.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres sink connection %q: %w", o.cfg.Connection, err)
 	}
+	if o.cfg.ClosePool {
+		o.pool = pool
+	}
 	id := o.cfg.SinkID
 	if id == "" {
-		id = octx.JobID + "/" + string(o.id)
+		op := o.id
+		if op == "" {
+			op = octx.Operator
+		}
+		id = octx.JobID + "/" + string(op)
 	}
 	o.sink, err = NewSink(o.ctx, pool, SinkConfig{SinkID: id, Subtask: octx.Subtask, Attempt: int64(octx.Attempt),
 		Table: o.cfg.Table, Columns: o.cfg.Columns, Mode: o.cfg.Mode, PrimaryKey: o.cfg.PrimaryKey, BatchRows: o.cfg.BatchRows})
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres sink %s: %w", o.cfg.Connection, err)
 	}
 	for _, blob := range o.restored {
 		if err := o.sink.RestoreState(blob); err != nil {
-			return err
+			return fmt.Errorf("postgres sink %s: %w", o.cfg.Connection, err)
 		}
 	}
 	o.restored = nil
@@ -118,9 +146,20 @@ func (o *sinkOperator) Open(octx *operator.Context) error {
 }
 
 func (o *sinkOperator) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
-	rows, err := RowsFromBatch(rec, o.cfg.Columns, o.cfg.KindColumn)
+	var rows []Row
+	var err error
+	if o.cfg.ByPosition {
+		rows, err = RowsByPosition(rec, o.cfg.Columns)
+	} else {
+		rows, err = RowsFromBatch(rec, o.cfg.Columns, o.cfg.KindColumn)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres sink %s: %w", o.cfg.Connection, err)
+	}
+	o.buffered += len(rows)
+	if o.cfg.MaxBufferedRows > 0 && o.buffered > o.cfg.MaxBufferedRows {
+		return fmt.Errorf("%w: %s holds %d rows since the last checkpoint (rows are committed on checkpoint completion; checkpoint more often)",
+			ErrBufferFull, o.cfg.Connection, o.buffered)
 	}
 	return o.sink.Write(rows...)
 }
@@ -134,7 +173,7 @@ func (o *sinkOperator) SnapshotState(id uint64, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o.sealed = id
+	o.buffered = 0
 	_, err = w.Write(b)
 	return err
 }
@@ -163,12 +202,21 @@ func (o *sinkOperator) NotifyCheckpointComplete(ctx context.Context, id uint64) 
 	return nil
 }
 
-// Finish commits what is left at the end of a bounded input.
+// Finish commits what is left at the end of a bounded input, under finalCheckpoint; unlike a
+// notification, a failed commit fails the task (nothing would retry it).
 func (o *sinkOperator) Finish(operator.Emitter) error {
-	id := o.sealed + 1
-	if _, err := o.sink.SnapshotState(id); err != nil {
+	if _, err := o.sink.SnapshotState(finalCheckpoint); err != nil {
 		return err
 	}
-	_, err := o.sink.NotifyCheckpointComplete(o.ctx, id)
+	_, err := o.sink.NotifyCheckpointComplete(o.ctx, finalCheckpoint)
 	return err
+}
+
+// Close closes the pool when the operator owns it (ClosePool).
+func (o *sinkOperator) Close() error {
+	if o.pool != nil {
+		o.pool.Close()
+		o.pool = nil
+	}
+	return nil
 }

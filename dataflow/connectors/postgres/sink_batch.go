@@ -23,36 +23,63 @@ func RowsFromBatch(rec arrow.RecordBatch, columns []string, kindColumn string) (
 		}
 		cols[i] = rec.Column(idx[0])
 	}
-	kinds, err := rowKinds(rec, kindColumn)
-	if err != nil {
-		return nil, err
+	var kind arrow.Array
+	if kindColumn != "" {
+		idx := rec.Schema().FieldIndices(kindColumn)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("%w: no kind column %q in batch", ErrRow, kindColumn)
+		}
+		kind = rec.Column(idx[0])
 	}
-	rows := make([]Row, rec.NumRows())
-	for r := range rows {
+	return rowsOf(int(rec.NumRows()), cols, columns, kind, kindColumn)
+}
+
+// RowsByPosition converts a record batch whose first len(columns) columns are the sink's
+// columns, in order, into sink rows; one more column, if the batch has it, carries each row's
+// kind as in RowsFromBatch (the SQL planner's changelog column).
+func RowsByPosition(rec arrow.RecordBatch, columns []string) ([]Row, error) {
+	n := int(rec.NumCols())
+	if n < len(columns) || n > len(columns)+1 {
+		return nil, fmt.Errorf("%w: %d batch columns for %d sink columns", ErrRow, n, len(columns))
+	}
+	var kind arrow.Array
+	if n > len(columns) {
+		kind = rec.Column(len(columns))
+	}
+	return rowsOf(int(rec.NumRows()), rec.Columns()[:len(columns)], columns, kind, rec.Schema().Field(n-1).Name)
+}
+
+// rowsOf builds n rows from one array per sink column; kind (named kindName), when not nil,
+// carries each row's kind.
+func rowsOf(n int, cols []arrow.Array, columns []string, kind arrow.Array, kindName string) ([]Row, error) {
+	var kinds []RowKind
+	if kind != nil {
+		var err error
+		if kinds, err = rowKinds(kind, kindName); err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]Row, 0, n)
+	for r := range n {
 		vals := make([]any, len(cols))
 		for c, col := range cols {
+			var err error
 			if vals[c], err = value(col, r); err != nil {
 				return nil, fmt.Errorf("column %q: %w", columns[c], err)
 			}
 		}
-		rows[r] = Row{Kind: Insert, Values: vals}
+		row := Row{Kind: Insert, Values: vals}
 		if kinds != nil {
-			rows[r].Kind = kinds[r]
+			row.Kind = kinds[r]
 		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
 
-func rowKinds(rec arrow.RecordBatch, name string) ([]RowKind, error) {
-	if name == "" {
-		return nil, nil
-	}
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil, fmt.Errorf("%w: no kind column %q in batch", ErrRow, name)
-	}
-	kinds := make([]RowKind, rec.NumRows())
-	switch col := rec.Column(idx[0]).(type) {
+func rowKinds(kind arrow.Array, name string) ([]RowKind, error) {
+	kinds := make([]RowKind, kind.Len())
+	switch col := kind.(type) {
 	case *array.Int8:
 		for i := range kinds {
 			c := col.Value(i)

@@ -83,9 +83,8 @@ func newFSSource(cfg sql.SourceConfig, opts Options) (operator.Operator, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", operator.ErrConfig, err)
 	}
-	s := &fsSource{opts: opts, cfg: cfg,
-		ignore: cfg.Options["json.ignore-parse-errors"] == "true" || cfg.Options["csv.ignore-parse-errors"] == "true"}
-	if s.format, err = newRowFormat(cfg.Options["format"], names, types, cfg.Options["csv.field-delimiter"]); err != nil {
+	s := &fsSource{opts: opts, cfg: cfg}
+	if s.format, s.ignore, err = tableFormat(cfg.Options, names, types); err != nil {
 		return nil, fmt.Errorf("%w: filesystem source %s: %w", operator.ErrConfig, cfg.Table, err)
 	}
 	if v := cfg.Options["source.monitor-interval"]; v != "" {

@@ -26,6 +26,14 @@ type rowFormat struct {
 	buf   bytes.Buffer
 }
 
+// tableFormat is the row format a table's options name ('format', 'csv.field-delimiter') and
+// whether a source skips lines it cannot parse ('json.ignore-parse-errors' or
+// 'csv.ignore-parse-errors').
+func tableFormat(options map[string]string, names []string, types []dataflow.LogicalType) (*rowFormat, bool, error) {
+	f, err := newRowFormat(options["format"], names, types, options["csv.field-delimiter"])
+	return f, options["json.ignore-parse-errors"] == "true" || options["csv.ignore-parse-errors"] == "true", err
+}
+
 func newRowFormat(kind string, names []string, types []dataflow.LogicalType, delimiter string) (*rowFormat, error) {
 	f := &rowFormat{kind: kind, names: names, types: types, delim: ','}
 	if r := []rune(delimiter); len(r) == 1 {

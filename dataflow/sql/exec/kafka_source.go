@@ -56,9 +56,8 @@ func newKafkaSource(cfg sql.SourceConfig, opts Options) (operator.Operator, erro
 	if _, ok := cfg.Options["key.fields"]; ok {
 		return nil, fmt.Errorf("%w: kafka source %s: 'key.fields' is supported by sinks only", operator.ErrConfig, cfg.Table)
 	}
-	s := &kafkaSource{opts: opts, cfg: cfg, snaps: map[uint64]map[int32]int64{},
-		ignore: cfg.Options["json.ignore-parse-errors"] == "true" || cfg.Options["csv.ignore-parse-errors"] == "true"}
-	if s.format, err = newRowFormat(cfg.Options["format"], names, types, cfg.Options["csv.field-delimiter"]); err != nil {
+	s := &kafkaSource{opts: opts, cfg: cfg, snaps: map[uint64]map[int32]int64{}}
+	if s.format, s.ignore, err = tableFormat(cfg.Options, names, types); err != nil {
 		return nil, fmt.Errorf("%w: kafka source %s: %w", operator.ErrConfig, cfg.Table, err)
 	}
 	if s.schema, err = outSchema(cfg.Columns, false); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -41,7 +42,7 @@ func newKafkaEnv(t *testing.T, partitions int32, topics ...string) kafkaEnv {
 	t.Cleanup(cl.Close)
 	return kafkaEnv{brokers: c.ListenAddrs(), client: cl, opts: Options{
 		Endpoints: endpoint.Static{KafkaByID: map[string]endpoint.Kafka{"k": {Brokers: c.ListenAddrs()}}},
-		Dial:      endpoint.Guard{AllowLoopback: true}.DialContext,
+		Dial:      egress.Policy{AllowLoopback: true}.DialContext,
 	}}
 }
 
@@ -248,7 +249,7 @@ func TestKafkaSASLFromIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	dial := endpoint.Guard{AllowLoopback: true}.DialContext
+	dial := egress.Policy{AllowLoopback: true}.DialContext
 	good := endpoint.Kafka{Brokers: c.ListenAddrs(), SecurityProtocol: "SASL_PLAINTEXT", SASLMechanism: "SCRAM-SHA-256",
 		SASLUser: "app", SASLPassword: "s3cret"}
 	bad := good

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/services/pgtest"
 )
@@ -39,7 +40,7 @@ func newPGEnv(t *testing.T) pgEnv {
 		Password: cfg.Password, SSLMode: "disable"}
 	return pgEnv{pool: pool, opts: Options{
 		Endpoints: endpoint.Static{PostgresByID: map[string]endpoint.Postgres{"pg": ep}},
-		Dial:      endpoint.Guard{AllowLoopback: true}.DialContext,
+		Dial:      egress.Policy{AllowLoopback: true}.DialContext,
 		Metrics:   &Metrics{},
 	}}
 }
@@ -129,9 +130,10 @@ INSERT INTO u SELECT user_id, COUNT(*), SUM(ms), COUNT(DISTINCT page) FROM c GRO
 func TestPostgresEndpointIsGuarded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, url := range []string{"postgres://169.254.169.254/db", "postgres://127.0.0.1:5432/db"} {
-		if _, err := pgPool(ctx, map[string]string{"url": url}, Options{}); !errors.Is(err, endpoint.ErrForbiddenAddress) {
-			t.Errorf("pgPool(%s) = %v, want ErrForbiddenAddress", url, err)
+	// The default dialer refuses loopback and private addresses before connecting.
+	for _, url := range []string{"postgres://169.254.169.254/db", "postgres://127.0.0.1:5432/db", "postgres://10.1.2.3:5432/db"} {
+		if _, err := pgPool(ctx, map[string]string{"url": url}, Options{}); !errors.Is(err, egress.ErrForbidden) {
+			t.Errorf("pgPool(%s) = %v, want egress.ErrForbidden", url, err)
 		}
 	}
 	if _, err := pgPool(ctx, map[string]string{"integration": "nope"}, Options{Endpoints: endpoint.Static{}}); !errors.Is(err, endpoint.ErrNoIntegration) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -25,8 +26,9 @@ type Options struct {
 	// Endpoints resolves the 'integration' option of postgres and kafka tables (nil: only
 	// inline endpoints work).
 	Endpoints endpoint.Resolver
-	// Dial is how connectors open TCP connections: an SSRF-guarded dialer. Nil means
-	// endpoint.Guard{} (no loopback, no link-local or metadata addresses).
+	// Dial is how connectors open TCP connections: an SSRF-guarded dialer, normally the
+	// worker's egress.Policy dialer. Nil means egress.Policy{} (no loopback, private,
+	// link-local or metadata addresses).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// FileRoot is the storage directory filesystem tables' paths resolve in ("" refuses
 	// filesystem tables).
@@ -74,5 +76,5 @@ func (o Options) dial() func(ctx context.Context, network, addr string) (net.Con
 	if o.Dial != nil {
 		return o.Dial
 	}
-	return endpoint.Guard{}.DialContext
+	return egress.Policy{}.Dialer(&net.Dialer{Timeout: connectTimeout}).DialContext
 }

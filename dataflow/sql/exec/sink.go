@@ -41,7 +41,7 @@ func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operat
 	case "blackhole":
 		return blackholeSink{}, nil
 	case "postgres":
-		return newPostgresSink(cfg, opts)
+		return newPostgresSink(spec.ID, cfg, opts)
 	case "kafka":
 		return newKafkaSink(cfg, opts)
 	case "filesystem":
