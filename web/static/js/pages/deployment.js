@@ -4,7 +4,8 @@ import { html, useRef, useState, useEffect, useMemo } from '../lib.js';
 import { get, post, follower, listAll, paths } from '../api.js';
 import { links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Badge, Crumbs, Confirm, bytes, useAction, usePoll } from '../ui.js';
-import { JobGraph, vertexMetrics } from '../dag.js';
+import { JobGraph } from '../dag.js';
+import { jobGraph, vertexStats } from '../graph.js';
 import { CheckpointChart } from '../charts.js';
 
 const terminal = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
@@ -42,11 +43,14 @@ export function DeploymentView({ project, service, app, deployment }) {
       checkpoints.sort((a, b) => a.checkpoint_id - b.checkpoint_id);
       setState({ d, job, events, checkpoints, savepoints });
       setError(null);
-      if (job && job.graph) measureRates(job, prev, setRates);
+      if (job) measureRates(job, prev, setRates);
       return [d.status, d.updated_at, job && job.updated_at, events.length, checkpoints.length, savepoints.map((s) => s.status).join()].join('|');
     } catch (e) { setError(e); throw e; }
   };
-  usePoll(load, [base], { min: 1000, max: 10000 });
+  // While the scheduler reports live figures the page refreshes at least every 2 s; otherwise it
+  // backs off to 10 s while nothing changes.
+  const live = !!(state && state.job && state.job.vertices && state.job.vertices.length && !terminal.has(state.d.status));
+  usePoll(load, [base, live], { min: 1000, max: live ? 2000 : 10000 });
   useEffect(() => { load().catch(() => {}); }, [base]);
   const trigger = useAction(async () => { await post(`${base}/savepoints`); await load(); });
 
@@ -69,11 +73,7 @@ export function DeploymentView({ project, service, app, deployment }) {
     <p class="small muted" aria-live="polite">Desired action: ${d.desired_action}. Created <${Time} at=${d.created_at} />, updated <${Time} at=${d.updated_at} />. This page refreshes by itself.</p>
 
     <h2>Job</h2>
-    ${!job ? html`<${Empty} title="No job yet."><p>The scheduler starts a job once the service has free task slots. Until then the deployment stays ${d.status}.</p></${Empty}>`
-      : html`<p>Attempt ${job.attempt} · <${Badge} status=${job.status} /> · started <${Time} at=${job.started_at} />${job.ended_at && html` · ended <${Time} at=${job.ended_at} />`}</p>
-        ${(job.graph.vertices || []).length === 0 ? html`<p class="muted">The scheduler has not reported the job graph yet.</p>`
-          : html`<${JobGraph} graph=${job.graph} rates=${rates} />
-            <div class="legend small"><span>Backpressure:</span><span><span class="sw bp-ok"></span>under 10%</span><span><span class="sw bp-warn"></span>10–50%</span><span><span class="sw bp-bad"></span>over 50%</span></div>`}`}
+    <${JobSection} job=${job} d=${d} rates=${rates} />
 
     <h2>Exceptions</h2>
     ${!(job && job.failure) && failures.length === 0 ? html`<p class="muted">No exception reported.</p>`
@@ -104,12 +104,32 @@ export function DeploymentView({ project, service, app, deployment }) {
         </${Table}>`}`;
 }
 
-// measureRates turns two consecutive snapshots of cumulative record counts into records/s.
+const legend = html`<div class="legend small"><span>Backpressure:</span><span><span class="sw bp-ok"></span>under 10%</span><span><span class="sw bp-warn"></span>10–50%</span><span><span class="sw bp-bad"></span>over 50%</span><span><span class="sw planned"></span>no figures yet</span></div>`;
+
+// JobSection: the current attempt and the job graph (the deployment's plan with the scheduler's
+// live figures on its vertices); before the first attempt, the planned graph.
+function JobSection({ job, d, rates }) {
+  const g = jobGraph(job);
+  const graph = g.vertices.length === 0 ? html`<p class="muted">The scheduler has not reported the job graph yet.</p>`
+    : html`<${JobGraph} graph=${g} rates=${rates} />${legend}`;
+  if (!job || !job.id) {
+    return html`<${Empty} title="No job yet."><p>The scheduler starts a job once the service has free task slots. Until then the deployment stays ${d.status}.${g.vertices.length ? ' The planned job graph:' : ''}</p></${Empty}>
+      ${g.vertices.length > 0 && graph}`;
+  }
+  const states = {};
+  for (const v of job.vertices || []) for (const [k, n] of Object.entries(v.states || {})) states[k] = (states[k] || 0) + n;
+  const subtasks = Object.entries(states).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ');
+  return html`<p>Attempt ${job.attempt} · <${Badge} status=${job.status} /> · started <${Time} at=${job.started_at} />${job.ended_at && html` · ended <${Time} at=${job.ended_at} />`}${subtasks && html` · <span data-testid="subtasks">subtasks: ${subtasks}</span>`}</p>
+    ${graph}`;
+}
+
+// measureRates turns two consecutive snapshots of cumulative record counts into records/s, for
+// vertices whose figures come without rates.
 function measureRates(job, prev, setRates) {
   const now = Date.now();
   const counts = {};
-  for (const v of job.graph.vertices || []) {
-    const m = vertexMetrics(job.graph, v);
+  for (const v of jobGraph(job).vertices) {
+    const m = vertexStats(v);
     counts[v.id] = { in: m.recordsIn, out: m.recordsOut };
   }
   const p = prev.current;
@@ -123,7 +143,7 @@ function measureRates(job, prev, setRates) {
         out: c.out !== undefined && o.out !== undefined && c.out >= o.out ? (c.out - o.out) / dt : undefined,
       };
     }
-    if (job.updated_at !== p.updated) setRates(r);
+    setRates(r);
   }
-  if (!p || job.updated_at !== p.updated) prev.current = { t: now, job: job.id, updated: job.updated_at, counts };
+  prev.current = { t: now, job: job.id, counts };
 }
