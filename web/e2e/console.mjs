@@ -185,7 +185,7 @@ async function consoleScenario() {
   await page.locator('[data-testid="preview-result"][data-status="COMPLETED"]').waitFor();
   assert.equal(await page.getByRole('table', { name: 'Preview rows' }).locator('tbody tr').count(), 5);
   assert.match(await page.getByTestId('preview-result').innerText(), /5 rows \(stopped at the row limit\)/);
-  assert.deepEqual(await page.getByRole('table', { name: 'Preview rows' }).locator('th').allInnerTexts(), ['AUCTION BIGINT', 'PRICE DOUBLE']);
+  assert.deepEqual(await page.getByRole('table', { name: 'Preview rows' }).locator('th').allInnerTexts(), ['auction BIGINT', 'price DOUBLE']);
   await shot('06-editor-preview');
   await page.getByTestId('create-version').click();
   await page.getByTestId('saved').filter({ hasText: 'Version 1 created' }).waitFor();
@@ -283,8 +283,11 @@ async function consoleScenario() {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px on a narrow screen`);
   await link('bids').click();
-  await page.getByTestId('validity').waitFor();
+  await page.getByTestId('validity').and(page.locator('[data-state="valid"]')).waitFor();
+  await page.getByTestId('plan-graph').waitFor();
   await shot('14-narrow-editor');
+  const editorOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(editorOverflow <= 1, `the editor scrolls sideways by ${editorOverflow}px on a narrow screen`);
   await page.setViewportSize({ width: 1280, height: 860 });
 
   step('create an API token (shown once), sign in with it, revoke it: the session is refused');
@@ -443,6 +446,8 @@ async function runningScenario() {
   await page.getByTestId('cancel').click();
   await page.getByRole('button', { name: 'Cancel the job' }).click();
   await statusIs('CANCELED', 60000);
+  // An ended job keeps its totals; its rates and backpressure are no longer shown.
+  await page.locator('[data-vertex="source-bids-1"][aria-label*="records out, the job has ended"]').waitFor({ timeout: 30000 });
   await shot('02-canceled');
 }
 

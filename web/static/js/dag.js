@@ -29,7 +29,8 @@ export function vertexLabel(v, sink, rate) {
   if (!v.live && !v.metrics) parts.push('no metrics yet');
   else {
     parts.push(throughput(s, sink, rate));
-    parts.push(s.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(s.backpressure * 100)}%`);
+    if (v.live && v.live.ended) parts.push('the job has ended');
+    else parts.push(s.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(s.backpressure * 100)}%`);
     if (s.busy !== undefined) parts.push(`busy ${Math.round(s.busy * 100)}%`);
     if (s.states) parts.push(statesLabel(s.states));
     parts.push(watermarkLabel(s.watermark));
@@ -58,12 +59,13 @@ export function JobGraph({ graph, rates = {} }) {
         <rect width=${JOB.w} height=${JOB.h} rx="6" />
         <text class="title" x="10" y="20">${short(vertexTitle(v), 25)}</text>
         <text class="sub" x=${JOB.w - 10} y="20" text-anchor="end">×${v.parallelism}</text>
-        <text class="sub" x="10" y="36">${short(ops.join(' → '), 36)}</text>
-        ${measured ? html`<text class="rate" x="10" y="56" data-testid="throughput">${throughput(s, sink, rates[v.id])}</text>
-          <text x="10" y="72">${bp}${s.busy !== undefined ? ` · busy ${Math.round(s.busy * 100)}%` : ''}</text>
-          <text x="10" y="88" data-testid="states">${short(statesLabel(s.states) || ' ', 36)}</text>
+        ${measured ? html`<text class="sub" x="10" y="36">${short(ops.join(' → '), 32)}</text>
+          <text class="rate" x="10" y="56" data-testid="throughput">${throughput(s, sink, rates[v.id])}</text>
+          <text x="10" y="72">${v.live && v.live.ended ? 'the job has ended' : bp}${s.busy !== undefined ? ` · busy ${Math.round(s.busy * 100)}%` : ''}</text>
+          <text x="10" y="88" data-testid="states">${short(statesLabel(s.states) || ' ', 32)}</text>
           <text class="sub" x="10" y="103">${watermarkLabel(s.watermark)}</text>`
-        : html`<text class="sub" x="10" y="60">planned; no metrics yet</text>`}
+        : html`${(ops.length > 4 ? [...ops.slice(0, 3), `+${ops.length - 3} more`] : ops).map((o, i) => html`<text class="sub" x="10" y=${38 + i * 15}>${short(o, 32)}</text>`)}
+          <text class="sub" x="10" y="103">planned; no figures yet</text>`}
       </g>`;
     })}
   </svg></div>`;

@@ -1,11 +1,20 @@
 // The job graph's data, without any drawing (node runs these in units.mjs): the planned graph of a
 // deployment merged with the scheduler's live vertices, per-vertex figures, and the layered layout.
 
+const ended = new Set(['FINISHED', 'CANCELED', 'FAILED', 'SUSPENDED']);
+
+// jobEnded says whether a job's attempt is over (its figures no longer move).
+export function jobEnded(job) { return !!job && ended.has(job.status); }
+
 // jobGraph is the graph the job view draws: the deployment's plan (PlanGraph: vertices and edges
 // as the SQL planner compiled them) with each vertex's live figures (JobVertex, matched by id)
-// under `live`. Without a plan it falls back to the execution graph the scheduler reported.
+// under `live`. Without a plan it falls back to the execution graph the scheduler reported. Once
+// the job has ended only its totals and last watermark are kept: rates and backpressure are stale.
 export function jobGraph(job) {
   if (!job) return { vertices: [], edges: [] };
+  if (ended.has(job.status) && job.vertices) {
+    job = { ...job, vertices: job.vertices.map(({ id, name, parallelism, records_in, records_out, watermark }) => ({ id, name, parallelism, records_in, records_out, watermark, ended: true })) };
+  }
   let g = job.plan;
   if (!g || !(g.vertices || []).length) {
     const reported = job.graph || {};
@@ -68,6 +77,8 @@ export function throughput(s, sink, rate = {}) {
   if (!sink && out !== undefined) return `${num(out)} rec/s out`;
   if (inn !== undefined) return `${num(inn)} rec/s in`;
   if (out !== undefined) return `${num(out)} rec/s out`;
+  if (!sink && s.recordsOut !== undefined) return `${num(s.recordsOut)} records out`;
+  if (s.recordsIn !== undefined) return `${num(s.recordsIn)} records in`;
   if (s.recordsOut !== undefined) return `${num(s.recordsOut)} records out`;
   return 'no metrics yet';
 }

@@ -43,7 +43,12 @@ const template = {
   price DOUBLE,
   ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
-) WITH ('connector' = 'datagen')`, integration_id: '' }],
+) WITH (
+  'connector' = 'datagen',
+  'rows-per-second' = '1000',
+  'fields.auction.max' = '1000',
+  'fields.price.max' = '500'
+)`, integration_id: '' }],
   sinks: [{ create_table: `CREATE TABLE expensive_bids (
   auction BIGINT,
   price DOUBLE
@@ -80,6 +85,7 @@ function Editor({ ctx, project, service, app, base, versions }) {
   useEffect(() => {
     if (!draft.statement.trim()) { setCheck({ state: 'empty', errors: [], error: null, graph: null }); return undefined; }
     const n = ++seq.current;
+    save.setError(null); // a refused save is about an older draft
     setCheck((c) => ({ ...c, state: 'checking' }));
     const t = setTimeout(async () => {
       try {

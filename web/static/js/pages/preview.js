@@ -4,15 +4,9 @@
 // rows; a longer one (202, status RUNNING) is polled by id until it is COMPLETED or FAILED.
 import { html, useState, useEffect, useRef } from '../lib.js';
 import { get, post } from '../api.js';
-import { ErrorBox, Table, useAction } from '../ui.js';
+import { ErrorBox, useAction } from '../ui.js';
 import { SqlEditor, Diagnostics } from '../editor.js';
-
-// selectOf is the SELECT of a draft's first INSERT INTO … SELECT (the query to preview by default).
-export function selectOf(statement) {
-  const first = statement.split(';').map((x) => x.trim()).find((x) => x) || '';
-  const m = first.match(/^INSERT\s+INTO\s+[^\s(]+(?:\s*\([^)]*\))?\s+([\s\S]*)$/i);
-  return (m ? m[1] : first).trim();
-}
+import { selectOf } from '../sql.js';
 
 const kindTitle = { '+I': 'insert', '-U': 'retract (update before)', '+U': 'update after', '-D': 'delete' };
 
@@ -83,9 +77,12 @@ function Rows({ q }) {
   return html`<div class="stack" data-testid="preview-result" data-status=${q.status}>
     ${q.status === 'FAILED' && html`<div class="error" role="alert">The preview failed: ${q.error || 'no reason given'}</div>`}
     ${note && html`<p class="small muted" role="status">${note}</p>`}
-    ${rows.length > 0 && html`<${Table} head=${[...(q.changelog ? ['Op'] : []), ...cols.map((c) => `${c.name} ${c.type}`)]} label="Preview rows">
+    ${rows.length > 0 && html`<div class="table-wrap"><table aria-label="Preview rows" class="rows"><thead><tr>
+        ${q.changelog && html`<th scope="col" title="changelog kind">Op</th>`}
+        ${cols.map((c) => html`<th scope="col">${c.name} <span class="type">${c.type}${c.nullable ? '' : ' NOT NULL'}</span></th>`)}
+      </tr></thead><tbody>
       ${rows.map((r) => html`<tr>${q.changelog && html`<td class="mono small op" title=${kindTitle[r.kind] || r.kind} data-kind=${r.kind}>${r.kind}</td>`}
         ${(r.values || []).map((v) => html`<td class="mono small">${v === null ? html`<span class="muted">NULL</span>` : String(v)}</td>`)}</tr>`)}
-    </${Table}>`}
+    </tbody></table></div>`}
   </div>`;
 }
