@@ -211,7 +211,7 @@ async function consoleScenario() {
   await statusIs('CREATED');
   await page.getByTestId('empty').filter({ hasText: 'No job yet.' }).waitFor();
   await page.locator('.vertex.planned[data-vertex]').first().waitFor();
-  assert.match(await page.locator('[data-vertex]').first().getAttribute('aria-label'), /parallelism 2, no metrics yet/);
+  assert.match(await page.locator('[data-vertex]').first().getAttribute('aria-label'), /parallelism 2, planned; no figures yet/);
   await shot('09-deployment-created');
   await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'bids' }).click();
   const row = page.locator('tr[data-deployment]');
@@ -378,6 +378,7 @@ async function jobViewScenario() {
   await page.getByRole('button', { name: 'Stop with savepoint' }).click();
   await statusIs('FINISHED', 20000);
   await page.locator('tr[data-savepoint]', { hasText: 'stop' }).filter({ hasText: 'COMPLETED' }).waitFor();
+  await page.locator('[data-vertex="join-3"][aria-label$="no figures kept"]').waitFor();
   await shot('02-job-stopped');
 
   step('start a new deployment from the savepoint');

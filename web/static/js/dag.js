@@ -23,10 +23,10 @@ function Edges({ edges, pos, box }) {
 const arrow = html`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrow" d="M0,0 L10,5 L0,10 z" /></marker></defs>`;
 
 // vertexLabel is the text a screen reader (and the tooltip) gives for one vertex of the job graph.
-export function vertexLabel(v, sink, rate) {
+export function vertexLabel(v, sink, rate, note = 'no metrics yet') {
   const s = vertexStats(v);
   const parts = [`${vertexTitle(v)}: parallelism ${v.parallelism}`];
-  if (!v.live && !v.metrics) parts.push('no metrics yet');
+  if (!v.live && !v.metrics) parts.push(note);
   else {
     parts.push(throughput(s, sink, rate));
     if (v.live && v.live.ended) parts.push('the job has ended');
@@ -42,7 +42,8 @@ export function vertexLabel(v, sink, rate) {
 // parallelism and operators and, once the scheduler reports them, its throughput, backpressure
 // (colour), busy share, subtask states and watermark. rates maps vertex id to {in, out} records/s
 // measured by the caller from successive counts. Vertices are focusable and labelled.
-export function JobGraph({ graph, rates = {} }) {
+// note is what a vertex without figures says (default: it is only planned so far).
+export function JobGraph({ graph, rates = {}, note = 'planned; no figures yet' }) {
   const { pos, edges, width, height } = layout(graph, JOB);
   return html`<div class="graph"><svg width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="group" aria-label="Job graph" data-testid="job-graph">
     ${arrow}
@@ -50,7 +51,7 @@ export function JobGraph({ graph, rates = {} }) {
     ${graph.vertices.map((v) => {
       const p = pos.get(v.id), s = vertexStats(v);
       const sink = !edges.some((e) => e.from === v.id);
-      const label = vertexLabel(v, sink, rates[v.id]);
+      const label = vertexLabel(v, sink, rates[v.id], note);
       const ops = (v.operators || []).map(opLabel);
       const measured = !!(v.live || v.metrics);
       const bp = s.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(s.backpressure * 100)}%`;
@@ -65,7 +66,7 @@ export function JobGraph({ graph, rates = {} }) {
           <text x="10" y="88" data-testid="states">${short(statesLabel(s.states) || ' ', 32)}</text>
           <text class="sub" x="10" y="103">${watermarkLabel(s.watermark)}</text>`
         : html`${(ops.length > 4 ? [...ops.slice(0, 3), `+${ops.length - 3} more`] : ops).map((o, i) => html`<text class="sub" x="10" y=${38 + i * 15}>${short(o, 32)}</text>`)}
-          <text class="sub" x="10" y="103">planned; no figures yet</text>`}
+          <text class="sub" x="10" y="103">${note}</text>`}
       </g>`;
     })}
   </svg></div>`;

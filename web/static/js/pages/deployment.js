@@ -111,7 +111,8 @@ const legend = html`<div class="legend small"><span>Backpressure:</span><span><s
 function JobSection({ job, d, rates }) {
   const g = jobGraph(job);
   const graph = g.vertices.length === 0 ? html`<p class="muted">The scheduler has not reported the job graph yet.</p>`
-    : html`<${JobGraph} graph=${g} rates=${jobEnded(job) ? {} : rates} />${!jobEnded(job) && g.vertices.some((v) => v.live || v.metrics) && legend}`;
+    : html`<${JobGraph} graph=${g} rates=${jobEnded(job) ? {} : rates}
+        note=${!job || !job.id ? 'planned; no figures yet' : jobEnded(job) ? 'no figures kept' : 'waiting for figures'} />${!jobEnded(job) && g.vertices.some((v) => v.live || v.metrics) && legend}`;
   if (!job || !job.id) {
     return html`<${Empty} title="No job yet."><p>The scheduler starts a job once the service has free task slots. Until then the deployment stays ${d.status}.${g.vertices.length ? ' The planned job graph:' : ''}</p></${Empty}>
       ${g.vertices.length > 0 && graph}`;
