@@ -4,7 +4,7 @@ import { html } from './lib.js';
 import { layout, vertexStats, bpClass, throughput, statesLabel, watermarkLabel, opLabel, vertexTitle } from './graph.js';
 
 const JOB = { w: 236, h: 110, gx: 84, gy: 24, pad: 16 };
-const PLAN = { w: 196, h: 74, gx: 64, gy: 16, pad: 12 };
+const PLAN = { w: 196, h: 86, gx: 64, gy: 16, pad: 12 };
 
 function short(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
 
@@ -85,7 +85,7 @@ export function PlanPreview({ plan }) {
     <${Edges} edges=${edges} pos=${pos} box=${PLAN} />
     ${graph.vertices.map((v) => {
       const p = pos.get(v.id), ops = (v.operators || []).map(opLabel);
-      const shown = ops.length > 3 ? [...ops.slice(0, 2), `+${ops.length - 2} more`] : ops;
+      const shown = ops.length > 4 ? [...ops.slice(0, 3), `+${ops.length - 3} more`] : ops;
       return html`<g class="vertex planned" transform=${`translate(${p.x},${p.y})`} data-plan-vertex=${v.id}>
         <title>${vertexTitle(v)}, parallelism ${v.parallelism}\n${ops.join(' → ')}</title>
         <rect width=${PLAN.w} height=${PLAN.h} rx="5" />
