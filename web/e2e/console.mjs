@@ -173,8 +173,16 @@ async function consoleScenario() {
   assert.ok(await page.locator('[data-plan-vertex]').count() >= 1);
   assert.match(await page.getByTestId('plan-graph').getAttribute('aria-label'), /source bids \(datagen\)/);
 
-  step('preview rows: the server answers 202, the console polls the query until it is done');
+  step('the preview starts from the statement\'s SELECT');
   assert.equal(await page.locator('#preview-query').inputValue(), 'SELECT auction, price\nFROM bids\nWHERE price > 100');
+  step('a long text grows the editor to 30 lines, then scrolls with its line numbers');
+  await page.locator('#preview-query').fill(Array.from({ length: 60 }, (_, i) => `-- line ${i + 1}`).join('\n'));
+  assert.equal(await page.locator('#preview-query').getAttribute('rows'), '30');
+  await page.locator('#preview-query').evaluate((t) => { t.scrollTop = t.scrollHeight; t.dispatchEvent(new Event('scroll')); });
+  const scrolled = await page.locator('[data-editor="preview-query"]').evaluate((e) => [e.querySelector('textarea').scrollTop, e.querySelector('.gutter').scrollTop, e.querySelector('pre').scrollTop]);
+  assert.ok(scrolled[0] > 0 && scrolled.every((x) => x === scrolled[0]), `textarea, gutter and highlight scroll together: ${scrolled}`);
+
+  step('preview rows: the server answers 202, the console polls the query until it is done');
   await page.locator('#preview-query').fill('SELECT auction, price FROM bidz');
   await page.getByTestId('run-preview').click();
   await page.getByTestId('diagnostics-preview-query').getByText('Line 1, column 28').waitFor();
