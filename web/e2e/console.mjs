@@ -450,6 +450,10 @@ async function runningScenario() {
   }, null, { timeout: 30000, polling: 250 });
   assert.match(await page.locator('[data-edge="source-bids-1->group-aggregate-2"]').textContent(), /hash\(auction\)/);
   await page.getByTestId('subtasks').filter({ hasText: '4 running' }).waitFor();
+  step('the subtasks are spread over both workers');
+  await page.getByTestId('placement').locator('summary').click();
+  const workers = new Set(await page.getByRole('table', { name: 'Subtask placement' }).locator('tbody tr td:nth-child(3)').allInnerTexts());
+  assert.equal(workers.size, 2, `workers: ${[...workers]}`);
   await shot('01-running');
 
   step('cancel (confirmed): the real scheduler stops the job');

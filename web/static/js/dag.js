@@ -60,7 +60,7 @@ export function JobGraph({ graph, rates = {}, note = 'planned; no figures yet' }
         <rect width=${JOB.w} height=${JOB.h} rx="6" />
         <text class="title" x="10" y="20">${short(vertexTitle(v), 25)}</text>
         <text class="sub" x=${JOB.w - 10} y="20" text-anchor="end">×${v.parallelism}</text>
-        ${measured ? html`<text class="sub" x="10" y="36">${short(ops.join(' → '), 32)}</text>
+        ${measured ? html`<text class="sub" x="10" y="36">${short(ops.join(' → '), 30)}</text>
           <text class="rate" x="10" y="56" data-testid="throughput">${throughput(s, sink, rates[v.id])}</text>
           <text x="10" y="72">${v.live && v.live.ended ? 'the job has ended' : bp}${s.busy !== undefined ? ` · busy ${Math.round(s.busy * 100)}%` : ''}</text>
           <text x="10" y="88" data-testid="states">${short(statesLabel(s.states) || ' ', 32)}</text>

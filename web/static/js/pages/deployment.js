@@ -120,8 +120,14 @@ function JobSection({ job, d, rates }) {
   const states = {};
   for (const v of job.vertices || []) for (const [k, n] of Object.entries(v.states || {})) states[k] = (states[k] || 0) + n;
   const subtasks = Object.entries(states).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ');
+  const placed = (job.graph && Array.isArray(job.graph.subtasks)) ? job.graph.subtasks : [];
   return html`<p>Attempt ${job.attempt} · <${Badge} status=${job.status} /> · started <${Time} at=${job.started_at} />${job.ended_at && html` · ended <${Time} at=${job.ended_at} />`}${subtasks && html` · <span data-testid="subtasks">subtasks: ${subtasks}</span>`}</p>
-    ${graph}`;
+    ${graph}
+    ${placed.length > 0 && html`<details class="placement" data-testid="placement"><summary>Where the ${placed.length} subtasks run</summary>
+      <${Table} head=${['Vertex', 'Subtask', 'Worker', '.Slot', 'State when placed']} label="Subtask placement">
+        ${placed.map((x) => html`<tr><td class="small">${x.vertex}</td><td>${x.index + 1}/${placed.filter((y) => y.vertex === x.vertex).length}</td>
+          <td class="mono small">${x.worker || '—'}</td><td class="hide-narrow">${x.slot ?? '—'}</td><td>${x.state ? html`<${Badge} status=${x.state} />` : '—'}</td></tr>`)}
+      </${Table}></details>`}`;
 }
 
 // measureRates turns two consecutive snapshots of cumulative record counts into records/s, for
