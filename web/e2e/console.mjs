@@ -396,11 +396,12 @@ async function jobViewScenario() {
   await shot('03-job-from-savepoint');
 }
 
-async function startFromStopSavepoint() {
+async function startFromStopSavepoint(parallelism) {
   await page.locator('tr[data-savepoint]', { hasText: 'stop' }).getByRole('link', { name: 'Start from it' }).click();
   const sp = page.locator('label', { hasText: 'Start from savepoint' }).locator('select');
   await sp.waitFor();
   assert.match(await sp.inputValue(), /^sp/);
+  if (parallelism) await field('Parallelism').fill(String(parallelism));
   await page.getByTestId('deploy').click();
   await page.getByRole('heading', { name: /^Deployment / }).waitFor();
 }
@@ -476,7 +477,8 @@ async function checkpointsScenario() {
   await deploy(2);
   await statusIs('RUNNING', 60000);
   step('wait for a completed checkpoint');
-  await page.getByTestId('checkpoint-chart').waitFor({ timeout: 60000 });
+  await page.getByRole('table', { name: 'Checkpoints' }).locator('tbody tr', { hasText: 'COMPLETED' }).first().waitFor({ timeout: 60000 });
+  await page.getByTestId('checkpoint-chart').waitFor();
   await shot('01-checkpointed');
   step('trigger a savepoint');
   await page.getByTestId('trigger-savepoint').click();
@@ -487,9 +489,10 @@ async function checkpointsScenario() {
   await statusIs('FINISHED', 60000);
   await page.locator('tr[data-savepoint]', { hasText: 'stop' }).filter({ hasText: 'COMPLETED' }).waitFor({ timeout: 30000 });
   await shot('02-stopped');
-  step('start a new deployment from the savepoint');
-  await startFromStopSavepoint();
+  step('start a new deployment from the savepoint, at the same parallelism');
+  await startFromStopSavepoint(2);
   await statusIs('RUNNING', 60000);
+  assert.match(await page.locator('.card', { hasText: 'Started from' }).innerText(), /sp/);
   await shot('03-from-savepoint');
 }
 
