@@ -6,7 +6,7 @@ import { links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Badge, Crumbs, Confirm, bytes, useAction, usePoll } from '../ui.js';
 import { JobGraph } from '../dag.js';
 import { jobGraph, jobEnded, vertexStats } from '../graph.js';
-import { CheckpointChart } from '../charts.js';
+import { CheckpointChart, checkpointMs } from '../charts.js';
 
 const terminal = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
 
@@ -89,8 +89,9 @@ export function DeploymentView({ project, service, app, deployment }) {
     ${checkpoints.length === 0 ? html`<p class="muted">No checkpoint yet. The running job checkpoints its state periodically; completed checkpoints appear here.</p>`
       : html`<${CheckpointChart} checkpoints=${checkpoints} />
         <${Table} head=${['Checkpoint', 'Status', 'Size', 'Duration', '.Completed']} label="Checkpoints">
-          ${[...checkpoints].reverse().slice(0, 20).map((c) => html`<tr><td>#${c.checkpoint_id}</td><td><${Badge} status=${c.status} /></td><td>${bytes(c.size_bytes)}</td>
-            <td>${c.completed_at ? `${new Date(c.completed_at) - new Date(c.triggered_at)} ms` : '—'}</td><td class="hide-narrow small"><${Time} at=${c.completed_at} /></td></tr>`)}
+          ${[...checkpoints].reverse().slice(0, 20).map((c) => html`<tr data-checkpoint=${c.checkpoint_id}><td>#${c.checkpoint_id}${c.is_savepoint && html` <span class="small muted">savepoint</span>`}</td>
+            <td><${Badge} status=${c.status} />${c.failure_message && html`<div class="small">${c.failure_message}</div>`}</td><td>${bytes(c.size_bytes)}</td>
+            <td>${checkpointMs(c) != null ? `${checkpointMs(c)} ms` : '—'}</td><td class="hide-narrow small"><${Time} at=${c.completed_at} /></td></tr>`)}
         </${Table}>`}
 
     <h2>Savepoints</h2>
@@ -98,7 +99,7 @@ export function DeploymentView({ project, service, app, deployment }) {
     <${ErrorBox} error=${trigger.error} />
     ${savepoints.length === 0 ? html`<p class="muted">No savepoint yet. Trigger one, or stop the deployment with a savepoint, to keep its state for a later deployment.</p>`
       : html`<${Table} head=${['Savepoint', 'Status', 'Reason', 'Size', '.Created', '']} label="Savepoints">
-          ${[...savepoints].reverse().map((s) => html`<tr data-savepoint=${s.id}><td class="mono small">${s.id}</td><td><${Badge} status=${s.status} />${s.failure && html`<div class="small">${s.failure}</div>`}</td>
+          ${[...savepoints].reverse().map((s) => html`<tr data-savepoint=${s.id}><td class="mono small">${s.id}${s.checkpoint_id != null && html`<div class="muted">checkpoint #${s.checkpoint_id}</div>`}</td><td><${Badge} status=${s.status} />${s.failure && html`<div class="small">${s.failure}</div>`}</td>
             <td>${s.reason}</td><td>${s.size_bytes != null ? bytes(s.size_bytes) : '—'}</td><td class="hide-narrow small"><${Time} at=${s.created_at} /></td>
             <td>${s.status === 'COMPLETED' && html`<a class="button" href=${links.app(project, service, app, 'deployments') + '?savepoint=' + encodeURIComponent(s.id)}>Start from it</a>`}</td></tr>`)}
         </${Table}>`}`;
