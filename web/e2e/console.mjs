@@ -21,7 +21,7 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
-page.setDefaultTimeout(20000); // generous for a loaded CI machine; waits end as soon as their condition holds
+page.setDefaultTimeout(30000); // generous for a loaded CI machine; waits end as soon as their condition holds
 
 // The console must never reach another origin.
 const origin = new globalThis.URL(URL).origin;
@@ -73,7 +73,7 @@ async function deploy(parallelism) {
   await page.getByRole('heading', { name: /^Deployment / }).waitFor();
 }
 
-async function statusIs(status, timeout = 10000) {
+async function statusIs(status, timeout = 30000) {
   await page.locator(`[data-testid="deployment-status"] [data-status="${status}"]`).waitFor({ timeout });
 }
 
@@ -345,7 +345,7 @@ async function jobViewScenario() {
 
   step('deploy; the (stand-in) scheduler moves it to RUNNING and the page follows live');
   await deploy(2);
-  await statusIs('RUNNING', 20000);
+  await statusIs('RUNNING', 30000);
   await page.getByTestId('job-graph').waitFor();
   await page.locator('[data-vertex="join-3"].bp-bad').waitFor();
   assert.equal(await page.locator('[data-vertex]').count(), 4);
@@ -384,14 +384,14 @@ async function jobViewScenario() {
   step('stop with a savepoint');
   await page.getByTestId('stop').click();
   await page.getByRole('button', { name: 'Stop with savepoint' }).click();
-  await statusIs('FINISHED', 20000);
+  await statusIs('FINISHED', 30000);
   await page.locator('tr[data-savepoint]', { hasText: 'stop' }).filter({ hasText: 'COMPLETED' }).waitFor();
   await page.locator('[data-vertex="join-3"][aria-label$="no figures kept"]').waitFor();
   await shot('02-job-stopped');
 
   step('start a new deployment from the savepoint');
   await startFromStopSavepoint();
-  await statusIs('RUNNING', 20000);
+  await statusIs('RUNNING', 30000);
   assert.match(await page.locator('.card', { hasText: 'Started from' }).innerText(), /sp/);
   await shot('03-job-from-savepoint');
 }

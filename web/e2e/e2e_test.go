@@ -133,7 +133,7 @@ func TestConsole(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
 	c := newConsole(t, func(_ *store.Store, cfg *api.Config) { cfg.Preview.Wait = -1 })
-	runScenario(t, c, "console", 90*time.Second)
+	runScenario(t, c, "console", 120*time.Second)
 }
 
 // TestConsoleJobView drives the deployment page while a stand-in for the scheduler writes what the
@@ -159,7 +159,7 @@ func TestConsoleJobView(t *testing.T) {
 			t.Errorf("fake scheduler: %v", err)
 		}
 	})
-	runScenario(t, c, "jobview", 90*time.Second)
+	runScenario(t, c, "jobview", 120*time.Second)
 }
 
 // TestConsoleModules runs units.mjs: the console's pure modules (SQL tokenizer and diagnostic
