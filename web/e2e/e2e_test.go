@@ -20,7 +20,13 @@ import (
 	"github.com/flowplane/flowplane/services/store"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // chromium is Debian's browser; playwright-core never downloads one.
 const chromium = "/usr/bin/chromium"
@@ -32,8 +38,8 @@ type console struct {
 }
 
 // newConsole starts the real HTTP handler (API and embedded console) on a fresh database and gives
-// the bootstrap admin a password.
-func newConsole(t *testing.T) *console {
+// the bootstrap admin a password; configure, when given, adjusts the handler's configuration.
+func newConsole(t *testing.T, configure func(*store.Store, *api.Config)) *console {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
@@ -54,7 +60,11 @@ func newConsole(t *testing.T) *console {
 	if err := st.SetPassword(ctx, store.Actor{UserID: admin.ID, RequestID: "e2e"}, admin.ID, auth.HashPassword(password)); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewHandler(api.Config{Pool: pool, Store: st, Tokens: tokens}))
+	cfg := api.Config{Pool: pool, Store: st, Tokens: tokens}
+	if configure != nil {
+		configure(st, &cfg)
+	}
+	srv := httptest.NewServer(api.NewHandler(cfg))
 	t.Cleanup(srv.Close)
 	return &console{url: srv.URL, email: admin.Email, password: password, token: token, store: st}
 }
@@ -114,34 +124,42 @@ func runScenario(t *testing.T, c *console, scenario string, timeout time.Duratio
 }
 
 // TestConsole signs in, creates a project, a service and an application, writes SQL with a
-// deliberate error and sees it marked at its line, fixes it, creates two versions and diffs them,
-// deploys, sees the deployment listed with its status, and revokes the session's token and sees the
-// session refused. No scheduler runs: the deployment stays CREATED.
+// deliberate error and sees it marked at its line, sees the compiled plan once it is fixed,
+// previews rows (the server answers 202 at once here, so the console polls the query), creates two
+// versions and diffs them, deploys, sees the deployment listed with its status and its planned job
+// graph, and revokes the session's token and sees the session refused. No scheduler runs: the
+// deployment stays CREATED.
 func TestConsole(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
-	c := newConsole(t)
-	runScenario(t, c, "console", 90*time.Second)
+	c := newConsole(t, func(_ *store.Store, cfg *api.Config) { cfg.Preview.Wait = -1 })
+	runScenario(t, c, "console", 120*time.Second)
 }
 
 // TestConsoleJobView drives the deployment page while a stand-in for the scheduler writes what the
-// real one reports through the store's scheduler contract (services/store/scheduler.go): status
-// changes, the job graph with metrics, checkpoints, events and savepoints. It proves the console's
-// live status, job graph, checkpoint chart and savepoint flow; it does not prove the scheduler.
+// real one reports through the store's scheduler contract (services/store/scheduler.go) and answers
+// the API's live-vertex query: status changes, live vertex figures on the compiled plan of a join,
+// checkpoints, events and savepoints. It proves the console's live status, backpressure colours,
+// checkpoint chart and savepoint flow, which the real runtime does not produce yet
+// (TestConsoleWithScheduler covers the real scheduler and workers).
 func TestConsoleJobView(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
-	c := newConsole(t)
+	var fake *fakeScheduler
+	c := newConsole(t, func(st *store.Store, cfg *api.Config) {
+		fake = newFakeScheduler(st)
+		cfg.Scheduler = fake
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- fakeScheduler(ctx, c.store) }()
+	go func() { done <- fake.run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && ctx.Err() == nil {
 			t.Errorf("fake scheduler: %v", err)
 		}
 	})
-	runScenario(t, c, "jobview", 90*time.Second)
+	runScenario(t, c, "jobview", 120*time.Second)
 }
 
 // TestConsoleModules runs units.mjs: the console's pure modules (SQL tokenizer and diagnostic

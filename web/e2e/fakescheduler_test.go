@@ -4,16 +4,43 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/services/api"
 	"github.com/flowplane/flowplane/services/store"
 )
 
-// fakeScheduler stands in for the scheduler tier in TestConsoleJobView: it converges deployments
-// through the same store calls the real scheduler makes (services/store/scheduler.go) and reports a
-// fixed job graph whose record counters grow, so the console has live data to show.
-func fakeScheduler(ctx context.Context, st *store.Store) error {
-	f := &fake{st: st, jobs: map[string]*fakeJob{}}
+// fakeScheduler stands in for the scheduler tier in TestConsoleJobView, for what the real one does
+// not do yet (checkpoints, savepoints, a backpressured vertex on demand). It converges deployments
+// through the same store calls the real scheduler makes (services/store/scheduler.go), writes the
+// jobs row in the real scheduler's shape ({"graph", "subtasks"}) and answers the API's live-vertex
+// query (api.SchedulerView.JobVertices) for the vertices of each deployment's compiled plan, with
+// counters that grow. Vertex ids are the planner's, so the console's overlay by id is exercised.
+type fakeScheduler struct {
+	st *store.Store
+
+	mu   sync.Mutex
+	jobs map[string]*fakeJob // by deployment id
+}
+
+type fakeJob struct {
+	id          string
+	attempt     int
+	status      string
+	plan        *dataflow.JobGraph
+	started     time.Time
+	checkpoints int64
+	lastCkpt    time.Time
+}
+
+func newFakeScheduler(st *store.Store) *fakeScheduler {
+	return &fakeScheduler{st: st, jobs: map[string]*fakeJob{}}
+}
+
+// run converges every 150 ms until ctx ends.
+func (f *fakeScheduler) run(ctx context.Context) error {
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -31,19 +58,7 @@ func fakeScheduler(ctx context.Context, st *store.Store) error {
 	}
 }
 
-type fake struct {
-	st   *store.Store
-	jobs map[string]*fakeJob // by deployment id
-}
-
-type fakeJob struct {
-	id          string
-	started     time.Time
-	checkpoints int64
-	lastCkpt    time.Time
-}
-
-func (f *fake) step(ctx context.Context) error {
+func (f *fakeScheduler) step(ctx context.Context) error {
 	ds, err := f.st.DesiredDeployments(ctx)
 	if err != nil {
 		return err
@@ -65,24 +80,37 @@ func (f *fake) step(ctx context.Context) error {
 	return nil
 }
 
-func (f *fake) converge(ctx context.Context, d store.DesiredDeployment) error {
+func (f *fakeScheduler) job(deployment string) *fakeJob {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.jobs[deployment]
+}
+
+func (f *fakeScheduler) converge(ctx context.Context, d store.DesiredDeployment) error {
 	now := time.Now()
+	j := f.job(d.ID)
 	switch {
 	case d.DesiredAction == "cancel":
 		return f.finish(ctx, d, "CANCELED", "canceled by the user")
 	case d.DesiredAction == "stop":
 		return f.finish(ctx, d, "FINISHED", "stopped with a savepoint")
 	case d.Status == "CREATED":
-		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "INITIALIZING", "placing 4 vertices in the service's slots")
+		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "INITIALIZING", "placing the job's subtasks in the service's slots")
 	case d.Status == "INITIALIZING":
-		j := &fakeJob{started: now, lastCkpt: now}
-		id, err := f.st.ReportJob(ctx, store.JobReport{DeploymentID: d.ID, Attempt: 1, Status: "RUNNING", Graph: graphJSON(d.Parallelism, 0), StartedAt: &now})
+		plan, err := dataflow.DecodeGraph(d.Plan)
+		if err != nil {
+			return err
+		}
+		j := &fakeJob{attempt: 1, status: "RUNNING", plan: plan, started: now, lastCkpt: now}
+		id, err := f.st.ReportJob(ctx, store.JobReport{DeploymentID: d.ID, Attempt: 1, Status: "RUNNING", Graph: reportedGraph(plan), StartedAt: &now})
 		if err != nil {
 			return err
 		}
 		j.id = id
+		f.mu.Lock()
 		f.jobs[d.ID] = j
-		if err := f.st.AppendEvent(ctx, d.ID, 1, "task_failed", "Window aggregate (2/2) failed: connection to worker w-2 reset; restarted from checkpoint 2"); err != nil {
+		f.mu.Unlock()
+		if err := f.st.AppendEvent(ctx, d.ID, 1, "task_failed", fmt.Sprintf("%s (2/2) failed: connection to worker w-2 reset; restarted from checkpoint 2", plan.Vertices[len(plan.Vertices)-1].ID)); err != nil {
 			return err
 		}
 		for i := 0; i < 6; i++ {
@@ -92,7 +120,6 @@ func (f *fake) converge(ctx context.Context, d store.DesiredDeployment) error {
 		}
 		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "RUNNING", "")
 	case d.Status == "RESTARTING":
-		j := f.jobs[d.ID]
 		if j == nil {
 			return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "INITIALIZING", "")
 		}
@@ -100,14 +127,7 @@ func (f *fake) converge(ctx context.Context, d store.DesiredDeployment) error {
 			return err
 		}
 		return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, "RUNNING", "restarted by the user")
-	case d.Status == "RUNNING":
-		j := f.jobs[d.ID]
-		if j == nil {
-			return nil
-		}
-		if _, err := f.st.ReportJob(ctx, store.JobReport{DeploymentID: d.ID, Attempt: 1, Status: "RUNNING", Graph: graphJSON(d.Parallelism, now.Sub(j.started).Seconds())}); err != nil {
-			return err
-		}
+	case d.Status == "RUNNING" && j != nil:
 		if now.Sub(j.lastCkpt) > time.Second && j.checkpoints < 12 {
 			j.lastCkpt = now
 			return f.checkpoint(ctx, d.ID, j, now)
@@ -116,7 +136,7 @@ func (f *fake) converge(ctx context.Context, d store.DesiredDeployment) error {
 	return nil
 }
 
-func (f *fake) checkpoint(ctx context.Context, deployment string, j *fakeJob, at time.Time) error {
+func (f *fakeScheduler) checkpoint(ctx context.Context, deployment string, j *fakeJob, at time.Time) error {
 	j.checkpoints++
 	n := j.checkpoints
 	done := at.Add(time.Duration(180+40*(n%4)) * time.Millisecond)
@@ -124,48 +144,85 @@ func (f *fake) checkpoint(ctx context.Context, deployment string, j *fakeJob, at
 		Location: fmt.Sprintf("file:///var/lib/flowplane/checkpoints/%s/%d", deployment, n), SizeBytes: (2 << 20) + n*(300<<10), TriggeredAt: at, CompletedAt: &done})
 }
 
-func (f *fake) finish(ctx context.Context, d store.DesiredDeployment, status, msg string) error {
-	if j := f.jobs[d.ID]; j != nil {
+func (f *fakeScheduler) finish(ctx context.Context, d store.DesiredDeployment, status, msg string) error {
+	if j := f.job(d.ID); j != nil {
 		now := time.Now()
-		if _, err := f.st.ReportJob(ctx, store.JobReport{DeploymentID: d.ID, Attempt: 1, Status: status, EndedAt: &now}); err != nil {
+		if _, err := f.st.ReportJob(ctx, store.JobReport{DeploymentID: d.ID, Attempt: j.attempt, Status: status, EndedAt: &now}); err != nil {
 			return err
 		}
+		f.mu.Lock()
+		j.status = status
+		f.mu.Unlock()
 	}
 	return f.st.ReportDeployment(ctx, d.ID, d.DesiredGeneration, status, msg)
 }
 
-// graphJSON is a four-vertex job graph (two sources joined, then a sink) whose counters have
-// grown for secs seconds; the window vertex is backpressured.
-func graphJSON(parallelism int, secs float64) json.RawMessage {
-	type m map[string]any
-	// in and out are records per second; the sink reports its input rate, the others their output.
-	metrics := func(in, out float64, bp int64) m {
-		x := m{"records_in": int64(in * secs), "records_out": int64(out * secs), "busy_ms": 600, "idle_ms": 400 - bp/3, "backpressured_ms": bp,
-			"watermark": time.Now().Add(-5 * time.Second).UnixMilli()}
-		if out > 0 {
-			x["records_out_per_second"] = out
-		} else {
-			x["records_in_per_second"] = in
+// reportedGraph is the jobs row's graph as the real scheduler writes it (scheduler/dispatcher.go):
+// the plan and where each subtask runs.
+func reportedGraph(plan *dataflow.JobGraph) []byte {
+	type subtask struct {
+		Vertex string `json:"vertex"`
+		Index  int    `json:"index"`
+		Worker string `json:"worker"`
+		Slot   int    `json:"slot"`
+		State  string `json:"state"`
+	}
+	var subtasks []subtask
+	for _, v := range plan.Vertices {
+		for i := 0; i < v.Parallelism; i++ {
+			subtasks = append(subtasks, subtask{Vertex: string(v.ID), Index: i, Worker: fmt.Sprintf("wrk_%d", i+1), State: "RUNNING"})
 		}
-		return x
 	}
-	g := m{
-		"version": 1, "name": "e2e",
-		"vertices": []m{
-			{"id": "v1", "name": "Source: bids", "parallelism": parallelism, "operators": []m{{"id": "o1", "kind": "datagen"}}, "metrics": metrics(0, 5200, 10)},
-			{"id": "v2", "name": "Source: auctions", "parallelism": 1, "operators": []m{{"id": "o2", "kind": "datagen"}}, "metrics": metrics(0, 800, 0)},
-			{"id": "v3", "name": "Window aggregate", "parallelism": parallelism, "operators": []m{{"id": "o3", "kind": "window"}}, "metrics": metrics(6000, 150, 900)},
-			{"id": "v4", "name": "Sink: expensive_bids", "parallelism": parallelism, "operators": []m{{"id": "o4", "kind": "print"}}, "metrics": metrics(150, 0, 0)},
-		},
-		"edges": []m{
-			{"id": "e1", "from": "v1", "to": "v3", "input": 0, "partitioning": "hash", "keys": []string{"auction"}},
-			{"id": "e2", "from": "v2", "to": "v3", "input": 1, "partitioning": "hash", "keys": []string{"id"}},
-			{"id": "e3", "from": "v3", "to": "v4", "input": 0, "partitioning": "forward"},
-		},
-	}
-	b, err := json.Marshal(g)
+	b, err := json.Marshal(map[string]any{"graph": plan, "subtasks": subtasks})
 	if err != nil {
-		panic(err) // the graph above always marshals
+		panic(err) // a decoded graph always marshals
 	}
 	return b
+}
+
+// The API's window onto the scheduler (api.SchedulerView): live vertices of running jobs.
+
+func (f *fakeScheduler) Cluster(context.Context) api.ClusterView {
+	return api.ClusterView{Self: "fake", State: "Leader", LeaderID: "fake"}
+}
+
+func (f *fakeScheduler) TransferLeadership(context.Context) error { return api.ErrNotLeader }
+
+func (f *fakeScheduler) LeaderKnown(context.Context) error { return nil }
+
+// JobVertices gives each vertex of the plan growing counters: sources produce, the first vertex
+// with two inputs (the join) is backpressured, the last vertex (the sink) consumes.
+func (f *fakeScheduler) JobVertices(_ context.Context, deployment string) ([]api.VertexView, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j := f.jobs[deployment]
+	if j == nil || j.status != "RUNNING" {
+		return nil, false
+	}
+	secs := time.Since(j.started).Seconds()
+	inputs := map[dataflow.VertexID]int{}
+	for _, e := range j.plan.Edges {
+		inputs[e.To]++
+	}
+	var out []api.VertexView
+	sources := 0
+	for i, v := range j.plan.Vertices {
+		in, outRate, bp, busy := 0.0, 0.0, 0.0, 0.4
+		switch {
+		case inputs[v.ID] == 0: // a source: the first one fast and slightly held back, the others slower
+			outRate, bp = 5200, 0.02
+			if sources > 0 {
+				outRate, bp = 800, 0.25
+			}
+			sources++
+		case i == len(j.plan.Vertices)-1: // the sink
+			in = 150
+		default:
+			in, outRate, bp, busy = 6000, 150, 0.72, 0.95
+		}
+		out = append(out, api.VertexView{ID: string(v.ID), Name: v.Name, Parallelism: v.Parallelism, States: map[string]int{"RUNNING": v.Parallelism},
+			RecordsIn: int64(in * secs), RecordsOut: int64(outRate * secs), RecordsInPerSec: in, RecordsOutPerSec: outRate,
+			Backpressure: bp, Busy: busy, Watermark: time.Now().Add(-5 * time.Second).UnixMilli()})
+	}
+	return out, true
 }

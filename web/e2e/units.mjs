@@ -17,7 +17,8 @@ globalThis.fetch = async (url) => {
   return { ok: true, status: 200, text: async () => JSON.stringify(body) };
 };
 
-const { tokenize, errorRanges, segments } = await import('../static/js/sql.js');
+const { tokenize, errorRanges, segments, selectOf } = await import('../static/js/sql.js');
+const { jobGraph, jobEnded, vertexStats, throughput, statesLabel, bpClass, layout, opLabel } = await import('../static/js/graph.js');
 const { lineDiff } = await import('../static/js/diff.js');
 const { follower, ApiError } = await import('../static/js/api.js');
 
@@ -45,6 +46,45 @@ const tests = {
     const segs = segments(src, [[21, 22]]);
     assert.equal(segs.map(([a, b]) => src.slice(a, b)).join(''), src);
     assert.deepEqual(segs.filter((s) => s[3]).map(([a, b]) => src.slice(a, b)), ['(']);
+  },
+  'selectOf takes the query of the first INSERT'() {
+    assert.equal(selectOf('INSERT INTO o\nSELECT a, b\nFROM t'), 'SELECT a, b\nFROM t');
+    assert.equal(selectOf('-- note\nCREATE VIEW v AS SELECT 1;\ninsert into o (a, b) SELECT a, b FROM v; INSERT INTO p SELECT 2'), 'SELECT a, b FROM v');
+    assert.equal(selectOf('SELECT 1'), 'SELECT 1');
+    assert.equal(selectOf('  '), '');
+  },
+  'jobGraph overlays live vertices on the plan by id'() {
+    const plan = { vertices: [{ id: 's', name: 'src', parallelism: 2, operators: [{ id: 'o', kind: 'sql.source', table: 'bids', connector: 'datagen' }] }, { id: 'k', name: 'sink', parallelism: 2, operators: [] }],
+      edges: [{ id: 'e', from: 's', to: 'k', partitioning: 'hash', keys: ['a'] }] };
+    const live = [{ id: 'k', parallelism: 2, states: { RUNNING: 1, DEPLOYING: 1 }, records_in: 900, records_out: 0, records_in_per_sec: 150, records_out_per_sec: 0, backpressure: 0.72, busy: 0.9, watermark: 0 },
+      { id: 'extra', name: 'not planned', parallelism: 1, states: {}, records_in: 0, records_out: 0, records_in_per_sec: 0, records_out_per_sec: 0, backpressure: 0, busy: 0 }];
+    const g = jobGraph({ status: 'RUNNING', plan, vertices: live });
+    assert.deepEqual(g.vertices.map((v) => [v.id, !!v.live]), [['s', false], ['k', true], ['extra', true]]);
+    const s = vertexStats(g.vertices[1]);
+    assert.equal(s.rateIn, 150);
+    assert.equal(bpClass(s.backpressure), 'bp-bad');
+    assert.equal(throughput(s, true), '150 rec/s in');
+    assert.equal(statesLabel(s.states), '1 running, 1 deploying');
+    assert.equal(opLabel(plan.vertices[0].operators[0]), 'source bids (datagen)');
+    // Before the first attempt: the plan alone. Without a plan: the reported execution graph.
+    assert.equal(jobGraph({ status: 'PLANNED', plan }).vertices.length, 2);
+    assert.deepEqual(jobGraph({ status: 'RUNNING', plan: { vertices: [], edges: [] }, graph: { graph: plan, subtasks: [] } }).edges, plan.edges);
+    // An ended job keeps totals only.
+    const ended = jobGraph({ status: 'CANCELED', plan, vertices: live });
+    assert.ok(jobEnded({ status: 'CANCELED' }));
+    const es = vertexStats(ended.vertices[1]);
+    assert.equal(es.rateIn, undefined);
+    assert.equal(es.backpressure, undefined);
+    assert.equal(throughput(es, true), '900 records in');
+  },
+  'layout puts each vertex one layer after its inputs'() {
+    const g = { vertices: [{ id: 'a' }, { id: 'b' }, { id: 'j' }, { id: 'k' }], edges: [{ from: 'a', to: 'j' }, { from: 'b', to: 'j' }, { from: 'j', to: 'k' }, { from: 'a', to: 'missing' }] };
+    const { pos, edges, width, height } = layout(g, { w: 100, h: 50, gx: 20, gy: 10, pad: 5 });
+    assert.deepEqual(['a', 'b', 'j', 'k'].map((id) => pos.get(id).layer), [0, 0, 1, 2]);
+    assert.equal(edges.length, 3);
+    assert.equal(width, 5 * 2 + 3 * 100 + 2 * 20);
+    assert.equal(height, 5 * 2 + 2 * 50 + 10);
+    assert.equal(pos.get('j').y, (pos.get('a').y + pos.get('b').y) / 2);
   },
   'line diff keeps common lines and marks changes'() {
     const d = lineDiff('a\nb\nc\nd', 'a\nc\nd\ne');

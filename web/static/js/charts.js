@@ -2,11 +2,18 @@
 import { html } from './lib.js';
 import { bytes } from './ui.js';
 
+// checkpointMs is a checkpoint's duration: duration_ms when the server gives it, else from its
+// trigger and completion times; null while it has not completed.
+export function checkpointMs(c) {
+  if (typeof c.duration_ms === 'number') return c.duration_ms;
+  return c.completed_at ? Math.max(0, new Date(c.completed_at) - new Date(c.triggered_at)) : null;
+}
+
 export function CheckpointChart({ checkpoints }) {
   const cs = checkpoints.slice(-40);
   if (cs.length === 0) return null;
   const W = 640, H = 190, L = 64, R = 56, T = 14, B = 28;
-  const dur = (c) => (c.completed_at ? Math.max(0, new Date(c.completed_at) - new Date(c.triggered_at)) : 0);
+  const dur = (c) => checkpointMs(c) ?? 0;
   const maxSize = Math.max(1, ...cs.map((c) => c.size_bytes || 0));
   const maxDur = Math.max(1, ...cs.map(dur));
   const bw = (W - L - R) / cs.length;

@@ -1,109 +1,97 @@
-// The job graph as a DAG in SVG: vertices laid out in layers (longest path from the sources),
-// ordered within a layer by their parents' positions, joined by curved edges.
+// The job graph drawn as a DAG in SVG (layout and figures in graph.js): the job view's graph with
+// live figures on every vertex, and the SQL editor's small preview of the compiled plan.
 import { html } from './lib.js';
-import { num } from './ui.js';
+import { layout, vertexStats, bpClass, throughput, statesLabel, watermarkLabel, opLabel, vertexTitle } from './graph.js';
 
-const W = 210, H = 78, GX = 80, GY = 26, PAD = 16;
-
-// vertexMetrics finds a vertex's metrics, wherever the scheduler put them: on the vertex, under
-// vertex.metrics, or under graph.metrics[vertex id]. Subtask lists are summed.
-export function vertexMetrics(graph, v) {
-  let m = v.metrics || (graph.metrics && graph.metrics[v.id]) || v;
-  if (Array.isArray(m)) {
-    const sum = {};
-    for (const s of m) for (const [k, x] of Object.entries(s || {})) if (typeof x === 'number') sum[k] = k.includes('watermark') && !k.includes('lag') ? Math.min(sum[k] ?? Infinity, x) : (sum[k] || 0) + x;
-    m = sum;
-  }
-  const pick = (...ks) => { for (const k of ks) if (typeof m[k] === 'number') return m[k]; return undefined; };
-  let bp = pick('backpressure', 'backpressure_ratio', 'backpressured_ratio');
-  const bpMs = pick('backpressured_ms'), busy = pick('busy_ms'), idle = pick('idle_ms');
-  if (bp === undefined && bpMs !== undefined) {
-    const total = (busy || 0) + (idle || 0) + bpMs;
-    bp = total > 0 ? bpMs / total : 0;
-  }
-  if (bp !== undefined && bp > 1) bp /= 100; // a percentage
-  return {
-    recordsIn: pick('records_in'), recordsOut: pick('records_out'),
-    rateIn: pick('records_in_per_second', 'records_in_rate', 'records_in_per_sec'),
-    rateOut: pick('records_out_per_second', 'records_out_rate', 'records_out_per_sec'),
-    backpressure: bp,
-    watermark: pick('watermark', 'output_watermark'),
-  };
-}
-
-export function layout(graph) {
-  const vs = graph.vertices || [];
-  const es = (graph.edges || []).filter((e) => vs.some((v) => v.id === e.from) && vs.some((v) => v.id === e.to));
-  const layer = new Map(vs.map((v) => [v.id, 0]));
-  for (let pass = 0; pass < vs.length; pass++) { // longest path; a cycle stops after |V| passes
-    let changed = false;
-    for (const e of es) if (layer.get(e.to) < layer.get(e.from) + 1) { layer.set(e.to, layer.get(e.from) + 1); changed = true; }
-    if (!changed) break;
-  }
-  const layers = [];
-  for (const v of vs) (layers[layer.get(v.id)] ||= []).push(v.id);
-  const pos = new Map();
-  layers.forEach((ids, li) => {
-    if (li > 0) {
-      const bary = (id) => {
-        const ps = es.filter((e) => e.to === id).map((e) => pos.get(e.from)).filter(Boolean).map((p) => p.row);
-        return ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : 0;
-      };
-      ids.sort((a, b) => bary(a) - bary(b));
-    }
-    ids.forEach((id, row) => pos.set(id, { layer: li, row }));
-  });
-  const rows = Math.max(1, ...layers.map((l) => (l ? l.length : 0)));
-  const height = PAD * 2 + rows * H + (rows - 1) * GY;
-  for (const [id, p] of pos) {
-    const n = layers[p.layer].length;
-    const off = (height - PAD * 2 - (n * H + (n - 1) * GY)) / 2;
-    pos.set(id, { ...p, x: PAD + p.layer * (W + GX), y: PAD + off + p.row * (H + GY) });
-  }
-  return { pos, edges: es, width: PAD * 2 + layers.length * W + Math.max(0, layers.length - 1) * GX, height };
-}
-
-export function bpClass(bp) {
-  if (bp === undefined) return '';
-  return bp < 0.1 ? 'bp-ok' : bp < 0.5 ? 'bp-warn' : 'bp-bad';
-}
-
-function wm(ms) {
-  if (ms === undefined || ms <= -9e15 || ms >= 9e15) return 'no watermark';
-  return 'wm ' + new Date(ms).toISOString().slice(11, 19);
-}
+const JOB = { w: 236, h: 110, gx: 84, gy: 24, pad: 16 };
+const PLAN = { w: 196, h: 86, gx: 64, gy: 16, pad: 12 };
 
 function short(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
 
-// JobGraph draws the graph; rates maps vertex id to {in, out} records/s measured by the caller.
-export function JobGraph({ graph, rates = {} }) {
-  const { pos, edges, width, height } = layout(graph);
+function Edges({ edges, pos, box }) {
+  return edges.map((e) => {
+    const a = pos.get(e.from), b = pos.get(e.to);
+    const x1 = a.x + box.w, y1 = a.y + box.h / 2, x2 = b.x - 2, y2 = b.y + box.h / 2, mx = (x1 + x2) / 2;
+    const label = `${e.partitioning || ''}${e.keys && e.keys.length ? `(${e.keys.join(',')})` : ''}`;
+    const room = Math.floor(box.gx / 6.2);
+    const shown = label.length <= room ? label : (e.partitioning || '').length <= room ? e.partitioning : short(label, room);
+    return html`<g data-edge=${e.id || `${e.from}->${e.to}`}><path class="edge" d=${`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} marker-end="url(#arrow)" />
+      <text class="edge-label" x=${mx} y=${(y1 + y2) / 2 - 5} text-anchor="middle">${shown}<title>${label}</title></text></g>`;
+  });
+}
+
+const arrow = html`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrow" d="M0,0 L10,5 L0,10 z" /></marker></defs>`;
+
+// vertexLabel is the text a screen reader (and the tooltip) gives for one vertex of the job graph.
+export function vertexLabel(v, sink, rate, note = 'no metrics yet') {
+  const s = vertexStats(v);
+  const parts = [`${vertexTitle(v)}: parallelism ${v.parallelism}`];
+  if (!v.live && !v.metrics) parts.push(note);
+  else {
+    parts.push(throughput(s, sink, rate));
+    if (v.live && v.live.ended) parts.push('the job has ended');
+    else parts.push(s.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(s.backpressure * 100)}%`);
+    if (s.busy !== undefined) parts.push(`busy ${Math.round(s.busy * 100)}%`);
+    if (s.states) parts.push(statesLabel(s.states));
+    parts.push(watermarkLabel(s.watermark));
+  }
+  return parts.join(', ');
+}
+
+// JobGraph draws graph ({vertices, edges} from graph.js jobGraph): each vertex with its
+// parallelism and operators and, once the scheduler reports them, its throughput, backpressure
+// (colour), busy share, subtask states and watermark. rates maps vertex id to {in, out} records/s
+// measured by the caller from successive counts. Vertices are focusable and labelled.
+// note is what a vertex without figures says (default: it is only planned so far).
+export function JobGraph({ graph, rates = {}, note = 'planned; no figures yet' }) {
+  const { pos, edges, width, height } = layout(graph, JOB);
   return html`<div class="graph"><svg width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="group" aria-label="Job graph" data-testid="job-graph">
-    <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrow" d="M0,0 L10,5 L0,10 z" /></marker></defs>
-    ${edges.map((e) => {
-      const a = pos.get(e.from), b = pos.get(e.to);
-      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-      return html`<g><path class="edge" d=${`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} marker-end="url(#arrow)" />
-        <text class="edge-label" x=${mx} y=${(y1 + y2) / 2 - 5} text-anchor="middle">${e.partitioning || ''}${e.keys && e.keys.length ? `(${e.keys.join(',')})` : ''}</text></g>`;
-    })}
-    ${(graph.vertices || []).map((v) => {
-      const p = pos.get(v.id), m = vertexMetrics(graph, v), r = rates[v.id] || {};
-      const out = m.rateOut ?? r.out, inn = m.rateIn ?? r.in;
-      const name = v.name || v.id;
-      const bp = m.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(m.backpressure * 100)}%`;
-      // A vertex with outgoing edges shows its output rate, a sink its input rate.
+    ${arrow}
+    <${Edges} edges=${edges} pos=${pos} box=${JOB} />
+    ${graph.vertices.map((v) => {
+      const p = pos.get(v.id), s = vertexStats(v);
       const sink = !edges.some((e) => e.from === v.id);
-      const thr = !sink && out !== undefined ? `${num(out)} rec/s out` : inn !== undefined ? `${num(inn)} rec/s in`
-        : out !== undefined ? `${num(out)} rec/s out` : m.recordsOut !== undefined ? `${num(m.recordsOut)} records out` : 'no metrics yet';
-      const label = `${name}: parallelism ${v.parallelism}, ${thr}, ${bp}, ${wm(m.watermark)}`;
-      return html`<g class=${'vertex ' + bpClass(m.backpressure)} transform=${`translate(${p.x},${p.y})`} tabindex="0" role="img" aria-label=${label} data-vertex=${v.id}>
-        <title>${label}${v.operators ? '\noperators: ' + v.operators.map((o) => o.kind).join(' → ') : ''}</title>
-        <rect width=${W} height=${H} rx="6" />
-        <text class="title" x="10" y="20">${short(name, 26)}</text>
-        <text class="sub" x=${W - 10} y="20" text-anchor="end">×${v.parallelism}</text>
-        <text x="10" y="40">${thr}</text>
-        <text x="10" y="58">${bp}</text>
-        <text class="sub" x="10" y="72">${wm(m.watermark)}</text>
+      const label = vertexLabel(v, sink, rates[v.id], note);
+      const ops = (v.operators || []).map(opLabel);
+      const measured = !!(v.live || v.metrics);
+      const bp = s.backpressure === undefined ? 'backpressure n/a' : `backpressure ${Math.round(s.backpressure * 100)}%`;
+      return html`<g class=${'vertex ' + (measured ? bpClass(s.backpressure) : 'planned')} transform=${`translate(${p.x},${p.y})`} tabindex="0" role="img" aria-label=${label} data-vertex=${v.id}>
+        <title>${label}${ops.length ? '\noperators: ' + ops.join(' → ') : ''}</title>
+        <rect width=${JOB.w} height=${JOB.h} rx="6" />
+        <text class="title" x="10" y="20">${short(vertexTitle(v), 25)}</text>
+        <text class="sub" x=${JOB.w - 10} y="20" text-anchor="end">×${v.parallelism}</text>
+        ${measured ? html`<text class="sub" x="10" y="36">${short(ops.join(' → '), 30)}</text>
+          <text class="rate" x="10" y="56" data-testid="throughput">${throughput(s, sink, rates[v.id])}</text>
+          <text x="10" y="72">${v.live && v.live.ended ? 'the job has ended' : bp}${s.busy !== undefined ? ` · busy ${Math.round(s.busy * 100)}%` : ''}</text>
+          <text x="10" y="88" data-testid="states">${short(statesLabel(s.states) || ' ', 32)}</text>
+          <text class="sub" x="10" y="103">${watermarkLabel(s.watermark)}</text>`
+        : html`${(ops.length > 4 ? [...ops.slice(0, 3), `+${ops.length - 3} more`] : ops).map((o, i) => html`<text class="sub" x="10" y=${38 + i * 15}>${short(o, 32)}</text>`)}
+          <text class="sub" x="10" y="103">${note}</text>`}
+      </g>`;
+    })}
+  </svg></div>`;
+}
+
+// PlanPreview draws a compiled plan (PlanGraph) small: vertices with their parallelism and
+// operator chains, edges with their partitioning. One image with a text description.
+export function PlanPreview({ plan }) {
+  const graph = { vertices: plan.vertices || [], edges: plan.edges || [] };
+  const { pos, edges, width, height } = layout(graph, PLAN);
+  const describe = graph.vertices.map((v) => `${vertexTitle(v)} (parallelism ${v.parallelism}: ${(v.operators || []).map(opLabel).join(', ')})`).join('; ')
+    + (edges.length ? '; edges: ' + edges.map((e) => `${e.from} to ${e.to} ${e.partitioning}${e.keys && e.keys.length ? ' by ' + e.keys.join(', ') : ''}`).join('; ') : '');
+  return html`<div class="graph small-graph"><svg width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="img" data-testid="plan-graph"
+      aria-label=${`Compiled plan: ${graph.vertices.length} vertices. ${describe}`}>
+    ${arrow}
+    <${Edges} edges=${edges} pos=${pos} box=${PLAN} />
+    ${graph.vertices.map((v) => {
+      const p = pos.get(v.id), ops = (v.operators || []).map(opLabel);
+      const shown = ops.length > 4 ? [...ops.slice(0, 3), `+${ops.length - 3} more`] : ops;
+      return html`<g class="vertex planned" transform=${`translate(${p.x},${p.y})`} data-plan-vertex=${v.id}>
+        <title>${vertexTitle(v)}, parallelism ${v.parallelism}\n${ops.join(' → ')}</title>
+        <rect width=${PLAN.w} height=${PLAN.h} rx="5" />
+        <text class="title" x="8" y="17">${short(vertexTitle(v), 22)}</text>
+        <text class="sub" x=${PLAN.w - 8} y="17" text-anchor="end">×${v.parallelism}</text>
+        ${shown.map((o, i) => html`<text class="sub" x="8" y=${34 + i * 14}>${short(o, 30)}</text>`)}
       </g>`;
     })}
   </svg></div>`;

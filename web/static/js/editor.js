@@ -6,6 +6,9 @@ import { segments, errorRanges, lineStarts, offsetOf } from './sql.js';
 export function SqlEditor({ id, label, value, onInput, diagnostics = [], rows = 10, editorRef, readOnly = false }) {
   const ta = useRef(null), pre = useRef(null), gutter = useRef(null);
   const lines = value.split('\n').length;
+  // The box grows with the text (up to 30 lines), then scrolls; the gutter follows its scroll.
+  const shown = Math.min(Math.max(rows, lines + 1), Math.max(rows, 30));
+  const digits = Math.min(Math.max(String(lines).length, 2), 5);
   const errLines = new Set(diagnostics.map((d) => d.line));
   const segs = useMemo(() => segments(value, errorRanges(value, diagnostics)), [value, diagnostics]);
   const sync = () => {
@@ -31,13 +34,13 @@ export function SqlEditor({ id, label, value, onInput, diagnostics = [], rows = 
   });
   const descId = id + '-diagnostics';
   return html`<div class="editor" data-editor=${id}>
-    <div class="gutter" ref=${gutter} aria-hidden="true">${Array.from({ length: lines }, (_, i) => html`<div class=${errLines.has(i + 1) ? 'err' : ''} data-line=${i + 1}>${i + 1}</div>`)}</div>
+    <div class=${'gutter d' + digits} ref=${gutter} aria-hidden="true">${Array.from({ length: lines }, (_, i) => html`<div class=${errLines.has(i + 1) ? 'err' : ''} data-line=${i + 1}>${i + 1}</div>`)}</div>
     <div class="surface">
       <pre ref=${pre} aria-hidden="true"><code>${segs.map(([a, b, cls, err]) => {
         const c = (cls + (err ? ' tok-err' : '')).trim();
         return c ? html`<span class=${c}>${value.slice(a, b)}</span>` : value.slice(a, b);
       })}${'\n '}</code></pre>
-      <textarea ref=${ta} id=${id} rows=${rows} spellcheck="false" autocapitalize="off" autocomplete="off" wrap="off"
+      <textarea ref=${ta} id=${id} rows=${shown} spellcheck="false" autocapitalize="off" autocomplete="off" wrap="off"
         aria-label=${label} aria-invalid=${diagnostics.length > 0 ? 'true' : 'false'} aria-describedby=${descId} readOnly=${readOnly}
         value=${value} onInput=${(e) => onInput(e.target.value)} onScroll=${sync}></textarea>
     </div>

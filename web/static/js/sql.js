@@ -107,3 +107,12 @@ export function segments(text, ranges) {
   }
   return out;
 }
+
+// selectOf is the query of a statement's first INSERT INTO … SELECT (what the preview runs by
+// default), or the first statement when there is no INSERT. Leading line comments are skipped.
+export function selectOf(statement) {
+  const parts = statement.split(';').map((x) => x.replace(/^(\s*--[^\n]*(\n|$))*/, '').trim()).filter(Boolean);
+  const insert = parts.find((x) => /^INSERT\s+INTO\s/i.test(x));
+  const m = insert && insert.match(/^INSERT\s+INTO\s+[^\s(]+(?:\s*\([^)]*\))?\s+([\s\S]*)$/i);
+  return m ? m[1].trim() : parts[0] || '';
+}

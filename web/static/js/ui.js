@@ -82,14 +82,7 @@ export function bytes(n) {
   return `${i ? x.toFixed(1) : x} ${u[i]}`;
 }
 
-export function num(n) {
-  if (n == null || Number.isNaN(n)) return '—';
-  const a = Math.abs(n);
-  if (a >= 1e9) return (n / 1e9).toFixed(1) + 'G';
-  if (a >= 1e6) return (n / 1e6).toFixed(1) + 'M';
-  if (a >= 1e3) return (n / 1e3).toFixed(1) + "k";
-  return String(Math.round(n * 10) / 10);
-}
+export { num } from './graph.js';
 
 export function Crumbs({ items }) {
   return html`<nav class="crumbs" aria-label="Breadcrumb">${items.map((it, i) => html`${i > 0 ? ' / ' : ''}${it.href ? html`<a href=${it.href}>${it.label}</a>` : html`<span aria-current="page">${it.label}</span>`}`)}</nav>`;

@@ -5,6 +5,7 @@ import { get, post, patch, del, listAll, paths } from '../api.js';
 import { navigate, links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Crumbs, Tabs, Confirm, useLoad, useAction } from '../ui.js';
 import { SqlEditor, Diagnostics } from '../editor.js';
+import { PlanPreview } from '../dag.js';
 import { lineDiff } from '../diff.js';
 import { Deployments } from './deployments.js';
 import { Preview } from './preview.js';
@@ -42,7 +43,12 @@ const template = {
   price DOUBLE,
   ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
-) WITH ('connector' = 'datagen')`, integration_id: '' }],
+) WITH (
+  'connector' = 'datagen',
+  'rows-per-second' = '1000',
+  'fields.auction.max' = '1000',
+  'fields.price.max' = '500'
+)`, integration_id: '' }],
   sinks: [{ create_table: `CREATE TABLE expensive_bids (
   auction BIGINT,
   price DOUBLE
@@ -68,7 +74,7 @@ function Editor({ ctx, project, service, app, base, versions }) {
   const fromId = ctx.route.query.get('from');
   const start = all.find((v) => v.id === fromId) || all[all.length - 1];
   const [draft, setDraft] = useState(start ? fromVersion(start) : template);
-  const [check, setCheck] = useState({ state: 'idle', errors: [], error: null });
+  const [check, setCheck] = useState({ state: 'idle', errors: [], error: null, graph: null });
   const [saved, setSaved] = useState(null);
   const refs = useRef({});
   const integrations = useLoad(() => listAll(`${paths.service(project, service)}/integrations`), [project, service]);
@@ -77,15 +83,16 @@ function Editor({ ctx, project, service, app, base, versions }) {
   useEffect(() => { if (start) setDraft(fromVersion(start)); }, [fromId]);
   // Validate as you type: 400 ms after the last keystroke; answers to older drafts are dropped.
   useEffect(() => {
-    if (!draft.statement.trim()) { setCheck({ state: 'empty', errors: [], error: null }); return undefined; }
+    if (!draft.statement.trim()) { setCheck({ state: 'empty', errors: [], error: null, graph: null }); return undefined; }
     const n = ++seq.current;
+    save.setError(null); // a refused save is about an older draft
     setCheck((c) => ({ ...c, state: 'checking' }));
     const t = setTimeout(async () => {
       try {
         const r = await post(`${base}/versions/validate`, body(draft));
-        if (n === seq.current) setCheck({ state: r.valid ? 'valid' : 'invalid', errors: r.errors || [], error: null });
+        if (n === seq.current) setCheck({ state: r.valid ? 'valid' : 'invalid', errors: r.errors || [], error: null, graph: r.valid ? r.graph || null : null });
       } catch (e) {
-        if (n === seq.current) setCheck({ state: 'failed', errors: e.errors.filter((x) => x.line), error: e });
+        if (n === seq.current) setCheck({ state: 'failed', errors: e.errors.filter((x) => x.line), error: e, graph: null });
       }
     }, 400);
     return () => clearTimeout(t);
@@ -97,7 +104,7 @@ function Editor({ ctx, project, service, app, base, versions }) {
       setSaved(v);
       versions.reload();
     } catch (e) {
-      if (e.errors.some((x) => x.line)) setCheck({ state: 'invalid', errors: e.errors, error: null });
+      if (e.errors.some((x) => x.line)) setCheck({ state: 'invalid', errors: e.errors, error: null, graph: null });
       throw e;
     }
   });
@@ -143,6 +150,10 @@ function Editor({ ctx, project, service, app, base, versions }) {
       <div class="validity ${check.state === 'valid' ? 'muted' : ''}" role="status" data-testid="validity" data-state=${check.state}>${status}</div>
       <${Diagnostics} id="statement" diagnostics=${errorsOf('statement')} editorRef=${ref('statement')} />
       <${ErrorBox} error=${check.error} prefix="Validation" />
+      ${check.graph && (check.graph.vertices || []).length > 0 && html`<details class="plan-preview" open data-testid="plan">
+        <summary>Compiled plan: ${check.graph.vertices.length} vert${check.graph.vertices.length === 1 ? 'ex' : 'ices'}, ${check.graph.edges.length} edge${check.graph.edges.length === 1 ? '' : 's'} <span class="small muted">(at parallelism 1; deployments set their own)</span></summary>
+        <${PlanPreview} plan=${check.graph} />
+      </details>`}
       <div class="actions">
         <button class="primary" type="button" onClick=${() => save.run()} disabled=${save.busy} data-testid="create-version">Create version</button>
       </div>

@@ -4,8 +4,9 @@ import { html, useRef, useState, useEffect, useMemo } from '../lib.js';
 import { get, post, follower, listAll, paths } from '../api.js';
 import { links } from '../router.js';
 import { ErrorBox, Empty, Loading, Table, Time, Badge, Crumbs, Confirm, bytes, useAction, usePoll } from '../ui.js';
-import { JobGraph, vertexMetrics } from '../dag.js';
-import { CheckpointChart } from '../charts.js';
+import { JobGraph } from '../dag.js';
+import { jobGraph, jobEnded, vertexStats } from '../graph.js';
+import { CheckpointChart, checkpointMs } from '../charts.js';
 
 const terminal = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
 
@@ -42,11 +43,14 @@ export function DeploymentView({ project, service, app, deployment }) {
       checkpoints.sort((a, b) => a.checkpoint_id - b.checkpoint_id);
       setState({ d, job, events, checkpoints, savepoints });
       setError(null);
-      if (job && job.graph) measureRates(job, prev, setRates);
+      if (job) measureRates(job, prev, setRates);
       return [d.status, d.updated_at, job && job.updated_at, events.length, checkpoints.length, savepoints.map((s) => s.status).join()].join('|');
     } catch (e) { setError(e); throw e; }
   };
-  usePoll(load, [base], { min: 1000, max: 10000 });
+  // While the scheduler reports live figures the page refreshes at least every 2 s; otherwise it
+  // backs off to 10 s while nothing changes.
+  const live = !!(state && state.job && state.job.vertices && state.job.vertices.length && !terminal.has(state.d.status));
+  usePoll(load, [base, live], { min: 1000, max: live ? 2000 : 10000 });
   useEffect(() => { load().catch(() => {}); }, [base]);
   const trigger = useAction(async () => { await post(`${base}/savepoints`); await load(); });
 
@@ -69,11 +73,7 @@ export function DeploymentView({ project, service, app, deployment }) {
     <p class="small muted" aria-live="polite">Desired action: ${d.desired_action}. Created <${Time} at=${d.created_at} />, updated <${Time} at=${d.updated_at} />. This page refreshes by itself.</p>
 
     <h2>Job</h2>
-    ${!job ? html`<${Empty} title="No job yet."><p>The scheduler starts a job once the service has free task slots. Until then the deployment stays ${d.status}.</p></${Empty}>`
-      : html`<p>Attempt ${job.attempt} · <${Badge} status=${job.status} /> · started <${Time} at=${job.started_at} />${job.ended_at && html` · ended <${Time} at=${job.ended_at} />`}</p>
-        ${(job.graph.vertices || []).length === 0 ? html`<p class="muted">The scheduler has not reported the job graph yet.</p>`
-          : html`<${JobGraph} graph=${job.graph} rates=${rates} />
-            <div class="legend small"><span>Backpressure:</span><span><span class="sw bp-ok"></span>under 10%</span><span><span class="sw bp-warn"></span>10–50%</span><span><span class="sw bp-bad"></span>over 50%</span></div>`}`}
+    <${JobSection} job=${job} d=${d} rates=${rates} />
 
     <h2>Exceptions</h2>
     ${!(job && job.failure) && failures.length === 0 ? html`<p class="muted">No exception reported.</p>`
@@ -89,8 +89,9 @@ export function DeploymentView({ project, service, app, deployment }) {
     ${checkpoints.length === 0 ? html`<p class="muted">No checkpoint yet. The running job checkpoints its state periodically; completed checkpoints appear here.</p>`
       : html`<${CheckpointChart} checkpoints=${checkpoints} />
         <${Table} head=${['Checkpoint', 'Status', 'Size', 'Duration', '.Completed']} label="Checkpoints">
-          ${[...checkpoints].reverse().slice(0, 20).map((c) => html`<tr><td>#${c.checkpoint_id}</td><td><${Badge} status=${c.status} /></td><td>${bytes(c.size_bytes)}</td>
-            <td>${c.completed_at ? `${new Date(c.completed_at) - new Date(c.triggered_at)} ms` : '—'}</td><td class="hide-narrow small"><${Time} at=${c.completed_at} /></td></tr>`)}
+          ${[...checkpoints].reverse().slice(0, 20).map((c) => html`<tr data-checkpoint=${c.checkpoint_id}><td>#${c.checkpoint_id}${c.is_savepoint && html` <span class="small muted">savepoint</span>`}</td>
+            <td><${Badge} status=${c.status} />${c.failure_message && html`<div class="small">${c.failure_message}</div>`}</td><td>${bytes(c.size_bytes)}</td>
+            <td>${checkpointMs(c) != null ? `${checkpointMs(c)} ms` : '—'}</td><td class="hide-narrow small"><${Time} at=${c.completed_at} /></td></tr>`)}
         </${Table}>`}
 
     <h2>Savepoints</h2>
@@ -98,18 +99,45 @@ export function DeploymentView({ project, service, app, deployment }) {
     <${ErrorBox} error=${trigger.error} />
     ${savepoints.length === 0 ? html`<p class="muted">No savepoint yet. Trigger one, or stop the deployment with a savepoint, to keep its state for a later deployment.</p>`
       : html`<${Table} head=${['Savepoint', 'Status', 'Reason', 'Size', '.Created', '']} label="Savepoints">
-          ${[...savepoints].reverse().map((s) => html`<tr data-savepoint=${s.id}><td class="mono small">${s.id}</td><td><${Badge} status=${s.status} />${s.failure && html`<div class="small">${s.failure}</div>`}</td>
+          ${[...savepoints].reverse().map((s) => html`<tr data-savepoint=${s.id}><td class="mono small">${s.id}${s.checkpoint_id != null && html`<div class="muted">checkpoint #${s.checkpoint_id}</div>`}</td><td><${Badge} status=${s.status} />${s.failure && html`<div class="small">${s.failure}</div>`}</td>
             <td>${s.reason}</td><td>${s.size_bytes != null ? bytes(s.size_bytes) : '—'}</td><td class="hide-narrow small"><${Time} at=${s.created_at} /></td>
             <td>${s.status === 'COMPLETED' && html`<a class="button" href=${links.app(project, service, app, 'deployments') + '?savepoint=' + encodeURIComponent(s.id)}>Start from it</a>`}</td></tr>`)}
         </${Table}>`}`;
 }
 
-// measureRates turns two consecutive snapshots of cumulative record counts into records/s.
+const legend = html`<div class="legend small"><span>Backpressure:</span><span><span class="sw bp-ok"></span>under 10%</span><span><span class="sw bp-warn"></span>10–50%</span><span><span class="sw bp-bad"></span>over 50%</span><span><span class="sw planned"></span>no figures yet</span></div>`;
+
+// JobSection: the current attempt and the job graph (the deployment's plan with the scheduler's
+// live figures on its vertices); before the first attempt, the planned graph.
+function JobSection({ job, d, rates }) {
+  const g = jobGraph(job);
+  const graph = g.vertices.length === 0 ? html`<p class="muted">The scheduler has not reported the job graph yet.</p>`
+    : html`<${JobGraph} graph=${g} rates=${jobEnded(job) ? {} : rates}
+        note=${!job || !job.id ? 'planned; no figures yet' : jobEnded(job) ? 'no figures kept' : 'waiting for figures'} />${!jobEnded(job) && g.vertices.some((v) => v.live || v.metrics) && legend}`;
+  if (!job || !job.id) {
+    return html`<${Empty} title="No job yet."><p>The scheduler starts a job once the service has free task slots. Until then the deployment stays ${d.status}.${g.vertices.length ? ' The planned job graph:' : ''}</p></${Empty}>
+      ${g.vertices.length > 0 && graph}`;
+  }
+  const states = {};
+  for (const v of job.vertices || []) for (const [k, n] of Object.entries(v.states || {})) states[k] = (states[k] || 0) + n;
+  const subtasks = Object.entries(states).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ');
+  const placed = (job.graph && Array.isArray(job.graph.subtasks)) ? job.graph.subtasks : [];
+  return html`<p>Attempt ${job.attempt} · <${Badge} status=${job.status} /> · started <${Time} at=${job.started_at} />${job.ended_at && html` · ended <${Time} at=${job.ended_at} />`}${subtasks && html` · <span data-testid="subtasks">subtasks: ${subtasks}</span>`}</p>
+    ${graph}
+    ${placed.length > 0 && html`<details class="placement" data-testid="placement"><summary>Where the ${placed.length} subtasks run</summary>
+      <${Table} head=${['Vertex', 'Subtask', 'Worker', '.Slot', 'State when placed']} label="Subtask placement">
+        ${placed.map((x) => html`<tr><td class="small">${x.vertex}</td><td>${x.index + 1}/${placed.filter((y) => y.vertex === x.vertex).length}</td>
+          <td class="mono small">${x.worker || '—'}</td><td class="hide-narrow">${x.slot ?? '—'}</td><td>${x.state ? html`<${Badge} status=${x.state} />` : '—'}</td></tr>`)}
+      </${Table}></details>`}`;
+}
+
+// measureRates turns two consecutive snapshots of cumulative record counts into records/s, for
+// vertices whose figures come without rates.
 function measureRates(job, prev, setRates) {
   const now = Date.now();
   const counts = {};
-  for (const v of job.graph.vertices || []) {
-    const m = vertexMetrics(job.graph, v);
+  for (const v of jobGraph(job).vertices) {
+    const m = vertexStats(v);
     counts[v.id] = { in: m.recordsIn, out: m.recordsOut };
   }
   const p = prev.current;
@@ -123,7 +151,7 @@ function measureRates(job, prev, setRates) {
         out: c.out !== undefined && o.out !== undefined && c.out >= o.out ? (c.out - o.out) / dt : undefined,
       };
     }
-    if (job.updated_at !== p.updated) setRates(r);
+    setRates(r);
   }
-  if (!p || job.updated_at !== p.updated) prev.current = { t: now, job: job.id, updated: job.updated_at, counts };
+  prev.current = { t: now, job: job.id, counts };
 }

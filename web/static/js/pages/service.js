@@ -45,7 +45,7 @@ function Overview({ project, svc, onChange }) {
       ${o && jobs.length === 0 ? html`<${Empty} title="Nothing deployed yet.">
           <p>Create an application on the <a href=${links.service(project, svc.name, 'applications')}>Applications</a> tab, write its SQL and deploy a version.</p></${Empty}>`
         : html`<div class="actions">${jobs.map(([k, v]) => html`<span><${Badge} status=${k} /> ${v}</span>`)}</div>`}
-      ${o && o.task_managers === 0 && html`<p class="small muted">No task manager reports to this service yet; deployments stay CREATED until workers join.</p>`}
+      ${o && o.task_managers === 0 && !(o.jobs_by_state || {}).RUNNING && html`<p class="small muted">No task manager reports to this service yet; deployments stay CREATED until workers join.</p>`}
     </section>
     <section class="panel stack">
       <h2>Power</h2>
