@@ -92,6 +92,11 @@ func (v schedulerView) TransferLeadership(ctx context.Context) error {
 
 func (v schedulerView) LeaderKnown(ctx context.Context) error { return v.s.LeaderKnown(ctx) }
 
+func (v schedulerView) ServiceUsage(_ context.Context, serviceID string) (int, int) {
+	u := v.s.ServiceUsage(serviceID)
+	return u.Workers, u.SlotsUsed
+}
+
 func (v schedulerView) JobVertices(ctx context.Context, deploymentID string) ([]api.VertexView, bool) {
 	info, err := v.s.LiveJobStatus(ctx, deploymentID)
 	if err != nil {

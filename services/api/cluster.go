@@ -21,6 +21,9 @@ type SchedulerView interface {
 	LeaderKnown(ctx context.Context) error
 	// JobVertices returns the live vertices of a deployment's job, false when unknown.
 	JobVertices(ctx context.Context, deploymentID string) ([]VertexView, bool)
+	// ServiceUsage is what the service's running jobs hold: distinct workers (task managers)
+	// and slots (slot sharing: a job holds its highest parallelism).
+	ServiceUsage(ctx context.Context, serviceID string) (taskManagers, slotsUsed int)
 }
 
 // ClusterView is the scheduler cluster as one node sees it.

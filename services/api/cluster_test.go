@@ -35,6 +35,8 @@ func (f *fakeScheduler) TransferLeadership(context.Context) error {
 
 func (f *fakeScheduler) LeaderKnown(context.Context) error { return f.leaderErr }
 
+func (f *fakeScheduler) ServiceUsage(context.Context, string) (int, int) { return 2, 3 }
+
 func (f *fakeScheduler) JobVertices(_ context.Context, id string) ([]api.VertexView, bool) {
 	return []api.VertexView{{ID: "src", Parallelism: 2, States: map[string]int{"RUNNING": 2}, RecordsOut: 10}}, true
 }
@@ -107,5 +109,21 @@ func TestInternalRoutedToScheduler(t *testing.T) {
 	})
 	if r := e.do(t, "POST", "/internal/v1/workers", "", "{}"); r.status != http.StatusTeapot {
 		t.Errorf("/internal/ = %d, want the scheduler handler's answer", r.status)
+	}
+}
+
+func TestServiceOverviewUsesSchedulerUsage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config) { c.Scheduler = &fakeScheduler{leader: true} })
+	w := e.newWorld(t)
+	var ov struct {
+		TaskManagers   int `json:"task_managers"`
+		SlotsTotal     int `json:"slots_total"`
+		SlotsAvailable int `json:"slots_available"`
+	}
+	e.must(t, http.StatusOK, "GET", w.base+"/overview", w.viewer, "").decode(t, &ov)
+	// The fake scheduler reports 2 workers holding 3 slots of the service.
+	if ov.TaskManagers != 2 || ov.SlotsAvailable != ov.SlotsTotal-3 {
+		t.Errorf("overview = %+v, want 2 task managers and slots_total-3 available", ov)
 	}
 }

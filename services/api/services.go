@@ -105,6 +105,13 @@ func (s *server) GetServiceOverview(ctx context.Context, req openapi.GetServiceO
 	if err != nil {
 		return nil, err
 	}
+	if s.cfg.Scheduler != nil { // live figures from the local scheduler replica
+		tm, used := s.cfg.Scheduler.ServiceUsage(ctx, o.ServiceID)
+		o.TaskManagers = tm
+		if o.Powered {
+			o.SlotsAvailable = max(o.SlotsTotal-used, 0)
+		}
+	}
 	return openapi.GetServiceOverview200JSONResponse{TaskManagers: o.TaskManagers, SlotsTotal: o.SlotsTotal,
 		SlotsAvailable: o.SlotsAvailable, JobsByState: o.JobsByState}, nil
 }

@@ -178,19 +178,22 @@ func (s *Store) DeleteService(ctx context.Context, a Actor, projectID, name stri
 
 // Overview is a service's capacity and its deployments by status.
 type Overview struct {
+	ServiceID      string
+	Powered        bool
 	TaskManagers   int
 	SlotsTotal     int
 	SlotsAvailable int
 	JobsByState    map[string]int
 }
 
-// ServiceOverview computes the overview from PostgreSQL (until the scheduler feeds live numbers).
+// ServiceOverview computes the overview from PostgreSQL: slots reserved by active deployments.
+// The API replaces task managers and used slots with the scheduler's live figures when it runs one.
 func (s *Store) ServiceOverview(ctx context.Context, projectID, name string) (Overview, error) {
 	svc, err := s.ServiceByName(ctx, projectID, name)
 	if err != nil {
 		return Overview{}, err
 	}
-	o := Overview{SlotsTotal: svc.Slots, JobsByState: map[string]int{}}
+	o := Overview{ServiceID: svc.ID, Powered: svc.Powered, SlotsTotal: svc.Slots, JobsByState: map[string]int{}}
 	rows, err := s.pool.Query(ctx, `SELECT status, count(*), sum(parallelism) FROM deployments WHERE service_id = $1 GROUP BY status`, svc.ID)
 	if err != nil {
 		return o, fmt.Errorf("overview: %w", err)

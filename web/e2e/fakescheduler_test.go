@@ -190,6 +190,9 @@ func (f *fakeScheduler) TransferLeadership(context.Context) error { return api.E
 
 func (f *fakeScheduler) LeaderKnown(context.Context) error { return nil }
 
+// ServiceUsage: the stand-in places nothing on workers.
+func (f *fakeScheduler) ServiceUsage(context.Context, string) (int, int) { return 0, 0 }
+
 // JobVertices gives each vertex of the plan growing counters: sources produce, the first vertex
 // with two inputs (the join) is backpressured, the last vertex (the sink) consumes.
 func (f *fakeScheduler) JobVertices(_ context.Context, deployment string) ([]api.VertexView, bool) {
