@@ -38,7 +38,8 @@ func applySubmitJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	}
 	j := &Job{ID: b.ID, Deployment: b.Deployment, Project: b.Project, Service: b.Service, Graph: b.Graph,
 		Restart: b.Restart, Quota: b.Quota, Status: JobScheduling, SubmittedAt: c.at, WaitingSince: c.at,
-		NextCheckpoint: 1, LatestCheckpoint: b.Restore, Generation: b.Generation}
+		NextCheckpoint: 1, LatestCheckpoint: b.Restore, Generation: b.Generation,
+		CheckpointIntervalMS: b.CheckpointIntervalMS}
 	if j.Slots() < 1 {
 		return nil, fmt.Errorf("%w: job %s has no vertices", ErrInvalidCommand, b.ID)
 	}
@@ -341,7 +342,8 @@ func applyCheckpoint(c *applyCtx, raw json.RawMessage) (any, error) {
 	if b.Complete >= nj.NextCheckpoint {
 		return nil, fmt.Errorf("%w: checkpoint %d was never allocated", ErrInvalidCommand, b.Complete)
 	}
-	if nj.LatestCheckpoint == nil || b.Complete > nj.LatestCheckpoint.ID {
+	// A restore point of another job (a starting savepoint) yields to the job's own first one.
+	if l := nj.LatestCheckpoint; l == nil || (l.Job != "" && l.Job != nj.ID) || b.Complete > l.ID {
 		nj.LatestCheckpoint = &assign.Checkpoint{ID: b.Complete, Location: b.Location}
 		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
 		mustInsert(c.txn, tableJobs, nj)

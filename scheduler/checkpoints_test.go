@@ -36,7 +36,7 @@ func (f *fakeCoordinator) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if err := f.host.RecordCompleted(ctx, id, fmt.Sprintf("file:///ckpt/%d", id), 10); err != nil {
+	if err := f.host.RecordCompleted(ctx, CheckpointRecord{ID: id, Location: fmt.Sprintf("file:///ckpt/%d", id), SizeBytes: 10, CompletedAt: time.Now()}); err != nil {
 		return err
 	}
 	f.host.Notify(id)

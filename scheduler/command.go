@@ -153,7 +153,11 @@ type JobSpec struct {
 	Graph      *dataflow.JobGraph `json:"graph"`
 	Restart    RestartStrategy    `json:"restart"`
 	Quota      int                `json:"quota,omitempty"` // the service's slot quota; 0 = none
-	Restore    *assign.Checkpoint `json:"restore,omitempty"`
+	// Restore is where the first attempt restores from: a savepoint, of this or another job
+	// (Restore.Job).
+	Restore *assign.Checkpoint `json:"restore,omitempty"`
+	// CheckpointIntervalMS is the job's checkpoint interval (0: the server's default).
+	CheckpointIntervalMS int64 `json:"checkpoint_interval_ms,omitempty"`
 	// Generation is the deployment's desired generation the job was submitted for.
 	Generation int64 `json:"generation,omitempty"`
 }

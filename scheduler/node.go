@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
+
 	"context"
 	"crypto/rand"
 	"errors"
@@ -68,6 +70,9 @@ type Config struct {
 	Pool *pgxpool.Pool
 	// Checkpoints builds the checkpoint coordinator of each running job attempt; nil runs none.
 	Checkpoints NewCheckpointCoordinator
+	// CheckpointStorage, when set, is served to the workers under assign.PathCheckpoints (for
+	// workers without the server's database or disk).
+	CheckpointStorage checkpoint.Storage
 	// ReconcileInterval is the dispatcher's periodic reconcile (default 5 s).
 	ReconcileInterval time.Duration
 	Logger            *slog.Logger

@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
+
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -32,6 +34,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", s.handleHeartbeat)
 	mux.HandleFunc("POST "+PathJoin, s.handleJoin)
 	mux.HandleFunc("GET /internal/v1/jobs/{id}", s.handleJobStatus)
+	if s.cfg.CheckpointStorage != nil {
+		h := http.StripPrefix(assign.PathCheckpoints, checkpoint.NewHandler(s.cfg.CheckpointStorage))
+		mux.Handle(assign.PathCheckpoints+"/", s.workerOnly(h))
+	}
 	mux.HandleFunc("/internal/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not_found", "no internal route for "+r.Method+" "+r.URL.Path)
 	})
@@ -59,6 +65,24 @@ func (s *Server) authWorker(w http.ResponseWriter, r *http.Request) (string, boo
 		return "", false
 	}
 	return id, true
+}
+
+// workerOnly lets through requests bearing the token of the worker named in assign.WorkerHeader,
+// or the cluster token.
+func (s *Server) workerOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := s.fsm.Secret()
+		if secret == nil {
+			writeProblem(w, http.StatusServiceUnavailable, CodeNotReady, "the scheduler cluster is not initialised yet; retry")
+			return
+		}
+		id := r.Header.Get(assign.WorkerHeader)
+		if !(id != "" && bearer(r, workerToken(secret, id))) && !bearer(r, s.cfg.ClusterToken) {
+			writeProblem(w, http.StatusUnauthorized, CodeUnauthorized, "a valid worker token and "+assign.WorkerHeader+" are required")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, bool) {

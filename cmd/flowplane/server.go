@@ -138,7 +138,7 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 	}
 	stopScheduler := func() {}
 	if c.sched.enabled() {
-		sched, err := startScheduler(c.sched, log, pool, url)
+		sched, err := startScheduler(ctx, c.sched, log, pool, url)
 		if err != nil {
 			_ = ln.Close()
 			return err
