@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/scheduler"
 	"github.com/flowplane/flowplane/services/pgtest"
+	"github.com/flowplane/flowplane/services/store"
 	"github.com/flowplane/flowplane/workers"
 )
 
@@ -33,6 +35,7 @@ type stack struct {
 	agents []*workers.Agent
 	stops  []context.CancelFunc
 	done   []chan struct{}
+	print  syncBuffer // the print sinks' output of every worker
 }
 
 const stackJoinToken = "jt"
@@ -91,7 +94,7 @@ func startStack(t *testing.T, nWorkers int) *stack {
 // addWorker starts one more worker agent.
 func (st *stack) addWorker(t *testing.T) {
 	t.Helper()
-	reg, err := workers.NewRegistry(nil, io.Discard)
+	reg, err := workers.NewRegistry(nil, &st.print)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,4 +215,115 @@ func countRows(t *testing.T, pool *pgxpool.Pool, table string) int {
 		return 0
 	}
 	return n
+}
+
+const (
+	aggSource = "CREATE TABLE src (a BIGINT, b STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '400', 'fields.a.min' = '1', 'fields.a.max' = '6')"
+	aggSink   = "CREATE TABLE dst (a BIGINT, c BIGINT) WITH ('connector' = 'print', 'print-identifier' = 'agg')"
+	aggQuery  = "INSERT INTO dst SELECT a, COUNT(*) FROM src GROUP BY a"
+)
+
+// seedDeployment inserts a project, service, application, version and a deployment of the
+// grouped count (from the savepoint when from is set) and returns the deployment's key.
+func seedDeployment(t *testing.T, pool *pgxpool.Pool, k store.DeploymentKey, from string) store.DeploymentKey {
+	t.Helper()
+	ctx := context.Background()
+	q := func(sql string, dst *string, args ...any) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, sql, args...).Scan(dst); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	var ver string
+	if k.ProjectID == "" {
+		q(`INSERT INTO projects (name, created_by) VALUES ('p-' || fp_uuidv7(), 'test') RETURNING id`, &k.ProjectID)
+		q(`INSERT INTO services (project_id, name, plan, plan_slots, created_by) VALUES ($1, 's', 'startup', 8, 'test') RETURNING id`, &k.ServiceID, k.ProjectID)
+		q(`INSERT INTO applications (project_id, service_id, name, created_by) VALUES ($1, $2, 'a', 'test') RETURNING id`, &k.ApplicationID, k.ProjectID, k.ServiceID)
+		q(`INSERT INTO versions (project_id, application_id, number, statement, sources, sinks, created_by)
+			VALUES ($1, $2, 1, $3, jsonb_build_array(jsonb_build_object('create_table', $4::text)), jsonb_build_array(jsonb_build_object('create_table', $5::text)), 'test') RETURNING id`,
+			&ver, k.ProjectID, k.ApplicationID, aggQuery, aggSource, aggSink)
+	} else {
+		q(`SELECT id FROM versions WHERE application_id = $1 AND number = 1`, &ver, k.ApplicationID)
+	}
+	q(`INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id, created_by)
+		VALUES ($1, $2, $3, $4, 2, '{"type":"fixed-delay","delay_ms":300,"attempts":30}', NULLIF($5, ''), 'test') RETURNING id`,
+		&k.ID, k.ProjectID, k.ServiceID, k.ApplicationID, ver, from)
+	return k
+}
+
+func deploymentStatus(t *testing.T, pool *pgxpool.Pool, id string) string {
+	t.Helper()
+	var s string
+	if err := pool.QueryRow(context.Background(), `SELECT status FROM deployments WHERE id = $1`, id).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func savepointRow(t *testing.T, s *store.Store, k store.DeploymentKey, id string) store.Savepoint {
+	t.Helper()
+	sps, _, err := s.ListSavepoints(context.Background(), k, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range sps {
+		if sp.ID == id {
+			return sp
+		}
+	}
+	t.Fatalf("savepoint %s not listed", id)
+	return store.Savepoint{}
+}
+
+// TestSavepointsStopAndStartFromSavepoint: a deployment's checkpoints complete and are listed
+// (GET …/checkpoints reads them); a requested savepoint completes with its location and size;
+// stop takes a savepoint and ends FINISHED; a new deployment starting from that savepoint
+// restores the grouped counts (it continues them: no key starts over at +I).
+func TestSavepointsStopAndStartFromSavepoint(t *testing.T) {
+	t.Parallel()
+	st := startStack(t, 2)
+	ctx := context.Background()
+	s := store.New(st.pool, nil)
+	actor := store.Actor{UserID: "test"}
+	k := seedDeployment(t, st.pool, store.DeploymentKey{}, "")
+	waitFor(t, "deployment RUNNING", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k.ID) == "RUNNING" })
+	waitFor(t, "two checkpoints listed", 20*time.Second, func() bool {
+		cps, _, err := s.ListCheckpoints(ctx, k, store.Page{Limit: 100})
+		return err == nil && len(cps) >= 2
+	})
+	cps, _, _ := s.ListCheckpoints(ctx, k, store.Page{Limit: 100})
+	for _, c := range cps {
+		if c.Status != "COMPLETED" || c.Location != st.store.Location() || c.SizeBytes <= 0 || c.CheckpointID <= 0 {
+			t.Fatalf("checkpoint row %+v", c)
+		}
+	}
+
+	sp, err := s.CreateSavepoint(ctx, actor, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "savepoint COMPLETED", 20*time.Second, func() bool { return savepointRow(t, s, k, sp.ID).Status != "PENDING" })
+	if got := savepointRow(t, s, k, sp.ID); got.Status != "COMPLETED" || got.Location != st.store.Location() || got.SizeBytes == nil || *got.SizeBytes <= 0 {
+		t.Fatalf("savepoint = %+v", got)
+	}
+
+	if _, err := s.ChangeDeployment(ctx, actor, k, store.ActionStop); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deployment FINISHED", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k.ID) == "FINISHED" })
+	var stopSP string
+	if err := st.pool.QueryRow(ctx, `SELECT id FROM savepoints WHERE deployment_id = $1 AND reason = 'stop'`, k.ID).Scan(&stopSP); err != nil {
+		t.Fatal(err)
+	}
+	if got := savepointRow(t, s, k, stopSP); got.Status != "COMPLETED" {
+		t.Fatalf("stop savepoint = %+v", got)
+	}
+
+	mark := len(st.print.String())
+	k2 := seedDeployment(t, st.pool, k, stopSP)
+	waitFor(t, "second deployment RUNNING", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k2.ID) == "RUNNING" })
+	waitFor(t, "counts continued", 20*time.Second, func() bool { return strings.Contains(st.print.String()[mark:], "agg> +U[") })
+	if out := st.print.String()[mark:]; strings.Contains(out, "agg> +I[") {
+		t.Fatalf("the deployment started from savepoint %s counts from scratch:\n%.2000s", stopSP, out)
+	}
 }
