@@ -564,15 +564,22 @@ type AuditList struct {
 
 // Checkpoint defines model for Checkpoint.
 type Checkpoint struct {
-	CheckpointId int64            `json:"checkpoint_id"`
-	CompletedAt  *time.Time       `json:"completed_at,omitempty"`
-	DeploymentId string           `json:"deployment_id"`
-	Id           string           `json:"id"`
-	JobId        *string          `json:"job_id,omitempty"`
-	Location     *string          `json:"location,omitempty"`
-	SizeBytes    int64            `json:"size_bytes"`
-	Status       CheckpointStatus `json:"status"`
-	TriggeredAt  time.Time        `json:"triggered_at"`
+	CheckpointId int64      `json:"checkpoint_id"`
+	CompletedAt  *time.Time `json:"completed_at,omitempty"`
+	DeploymentId string     `json:"deployment_id"`
+
+	// DurationMs From trigger to completion.
+	DurationMs     *int64  `json:"duration_ms,omitempty"`
+	FailureMessage *string `json:"failure_message,omitempty"`
+	Id             string  `json:"id"`
+	IsSavepoint    *bool   `json:"is_savepoint,omitempty"`
+	JobId          *string `json:"job_id,omitempty"`
+
+	// Location The checkpoint storage (e.g. file:///var/lib/flowplane/checkpoints or postgres).
+	Location    *string          `json:"location,omitempty"`
+	SizeBytes   int64            `json:"size_bytes"`
+	Status      CheckpointStatus `json:"status"`
+	TriggeredAt time.Time        `json:"triggered_at"`
 }
 
 // CheckpointStatus defines model for Checkpoint.Status.
@@ -623,19 +630,22 @@ type Credentials struct {
 
 // Deployment defines model for Deployment.
 type Deployment struct {
-	ApplicationId       string                  `json:"application_id"`
-	CreatedAt           time.Time               `json:"created_at"`
-	CreatedBy           string                  `json:"created_by"`
-	DesiredAction       DeploymentDesiredAction `json:"desired_action"`
-	Id                  string                  `json:"id"`
-	Parallelism         int                     `json:"parallelism"`
-	RestartStrategy     RestartStrategy         `json:"restart_strategy"`
-	StartingSavepointId *string                 `json:"starting_savepoint_id,omitempty"`
-	Status              DeploymentStatus        `json:"status"`
-	StatusMessage       string                  `json:"status_message"`
-	UpdatedAt           time.Time               `json:"updated_at"`
-	VersionId           string                  `json:"version_id"`
-	VersionNumber       int                     `json:"version_number"`
+	ApplicationId string `json:"application_id"`
+
+	// CheckpointIntervalMs The interval between checkpoints; absent: the server's default (10 s).
+	CheckpointIntervalMs *int64                  `json:"checkpoint_interval_ms,omitempty"`
+	CreatedAt            time.Time               `json:"created_at"`
+	CreatedBy            string                  `json:"created_by"`
+	DesiredAction        DeploymentDesiredAction `json:"desired_action"`
+	Id                   string                  `json:"id"`
+	Parallelism          int                     `json:"parallelism"`
+	RestartStrategy      RestartStrategy         `json:"restart_strategy"`
+	StartingSavepointId  *string                 `json:"starting_savepoint_id,omitempty"`
+	Status               DeploymentStatus        `json:"status"`
+	StatusMessage        string                  `json:"status_message"`
+	UpdatedAt            time.Time               `json:"updated_at"`
+	VersionId            string                  `json:"version_id"`
+	VersionNumber        int                     `json:"version_number"`
 }
 
 // DeploymentDesiredAction defines model for Deployment.DesiredAction.
@@ -643,10 +653,14 @@ type DeploymentDesiredAction string
 
 // DeploymentCreate defines model for DeploymentCreate.
 type DeploymentCreate struct {
-	Parallelism         int              `json:"parallelism"`
-	RestartStrategy     *RestartStrategy `json:"restart_strategy,omitempty"`
-	StartingSavepointId *string          `json:"starting_savepoint_id,omitempty"`
-	VersionId           string           `json:"version_id"`
+	// CheckpointIntervalMs The interval between checkpoints (default: the server's, 10 s).
+	CheckpointIntervalMs *int64           `json:"checkpoint_interval_ms,omitempty"`
+	Parallelism          int              `json:"parallelism"`
+	RestartStrategy      *RestartStrategy `json:"restart_strategy,omitempty"`
+
+	// StartingSavepointId A COMPLETED savepoint of the application to restore; 422 naming the operators whose state the version would drop when it lacks them.
+	StartingSavepointId *string `json:"starting_savepoint_id,omitempty"`
+	VersionId           string  `json:"version_id"`
 }
 
 // DeploymentList defines model for DeploymentList.
@@ -1101,18 +1115,21 @@ type SQLError struct {
 
 // Savepoint defines model for Savepoint.
 type Savepoint struct {
-	ApplicationId string          `json:"application_id"`
-	CompletedAt   *time.Time      `json:"completed_at,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	CreatedBy     string          `json:"created_by"`
-	DeploymentId  string          `json:"deployment_id"`
-	Failure       *string         `json:"failure,omitempty"`
-	Id            string          `json:"id"`
-	Location      *string         `json:"location,omitempty"`
-	Reason        SavepointReason `json:"reason"`
-	SizeBytes     *int64          `json:"size_bytes,omitempty"`
-	Status        SavepointStatus `json:"status"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	ApplicationId string `json:"application_id"`
+
+	// CheckpointId The checkpoint number of a COMPLETED savepoint.
+	CheckpointId *int64          `json:"checkpoint_id,omitempty"`
+	CompletedAt  *time.Time      `json:"completed_at,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	CreatedBy    string          `json:"created_by"`
+	DeploymentId string          `json:"deployment_id"`
+	Failure      *string         `json:"failure,omitempty"`
+	Id           string          `json:"id"`
+	Location     *string         `json:"location,omitempty"`
+	Reason       SavepointReason `json:"reason"`
+	SizeBytes    *int64          `json:"size_bytes,omitempty"`
+	Status       SavepointStatus `json:"status"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // SavepointReason defines model for Savepoint.Reason.
@@ -1344,6 +1361,9 @@ type ProjectName = Slug
 
 // QueryID defines model for QueryID.
 type QueryID = string
+
+// SavepointID defines model for SavepointID.
+type SavepointID = string
 
 // ServiceName Lower-case letters, digits and dashes; starts with a letter; 2-63 characters.
 type ServiceName = Slug
@@ -1751,6 +1771,12 @@ type ServerInterface interface {
 	// CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 	CreateSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params CreateSavepointParams)
+	// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID)
+	// GetSavepoint One savepoint of the deployment.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID)
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
@@ -2033,6 +2059,18 @@ func (_ Unimplemented) ListSavepoints(w http.ResponseWriter, r *http.Request, pr
 // CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 // (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 func (_ Unimplemented) CreateSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params CreateSavepointParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+func (_ Unimplemented) DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSavepoint One savepoint of the deployment.
+// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+func (_ Unimplemented) GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3905,6 +3943,130 @@ func (siw *ServerInterfaceWrapper) CreateSavepoint(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteSavepoint operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSavepoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "deployment_id" -------------
+	var deploymentId DeploymentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deployment_id", chi.URLParam(r, "deployment_id"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deployment_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "savepoint_id" -------------
+	var savepointId SavepointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "savepoint_id", chi.URLParam(r, "savepoint_id"), &savepointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "savepoint_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSavepoint(w, r, project, service, applicationId, deploymentId, savepointId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSavepoint operation middleware
+func (siw *ServerInterfaceWrapper) GetSavepoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "deployment_id" -------------
+	var deploymentId DeploymentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deployment_id", chi.URLParam(r, "deployment_id"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deployment_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "savepoint_id" -------------
+	var savepointId SavepointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "savepoint_id", chi.URLParam(r, "savepoint_id"), &savepointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "savepoint_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSavepoint(w, r, project, service, applicationId, deploymentId, savepointId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // StopDeployment operation middleware
 func (siw *ServerInterfaceWrapper) StopDeployment(w http.ResponseWriter, r *http.Request) {
 
@@ -5086,6 +5248,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints", wrapper.CreateSavepoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id}", wrapper.DeleteSavepoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id}", wrapper.GetSavepoint)
 	})
 
 	return r
@@ -9137,6 +9305,218 @@ func (response CreateSavepoint429ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type DeleteSavepointRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	DeploymentId  DeploymentID  `json:"deployment_id"`
+	SavepointId   SavepointID   `json:"savepoint_id"`
+}
+
+type DeleteSavepointResponseObject interface {
+	VisitDeleteSavepointResponse(w http.ResponseWriter) error
+}
+
+type DeleteSavepoint204Response struct {
+}
+
+func (response DeleteSavepoint204Response) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSavepoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint400ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint401ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint403ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint404ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint409ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint429ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepointRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	DeploymentId  DeploymentID  `json:"deployment_id"`
+	SavepointId   SavepointID   `json:"savepoint_id"`
+}
+
+type GetSavepointResponseObject interface {
+	VisitGetSavepointResponse(w http.ResponseWriter) error
+}
+
+type GetSavepoint200JSONResponse Savepoint
+
+func (response GetSavepoint200JSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint400ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint401ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint404ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint429ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StopDeploymentRequestObject struct {
 	Project       ProjectName   `json:"project"`
 	Service       ServiceName   `json:"service"`
@@ -11274,6 +11654,12 @@ type StrictServerInterface interface {
 	// CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 	CreateSavepoint(ctx context.Context, request CreateSavepointRequestObject) (CreateSavepointResponseObject, error)
+	// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	DeleteSavepoint(ctx context.Context, request DeleteSavepointRequestObject) (DeleteSavepointResponseObject, error)
+	// GetSavepoint One savepoint of the deployment.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	GetSavepoint(ctx context.Context, request GetSavepointRequestObject) (GetSavepointResponseObject, error)
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(ctx context.Context, request StopDeploymentRequestObject) (StopDeploymentResponseObject, error)
@@ -12449,6 +12835,66 @@ func (sh *strictHandler) CreateSavepoint(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// DeleteSavepoint operation middleware
+func (sh *strictHandler) DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	var request DeleteSavepointRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+	request.DeploymentId = deploymentId
+	request.SavepointId = savepointId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSavepoint(ctx, request.(DeleteSavepointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSavepoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSavepointResponseObject); ok {
+		if err := validResponse.VisitDeleteSavepointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSavepoint operation middleware
+func (sh *strictHandler) GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	var request GetSavepointRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+	request.DeploymentId = deploymentId
+	request.SavepointId = savepointId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSavepoint(ctx, request.(GetSavepointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSavepoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSavepointResponseObject); ok {
+		if err := validResponse.VisitGetSavepointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StopDeployment operation middleware
 func (sh *strictHandler) StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) {
 	var request StopDeploymentRequestObject
@@ -13019,165 +13465,170 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts2F+CrYLTfTJz56Eucy27t2R+uo7Tu5ziu5bS722ZViDySEJOACoCS1Uxm9mn2wfZJdnAhCVKg",
-	"KMmyZCf+0zoiics5B+d+Dr60QpaMGAUqRevoS2sIOAKu/2xf44H6fwQi5GQkCaOto9b1EBDrfYZQPhOI",
-	"w5gIwugxEkAjRCTq4fAGEYrO+rvvsQyHSDKUjiIsATEaT9FkiCWashRxwNFeK2iJcAgJVvPI6QhaRy0h",
-	"OaGD1tevX4PWCHOcgLQLOhmNYhJitZCzt+oHohY0wnLYCloUJ+prXLzTJVEraHH4OyUcotaR5Cm48yX4",
-	"9hzoQA5bRy8ODoKZ+YPWacoF434YULiV3VC/gFgfySGgkQIHSwUa4QGoven1/Z0CnxYLNJ+0ahZy6F/I",
-	"WxjFbJoAlbUbj/JX7r7vswiSEZNAw+l/YDq7/xPEQXICEVKzgJBoQuRQw0DgBNANTBGmEeqxaIo4jGI8",
-	"Ffppn3AhEaZiAhwRKiTgSEEv5IAloQMkJyQsQGeIsdijs65dtbB5QEwIzXfp3WNf06cfuYr09YLDIaYD",
-	"QESgHhYQIUXqGAmJY0XPYLci0KsXh/WrtkdhSZyfUQkDPp/aSfHO3bF+ThIiZ+FxiQeABPmnlqJj/Z07",
-	"VwR9nMaydfRaIQLfkiRNCrSYfxVI0ZsArtdwyZliLRd65JmVmIdIzZsvpgyQkXllLiT+xaHfOmr9l/2C",
-	"8+2bp2K/E6cGGL+qPdbCXUPg7hDvAB+TEPy7tQ/n7VaYV+6+22t2A/VUJtXTu+/2owBeO0cqgN99it+A",
-	"i3nnZWye33Wir+pjMWJUgBZMP+LoyjBC9a+QUQlU/+lIo/0RZ70Ykn9/Fgq9XxZE0aX5ykxaJpD3OO4z",
-	"nkCEful8uAgQpiilN5RNKOoTiKMAMa5+JHSMYxKhMY5TQDuGD0McKa6m4BI932spYcdoPybhRrdQUiaE",
-	"VFpCn/EeiZS4IALtqPUhiW+ABkhIEseIp5QSOgjQ3t6eWfg7/UUEdNMrD3EcA1dqEIsBRQwEokwiHMds",
-	"otevl3fB5DuW0miTq7tgSKTh0MJW6WManJY76mVdcggZjYj64h0mMWx0gbl6mEMtMdqiAmvKOVCphbBd",
-	"qhlng+s7oejq3Sn64dXr/4rs4ChiYar0K72ma8bOMR/ApmkuU7i0akUEYmPgRvEi/wDSojhb33tMp5Yt",
-	"iU0vU4sMBLchQATKMBCIq9OtF3is1ccpwn0JHF2pv3dP9N9C06RQ4s4xRJw3ygucUSC0mKE4lUPGyT+b",
-	"Jen3RAjNmJKMLwcIbkdKwihGzGHMbiAykNGsecIZHSjVNwIqCY4Nu/hIR5yFIATuxRulrt8hjnetQOml",
-	"EglIMJVEMbmpXesO7A32kDLK4hhiIhKEe2wMxviJMQ1yWdP59Vwx56+ZVK3ab+qfI85GwCUxMlSbABB1",
-	"sd6pWof6q6Usx11JEqXkVMRwkH/Tm3rsx8r+PM9J5P2ZWnVs5oGxY5dZ4ldXy/ijpdUOPXx5cYG7+9K2",
-	"SpN+ysc3fF2tyYHpqf5M00lk+DqOLx0Y93EsIKiAvQKjsuZzENRDZyG90t28/rBhC+fEqFDlNRIJSfmP",
-	"eZO7VPY1nw5zjqd6/YXd3jTSBdxK6wKYwaReScNuPmrUPSiEzFuuVZ5n4V/xqfiOxj2c3rrTmSY9Iweq",
-	"3D9oCUJvFieUa8Vhr6DvoxLBUh7CmsZSem1iWfg9MZUZt5cFkzt7sasMUuvhO5ZuVmI/q2Mswbdn5hvX",
-	"RFsLApuGdvE5q/qcXXTaV9fo7OL6A/p//+f/ok77vH16jfKvdsRzpd84B/v1wcHBIi4rF+vFIhbDzpo5",
-	"a8YrtsFg04jINpV86uFUYcY34RYno9hxkuwZ6vYxIhxKxtfJ2SKQmMSi/iwYh8PM1mqWYHX+uhVKZYc0",
-	"PTW/+55nzh2PB97HaEKrsbjjumsoLbcARQmQtWhdC5UW9LEF6jwdQngzYoR69hHmzyy8c2oiVL551Qo8",
-	"Ik2tK4blCdANBiwhXT+zXt0XMStU95mHyvrs9qbSbHSBfSn+leqXgaaJgunph/eX5+3r9ttW0Hp3cnbe",
-	"fusA2KFXTgYD4HeWmNV4SRk5+QJLW6vMPh//66Blh5q2QctxKqzNPctmx9CdMH5jTXQv4SZEdgmN4HZB",
-	"moixkF2tycCixyPWXoIujiLuJ1rzvIakE1BK0hLoMAB5rz/zqnoQ9/1agQkUETpASh5pryHR8c/ZoySt",
-	"GlUe5FzvJEDvWByzifrrFNOImMgqR51hKiM2od4hJfBkQYA6OC3PfwUDojYPEbLvBChmQiJGQSBCwziN",
-	"wN2RG9YpaS4KRtk27doquK9QT4GoYn1BlQjnELDF1wwZD6Uc1ZNOHRs00b3iUY+xGLBWhTjuy/oBx0z6",
-	"P/Sxp2Ko7MN8au9OCy/Skho4JJjE1Yjk61ceKhphISaMR83hy6A14UTCBxpPja5T3aKZ1BnSt6ci6P1Q",
-	"TNIIBNG8v1AzrfDiKdU0zUaKeDENIfZKr5q1Oi41PzflICTmsiskxxIG0yZOdWXe72SvG77CJaGDrsBj",
-	"cLUQLwdKG5lhgZ6OeT//spuAEHiwLida4IbtvAfLPq53DSxkMpeCg5Uxyyjy4MNVGMpAmCGbO1jdBcxX",
-	"srYrZJZH5l8UBmhtcP5+abAh4lolgeZIsIvuEmJdGMwH8ToUOIeHbUGBmzmirrp91T4xyvbZxdn12cn5",
-	"2f86u/ipFbSuPl5c2L/aneuTq2vzD6WSF3/pD09PLk7b5/ZX8w/9e+fkt7OLn7onF2+7nesPl+qTs4uz",
-	"zs/m4cfOZfvibY123x772b2UkIxkjaa5koW+ooE0j7WtzjdrrPNF7BZrgBfcpsHO1hBeB2kbVG2Bqn8G",
-	"HMthjXk9R/1pihC12jgc6rxEQkEIpMfTeWw6fAkijSXa+bPFbv5sKZVb6nAsFowiIlFfx9CfOwpwsWLH",
-	"2M3dUuymtYiPL/XDwEkO20goreY03OD+TWPM8T/qpQ5IxfjF3ADbiAk54NBIepf2PXfQ7AjN+86B2rV6",
-	"fd0xPXsWVxbvzvoWlO8VAr7FoYynJh/AwibLAdGZPqg3RWpWlKRCoh6gARmDthnLFLQ4Xk8Z7ZMl41DL",
-	"I7qYZSU0+yKRdqgGNKyDUbpndQvssgoNRwfI0ZCdZJ9I/oX15grkSuJMTwBVpNVnHNycX/PBnt/JeS8S",
-	"HGi05JiKh6fcz5sGHI+GTR79Wb8P3EKYqn8jPQDCJhFaYTRKY+CIw4hxqXNkvLLDbM6TfGazpCxgnwn0",
-	"mfWOEV4Y/g7bjTFtPIkxpj9pEGRq/JKwLWRgJan3/OTiov22dsWB+onq34utmsG8m1nRvpQk9MTfW+dk",
-	"DGgEfFe9Arc2R1HpBAlITkKR5f5X0IF2JtmqHVSnVOS5eMYNqPWFhbjIL6z3m17DLA+psIKqhpgbphrP",
-	"PhZRjD1z0Hs4vBlxEMKei0qO8hBzQDsHe3svnmtIkASQGClATDDRGf19xhFL5SiVOtXJUHmBFpb2Ygcn",
-	"1tz+GrR6qZguNaFNmyJ0sOAMy6b/LOCkCRmPRJfQBZ2txQfdEfCugLBMs7VLzz5kqVxyKpbKJefSJL+I",
-	"Wu3MVkFa2pNY3Ah1kJD6yxwjL7ubYAk8wfzGcxbZRJeaZG9kR09kw++AMkn0KUeJibI3QsanzZVdPXb/",
-	"JfSWMeBFpB/kQflAWTL3nUlXu1rOy9NjTArJ8ahreExZU3FcJy8bkw7cXIjX5uUsM8IT/MAi7iYQDjG1",
-	"RyTTMy7PT84ulO1/enXyfrfz88nu4es3pX+/fnHoVT70mDWOZ18+1Kzn2Y6RCuDZya6CYHZWCFNO5LQ7",
-	"4kyykMWlohaznev2/7huBeUt2t86nXPtBemcd0s/qx/UM+9GRdwNcTcE7ivBab/PiP30BEmGJE+FrGSR",
-	"HB4cNLvCZmmjlvZy42pWJswlsNnoUyOdzEd7V4D0x1tmMLsYJpuAvywIfdP49uAD9XuYha+Ndg3JaHEj",
-	"433+jQ/kOsmjMQVKv6RUKAGNpshH4eGe+sNstqC0D//e/XG5e/Bf5FGuxcU9Z3GjpXml3llR6cwqnhoJ",
-	"riiNysJm1oDVK7yDu8HAf6VIwuJRw8XBWBMj1APUL38dFnp9QP++jXMz80qJwisDtgGgmofMADQrrLzb",
-	"SamsxKnWrFuTA1VPZaoQyqD+yyDoLyUZByC1nFSI03XYuUnMjDkWYyHzAu2ZrVxaU7jCkPFtt6L9l1fy",
-	"MxkMQY9blEYwCqgwxVCCp0ipvn3G/U6QjBFlGsWQ9XpTRdzW3k5HRl3UzmntsYOEpIlfm4iZ9Fiz11r3",
-	"Vs9y3dkmRzZrxpbnmJGDGZD4cKeA2Y4GHgnX5yxZxs9M6Cj16EVn6mdkTJXcEGdUpImyPK3JvvOZESqO",
-	"0AGKoS8D9AJxMhjK534s3MDUA7ghFsMjPfwNTFHI4jShomS6N2o9I8ylPtrquYPmPuMTzBV3V5Nos6GH",
-	"Y0x1WW+PMxyFWEh/KhxbMGakwa3fr6yjDms/Zc6uat3/Z9YrO7I6v57r0h8KHKljT2LjykK/WZ8K4ilF",
-	"4RATqolOUQGWjItjBNEABBJ4ioZsgjibCKSM+3yBEKEeyAkYP0pihoRbRCLzohwyARnabVmoWuAzgTKH",
-	"zqxnW0+6sGDIKdiDUNdptPBgC7pw8rEDu+A6RK1D+mme17SiehGmPv9gserR5RilEEof++6YFH3tTdN1",
-	"AOaESdyL4ZlA+ZdeRl3LKEoNERad0/ksYyJm7uwvoTtceFdyQ0xtr5Nx/ne8NyE0YpMuHgw4DGryzmVW",
-	"4rc4XHR40hQPEinBl+7nYwB6jXXIq3P9Lesfy4/2UpSXk46fZ87zuM2JxJVdOMXKvDAoB5mWLNfCEvew",
-	"qPoV3rxs9KwMmTm6JQ26+bM7OkNGLHMwZC06Xr08dJp0vHn9+uXrpkwgIeKERVD2ilhUOD6RiJgi1sB5",
-	"NgZO+tPdEBd/99PYnyyX2aHLwLVCExrIQYGlILNR52YezsSXZ86Gi/ZazNbirt6jkaFnLsxrAbUQLPQU",
-	"PpBkM1TW6QVQUZFfyRKeKZo39R+zgjjMCajE+wyXS3A4JBR2FbfTPwDnmhlHECBdhEyZ7PZZSqO85rhr",
-	"60726ity/K4BNfQSPMts7B2BOGqrT32Mi1AhtQq3QjlPESibJQJJZAxz1M1Zhe3j1Rni0AcONAREdJJw",
-	"f6pbLemOVQZL6utmUZLV+uhFOHEljco5ZOLAyqMfKF3av1ugUbfpeUwo+J/qHiezIPml8+ECjbAcZpoj",
-	"6/eBRjpUZbqmZJE7rvs+Meq3FOsnrk8Rq8Aze7EGdJm9/VQnv4Y6eQvPx1ojb5e/FnXfUtYWvF126k3U",
-	"xftq3XVPr9VqCXQbuJjV9EPMbVeM8jfRzk9XHz5eoh//pzYdWCoRRsYqCNA1G+1euB4IRwWw3oWF8al3",
-	"dWrYpAen9+FMpxHUZKVoRw3SL2QZHQm+7SoAHRVgUmx3MmTanBFpLP2AgExilKcx6cdHaDKcehmz6bki",
-	"lkv8IZSI4ZJQqssQtvutyRGwTxZH7RWbLN9VYLa8skjrXrTQkiQQZRkGs5jOy9h0uF339UFCstEIoswh",
-	"40frPTU8KPU5yDSTHBfFsbIocM90RtHunkt0dAe5457OGc5TK0FpGseZc2AWgpmuV3gcfjz76eziuhFy",
-	"5TTVfJL6da8iLV36z61DXaVRqjdptDGLBg5l4jOFC+j65MfzdtFVQSDJjHPEaStq/P0ShES2BkTRq9qz",
-	"WDjvaj2NIT5QmGkEUYnfv1ikC0TQkrKcjfDyjfqo2jpSt9GyGeo6b50IdAOjbE4D9//25lUZDwfNxZtz",
-	"207k/GqG0jMnWQWVubBUz48Rjid4KtC/z1BKY5OCn71ABJI81ap4xtH+fdYKWrsfW0Hr3+o/u342prse",
-	"Cj9GTEfEkXZdqxN6jOy+jfOtHzPdlXZXVyrZOIOOOGkjwv47QPZoFk+yHwLElB2hzSthPeaEa5+5hFsZ",
-	"oIuP5+fqd3UUSxRZMADrt5nrnNXQzbfqw0y1Fmu5I22TGj1Q7JNbiHYjiPH0CNkCMZFJ/gEZK7MqHZWo",
-	"ztB54/nv4fCG9fvdJI0lGcUEPKoA3JrTSnCcrWHA2UQONU7tcqqTeycu0t30ON1k/l4NeZhs4V0F0iOd",
-	"75jHKzJIzB638s4PfDu343bVT3yMY/9iSpNnPmz1etOcJXXZmZZQogDZrQeAB9wmVVftvXFa35xKViw1",
-	"X8zoAO46o4Wd0Fl5GdiaQJx9ZNp7QqRJzAvzBQlcVpLxZ3bbClySawWlBSn5zSh4WJ7PaeNlCTZqn82P",
-	"o0RnNkYwhlidfsVRCExKFecFX+38ev5QXDq/D0k41BzVOLWY0IxNyQxCjwqBGyCrVPxBPiHGTXDlD/Lp",
-	"vv07drBMB2052yxBxIelTlYou5rdulL3mHtxMTVVa8yrvVilI42pzHMJPME0xXFWpu9Nm7h7F5vL9sXb",
-	"pcys9ZhD1Zx/r3mUmixmDZc7mDQ5Sa7DG1XQ9xb8UbbF+jYrKOurDWwmkqdIcgIcopqM2Czxx0+rzV5J",
-	"A5GOfnfdrly9pSKFKNtI0QtmdZI0y17JXl2qbtEi5e45Wn7LvLZCx25wLSfOEv32ztuHsfo/eMzEz6wn",
-	"ur1pN6fVVUtOiiL7aqobCllKpSmFnSkjc0q2FZF28RiTqiPGPVL6JckkjmvidVjcdBNM8cDbU+l307vI",
-	"LM2G5LJl7hyglEoSe8sFtSWZPF8gba+8gvKSZ3cZVDAwB4mdDEW5g7H948ez87fVJhKXH35vX314986v",
-	"RJqxVgoIrO8slnhq1QaIhdIo9SUvLnpYv492iBROiqfxbYtUjLQ78fmx9lhkHxOJmNcj+tULYyEIo9dZ",
-	"2n4lh20FD3deAVANEPcAc+C2YfvOL79fP18gEGwT/J2FeClFcU1vGRffDbEAFIOU2oMSkYGCpbKqIyyG",
-	"II6RdSXoi4WwffMYHe6+eYnCIeY4VF/qtAKsHqmR//cfePefT+o/B7s/7H768iJ4c/j1Xz5o5E695UjO",
-	"iKRuTd7WCfK7Jlfz8zVlsp3QUtZaxuRwUtDoRCdI2gy2LLXNJFikwsKYRkKXaLqZd8+cgZ8hpmc0Na+p",
-	"kAgPOIDBC/HsrYl2SjD0UU0N0W8h7r3KOatrlJElCVpmJcwB15o68bIk3RAvFUvu2EnTr9rIQJEAU05t",
-	"T7u+kE0AiMrtIL4qDnN7wVJrud8Cmto0x2rKwHriOJoq15w9cOhNHsjWS2jJz3/4+ofDg1lX/znpg47A",
-	"EerenpE7o16+eP3yTdkb9cbr/nMoZxFNeKmaj3nQ1McCx/GHfuvoj8UK1KqsoUa2XQ+hJN32UGfIJpbs",
-	"GQ1hUUE3Sw+fsj2sQyHP6+42rY5/FFuvvlvBKpZqSV3jrfTawOvhJZVau8rEFU7SwDwUoO9WZpfvIltW",
-	"Y92dp9j5cAG1Y16TT/fTxZKNZ7CVszO73YZWqFUkzEvaVUBex3E0la2bP42/4ZhEWue60iFbj96/XKZq",
-	"7qH3bCbvZrNwzxedY7tA91rzXp5W691p3UUjpuvvLCf/7bSTXzWr9ZceoZhP0QQL1EtJLFGfswTtPLP3",
-	"3z0zOZyUSfcxNh3dWCqfe3Uc23NYswhvByDWHRcrn837YRHpk7rEqGxqNMQRSqmZS0JkQ9zCnyvjzFck",
-	"exzsvdg7aC3Y9DLvpdwqbWAWLU6xfEfh35b6a/l5kpp+e+Zf7zJe9Mvv19m1n3rd+mmxsKGUI3PRFKF9",
-	"5knkitlEGfE6zRYjAXF/d8iEtgwCpOO+uxIopjJAxoMRISE54GS36PWSVzCia/2qVmMNpfxJ7TNlYGor",
-	"XUfeHde4QIxKpn0pgTZwJvoSus+sJwJUNIS3pTiZp1rs/Un/pO0x8KnNS1frdy6M+6vunq6/8jvkMrvW",
-	"7Bb9FbII/tr7k+bp1S54Ti7PWg4ttF7YahuqbIej1su9g72XxhAeaqTtD3WHxH/U3wNTaWAqYAijZ1Hr",
-	"qPUTyJ/tK5WbLA8PDubcObbcXWO2T2PNDXEWhQp26WivRH+toz8+BS2RJgnmU9uEiYKwdVCVD4OWxAOh",
-	"baqpkJC0Pqmh9jngaDoXAlfmja0AQM+NJDNZdPret9cHL+vGyxfoXN9WD62rrIHlEbJ1LIrqiUAccDjU",
-	"5LaDaRQgRm0SnwgqTsYhFtrngiPbocoL4vGLfS3X98PinoA6YGdXCdwjtLMp6i7rNI81rF8dvGiGdeke",
-	"Qf3RAggq7iJVXxz+0PxF9aLGlUghR/51CY92zybzKO85pu9t11A2xj+RaBfZXh2BxXqAJPAkMNXyti0/",
-	"0t340U6m1SGNfaHtqRKVGG3PTyT7ZnwxJKNdyTEVfWuD2JqpMuVc2zfO849mKehwExRULAAlbAzRsSkT",
-	"LeArdNoPGQyludZyo3R2sACd5df7bocwT8RNhckYQlBMcKjEa0EX6idMTeacodg6mkMd0N15kRHidoxj",
-	"hFHf3pJRXNB+8MM8Ek3lcD9mA2Ok+GnxXD/Oy7d+ZNF0fZTnXN/wtazJWVPq3thmKdTguwkXWV+ldaIY",
-	"gjtopgPnUuyVj8KLlwvRqbmJd2XCniNM27dGP0faEtV6YGaEarc5RmLIuNyNyVjp8owKFmfu1Z0sbVLH",
-	"hTiWsKvT5G3umB6xzDeVmp3TpLFC6gTqe7hPWfoe5t95fQfutjKGSjLOLMN1ZhOKUmFac0r3bm7r10RO",
-	"M6p6mCt9W9SC/ZwIeanfuEfQ510dPAgwNoda5NYRkMWYNMQyqBPT3nFXxEyiv1MmcQnWmTnmwNsgpwHk",
-	"2UumrD8BqYPpNc7i4pX9c3XatL+44cXMV/PpPvHqVPB52ewID3Q3kwwmm+W066GKbO3OETTGvTl9ans7",
-	"YIjYHkvFRCvCvcQTcwr5ZNuGz9KI8axe5r2kliOSswiSEZNAw+l/YGppYP0Svlx/upCMf7HuyeeY4ibw",
-	"t0mC24CWu7z2cLjIRtz72ddzdAxVIJxh4tg9Pz0IWaLNNGEOSM3xqLDU/S/2r6/G8xaDiT6Uz85b/Xtx",
-	"diok+GrWa2e+iB48sbxq/uKCyXcspdEGbagS2g0oC7SjHcsAjxGHfiogQpMhiUFZOEMsMpkravljnbJY",
-	"i9+DjbOYoDU0hp4asH2NB3UD29f29Tt61M1R27K0c3dS+EBLMPJLv6XkmkXIBU5AC7URluFwljpM6t3K",
-	"wrP/Xg97z1LT5gdu2DJuIGljGEaPjLTvn5G+OFzER6RTVXQY/J2+OGnD5n4heo15P8uDl5Wy+ziNTOyy",
-	"1pDRN1M/biumuKV7rg2jYYGASk5AfHOqwlptpWfCQktyTOIAsTgCIW1h5U6jRXQHmVBPys69yLXE/D6/",
-	"kvcRk7PTQnouPVuAbJiSt02XdteOd4ezeI76eUcFxWvcn0SR7c79QA37UhP1Ddv1Wd9yv4JSeDyfjLVH",
-	"4wo4iSKEKYJbIvT1SakwMTJZnMzVVRRLEftf7JUCc10DV5CwMeSHr9kzYD548gysgQoMKAu/aY5xdJ21",
-	"sNe/oBBTneUGiGfQXz9zbpbVHwXws7fNduaqrPyezczSLQwbtjIX5+FP9uWKvP9xGqQG9c+EVroW4QAR",
-	"JEzWcoB6qZCH5eap+53spUet77tl1HMV/sLV+l1p/D4PsxO1vR8V3+jOWVn6A1Xzyx0GNqzn5yX7fiGR",
-	"X+LypOU/toBfXu3vUenr0yU8zHv/i/1rgXBf7VEjiqL+1l1yswKiVp9x/WpBqY01PJ+e4ojbiSNWqcmJ",
-	"IxI5RK8OfrABxWrTAhxKMoas66JG+X/P2i165UBdpLEgrfuW4Y3M8CnSWBtpdG/9WrOUb9bzLP4WC0yu",
-	"rBXcs8VYblyy8ZTduScgC0w+rpPwjQUmt6VYGOtRewtjTAPEuGlAM9O8hnHE6Dr1jn23sG5+HNR98XGH",
-	"Q4svFwiKOtv+LuxKSxnPRGXrTva1SwmblzxzzFEHsw/VJHWWuB2z1IVRjSxyBn/S9B+deUpd/KGdvDNw",
-	"WV5UDvHKMmP/S7lr6QKWbPmUPhmdWzA662mkmsWK3euQibBG51xxUGdmzsX7wdYY3JPJWWtyVuD0ABSA",
-	"5tcd9C8S3LyTynDP9qqztu3YrAscpcxufXxH6inoeed8B4oTUDapIYve9pWPfcdHOteadVoNP25jtthI",
-	"sy3rAOe7MGUdqD4r9fwtJ+y6lOnSzyOQbHNs4YIwHqopXKxwO5awA6Ea4VZQQ6BbderO47Zh8Nsne+TR",
-	"mMYG0whnF8qVBRPSqq4JpjnGzgh4nQJc5hL3I772v5SuB/k6r69E6axvQNQ0n5dvXr4omnG3+yhFSPMH",
-	"Bc61yNkMqe+HmIagW6h+S8Crldd6t/PO8OFWznDWLl4gChOl4yuxbDrkP8m+NfhrNdqde6bzXpUVh5wO",
-	"AhrVI2srcHpycdo+Pz+7+GnbYmnf6bg51+I6dd571BZXsZFmi8sBzndhcRW08Uy4m/8mDK6HKi1hvIS7",
-	"oz1+/D4PvYfmw2fg8s2fu9+HWKIhHo2AQpRVnbmW69PRu7ej95n1FrPLfmG9+zTN1PA1+txn1vv+RM9n",
-	"1kO7WnUdxZiqc6F756Mdq0ddnp9cXLTfZndeqxNjavdt98fnRUvClHOlC9sH9j7wmbvdILL3Kj0drrUd",
-	"Lnsf9/diBtrb3p/swO+ubFjjXcfOqk5Iy8r0TRgKATGWSpQXmnWzqXjV7lyfXF0/BFOxuIxhftVi8drj",
-	"rlssXbk8v3KxuKbiu5PVxd6/T1W1ocIyv2p7LVG8exInzoXgNQU+2QsBspetP4mObUXD7M8ljyPrI4x4",
-	"SimhA1f0e8RLcVEFS0YxSN3ldPuyRbLR96IpdiQbPamJ35maqJCeX0C1eKSgc/Lb2cVP3ZOLt93O9YfL",
-	"jZzTv1Pg2X3fjzZ/5ldbUX0fmS967O0kvZht1RxmXUUeoD6hRAwhQjunH95fnrev228R4+jdydl5++3z",
-	"oDjonE2MwrpOnrPICu1N9cdoxOIYEYl6U0S+vQqBR5Ngc8lhTGCCMOq0z9un18he+XhyeZbfBlRKuTmT",
-	"iAOORHGFuchuQy9n7VmLN0/c0beeMwFoQMbmAhHBUh6COEYRlngA5tJzCrcJ5jfmyiFzE6BkI2GueUIJ",
-	"vu0q2tUEjFhRZ6lb9+ibmfWlL6Zvj93ABCuS73EC/XiaX7/OU3qsG9EaAMghlsX5IdT8YO56FvZeI4jQ",
-	"4cGL8ikKEEYxowPgiFFAhweHm8mXtax6/4s+WE15RgVPvCeTufnsf/P28UlGS8o0NrLcXGSplG1NK8fo",
-	"1cErfRe2Jh8pY91ofoSFKDeSekx1Gs0faNpYt//Z8pX5Dqnfspe+lbJnu6Fmv1QGnu8wXTzber1T6rGV",
-	"Qc1Rdn/L7x1+6EXTdqVbr53OIFYjqyz1PBm+j618Wul0FG4l2iFJkmrN9Hmufc5qqFsoccoY0/7Y3D0P",
-	"j9XOtnfnO8zn4fGO9Ylfu1vC6BWINK51qHH99NhcUi5QiDmfophQc0tiyOI0oQ9cHG+jAStLRqZc3R6P",
-	"Z0LfG59l1wo8JnSAiDxGkyFQpM9OkLfcoRDpQKvNElHq9xYO9Bf712JtFNxj89RCYfN9+3y1RHO7J6Ri",
-	"JlSySu+EWrwffDd6znbKffK9fqsWtsX18jY2oRIGfIEmYmfui4/amnZ20mxGu/D5zpqIuVtHOwJCDrZ9",
-	"KYWxTp+UKacQPX8gfS3nGMkOyh+qoewscTsWsgujGpHhUESQ62dECmSJ40lJeYQtxxykOrcedJzjPuFE",
-	"wi6j8VQbMkBDPh1JiBCWyuaR62hm6TKb/S/OvxbTqMsH/PvVqtfZZ8xLGMs2qJ6LmIMtMa/vQudtZtZb",
-	"l9rNrzt4XV63ZWP1F0zmxUXtej5kr95/G+l8qho6zVb97WubWNygBFM8AC4CJGImTcD0M+sJ1JtmCWjb",
-	"Vy4t1Ul2Aw1W0rV55VHbR3oPzZaRgcZmqXQ9Jo656P+ZsFtAO8aeMVduGu5Y9h+mcmhIbo6JoaH2UI0L",
-	"vbjtmBXO1FEdy9N4cJLTDA6erIlHaE2cXJ5l6GQaxTiOp4hiztnE1Diz4up9ze0xinXDfM5iMFlb+nsk",
-	"JNd+f4HEkE2ozprxnMoSb97/ov/ffNXmmN3kJ3aRmzbV+9E3L5HNPjWGbLy0wiqPEfT7YErdbJ6gjrha",
-	"nuVnmksxRI0UV9VLRdPN2B/Fo78XW22hWeJqUDx0rnh3KmyPgU/NRbw7oxjLPuOJuXxRmKTQpWWzAu9D",
-	"Fc1qbduRzBoqNRJZQf/By99v/7q65Q6B5Zg22DXP6t1AIHJO9PHHlMQRIlTtKfPHqP1DmHIip62jPz65",
-	"0DCvZzFbk0qRJEQaGUWEzfIuGYpTISFRICmP+6XVA8yBnyiAHf3xSR1q87VhCSmPW0etfX3Y7VhVXeDS",
-	"YBsNAcdyqJfTm91Pfp2fXYmSM+VxztmA0MARskGhOxkz2LL7fCiN5dmBrGUr0I4EiqkUeQcMwrP7jJ1R",
-	"8itqZ0fK7pxFOzEbkBDHKIxToZhhVr00irFJpVKmuzbY3cnKsbICBJnV7pnx1/PSXTXuYFkOl5PJWoDC",
-	"Dd7ODuu0iDblkXaIQI8/0Xn9nk4gAuEeS/WzxJnMLbaaneuDOVt0oIckVEgcx9ZpWjm4z90dqF+UlvP/",
-	"AwAA//8=",
+	"7H3rctu2GuCrYLRnJs4c+hLnslt79oebOKl7HMe1nHR326wKkZ8kxCSgAqBkNZOZfZp9sH2SHVxIghQo",
+	"UrYs2Yn/tI54A777HV87IUvGjAKVonPwtTMCHAHXfx5f4qH6fwQi5GQsCaOdg87lCBDrf4FQPhGIw4QI",
+	"wughEkAjRCTq4/AKEYpOBtvvsQxHSDKUjiMsATEaz9B0hCWasRRxwNFOJ+iIcAQJVt+RszF0DjpCckKH",
+	"nW/fvgWdMeY4AWkXdDQexyTEaiEnb9QPRC1ojOWoE3QoTtTTuLinR6JO0OHwd0o4RJ0DyVNwv5fg61Og",
+	"QznqHDzb2wvmvh90XqdcMO6HAYVr2Qv1DYgNkBwBGitwsFSgMR6C2pte398p8FmxQPNIp2Yh+/6FvIFx",
+	"zGYJUFm78Si/5fb7PokgGTMJNJz9B2bz+z9CHCQnECH1FRASTYkcaRgInAC6ghnCNEJ9Fs0Qh3GMZ0Jf",
+	"HRAuJMJUTIEjQoUEHCnohRywJHSI5JSEBegMMRZ7dNa1rRa2CIgJofkuvXscaPr0I1eRvl5wOMJ0CIgI",
+	"1McCIqRIHSMhcazoGexWBHrxbL9+1ZYVlsT5CZUw5IupnRT33B7rpyQhch4e53gISJB/aik61s+534pg",
+	"gNNYdg5eKkTga5KkSYEW868CKXoTwPUazjlTouVMv3luJeYiUt/NF1MGyNjcshAS/+Iw6Bx0/stuIfl2",
+	"zVWx241TA4zf1B5r4a4hcHuId/EExows4GqR3bGCjwGfkBD8oLUXF4FWmFtuD9pLdgX1JC3V1dvv9qMA",
+	"XvuNVAC//Sc+AReLmHNirt/2Q9/Uw2LMqACtBX/G0YWRuupfIaMSqP7TUX27Y876MST//iIUer+2RNG5",
+	"ecp8tEwg73E8YDyBCP3a/XAWIExRSq8om1I0IBBHAWJc/UjoBMckQhMcp4C2jNCHOFIiVMElerrTUZqV",
+	"0UFMwrVuoWS5CKlMkgHjfRIp3UQE2lLrQxJfAQ2QkCSOEU8pJXQYoJ2dHbPwt/qJCOi6Vx7iOAaubC4W",
+	"A4oYCESZRDiO2VSvXy/vjMm3LKXROld3xpBIw5GFrTL+NDitKNbLOucQMhoR9cRbTGJY6wJzWzSHWmJM",
+	"UwXWlHOgUmt8u1TznjWu74iii7ev0U8vXv5XZF+OIhamypjTa7pk7BTzIayb5jLrTttxRCA2AW6sPPIP",
+	"IK33s/W9x3RmxZJY9zK1ykBwHQJEoLwQgbjibr3AQ22rzhAeSODoQv29faT/FpomhVJ3jtfj3FFe4Jy1",
+	"otUMxakcMU7+WS9JvydCaMGUZHI5QHA9VhpGCWIOE3YFkYGMFs1TzuhQ2dkRUElwbMTFRzrmLAQhcD9e",
+	"K3X9DnG8bRVKP5VIQIKpJErIzexat2BnuIOUBxjHEBORINxnEzCeVoxpkOua7m+nSjh/y7Rq1VlU/xxz",
+	"NgYuidGh2t+AqIf1TtU61F8d5aZuS5IoI6eihoP8mf7M46xW9ue5TiLvz9SaY3MXjNO8zBK/uVbGHx1t",
+	"dujXlxcXuLsvbav00c/5+41cV2tyYPpaP6bpJDJyHcfnDowHOBYQVMBegVHZ8tkL6qHTyq50N68fbNjC",
+	"KTEmVHmNREJS/mPRx10q+5Z/DnOOZ3r9RZCg6U1ncC1tvGEOk3olDbv5qFF3rxCyaLnWeJ6HfyWA42ON",
+	"O+DeOu5Mk77RA1XpH3QEoVftCeVSSdgLGPioRLCUh7Cidym7NrEi/I6EylyMzYLJ/XqxqwxSq5E7lm5u",
+	"JH5ujrEEX5+YZ1wXbSUIbHq1i8950+fkrHt8cYlOzi4/oP/3f/4v6h6fHr++RPlTW+Kpsm8cxn65t7fX",
+	"Jj7mYr1YRDvsrFiyZrJiEwI2jYg8ppLPPJIqzOQmXONkHDtBkh1D3T5BhEPJ+ColWwQSk1jU84IJOMxt",
+	"rWYJ1uavW6FUfkjTVfO773oW3PGE+32CJrQWi/tedw2l5RagKAGyFq0rodKCPjZAna9HEF7p8KDHxM2v",
+	"WXjn1ESofPWiE3hUmlpXDMsToJt58NrGqY1RJ/NWR+ctZwmSnAyHyrlkyC6CMKokV4tVDzCJUw69RPkx",
+	"Q1hGvxPRyyOszg19xmLAWuB8Yf26XcWscC888Zoc/khIxvEQrEczIDEc7O7uTjDfjUl/dxCzqfJnYLd4",
+	"RCiXbcyEHHIwEnzu68oF7/Vn0mC7BZiUEE/1zUDTRBHW6w/vz0+PL4/fdILO26OT0+M3DpU5TGtwc2uz",
+	"oZqhKlNovsDS1ipfX8wEq2Boh6U2wdBxKmzgYV7XTKA3ZfzKxim83JsQ2SM0guuWNBFjIXvanIO2MiLW",
+	"oZIejiLu5wpzvYZnElCW4hLoMAB5rx/z2rsQD/wMaFJzhA6RUso6dEoiPytJa0uWX3KqdxKgtyyO2VT9",
+	"9RrTiJhcNkfdUSojNqXeV0rgSUuAOjgtf/8ChkRtHiJk7wlQzIREjIJAhIZxGoG7IzeRVjLfFIyybdq1",
+	"VXBfoZ4CUcX6gioRLiBgi685Mh5JOa4nnTo5a/KpXvHM8UDWv3DCpP9Bn3gqXpU9mH/au9MilLakGwIJ",
+	"JnE1B/zyhYeKxliIKeNRc8I46Ew5kfCBxjNj8FW3aD7qvNK3p6LM4GZ+uSPQqQQ+wbFX4yvuzG5AfZBT",
+	"AOroS3GIcF8AlQcm1pxxr80qo61ne8goxTYmzZ1E+ojWR4X9bxUqT6nmMzZWDIVpCLFXo9bAz4l1+iU8",
+	"ByExlz0hOZYwnDVJzwtzfze73cg6Lgkd9kqZZd9qCnth0ScKkuma+/MnF9pjywciAjef6mV2e7k+ZtMq",
+	"llHK2lbeWUaRBx+uEVMGwhzZ3CIcUsD8RmGQVbEp2rIcWebTANXzZ14L8t9evSjiELYgxJFqDs1XmCJ/",
+	"w7O554M1c0y1Jio3p1F+Z1YZ5lCZcnHUqhiHQ/Rifx9RnOjKpxEghSUsGRdoOmICbJJaXbGEiKYsjSMU",
+	"cTZG0xFQRCSKcXilq6uSSqTnmTeCW+ai5ioHl2NKvOEiZjGVrsIud1TTBuzyOSnnelEXx0fGhzo5O7k8",
+	"OTo9+V8nZ+86Qefi49mZ/eu4e3l0cWn+oTyt4i/94Oujs9fHp/ZX8w/9e/fo08nZu97R2Zte9/LDuXrk",
+	"5Oyk+4u5+LF7fnz2psZpO574tbiUkIxljQNxo+hTk/Nf6wnUa4ebq56ayFMbd9QGlwqB3RBD0hBeBWkb",
+	"VG2Aqn8BHMtRTehogVXblP3sHONwpAt8CQUhjM7QBaE6NQ9CW3F/dtjVnx3lSUldaoAF0/JsoOtD3KBH",
+	"sWInhpGHXNlVp038OvXDwKmyXEuauIYbrvDgqjGf/h91Uxek0kZiYfI4Cx01Zujtfe5LMxZa9JwDtUt1",
+	"+6rz1ZYXb2whOetraSJVCPgahzKeWbvGwCarb9JVbKg/Q+qrKEmFRH1AQzIBHQooU1B7vL5mdECWzLEu",
+	"j+jiKzdCsy/Lbl/VgIZVCEqXVzcgLqvQcGyAHA0ZJ/tU8q+sv1AhV+xJ7QKjPgwYB7d43jywszJvt1mD",
+	"A42WfKcNyXvfNuR4PGrKVs17InANYaoNaP0ChE1HgcJolMbAEYcx41LXf3l1h89ov3QqAC1gnwj0hfWz",
+	"EEQb+DtiN8a0kRNjTN9pEGS+xZKwLXRgpTr+9Ojs7PhN7YoD9RM17ki+VfMy72Zu6KJLEnpqSzqnZAJo",
+	"DHxb3QLX1rVRNkECkpNQZK5SBR1oa5qt2kF1SkVeZ2r8Tm0vtJIiv7L+J72GeRlSEQVVCzH37TWefSKi",
+	"ePcco/dxeDXmIITli0r9/QhzQFt7OzvPnmpIkASQGCtATDHRrTEDxhFL5TiVuozPUHmBFpb2YwcnNmLx",
+	"Lej0UzFb6oO2JJDQYcsvLFva1iLOFTIeiR6hLWPoxQO9MfCegLBMs7VLzx5kqVzyUyyVS35Lk3wbs9r5",
+	"WgVpaV9icSUUIyH1l2Ejr7ibYgk8wfzKw4tsqnu2sjsy1hPZ67dAuSSay1HSMtTqs+bK0TK7/xJ6yxjw",
+	"ItIP8qDMUJbMfTzpWlfLBcr6jEkhOR73jIwpWypO6OR5Y0GNW+fz0tycVf14clpYxL0EwhGmlkUyO+P8",
+	"9OjkTPn+ry+O3m93fzna3n/5qvTvl8/2vcaHfmdNPsFX6zefULDvSAXwjLOrIJj/KoQpJ3LWG3MmWcji",
+	"UneY2c7l8f+47ATlLdrfut1THQXpnvZKP6sf1DXvRkXcC3EvBO7rZTt+nxH76yMkGZI8FbISN9vf22sO",
+	"hc3TRi3t5c7VvE5YSGDzScVGOlmM9p6AmiqHOcy2w2QT8JcFoe8zvj34QP0e5uFrk5gjMm7vZLzPn/GB",
+	"XBcwNZb36ZuUCSWg0RX5KDzSUz+YfS0o7cO/d3+69Q7iF3nysr265yxu9DQv1D03NDqzbr5Ggiva/rJs",
+	"qHVg9QpvEW4w8L9RMqZ9Mrg9GGtSv/oF9ctfhYdeX6dx1865+fKNiuBvDNgGgGoZMgfQrEP5dpxSWYnT",
+	"9ly3JgeqnhZvIZRD/ZdB0F9KMw5Baj2pEKcHGuQuMTPuWIyFzCcdzG3l3LrCFYGMr3sV67+8kl/IcAT6",
+	"vUXbD6OAClcMJXiGlOk7YNwfBMkEUWZRjFi/P1PEbf3tdGzMRR2c1hE7SEia+K2JmElfalTb3upabjvb",
+	"wt9my9jKHPPmYA4kPtwpYB5HQ4+GG3CWLFXwSMepxy46UT8j46rkjjijItWpSeuyb31hhIoDtIdiGMgA",
+	"PUOcDEfyqR8LVzDzAG6Exciki69ghkIWpwkVJde90eoZYy41a6vrDpoHjE8xV9JdfUS7DX0cY6pb1vuc",
+	"4SjEQvorHFnLnJEGt76/so46rL3Lgl3VZPEX1i8Hsrq/neq2Ngpcl8CS2ISy0CcbU0E8pSgcYUI10eW5",
+	"4kME0RAEEniGRmyKOJsKpJz7fIEQ5el7nSZGJkaBSGRulDrZbNFuW57VAp8IlAV05iPb+qOtFUNOwR6E",
+	"ukGj1i9rGcLJ3x3YBdchahXaT8u8phXVqzD1+AeLVY8txyiFUPrEd9e0n+homu5xMRwmcT+GJwLlT3oF",
+	"da2gKE0WaftN57FMiJhvZ38JPSrGu5IrYvrWnW6Kv+OdKaERm/bwcMhhWNNTIbP21fZw0elJ0xhLpARf",
+	"FadPAOg11iGvLvS3bHwsZ+2lKC8nHb/MXBRxW5CJK4dwipV5YVBOMi3Ziogl7mNRjSu8et4YWRkxw7ol",
+	"C7r5sVsGQ8YsCzBks25ePN93KpxevXz5/GVTeZIQccIiKEdFLCqcmEhETIN24FybACeD2XaIi78Haeyv",
+	"N8z80GXgWqEJDeSgwFKQ+agLC0rn8stzvOGivRaztbirj2hk6FkI81pAtYKF/oQPJNkXKuv0AqiYNlEp",
+	"/p4bCGF6m+YVcZgTUEn2GSmX4HBEKGwraad/AM61MI4gQLodhTLZG7CURnk/fc/2VO3Ud5v5QwPq1UvI",
+	"LLOxtwTi6Fg96hNchAqpTbgbtKoVibJ5IpBExrDA3Jw32D5enCAOA+BAQ0BE134PZlnlXoYl9XSzKsn6",
+	"2PQinLySRuUCMnFg5bEPlC3t3y3QqNd0PSYU/Ff1/J55kPza/XCGxliOMsuRDQZAI52qMhOBsswd1wPU",
+	"GPV7ivUfri8Rq8Azu7EGdJm//TgDYgUzICw8H+r8B7v8lZj7lrI2EO2yn17HzAffHAc9HO+GLSKYDiFm",
+	"NYNFc98Vo/xOtPXu4sPHc/Tz/9SuA0slwsh4BQG6ZOPtMzcC4ZgANrrQGp96V6+NmPTg9C6C6TSCqK7w",
+	"fpxKpG/IKjoSfN1TADoowKTE7nTEtDsj0lj6AQGZxqg03ury4wM0Hc28gtnMExLLFf4QSsRoSSjVVQjb",
+	"/dbUCNgr7VF7wabLT8yY75otyrrb9s+SBKKswmAe03l/k06365lVSEg2HkOUBWT8aL2jYR6lGR6ZZZLj",
+	"omAriwKXpzOKdvdcoqNb6B2XO+ckT60GpWkcZ8GBeQhmtl4Rcfj55N3J2WUj5MplqvlH6td9E23p0n/u",
+	"HeoujVITTKOPWQwnKROfaVxAl0c/nx4XE0OEaVDBkTuf18T7JQiZdaIoelV7Fq3rrlYz9OQDhbkhJ/N9",
+	"L3stCjKkLFcjPH+lHqqORdUj4myFuq5bJwJdwTj7ptPNVGplau7JXThSJZdXc5SeBckqqMyVpbp+iHA8",
+	"xTOB/n2CUhqbEvzsBiKQ5Kk2xTOJ9u+TTtDZ/tgJOv9W/9n2izE90VP4MWKmfY516Fpx6CGy+zbBt0HM",
+	"9HjnbdMUZfIMOuOknQj77wBZ1iyuZD8EiCk/QrtXwkbMCdcxcwnXMkBnH09P1e+KFUsUWQgAG7dZGJzV",
+	"0M236sNMtUFsOZa2RY0eKA7INUTbEcR4doBs15rINP+QTJRblY5LVGfovJH/+zi8YoNBL0ljScYxAY8p",
+	"ANeGWwmOszUMOZvKkcapXU71494PF+Vu+j3exkJnr4Y8TLXwtgLpga53zPMVGSR2GpoH9xYNBlnY5Vj+",
+	"uHR6HneaGxa9nyWUKED26gHgAbcp1VV7b/ys75tKVyz1vZjRIdz2ixZ2QlflZWBrAnH2kBldC5EmMS/M",
+	"WxK4rBTjz+22E7gk1wlKC1L6m1HwiDxf0MYrEmzWPvs+jhJd2RjBBGLF/UqiEJiWBgkUcrX72+l9Cen8",
+	"PiLhSEtUE9RiQgs2pTMIPSgUboCsUfEH+YwYN8mVP8jnu47v2JdlNmjH2WYJIj4sdd05P7cabRA1Dvwp",
+	"EunY1xXcdnTBjaYx3UlYq6lDZFG/R4vpSZ7ILhbl0QoJpimOs+kKn+9mINL58dmbpVy71bhg1T4Dr0uW",
+	"msppDZdbuFE5G6wiAlbw1AZiYPbIgk12bdZ3ONjqJ09j5hQ4RDVVuFmxkZ9WmyOhBiJdfe+qw8d6S0XZ",
+	"UraRYqzQzUnSLPtGPvJSvZIWKbevC/NHA2q7guwGV8Jxlug3x28fJur/4HFNv7C+6PVnvZxWb9rmUjT2",
+	"V8vrUMhSKk377VzrmtMmroi0hyeYVIM/LkvpmySTOK7JEWJx1UswxUPveK7fzRgsszSbBsyWubWHUipJ",
+	"7G1RNMM6nrYoFSyvoLzk+V0GFQwsQGI3Q1Ee1Dz++ePJ6Zvq4IrzD78fX3x4+9ZvuJp33SgJsTpeLMnU",
+	"qt8RC2XF6hOaXPSwwQBtESmcslITTxepGOsQ5tNDHSXJHiYSMW8U9psXxkIQRi+zVoFK3dwNoup510E1",
+	"Kd0HzPXUzCugaOvX3y+ftkg+26YCZyFeSlFS09s6xrdDLADFIKWO2kRkqGCpPPkIixGIQ2TDF/pUMGzv",
+	"PET726+eo3CEOQ7Vk7qUAatL6s3/+w+8/c9n9Z+97Z+2P399Frza//YvHzTyQOKSY4+0funV1IodIX84",
+	"9GaxxabquSNaqpTLhBxOCho1E4Bs1VxWTmeKOlJhYUwjodtC3Wq/J86LnyCmv2j6bFMhER5yAIMXIlvM",
+	"C6rQTgmGPqqpIfoN5Npvwmd1wzmywkQrrIRhcG2pE69I0rMVU7Hkjp3WgKpfDhQJMC3cltv1aYoCQFRO",
+	"2/F1jpjTQJZay9027dSWVlbLFFaTO9JUueKKhX1vwUK2XkJLuYX9lz/t782nF07JAHTWj1D3NJo8APb8",
+	"2cvnr8oRsFf+IWkF5bSxhJfqM1kETc0WOI4/DDoHf7RriquKhhrddjmCknbbQd0Rm1qyZzSEtopunh4+",
+	"Z3tYhUGe9/qt2xz/KDbe8XcDr1iqJfVMhNTrA69GllT6+yofrkiSBuGhAH271r58F9myGnv9PA3W+y3M",
+	"jkXzYt1H2xU4z2ErF2d2uw1TdatIWFQorIC8CnY03bTr58ZPOCaRtrkudJrYY/cvVx2bZwU8m8kn6LSe",
+	"M6PrelsMQjb35aW83p3WHdxjBkjPS/JPr7v5OdHafukTivkMTbFA/ZTEEg04S9DWE3ue5BNTN0qZdC9j",
+	"E19nqfSPw7fjq7WI8E4dYr1JsfL5WiMWkQGBRaF9lko0whFKqfmWhMim1YW/Psf5XlFgsrfzbGev03LQ",
+	"Zj6Wu1PawDxanAb9rsK/HS+g9edRamb8mX+9zWTRr79fZmf26nXrq8XCRlKOzcFthA6Yp3gsO7UAEYEw",
+	"EhAPtkdMaM8gQDrXvC2BYioDZCIYERKSA062i/kyedckutS3ajPWUMqf1F5TDqb20nW23wmNC8SoZDqW",
+	"EmgHZ6oPdfzC+iIojanV7T9ZpFrs/En/pMcT4DNbC6/W7xzA+FfduXd/5WcyZn6t2S36K2QR/LXzJ81L",
+	"ul3wHJ2fdBxa6DyzHT5U+Q4Hnec7ezvPjSM80kjbHempjP+ov4emu8F03RBGT6LOQecdyF/sLZWTYff3",
+	"9hac4bfc2X12NmTNiYsWhQp26XinRH+dgz8+Bx2RJgnmMzv4iYKwvVeVB4OOxEOhfaqZkJB0PqtX7XLA",
+	"0WwhBC7MHRsBgP42ksxU7ulzFF/uPa97X75A5zjEemhdZEMzD5DtnVFUTwTigMORJrctTKMAMWoLB0VQ",
+	"CTKOsNAxFxzZqVheEE+e7Wq9vhsWR07UATs7leIOoZ19ou7wW3NZw/rF3rNmWJfO5dQPtUBQcbavemL/",
+	"p+Ynqgef3ogUcuRflvBo92yqnfI5Z0+EPlCfhNg4/0SibWTngwQW6wGSwJPAdOjbEx6QPtgBbWVWHdLY",
+	"F9qfKlGJsfb8RLJr3i9GZLwtOaZiYH0Q26dVppxLe8dp/tA8Be2vg4KKBaCETSA6NK2pBXyFLjUiw5E0",
+	"x8Sulc72WtBZflz2ZgjzSFxVhIwhBCUER0q9FnShfsLUVOsZiq2jOdQFPREYGSVu33GIMBrYA1fsES4C",
+	"vdj7aRGJpnK0G7OhcVL8tHiqL+ctYz+zaLY6ynNOAvlWtuSsK3VnYrOUavCdLI1srNIGUQzB7TXTgXPI",
+	"/I1Z4dnzVnRqTra+MWEvUKbH18Y+R9oT1XZg5oTqsDlGYsS43I7JRNnyjAoWZ+HVraxUU+eFOJawrUvz",
+	"bb2afmNZbiozO6dJ44XUKdT3cJe69D0sPkP+FtLtxhgq6TizDDeYTShKhRkHKt2z7m1cEzkDsOphruxt",
+	"UQv2UyLkub7jDkGfT5LwIMD4HGqRG0dAlmPSEMugTsxIyW0RM4n+TpnEJVhn7pgDb4OcBpBnN5lRAglI",
+	"nUyvCRYXt+yeKm7T8eKGG7NYzee7xKvTNegVs2M81BNUMpisV9KuhiqytTssaJx7w31qe1tgiNiypRKi",
+	"FeVekok5hXy2o8rnacREVs/z+VXLEclJBMmYSaDh7D8wszSweg1f7nltpeOfrfrjC1xxk/hbJ8Gtwcpd",
+	"3nrYb7MRG4DQCezVsI6hCoQzTBy6/NOHkCXaTROGQWrYoyJSd7/av76ZyFsMJvtQ5p03+veCdyok+GI+",
+	"ameeiO49sbxofuKMybcspdEafagS2g0oC7SjLSsADxGHQSogQtMRiUF5OCMsMp0rauVjnbFYi9+9tYuY",
+	"oDMyjp564fElHta92N62q+/Rb10ftS1LO7cnhQ+0BCO/9ltKr1mEnOEEtFIbYxmO5qnDlN7dWHkO3uvX",
+	"3rHWtPWBa/aMG0jaOIbRAyPtuxekz/bbxIh0qYpOg7/VhzWt2d0vVK9x7+dl8LJadhenkcld1joy+qT3",
+	"h+3FFKfeL/RhNCwQUMkJiO/OVFipr/REWGhJjkkcIBZHIKRt5txq9IhuoRPqSdk5YruWmN/npzs/YHJ2",
+	"xlYvpGcLkDVT8qbp0u7aie5wFi8wP29poHid+6MoshPB76ljXxrcvma/PpuV7jdQiojno7P2YEIBR1GE",
+	"MEVwTYQ+sikVJkcmC868uYliKWL3qz3GYGFo4AISNoGc+ZojA+aBx8jACqjAgLKIm+YYR5fZ2Hz9Cwox",
+	"1VVugHgG/dUL52Zd/VEAP3nT7GfeVJTfsZtZOvlhzV5mexn+6F/eUPY/TIfUoP6J0EZXGwkQQcJkrQSo",
+	"1wp5Wm6Rud/NbnrQ9r7bRr3Q4C9CrT+Uxe+LMDtZ27sx8Y3tnLWl31MzvzxhYM12ft6y71cS+cExj1b+",
+	"Q0v45d3+HpO+vlzCI7x3v9q/WqT7almNKIr6W0/mzRqIOgPG9a0FpTb28Hx+zCNuJo9YpSYnj0jkCL3Y",
+	"+8kmFKtDC3AoyQSySY8a5f89G/Ho1QN1mcaCtO5ahzcKw8dMY22m0T1pbMVavtnOs/hrl5i8sVVwxx5j",
+	"eXDJ2kt2F3JAlph8WJzwnSUmN2VYGO9RRwtjTAPEuBlAMze8hnHE6Crtjl23sW5xHtS98WGnQ4snWyRF",
+	"nW3/EH6lpYwnorJ1p/rapYT1a54F7qiD2fvqkjpL3Ixb6sKoRhc5L3+09B+ce0pd/KGtfBpxWV9UmPjG",
+	"OmP3a3lqaQtPtsylj07nBpzOehqpVrFi9whmIqzTuVAd1LmZC/G+tzEB9+hy1rqcFTjdAwOg+XYH/W2S",
+	"m7cyGe7YX3XWthmftQUrZX7rw2Opx6TnresdKE5A+aSGLPqbNz52nRjpQm/WGTX8sJ3ZYiPNvqwDnB/C",
+	"lXWg+qQ087dcsOtSpks/D0CzLfCFC8K4r65wscLNeMIOhGqUW0ENgR7VqSeP24HBbx79kQfjGhtMI5wd",
+	"YldWTEibuiaZ5jg7Y+B1BnBZStyN+tr9Wjoe5NuiuRIlXl+Dqmnml+9evyiacbf7IFVI8wMFzrXKWQ+p",
+	"74aYhqBHqH5PwKvV13q3i3h4fyM8nI2LF4jCVNn4Si2bCfmPum8F8VqNduds63xWZSUgp5OAxvTIxgq8",
+	"Pjp7fXx6enL2btNqadeZuLnQ43rt3PegPa5iI80elwOcH8LjKmjjiXA3/104XPdVW8JkiXDH8eThxzz0",
+	"HpqZz8Dlu+e730dYohEej4FClHWduZ7rI+vdGet9Yf12ftmvrH+Xrpl6fY0994X1fzzV84X10bY2Xccx",
+	"poov9Ox8tGXtqPPTo7Oz4zfZOduKY0zvvp3++LQYSZhyrmxhe8GeQT53thtE9lylR+ZaGXPZM8B/FDfQ",
+	"njD/6Af+cG3DGu86d1YNQlpRpk/CUAiIsVSq3DlyutFVvDjuXh5dXN4HV7E4jGFx12Jx28PuWywduby4",
+	"c7E4puKH09XF3n9MU7WhwzI/anslWbw7UifOgeA1DT7ZDQGyh60/qo5NZcPsz6WIIxsgjHhKKaFDV/V7",
+	"1EtxUAVLxjFIPeX0HumW3a/53+3qUV0We6xG3UgLZE6HWB8NIYx1WVeYWm6LtPIEMe4rWbUnElsLapFO",
+	"qe2OrCePvQ0I0B8is1oSTHL0A6ZaW6wng9E6fXIh2fhHcci7ko0fvfEfTCcppOfn/LVPyHaPPp2cvesd",
+	"nb3pdS8/nK/FHPo7BW7P4Hy4ZYq/2cEVd1FgqN+9mdpCs60aZtbDOgI0IJSIEURo6/WH9+enx5fHb5QR",
+	"8/bo5PT4zdOgYHTOpiYusEqZ02aFFx/Pzk7O3h2iMYtjRCTqzxD5/kzfB1PHeM5hQmCKMOoenx6/vkT2",
+	"ZN2j85P80LVSZeOJRBxwZHIW+tRSkVlU5eJoG1jM6yMZR3LEBKAhmZhzmgRLeQjiEEVY4iFQbapTuE4w",
+	"vzInu5kDVyUbC3OaHkrwdU/RriZgxIp2dj0hTR+Ar8/WMuPR7AamWJF8nxMYxDN90ox6iqf0UM/7NgCQ",
+	"IywL/iHU/GCO1Bf2+DiI0P7eszIXBQijmNEhcMQooP29/fW0JVhRvftVM1ZTOWchE+/I22jm/e/eyzjK",
+	"aOmJyHS5OS84GcegaeUQvdh7gRgNQZOPlLE+z2OMhSjP63tI7XDND2jaWLVLYeXK4rj/p+ym72W6hN1Q",
+	"c/g/A88P2JWTbb0+9v/Quk0XGLuf8uPd7/tsCrvSjY+oyCBWo6ss9Tw6vg9tSoWy6ShcS7RFkiTVlunT",
+	"3Pqct1A30EmaCabdCY6Jbr5+oH72J7v+QvjcP9mxOvVrd0sYvQCRxrUBNa6vHiLgnHGBQsz5DMWEmsNo",
+	"QxanCb3n6ngTc65ZMjYpFsseTwTq/naaNzEIPCF0iIg8RNMRUKR5J8gnm1GIdD2LLcZT5vcGGPqr/atd",
+	"dtBlm8fc4Ppzg76WzYVDalIxl5G+yYiaWrzv/TB2zmZyf/lev1cP2+J6eR+bUAlD3mJW44l744P2pp2d",
+	"NLvRLnx+sFmN7tbRloCQg50STWGiq9RlyilET+/J+OAFTrKD8vvqKDtL3IyH7MKoRmU4FBHk9pkurTHE",
+	"8WikPMDJjg5SncNlug67TzmRsM1oPNOODNCQz8YSIoSl8nnkKmYGu8Jm96vzr3YWdZnBf1yrepXjHL2E",
+	"sew5AAsRs7ch4fVD2LzNwnrjWrv5dgevy9u2bKL+gumivKhdz4fs1ruf1p9/qoZOs1V//9YmFlcowRQP",
+	"gYsAiZhJkzD9wvoC9WdZAdrmjUtLdZJdQYOXdGluedD+kd5Ds2dkoLFeKl2NixPiODblInoLaMv4M+Zk",
+	"YyMdy/HDVI4MyS1wMTTU7qtzoRe3GbfC+XRUJ/I0HpziNIODR2/iAXoTR+cnGTqZRjGO4xmimHM2NaMk",
+	"GC0OMFbSHqNYn0vCWQymaks/j4TkOu4vkBixKdVVMx6uLMnm3a/6/80nGk/YVc6xbQ40VvdH371GNvvU",
+	"GLL50oqoPEQwGIDpKLZ1gjrjamWWX2guJRA1UlxTLxV25nOtzv2o73jQKldtoVnjalDcd6l4eyo8ngCf",
+	"mfPOt8YxlgPGE3PGrTBFoUvrZgXe+6qa1do2o5k1VGo0soL+vde/3/+poMsxgZWYNtm1yOtdQyJyQfbx",
+	"55TEESJU7SmLx6j9Q5hyImedgz8+u9Awt2c5W1NKkSTE9vERYau8S47iTEhIFEjK7/3a6QPmwI8UwA7+",
+	"+KyY2jxtRELK485BZ1czu31X1RY4N9hGI8CxHOnl9Of3k5+aalei9Ez5PadsSGjgKNmgsJ2MG2zFff4q",
+	"jeX5F1nPVqAtCRRTKfJBQ4Rnx8Y7b8lPAp9/U3a0N9qK2ZCEOEZhnAolDLPupXGMTSmVct21w+5+rJwr",
+	"K0CQee2eL/52WjoSzH1ZVsPlVLIWoHCTt/OvdSbxmy50+4pAv3+q6/o9A5cEwn2W6muJ8zG32Wr+Wx8M",
+	"b9GhfiWhQuI4tkHTCuM+dXegflFWzv8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

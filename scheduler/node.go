@@ -1,8 +1,6 @@
 package scheduler
 
 import (
-	"github.com/flowplane/flowplane/dataflow/checkpoint"
-
 	"context"
 	"crypto/rand"
 	"errors"
@@ -20,6 +18,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // Errors of the node.

@@ -1,8 +1,6 @@
 package scheduler
 
 import (
-	"github.com/flowplane/flowplane/dataflow/checkpoint"
-
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // DefaultWait is the blocking query's wait when the request names none.

@@ -109,13 +109,10 @@ func openCheckpointStorage(ctx context.Context, c schedulerConfig, pool *pgxpool
 }
 
 // startScheduler starts the node; internalURL is where the other servers reach this one.
-func startScheduler(ctx context.Context, c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, internalURL string) (*scheduler.Server, error) {
+// store is the checkpoint storage (openCheckpointStorage), served to the workers.
+func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, store checkpoint.Storage, internalURL string) (*scheduler.Server, error) {
 	if c.advertise != "" {
 		internalURL = c.advertise
-	}
-	store, err := openCheckpointStorage(ctx, c, pool)
-	if err != nil {
-		return nil, err
 	}
 	log.Info("checkpoint storage", "location", store.Location(), "interval", c.checkpoints.interval)
 	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, RaftAdvertise: c.raftAdvertise, HTTPAddr: internalURL, DataDir: c.dataDir,
