@@ -113,6 +113,7 @@ func (c *checkpointer) sync(ctx context.Context) {
 			delete(c.runs, id)
 			delete(c.triggers, id)
 			delete(c.delivered, id)
+			delete(c.completed, id)
 			c.resetSavepointsLocked(id)
 		}
 	}

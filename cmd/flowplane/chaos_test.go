@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
+	"github.com/flowplane/flowplane/dataflow/checkpoint/chaoscheck"
+	"github.com/flowplane/flowplane/dataflow/connectors/postgres"
+	"github.com/flowplane/flowplane/scheduler"
+	"github.com/flowplane/flowplane/services/pgtest"
+	"github.com/flowplane/flowplane/workers"
+)
+
+var chaosRounds = flag.Int("chaos.stack-rounds", 2, "kill rounds of the real-stack chaos test (worker kill -9 and leader kill alternate)")
+
+// Environment of a chaos worker process (this test binary started again by chaosWorker).
+const (
+	envChaosWorker  = "FLOWPLANE_CHAOS_WORKER" // comma-separated server URLs
+	envChaosSinkDSN = "FLOWPLANE_CHAOS_SINK_DSN"
+)
+
+// chaosWorkerMain runs a worker agent when this process is a chaos worker (it never returns
+// then): the job's operators plus the operator-level exactly-once Postgres sink writing to the
+// test's database. It runs until killed. It offers one slot, so the job's two slots are one on
+// each worker: a killed worker always held tasks.
+func chaosWorkerMain() {
+	servers := os.Getenv(envChaosWorker)
+	if servers == "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	pool, err := pgxpool.New(ctx, os.Getenv(envChaosSinkDSN))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos worker:", err)
+		os.Exit(2)
+	}
+	reg, err := workers.NewRegistry(nil, io.Discard)
+	if err == nil {
+		err = postgres.RegisterSink(reg, func(context.Context, string) (*pgxpool.Pool, error) { return pool, nil })
+	}
+	var a *workers.Agent
+	if err == nil {
+		a, err = workers.New(workers.Config{Servers: strings.Split(servers, ","), Slots: 1, DataAddr: "127.0.0.1:0",
+			JoinToken: stackJoinToken, Registry: reg, Logger: testLog().With("component", "worker"), Wait: 2 * time.Second})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos worker:", err)
+		os.Exit(2)
+	}
+	_ = a.Run(ctx)
+	os.Exit(0)
+}
+
+// chaosWorker starts a worker process; kill9 ends it with SIGKILL.
+type chaosWorker struct{ cmd *exec.Cmd }
+
+func startChaosWorker(t *testing.T, servers []string, dsn string) *chaosWorker {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChaosWorker+"="+strings.Join(servers, ","), envChaosSinkDSN+"="+dsn)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &chaosWorker{cmd: cmd}
+	t.Cleanup(w.kill9)
+	return w
+}
+
+func (w *chaosWorker) kill9() {
+	if w.cmd.ProcessState == nil {
+		_ = w.cmd.Process.Signal(syscall.SIGKILL)
+		_ = w.cmd.Wait()
+	}
+}
+
+// chaosNode is one scheduler server of the cluster: Raft and its internal HTTP API, restartable
+// on the same addresses and data directory (the same Raft server id).
+type chaosNode struct {
+	httpAddr, raftAddr, dir string
+	cfg                     scheduler.Config
+	s                       *scheduler.Server
+	hs                      *http.Server
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (n *chaosNode) start(t *testing.T) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for range 100 { // the port of a killed node may take a moment to be free again
+		if ln, err = net.Listen("tcp", n.httpAddr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := n.cfg
+	cfg.HTTPAddr, cfg.RaftAddr, cfg.DataDir = "http://"+n.httpAddr, n.raftAddr, n.dir
+	if n.s, err = scheduler.New(cfg); err != nil {
+		_ = ln.Close()
+		t.Fatal(err)
+	}
+	n.hs = &http.Server{Handler: n.s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = n.hs.Serve(ln) }()
+}
+
+// kill stops the node abruptly: its HTTP API and Raft end at once.
+func (n *chaosNode) kill() {
+	if n.s != nil {
+		_ = n.hs.Close()
+		_ = n.s.Close()
+		n.s = nil
+	}
+}
+
+// TestChaosRealStackExactlyOnce runs the chaos job (keyed sequence -> keyed count ->
+// exactly-once Postgres sink) on a 3-server scheduler cluster with PostgreSQL checkpoint
+// storage and two worker processes, and alternately kill -9s a worker process running tasks
+// (a new one joins) and kills the Raft leader (restarted on its data directory). After every
+// kill the job recovers from the latest checkpoint and keeps checkpointing; at the end every
+// key's sequence in the sink has no gap and no duplicate, and checkpoint ids only grew.
+func TestChaosRealStackExactlyOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	dsn := pool.Config().ConnString()
+	if _, err := pool.Exec(ctx, "CREATE TABLE chaos_out (k bigint NOT NULL, seq bigint NOT NULL, n bigint NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	store, err := checkpoint.NewPostgresStorage(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := scheduler.Config{JoinToken: stackJoinToken, Lease: time.Second, Logger: testLog().With("component", "scheduler"),
+		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond,
+		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
+		CheckpointStorage: store,
+		Checkpoints: scheduler.CheckpointCoordinators(scheduler.CheckpointOptions{Storage: store,
+			Interval: 200 * time.Millisecond, Timeout: 5 * time.Second})}
+	nodes := make([]*chaosNode, 3)
+	var urls []string
+	for i := range nodes {
+		nodes[i] = &chaosNode{httpAddr: freeAddr(t), raftAddr: freeAddr(t), dir: t.TempDir(), cfg: base}
+		urls = append(urls, "http://"+nodes[i].httpAddr)
+		if i == 0 {
+			nodes[i].cfg.BootstrapExpect = 3
+		} else {
+			nodes[i].cfg.Join = []string{urls[0]}
+		}
+	}
+	for _, n := range nodes {
+		n.start(t)
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.kill()
+		}
+	})
+	leader := func() *chaosNode {
+		for _, n := range nodes {
+			if n.s != nil && n.s.IsLeader() {
+				return n
+			}
+		}
+		return nil
+	}
+	waitFor(t, "a leader of 3 servers", 20*time.Second, func() bool {
+		l := leader()
+		return l != nil && len(l.s.Cluster().Members) == 3
+	})
+	procs := []*chaosWorker{startChaosWorker(t, urls, dsn), startChaosWorker(t, urls, dsn)}
+
+	const id = "chaos-real"
+	restart, err := scheduler.ParseRestartStrategy([]byte(`{"type":"fixed-delay","delay_ms":300,"attempts":1000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leader().s.SubmitJob(ctx, scheduler.JobSpec{ID: id, Graph: seqGraph(t, "chaos_out"), Restart: restart}); err != nil {
+		t.Fatal(err)
+	}
+	job := func() *scheduler.Job {
+		if l := leader(); l != nil {
+			if j, ok := l.s.FSM().Job(id); ok {
+				return j
+			}
+		}
+		return &scheduler.Job{}
+	}
+	var last uint64
+	progress := func(what string, attempt uint64) {
+		t.Helper()
+		waitFor(t, what, 30*time.Second, func() bool {
+			j := job()
+			return j.Status == scheduler.JobRunning && j.Attempt >= attempt && latestCheckpoint(j) >= last+2
+		})
+		now := latestCheckpoint(job())
+		if now < last {
+			t.Fatalf("checkpoint ids went backwards: %d after %d", now, last)
+		}
+		last = now
+	}
+	progress("checkpoints of attempt 1", 1)
+	for round := range *chaosRounds {
+		attempt := job().Attempt
+		if round%2 == 0 {
+			// kill -9 a worker process (each holds one of the job's two slots); a new one joins.
+			victim := round / 2 % len(procs)
+			procs[victim].kill9()
+			procs[victim] = startChaosWorker(t, urls, dsn)
+			progress(fmt.Sprintf("round %d: recovery after a worker kill -9", round), attempt+1)
+		} else {
+			l := leader()
+			l.kill()
+			waitFor(t, "a new leader", 20*time.Second, func() bool { n := leader(); return n != nil && n != l })
+			l.start(t) // back on its data directory, as a follower
+			progress(fmt.Sprintf("round %d: checkpoints after a leader kill", round), attempt)
+		}
+	}
+	if err := leader().s.CancelJob(ctx, id, scheduler.JobCanceled, "chaos done"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := chaoscheck.CheckTable(ctx, pool, "chaos_out", "k", "seq", chaoscheck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Rows == 0 {
+		t.Fatalf("exactly-once violated: %s", rep)
+	}
+	t.Logf("%d rounds: %d rows of %d keys, no gap, no duplicate; last checkpoint %d", *chaosRounds, rep.Rows, rep.Keys, last)
+}
