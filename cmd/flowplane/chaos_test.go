@@ -243,6 +243,7 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 			progress(fmt.Sprintf("round %d: checkpoints after a leader kill", round), attempt)
 		}
 	}
+	waitFor(t, "no state left of discarded checkpoints", 10*time.Second, func() bool { return noLeftovers(t, store, id, latestCheckpoint(job())) })
 	if err := leader().s.CancelJob(ctx, id, scheduler.JobCanceled, "chaos done"); err != nil {
 		t.Fatal(err)
 	}
@@ -254,4 +255,36 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 		t.Fatalf("exactly-once violated: %s", rep)
 	}
 	t.Logf("%d rounds: %d rows of %d keys, no gap, no duplicate; last checkpoint %d", *chaosRounds, rep.Rows, rep.Keys, last)
+}
+
+// noLeftovers reports whether the job keeps at most the retained completed checkpoints and no
+// state blob of a checkpoint up to latest that none of them names (newer blobs belong to the
+// checkpoint in flight).
+func noLeftovers(t *testing.T, s checkpoint.Storage, job string, latest uint64) bool {
+	t.Helper()
+	ctx := context.Background()
+	mds, err := s.ListMetadata(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[checkpoint.Handle]bool{}
+	completed := 0
+	for _, md := range mds {
+		if md.Status == checkpoint.StatusCompleted && md.Kind == checkpoint.KindCheckpoint {
+			completed++
+		}
+		for _, h := range md.Handles() {
+			named[h] = true
+		}
+	}
+	refs, err := s.ListStates(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		if r.Checkpoint <= latest && !named[r.Handle] {
+			return false
+		}
+	}
+	return completed <= scheduler.DefaultCheckpointsRetained
 }

@@ -245,8 +245,9 @@ func seedDeployment(t *testing.T, pool *pgxpool.Pool, k store.DeploymentKey, fro
 	} else {
 		q(`SELECT id FROM versions WHERE application_id = $1 AND number = 1`, &ver, k.ApplicationID)
 	}
-	q(`INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id, created_by)
-		VALUES ($1, $2, $3, $4, 2, '{"type":"fixed-delay","delay_ms":300,"attempts":30}', NULLIF($5, ''), 'test') RETURNING id`,
+	q(`INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id,
+			checkpoint_interval_ms, created_by)
+		VALUES ($1, $2, $3, $4, 2, '{"type":"fixed-delay","delay_ms":300,"attempts":30}', NULLIF($5, ''), 250, 'test') RETURNING id`,
 		&k.ID, k.ProjectID, k.ServiceID, k.ApplicationID, ver, from)
 	return k
 }
@@ -287,6 +288,9 @@ func TestSavepointsStopAndStartFromSavepoint(t *testing.T) {
 	actor := store.Actor{UserID: "test"}
 	k := seedDeployment(t, st.pool, store.DeploymentKey{}, "")
 	waitFor(t, "deployment RUNNING", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k.ID) == "RUNNING" })
+	if got := st.job(t, k.ID).CheckpointIntervalMS; got != 250 {
+		t.Fatalf("job checkpoint interval = %d ms, want the deployment's 250", got)
+	}
 	waitFor(t, "two checkpoints listed", 20*time.Second, func() bool {
 		cps, _, err := s.ListCheckpoints(ctx, k, store.Page{Limit: 100})
 		return err == nil && len(cps) >= 2
