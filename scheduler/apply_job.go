@@ -295,6 +295,12 @@ func applyRestartJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, nil // this restart request was served already
 	}
 	nj := j.clone()
+	if b.Observe {
+		nj.Generation = b.Generation
+		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
+		mustInsert(c.txn, tableJobs, nj)
+		return nil, nil
+	}
 	nj.Status, nj.Subtasks, nj.Reason, nj.RestartAt, nj.WaitingSince = JobRestarting, nil, b.Reason, c.at, c.at
 	nj.Cause = CauseRestartRequested
 	nj.Generation = max(nj.Generation, b.Generation)

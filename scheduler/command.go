@@ -194,6 +194,9 @@ type restartJobBody struct {
 	ID         string `json:"id"`
 	Reason     string `json:"reason"`
 	Generation int64  `json:"generation,omitempty"`
+	// Observe only records Generation as acted on (a stop waiting for its savepoint), without
+	// restarting: if the stop fails and the deployment runs on, that generation is not a restart.
+	Observe bool `json:"observe,omitempty"`
 }
 
 type checkpointBody struct {

@@ -199,7 +199,14 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	switch dep.Action {
 	case "cancel", "stop":
 		if dep.Action == "stop" && exists && d.stopsWithSavepoint(job) {
-			return nil // the stop's savepoint row (d.savepoints) stops the job once it completed
+			// The stop's savepoint row (d.savepoints) stops the job once it completed; should it
+			// fail, the job runs on and this generation is no restart.
+			if job.Generation < dep.Generation {
+				_, err := d.s.leaderApply(ctx, CmdRestartJob, fmt.Sprintf("stop-%s-%d", dep.ID, dep.Generation),
+					restartJobBody{ID: dep.ID, Generation: dep.Generation, Observe: true})
+				return err
+			}
+			return nil
 		}
 		final := JobCanceled
 		if dep.Action == "stop" {

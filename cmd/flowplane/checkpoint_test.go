@@ -225,7 +225,7 @@ const (
 
 // seedDeployment inserts a project, service, application, version and a deployment of the
 // grouped count (from the savepoint when from is set) and returns the deployment's key.
-func seedDeployment(t *testing.T, pool *pgxpool.Pool, k store.DeploymentKey, from string) store.DeploymentKey {
+func seedDeployment(t *testing.T, pool *pgxpool.Pool, k store.DeploymentKey, from string, parallelism int) store.DeploymentKey {
 	t.Helper()
 	ctx := context.Background()
 	q := func(sql string, dst *string, args ...any) {
@@ -247,8 +247,8 @@ func seedDeployment(t *testing.T, pool *pgxpool.Pool, k store.DeploymentKey, fro
 	}
 	q(`INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id,
 			checkpoint_interval_ms, created_by)
-		VALUES ($1, $2, $3, $4, 2, '{"type":"fixed-delay","delay_ms":300,"attempts":30}', NULLIF($5, ''), 250, 'test') RETURNING id`,
-		&k.ID, k.ProjectID, k.ServiceID, k.ApplicationID, ver, from)
+		VALUES ($1, $2, $3, $4, $6, '{"type":"fixed-delay","delay_ms":300,"attempts":30}', NULLIF($5, ''), 250, 'test') RETURNING id`,
+		&k.ID, k.ProjectID, k.ServiceID, k.ApplicationID, ver, from, parallelism)
 	return k
 }
 
@@ -279,14 +279,15 @@ func savepointRow(t *testing.T, s *store.Store, k store.DeploymentKey, id string
 // TestSavepointsStopAndStartFromSavepoint: a deployment's checkpoints complete and are listed
 // (GET …/checkpoints reads them); a requested savepoint completes with its location and size;
 // stop takes a savepoint and ends FINISHED; a new deployment starting from that savepoint
-// restores the grouped counts (it continues them: no key starts over at +I).
+// restores the grouped counts at another parallelism (it continues them: no key starts over at
+// +I).
 func TestSavepointsStopAndStartFromSavepoint(t *testing.T) {
 	t.Parallel()
 	st := startStack(t, 2)
 	ctx := context.Background()
 	s := store.New(st.pool, nil)
 	actor := store.Actor{UserID: "test"}
-	k := seedDeployment(t, st.pool, store.DeploymentKey{}, "")
+	k := seedDeployment(t, st.pool, store.DeploymentKey{}, "", 2)
 	waitFor(t, "deployment RUNNING", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k.ID) == "RUNNING" })
 	if got := st.job(t, k.ID).CheckpointIntervalMS; got != 250 {
 		t.Fatalf("job checkpoint interval = %d ms, want the deployment's 250", got)
@@ -324,7 +325,7 @@ func TestSavepointsStopAndStartFromSavepoint(t *testing.T) {
 	}
 
 	mark := len(st.print.String())
-	k2 := seedDeployment(t, st.pool, k, stopSP)
+	k2 := seedDeployment(t, st.pool, k, stopSP, 3) // rescaled: key groups restored at another parallelism
 	waitFor(t, "second deployment RUNNING", 20*time.Second, func() bool { return deploymentStatus(t, st.pool, k2.ID) == "RUNNING" })
 	waitFor(t, "counts continued", 20*time.Second, func() bool { return strings.Contains(st.print.String()[mark:], "agg> +U[") })
 	if out := st.print.String()[mark:]; strings.Contains(out, "agg> +I[") {
