@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,12 +26,13 @@ import (
 	"github.com/flowplane/flowplane/workers"
 )
 
-var chaosRounds = flag.Int("chaos.stack-rounds", 2, "kill rounds of the real-stack chaos test (worker kill -9 and leader kill alternate)")
+var chaosRounds = flag.Int("chaos.stack-rounds", 3, "rounds of the real-stack chaos test (worker kill -9, leader kill and worker partition in turn)")
 
 // Environment of a chaos worker process (this test binary started again by chaosWorker).
 const (
 	envChaosWorker  = "FLOWPLANE_CHAOS_WORKER" // comma-separated server URLs
 	envChaosSinkDSN = "FLOWPLANE_CHAOS_SINK_DSN"
+	envChaosName    = "FLOWPLANE_CHAOS_NAME"
 )
 
 // chaosWorkerMain runs a worker agent when this process is a chaos worker (it never returns
@@ -56,7 +58,8 @@ func chaosWorkerMain() {
 	var a *workers.Agent
 	if err == nil {
 		a, err = workers.New(workers.Config{Servers: strings.Split(servers, ","), Slots: 1, DataAddr: "127.0.0.1:0",
-			JoinToken: stackJoinToken, Registry: reg, Logger: testLog().With("component", "worker"), Wait: 2 * time.Second})
+			JoinToken: stackJoinToken, Registry: reg, Logger: testLog().With("component", "worker"), Wait: 2 * time.Second,
+			Name: os.Getenv(envChaosName)})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -66,26 +69,118 @@ func chaosWorkerMain() {
 	os.Exit(0)
 }
 
-// chaosWorker starts a worker process; kill9 ends it with SIGKILL.
-type chaosWorker struct{ cmd *exec.Cmd }
+// chaosWorker is a worker process that reaches the servers through its own TCP proxies (one
+// per server), so it can be partitioned from them; kill9 ends it with SIGKILL.
+type chaosWorker struct {
+	name    string
+	cmd     *exec.Cmd
+	proxies []*tcpProxy
+}
 
-func startChaosWorker(t *testing.T, servers []string, dsn string) *chaosWorker {
+func startChaosWorker(t *testing.T, name string, servers []string, dsn string) *chaosWorker {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChaosWorker+"="+strings.Join(servers, ","), envChaosSinkDSN+"="+dsn)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	w := &chaosWorker{name: name}
+	var urls []string
+	for _, s := range servers {
+		p := startProxy(t, strings.TrimPrefix(s, "http://"))
+		w.proxies = append(w.proxies, p)
+		urls = append(urls, "http://"+p.addr())
+	}
+	w.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	w.cmd.Env = append(os.Environ(), envChaosWorker+"="+strings.Join(urls, ","), envChaosSinkDSN+"="+dsn, envChaosName+"="+name)
+	w.cmd.Stdout, w.cmd.Stderr = os.Stderr, os.Stderr
+	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &chaosWorker{cmd: cmd}
 	t.Cleanup(w.kill9)
 	return w
+}
+
+// partition cuts (or heals) the worker's connections to every server.
+func (w *chaosWorker) partition(cut bool) {
+	for _, p := range w.proxies {
+		p.setCut(cut)
+	}
 }
 
 func (w *chaosWorker) kill9() {
 	if w.cmd.ProcessState == nil {
 		_ = w.cmd.Process.Signal(syscall.SIGKILL)
 		_ = w.cmd.Wait()
+	}
+}
+
+// tcpProxy forwards connections to target; while cut, it closes every connection (those open
+// and new ones).
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]bool
+}
+
+func startProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { _ = ln.Close(); p.setCut(true) })
+	go p.serve()
+	return p
+}
+
+func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *tcpProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.forward(c)
+	}
+}
+
+func (p *tcpProxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		_ = c.Close()
+		return false
+	}
+	p.conns[c] = true
+	return true
+}
+
+func (p *tcpProxy) forward(c net.Conn) {
+	if !p.track(c) {
+		return
+	}
+	u, err := net.DialTimeout("tcp", p.target, time.Second)
+	if err != nil || !p.track(u) {
+		_ = c.Close()
+		if u != nil {
+			_ = u.Close()
+		}
+		return
+	}
+	go func() { _, _ = io.Copy(u, c); _ = u.Close() }()
+	_, _ = io.Copy(c, u)
+	_ = c.Close()
+}
+
+func (p *tcpProxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			_ = c.Close()
+		}
+		clear(p.conns)
 	}
 }
 
@@ -142,10 +237,12 @@ func (n *chaosNode) kill() {
 
 // TestChaosRealStackExactlyOnce runs the chaos job (keyed sequence -> keyed count ->
 // exactly-once Postgres sink) on a 3-server scheduler cluster with PostgreSQL checkpoint
-// storage and two worker processes, and alternately kill -9s a worker process running tasks
-// (a new one joins) and kills the Raft leader (restarted on its data directory). After every
-// kill the job recovers from the latest checkpoint and keeps checkpointing; at the end every
-// key's sequence in the sink has no gap and no duplicate, and checkpoint ids only grew.
+// storage and three one-slot worker processes (the job needs two), and in turn kill -9s a
+// worker process running tasks (a new one joins), kills the Raft leader (restarted on its data
+// directory) and partitions a worker running tasks from every server (TCP proxies; healed
+// after the job moved). After each the job recovers from the latest checkpoint and keeps
+// checkpointing; at the end every key's sequence in the sink has no gap and no duplicate,
+// checkpoint ids only grew, and no state of discarded checkpoints is left.
 func TestChaosRealStackExactlyOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -195,7 +292,16 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 		l := leader()
 		return l != nil && len(l.s.Cluster().Members) == 3
 	})
-	procs := []*chaosWorker{startChaosWorker(t, urls, dsn), startChaosWorker(t, urls, dsn)}
+	procs := map[string]*chaosWorker{}
+	spawned := 0
+	spawn := func() {
+		spawned++
+		w := startChaosWorker(t, fmt.Sprintf("chaos-%d", spawned), urls, dsn)
+		procs[w.name] = w
+	}
+	for range 3 {
+		spawn() // one slot each: the job's two slots, and a spare
+	}
 
 	const id = "chaos-real"
 	restart, err := scheduler.ParseRestartStrategy([]byte(`{"type":"fixed-delay","delay_ms":300,"attempts":1000}`))
@@ -227,20 +333,38 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 		last = now
 	}
 	progress("checkpoints of attempt 1", 1)
+	// victim is a worker process running tasks of the job.
+	victim := func() *chaosWorker {
+		j := job()
+		for _, id := range j.Workers() {
+			if w, ok := leader().s.FSM().Worker(id); ok && procs[w.Name] != nil {
+				return procs[w.Name]
+			}
+		}
+		t.Fatalf("no worker process runs the job (%v)", j.Workers())
+		return nil
+	}
 	for round := range *chaosRounds {
 		attempt := job().Attempt
-		if round%2 == 0 {
-			// kill -9 a worker process (each holds one of the job's two slots); a new one joins.
-			victim := round / 2 % len(procs)
-			procs[victim].kill9()
-			procs[victim] = startChaosWorker(t, urls, dsn)
-			progress(fmt.Sprintf("round %d: recovery after a worker kill -9", round), attempt+1)
-		} else {
+		switch round % 3 {
+		case 0: // kill -9 a worker process running tasks; a new one joins
+			w := victim()
+			w.kill9()
+			delete(procs, w.name)
+			spawn()
+			progress(fmt.Sprintf("round %d: recovery after kill -9 of %s", round, w.name), attempt+1)
+		case 1: // kill the Raft leader; it comes back on its data directory as a follower
 			l := leader()
 			l.kill()
 			waitFor(t, "a new leader", 20*time.Second, func() bool { n := leader(); return n != nil && n != l })
-			l.start(t) // back on its data directory, as a follower
+			l.start(t)
 			progress(fmt.Sprintf("round %d: checkpoints after a leader kill", round), attempt)
+		case 2: // partition a worker running tasks from every server: it fences itself, the job
+			// moves to the spare; healed, it registers again as the new spare
+			w := victim()
+			w.partition(true)
+			progress(fmt.Sprintf("round %d: recovery while %s is partitioned", round, w.name), attempt+1)
+			w.partition(false)
 		}
 	}
 	waitFor(t, "no state left of discarded checkpoints", 10*time.Second, func() bool { return noLeftovers(t, store, id, latestCheckpoint(job())) })
