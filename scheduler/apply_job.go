@@ -341,8 +341,8 @@ func applyCheckpoint(c *applyCtx, raw json.RawMessage) (any, error) {
 	if b.Complete == 0 {
 		id := nj.NextCheckpoint
 		nj.NextCheckpoint++
-		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
-		mustInsert(c.txn, tableJobs, nj)
+		// putJob wakes the workers' assignment polls: they heartbeat at once and get the trigger.
+		putJob(c, nj, nil)
 		return id, nil
 	}
 	if b.Complete >= nj.NextCheckpoint {
@@ -351,8 +351,7 @@ func applyCheckpoint(c *applyCtx, raw json.RawMessage) (any, error) {
 	// A restore point of another job (a starting savepoint) yields to the job's own first one.
 	if l := nj.LatestCheckpoint; l == nil || (l.Job != "" && l.Job != nj.ID) || b.Complete > l.ID {
 		nj.LatestCheckpoint = &assign.Checkpoint{ID: b.Complete, Location: b.Location}
-		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
-		mustInsert(c.txn, tableJobs, nj)
+		putJob(c, nj, nil) // the workers' polls wake: they heartbeat and get the completion notice
 	}
 	return nil, nil
 }

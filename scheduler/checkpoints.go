@@ -69,6 +69,66 @@ type checkpointer struct {
 	// delivered is the newest completion notice each worker received per job.
 	delivered map[string]map[string]uint64
 	sp        savepoints
+	// publishing holds the jobs whose checkpoint allocation or completion is being committed
+	// to the FSM (which wakes their workers' polls, and the workers heartbeat at once) and is
+	// not yet in triggers or completed; a heartbeat of their workers waits for it, briefly.
+	publishing map[string]time.Time
+	published  chan struct{} // closed and replaced whenever a job leaves publishing
+}
+
+// publishWait bounds how long a heartbeat waits for a trigger or notice being published.
+const publishWait = 250 * time.Millisecond
+
+func (c *checkpointer) beginPublish(job string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.publishing[job] = time.Now().Add(publishWait)
+}
+
+func (c *checkpointer) endPublish(job string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endPublishLocked(job)
+}
+
+func (c *checkpointer) endPublishLocked(job string) {
+	if _, ok := c.publishing[job]; ok {
+		delete(c.publishing, job)
+		close(c.published)
+		c.published = make(chan struct{})
+	}
+}
+
+// awaitPublished waits until no trigger or notice of a job of worker is being published (or
+// publishWait passed), so the heartbeat the worker sent on waking carries it.
+func (c *checkpointer) awaitPublished(ctx context.Context, worker string) {
+	for {
+		c.mu.Lock()
+		now := time.Now()
+		var until time.Time
+		for job, t := range c.publishing {
+			if t.After(now) && until.Before(t) {
+				if j, ok := c.s.fsm.Job(job); ok && containsWorker(j, worker) {
+					until = t
+				}
+			}
+		}
+		ch := c.published
+		c.mu.Unlock()
+		if until.IsZero() {
+			return
+		}
+		timer := time.NewTimer(until.Sub(now))
+		select {
+		case <-ch:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		if ctx.Err() != nil {
+			return
+		}
+	}
 }
 
 type coordRun struct {
@@ -82,7 +142,7 @@ type coordRun struct {
 func newCheckpointer(s *Server) *checkpointer {
 	return &checkpointer{s: s, runs: map[string]*coordRun{}, triggers: map[string]assign.Trigger{},
 		completed: map[string]assign.Completed{}, delivered: map[string]map[string]uint64{},
-		sp: savepoints{rows: map[string]*savepointReq{}}}
+		sp: savepoints{rows: map[string]*savepointReq{}}, publishing: map[string]time.Time{}, published: make(chan struct{})}
 }
 
 // run keeps one coordinator per RUNNING job attempt until ctx ends.
@@ -114,6 +174,7 @@ func (c *checkpointer) sync(ctx context.Context) {
 			delete(c.triggers, id)
 			delete(c.delivered, id)
 			delete(c.completed, id)
+			c.endPublishLocked(id)
 			c.resetSavepointsLocked(id)
 		}
 	}
@@ -166,7 +227,11 @@ func (c *checkpointer) host(j *Job) CheckpointHost {
 	return CheckpointHost{Job: j, Attempt: j.Attempt, Logger: s.log.With("job", j.ID, "project", j.Project),
 		Interval: time.Duration(j.CheckpointIntervalMS) * time.Millisecond,
 		AllocateID: func(ctx context.Context) (uint64, error) {
+			c.beginPublish(j.ID) // until Trigger
 			v, err := s.leaderApply(ctx, CmdCheckpoint, newID("cmd"), checkpointBody{JobID: j.ID})
+			if err != nil {
+				c.endPublish(j.ID)
+			}
 			id, _ := v.(uint64)
 			return id, err
 		},
@@ -174,13 +239,20 @@ func (c *checkpointer) host(j *Job) CheckpointHost {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			c.triggers[j.ID] = assign.Trigger{JobID: j.ID, Attempt: j.Attempt, Checkpoint: id, Savepoint: savepoint}
+			c.endPublishLocked(j.ID)
 			return nil
 		},
 		RecordCompleted: func(ctx context.Context, r CheckpointRecord) error {
+			c.beginPublish(j.ID) // until Notify
 			if _, err := s.leaderApply(ctx, CmdCheckpoint, newID("cmd"), checkpointBody{JobID: j.ID, Complete: r.ID, Location: r.Location}); err != nil {
+				c.endPublish(j.ID)
 				return err
 			}
-			return c.recordRow(ctx, j, r)
+			if err := c.recordRow(ctx, j, r); err != nil {
+				c.endPublish(j.ID)
+				return err
+			}
+			return nil
 		},
 		RecordSavepoint: func(ctx context.Context, r CheckpointRecord) error {
 			if err := c.recordRow(ctx, j, r); err != nil {
@@ -219,6 +291,7 @@ func (c *checkpointer) host(j *Job) CheckpointHost {
 			if cur, ok := c.completed[j.ID]; !ok || cur.Attempt != j.Attempt || cur.Checkpoint < id {
 				c.completed[j.ID] = assign.Completed{JobID: j.ID, Attempt: j.Attempt, Checkpoint: id}
 			}
+			c.endPublishLocked(j.ID)
 		},
 	}
 }

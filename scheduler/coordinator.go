@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
@@ -53,10 +54,16 @@ func CheckpointCoordinators(o CheckpointOptions) NewCheckpointCoordinator {
 			}
 			return r
 		}
+		co := &coordinator{}
 		c, err := checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
 			Job: h.Job.ID, Attempt: h.Attempt, Tasks: tasks, Storage: o.Storage,
 			Interval: interval, Timeout: o.Timeout, Retained: o.Retained, Logger: h.Logger,
-			AllocateID: h.AllocateID,
+			AllocateID: func(ctx context.Context) (uint64, error) {
+				if !co.mayAllocate() {
+					return 0, errSavepointFirst
+				}
+				return h.AllocateID(ctx)
+			},
 			Trigger: func(ctx context.Context, id uint64, kind checkpoint.Kind) error {
 				return h.Trigger(ctx, id, kind == checkpoint.KindSavepoint)
 			},
@@ -84,12 +91,32 @@ func CheckpointCoordinators(o CheckpointOptions) NewCheckpointCoordinator {
 		if err != nil {
 			return nil, err
 		}
-		return &coordinator{c: c}, nil
+		co.c = c
+		return co, nil
 	}
 }
 
+// errSavepointFirst declines a periodic checkpoint while a savepoint waits for the one in
+// flight, so that short intervals cannot starve savepoints. It wraps checkpoint.ErrInFlight:
+// the coordinator simply tries again at its next interval.
+var errSavepointFirst = fmt.Errorf("%w: a savepoint goes first", checkpoint.ErrInFlight)
+
 // coordinator adapts checkpoint.Coordinator to CheckpointCoordinator and SavepointCoordinator.
-type coordinator struct{ c *checkpoint.Coordinator }
+type coordinator struct {
+	c *checkpoint.Coordinator
+
+	mu      sync.Mutex
+	waiting bool // a savepoint waits to start (its caller retries while one is in flight)
+	ours    bool // a savepoint's TriggerNow is running
+}
+
+// mayAllocate reports whether an id may be allocated now: always for a savepoint, and for a
+// periodic checkpoint only when no savepoint waits.
+func (c *coordinator) mayAllocate() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ours || !c.waiting
+}
 
 func (c *coordinator) Run(ctx context.Context) error { return c.c.Run(ctx) }
 
@@ -97,8 +124,19 @@ func (c *coordinator) Ack(ctx context.Context, a assign.Ack) error {
 	return c.c.Ack(ctx, checkpoint.TaskID{Vertex: string(a.Vertex), Subtask: a.Subtask}, a.Attempt, a.Checkpoint, a.States, a.Error)
 }
 
+// TriggerSavepoint starts a savepoint; while it fails because a checkpoint is in flight (the
+// caller retries), no new periodic checkpoint starts.
 func (c *coordinator) TriggerSavepoint(ctx context.Context) (uint64, error) {
+	c.mu.Lock()
+	c.waiting, c.ours = true, true
+	c.mu.Unlock()
 	id, err := c.c.TriggerNow(ctx, checkpoint.KindSavepoint)
+	c.mu.Lock()
+	c.ours = false
+	if !errors.Is(err, checkpoint.ErrInFlight) {
+		c.waiting = false // started or failed: no longer waiting
+	}
+	c.mu.Unlock()
 	if errors.Is(err, checkpoint.ErrInFlight) {
 		return 0, fmt.Errorf("%w: %w", ErrCheckpointInFlight, err)
 	}

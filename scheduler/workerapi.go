@@ -252,6 +252,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	reply := assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()}
 	if ls.checkpoints != nil {
 		ls.checkpoints.ack(r.Context(), hb.Acks)
+		ls.checkpoints.awaitPublished(r.Context(), id)
 		reply.Triggers, reply.Completed = ls.checkpoints.forWorker(id)
 	}
 	writeJSON(w, http.StatusOK, reply)

@@ -360,6 +360,11 @@ func (a *Agent) pollLoop(ctx context.Context, s session, confirm func()) {
 		confirm()
 		a.tasks.known(set.Index)
 		next := a.tasks.apply(set, index)
+		if index > 0 && set.Index > index {
+			// The scheduler changed something of this worker (e.g. a checkpoint of one of its
+			// jobs started or completed): a heartbeat now fetches triggers and notices.
+			a.taskEnded()
+		}
 		if set.Index <= index {
 			// No progress (a server answering at once without news): never spin.
 			sleepCtx(ctx, jitter(a.cfg.BackoffMin))
