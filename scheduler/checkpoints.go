@@ -76,13 +76,16 @@ type checkpointer struct {
 	published  chan struct{} // closed and replaced whenever a job leaves publishing
 }
 
-// publishWait bounds how long a heartbeat waits for a trigger or notice being published.
-const publishWait = 250 * time.Millisecond
+// publishWait bounds how long a heartbeat waits for a trigger or notice being published: a
+// small part of the heartbeat's own deadline.
+func (c *checkpointer) publishWait() time.Duration {
+	return min(250*time.Millisecond, c.s.cfg.Lease/16)
+}
 
 func (c *checkpointer) beginPublish(job string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.publishing[job] = time.Now().Add(publishWait)
+	c.publishing[job] = time.Now().Add(c.publishWait())
 }
 
 func (c *checkpointer) endPublish(job string) {

@@ -349,10 +349,18 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 		switch round % 3 {
 		case 0: // kill -9 a worker process running tasks; a new one joins
 			w := victim()
+			killed := time.Now()
 			w.kill9()
 			delete(procs, w.name)
 			spawn()
+			waitFor(t, "the next attempt running", 30*time.Second, func() bool {
+				j := job()
+				return j.Attempt > attempt && j.Status == scheduler.JobRunning
+			})
+			running := time.Since(killed)
 			progress(fmt.Sprintf("round %d: recovery after kill -9 of %s", round, w.name), attempt+1)
+			t.Logf("round %d: kill -9 of a worker -> attempt %d RUNNING after %s, checkpointing again after %s (lease %s)",
+				round, job().Attempt, running.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond), base.Lease)
 		case 1: // kill the Raft leader; it comes back on its data directory as a follower
 			l := leader()
 			l.kill()
