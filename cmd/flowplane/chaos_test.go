@@ -335,14 +335,21 @@ func TestChaosRealStackExactlyOnce(t *testing.T) {
 	progress("checkpoints of attempt 1", 1)
 	// victim is a worker process running tasks of the job.
 	victim := func() *chaosWorker {
-		j := job()
-		for _, id := range j.Workers() {
-			if w, ok := leader().s.FSM().Worker(id); ok && procs[w.Name] != nil {
-				return procs[w.Name]
+		var found *chaosWorker
+		waitFor(t, "a worker process running the job", 10*time.Second, func() bool {
+			l := leader()
+			if l == nil {
+				return false
 			}
-		}
-		t.Fatalf("no worker process runs the job (%v)", j.Workers())
-		return nil
+			for _, id := range job().Workers() {
+				if w, ok := l.s.FSM().Worker(id); ok && procs[w.Name] != nil {
+					found = procs[w.Name]
+					return true
+				}
+			}
+			return false
+		})
+		return found
 	}
 	for round := range *chaosRounds {
 		attempt := job().Attempt
