@@ -198,7 +198,7 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	job, exists := d.s.fsm.Job(dep.ID)
 	switch dep.Action {
 	case "cancel", "stop":
-		if dep.Action == "stop" && exists && d.stopsWithSavepoint(job) {
+		if dep.Action == "stop" && exists && d.stopsWithSavepoint(job) && !d.stopSavepointDone(ctx, dep.ID) {
 			// The stop's savepoint row (d.savepoints) stops the job once it completed; should it
 			// fail, the job runs on and this generation is no restart.
 			if job.Generation < dep.Generation {
@@ -429,6 +429,17 @@ func (d *dispatcher) stopsWithSavepoint(job *Job) bool {
 	return false
 }
 
+// stopSavepointDone reports whether the stop's savepoint completed a lease ago and the job
+// still runs: the leader that was to stop it once its workers got the notice is gone, so the
+// stop proceeds now.
+func (d *dispatcher) stopSavepointDone(ctx context.Context, dep string) bool {
+	var done bool
+	err := d.pool.QueryRow(ctx, `SELECT COALESCE((SELECT status = 'COMPLETED' AND completed_at < now() - make_interval(secs => $2)
+		FROM savepoints WHERE deployment_id = $1 AND reason = 'stop' ORDER BY id DESC LIMIT 1), false)`,
+		dep, d.s.cfg.Lease.Seconds()).Scan(&done)
+	return err == nil && done
+}
+
 // savepoints acts on the savepoints rows still PENDING: the running job's coordinator takes
 // them; those of a deployment that does not run (or of a cluster without checkpoints) fail.
 func (d *dispatcher) savepoints(ctx context.Context) {
@@ -457,6 +468,9 @@ func (d *dispatcher) savepoints(ctx context.Context) {
 			why = "the deployment's job is not running"
 		}
 		if why != "" {
+			if ls != nil && ls.checkpoints != nil {
+				ls.checkpoints.forgetSavepoint(sp.id)
+			}
 			if err := failSavepointRow(ctx, d.pool, sp.id, why, false); err != nil {
 				d.s.log.Warn("dispatcher: fail savepoint", "savepoint", sp.id, "err", err)
 			}

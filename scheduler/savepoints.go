@@ -36,6 +36,13 @@ func (c *checkpointer) requestSavepoint(job, row string, stop bool) {
 	c.startSavepointsLocked(job)
 }
 
+// forgetSavepoint drops the request of a row that failed elsewhere.
+func (c *checkpointer) forgetSavepoint(row string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.sp.rows, row)
+}
+
 // startSavepointsLocked triggers the job's requests not triggered yet on its running attempt's
 // coordinator, retrying while a checkpoint is in flight; c.mu is held.
 func (c *checkpointer) startSavepointsLocked(job string) {

@@ -90,3 +90,28 @@ func TestStopWithFailedSavepointKeepsRunning(t *testing.T) {
 		t.Errorf("job %s after the failed stop", j.Status)
 	}
 }
+
+// TestStopProceedsAfterCompletedSavepoint: a stop whose savepoint completed (under a leader that
+// was lost before it stopped the job) ends the job FINISHED.
+func TestStopProceedsAfterCompletedSavepoint(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	n := startCluster(t, 1, func(c *Config) {
+		c.Pool, c.ReconcileInterval, c.Lease = pool, 200*time.Millisecond, time.Second
+		c.Checkpoints = func(h CheckpointHost) (CheckpointCoordinator, error) {
+			return &noSavepoints{fakeCoordinator{host: h, acks: make(chan assign.Ack, 16)}}, nil
+		}
+	})[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	register(t, n.url, 4, "w").runLoop(ctx)
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{"type":"none"}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	if _, err := pool.Exec(ctx, `WITH d AS (UPDATE deployments SET desired_action = 'stop', desired_generation = desired_generation + 1,
+			status = 'SAVING_AND_STOP' WHERE id = $1 RETURNING project_id, application_id, id)
+		INSERT INTO savepoints (project_id, application_id, deployment_id, reason, status, location, size_bytes, checkpoint_id, completed_at, created_by)
+		SELECT project_id, application_id, id, 'stop', 'COMPLETED', 'file:///x', 1, 7, now() - interval '1 minute', 'test' FROM d`, dep); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, pool, dep, "FINISHED")
+}
