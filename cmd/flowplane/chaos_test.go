@@ -46,6 +46,11 @@ func chaosWorkerMain() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	go func() {
+		// The test holds our stdin open: when it is gone (even killed), so are we.
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(3)
+	}()
 	pool, err := pgxpool.New(ctx, os.Getenv(envChaosSinkDSN))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
@@ -89,9 +94,14 @@ func startChaosWorker(t *testing.T, name string, servers []string, dsn string) *
 	w.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	w.cmd.Env = append(os.Environ(), envChaosWorker+"="+strings.Join(urls, ","), envChaosSinkDSN+"="+dsn, envChaosName+"="+name)
 	w.cmd.Stdout, w.cmd.Stderr = os.Stderr, os.Stderr
+	stdin, err := w.cmd.StdinPipe() // closed when this process ends: the worker then exits
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = stdin.Close() })
 	t.Cleanup(w.kill9)
 	return w
 }
