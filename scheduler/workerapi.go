@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
@@ -66,8 +67,8 @@ func (s *Server) authWorker(w http.ResponseWriter, r *http.Request) (string, boo
 	return id, true
 }
 
-// workerOnly lets through requests bearing the token of the worker named in assign.WorkerHeader,
-// or the cluster token.
+// workerOnly lets through the requests of workers (the token of the worker named in
+// assign.WorkerHeader) that workerMayUse allows. Servers use their storage directly.
 func (s *Server) workerOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret := s.fsm.Secret()
@@ -76,12 +77,39 @@ func (s *Server) workerOnly(h http.Handler) http.Handler {
 			return
 		}
 		id := r.Header.Get(assign.WorkerHeader)
-		if !(id != "" && bearer(r, workerToken(secret, id))) && !bearer(r, s.cfg.ClusterToken) {
+		if id == "" || !bearer(r, workerToken(secret, id)) {
 			writeProblem(w, http.StatusUnauthorized, CodeUnauthorized, "a valid worker token and "+assign.WorkerHeader+" are required")
+			return
+		}
+		if !s.workerMayUse(r, id) {
+			writeProblem(w, http.StatusForbidden, "forbidden", "workers write state of the jobs they run and read their restore points only")
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// workerMayUse reports whether a worker may make a checkpoint storage request: tasks write
+// state (PUT /states) of their own jobs and read the metadata of their jobs' checkpoints or
+// starting savepoints (GET /metadata with job and id) and the state blobs it names (GET /states
+// by handle). Listing and deleting are the coordinator's, on the server.
+func (s *Server) workerMayUse(r *http.Request, worker string) bool {
+	q := r.URL.Query()
+	switch rest := strings.TrimPrefix(r.URL.Path, assign.PathCheckpoints); {
+	case r.Method == http.MethodGet && rest == "/states" && q.Get("handle") != "":
+		return true
+	case r.Method == http.MethodPut && rest == "/states",
+		r.Method == http.MethodGet && rest == "/metadata" && q.Get("id") != "":
+	default:
+		return false
+	}
+	job := q.Get("job")
+	for _, j := range s.fsm.Jobs() {
+		if containsWorker(j, worker) && (j.ID == job || (j.LatestCheckpoint != nil && j.LatestCheckpoint.Job == job)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, bool) {
