@@ -115,6 +115,9 @@ func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, sto
 		internalURL = c.advertise
 	}
 	log.Info("checkpoint storage", "location", store.Location(), "interval", c.checkpoints.interval)
+	if c.checkpoints.storage == "file" && (c.bootstrapExpect > 1 || len(c.join) > 0) {
+		log.Warn("file checkpoint storage in a cluster of several servers: a new leader finds the checkpoints only if --checkpoint-dir is a disk all servers share; use --checkpoint-storage postgres otherwise")
+	}
 	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, RaftAdvertise: c.raftAdvertise, HTTPAddr: internalURL, DataDir: c.dataDir,
 		BootstrapExpect: c.bootstrapExpect, Join: c.join, JoinToken: c.joinToken, ClusterToken: c.clusterToken,
 		Lease: c.lease, Pool: pool, Logger: log.With("component", "scheduler"),
