@@ -62,11 +62,14 @@ bench-checkpoint:
 	$(GO) test -run '^$$' -bench 'BenchmarkCheckpointThroughput' -benchtime 1x ./dataflow/runtime/ -args -ckpt.interval=$(or $(CKPT_INTERVAL),1s)
 	$(GO) test -run '^$$' -bench 'BenchmarkRecovery' -benchtime 10x ./workers/chaos/
 
-## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30);
-## `make test` runs it with 4 rounds
+## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30):
+## in process (workers/chaos), then over the real stack (3 Raft servers, worker processes killed
+## with SIGKILL, leader kills, a worker partitioned from the servers by TCP proxies;
+## CHAOS_STACK_ROUNDS, default 12); `make test` runs 4 and 3 rounds
 .PHONY: test-chaos
 test-chaos:
 	$(GO) test -count=1 -timeout 15m -v -run 'ExactlyOnce' ./workers/chaos/ -args -chaos.rounds=$(or $(CHAOS_ROUNDS),30)
+	$(GO) test -count=1 -timeout 15m -v -run 'TestChaosRealStack' ./cmd/flowplane/ -args -chaos.stack-rounds=$(or $(CHAOS_STACK_ROUNDS),12)
 
 ## bench-exchange: one table of data-plane figures measured in the same run: remote exchange
 ## throughput vs a plain TCP copy of the same bytes (two processes, and two nodes in one), rows/s

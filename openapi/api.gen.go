@@ -564,15 +564,22 @@ type AuditList struct {
 
 // Checkpoint defines model for Checkpoint.
 type Checkpoint struct {
-	CheckpointId int64            `json:"checkpoint_id"`
-	CompletedAt  *time.Time       `json:"completed_at,omitempty"`
-	DeploymentId string           `json:"deployment_id"`
-	Id           string           `json:"id"`
-	JobId        *string          `json:"job_id,omitempty"`
-	Location     *string          `json:"location,omitempty"`
-	SizeBytes    int64            `json:"size_bytes"`
-	Status       CheckpointStatus `json:"status"`
-	TriggeredAt  time.Time        `json:"triggered_at"`
+	CheckpointId int64      `json:"checkpoint_id"`
+	CompletedAt  *time.Time `json:"completed_at,omitempty"`
+	DeploymentId string     `json:"deployment_id"`
+
+	// DurationMs From trigger to completion.
+	DurationMs     *int64  `json:"duration_ms,omitempty"`
+	FailureMessage *string `json:"failure_message,omitempty"`
+	Id             string  `json:"id"`
+	IsSavepoint    *bool   `json:"is_savepoint,omitempty"`
+	JobId          *string `json:"job_id,omitempty"`
+
+	// Location The checkpoint storage (e.g. file:///var/lib/flowplane/checkpoints or postgres).
+	Location    *string          `json:"location,omitempty"`
+	SizeBytes   int64            `json:"size_bytes"`
+	Status      CheckpointStatus `json:"status"`
+	TriggeredAt time.Time        `json:"triggered_at"`
 }
 
 // CheckpointStatus defines model for Checkpoint.Status.
@@ -623,19 +630,22 @@ type Credentials struct {
 
 // Deployment defines model for Deployment.
 type Deployment struct {
-	ApplicationId       string                  `json:"application_id"`
-	CreatedAt           time.Time               `json:"created_at"`
-	CreatedBy           string                  `json:"created_by"`
-	DesiredAction       DeploymentDesiredAction `json:"desired_action"`
-	Id                  string                  `json:"id"`
-	Parallelism         int                     `json:"parallelism"`
-	RestartStrategy     RestartStrategy         `json:"restart_strategy"`
-	StartingSavepointId *string                 `json:"starting_savepoint_id,omitempty"`
-	Status              DeploymentStatus        `json:"status"`
-	StatusMessage       string                  `json:"status_message"`
-	UpdatedAt           time.Time               `json:"updated_at"`
-	VersionId           string                  `json:"version_id"`
-	VersionNumber       int                     `json:"version_number"`
+	ApplicationId string `json:"application_id"`
+
+	// CheckpointIntervalMs The interval between checkpoints; absent: the server's default (10 s).
+	CheckpointIntervalMs *int64                  `json:"checkpoint_interval_ms,omitempty"`
+	CreatedAt            time.Time               `json:"created_at"`
+	CreatedBy            string                  `json:"created_by"`
+	DesiredAction        DeploymentDesiredAction `json:"desired_action"`
+	Id                   string                  `json:"id"`
+	Parallelism          int                     `json:"parallelism"`
+	RestartStrategy      RestartStrategy         `json:"restart_strategy"`
+	StartingSavepointId  *string                 `json:"starting_savepoint_id,omitempty"`
+	Status               DeploymentStatus        `json:"status"`
+	StatusMessage        string                  `json:"status_message"`
+	UpdatedAt            time.Time               `json:"updated_at"`
+	VersionId            string                  `json:"version_id"`
+	VersionNumber        int                     `json:"version_number"`
 }
 
 // DeploymentDesiredAction defines model for Deployment.DesiredAction.
@@ -643,10 +653,14 @@ type DeploymentDesiredAction string
 
 // DeploymentCreate defines model for DeploymentCreate.
 type DeploymentCreate struct {
-	Parallelism         int              `json:"parallelism"`
-	RestartStrategy     *RestartStrategy `json:"restart_strategy,omitempty"`
-	StartingSavepointId *string          `json:"starting_savepoint_id,omitempty"`
-	VersionId           string           `json:"version_id"`
+	// CheckpointIntervalMs The interval between checkpoints (default: the server's, 10 s).
+	CheckpointIntervalMs *int64           `json:"checkpoint_interval_ms,omitempty"`
+	Parallelism          int              `json:"parallelism"`
+	RestartStrategy      *RestartStrategy `json:"restart_strategy,omitempty"`
+
+	// StartingSavepointId A COMPLETED savepoint of the application to restore; 422 naming the operators whose state the version would drop when it lacks them.
+	StartingSavepointId *string `json:"starting_savepoint_id,omitempty"`
+	VersionId           string  `json:"version_id"`
 }
 
 // DeploymentList defines model for DeploymentList.
@@ -1101,18 +1115,21 @@ type SQLError struct {
 
 // Savepoint defines model for Savepoint.
 type Savepoint struct {
-	ApplicationId string          `json:"application_id"`
-	CompletedAt   *time.Time      `json:"completed_at,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	CreatedBy     string          `json:"created_by"`
-	DeploymentId  string          `json:"deployment_id"`
-	Failure       *string         `json:"failure,omitempty"`
-	Id            string          `json:"id"`
-	Location      *string         `json:"location,omitempty"`
-	Reason        SavepointReason `json:"reason"`
-	SizeBytes     *int64          `json:"size_bytes,omitempty"`
-	Status        SavepointStatus `json:"status"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	ApplicationId string `json:"application_id"`
+
+	// CheckpointId The checkpoint number of a COMPLETED savepoint.
+	CheckpointId *int64          `json:"checkpoint_id,omitempty"`
+	CompletedAt  *time.Time      `json:"completed_at,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	CreatedBy    string          `json:"created_by"`
+	DeploymentId string          `json:"deployment_id"`
+	Failure      *string         `json:"failure,omitempty"`
+	Id           string          `json:"id"`
+	Location     *string         `json:"location,omitempty"`
+	Reason       SavepointReason `json:"reason"`
+	SizeBytes    *int64          `json:"size_bytes,omitempty"`
+	Status       SavepointStatus `json:"status"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // SavepointReason defines model for Savepoint.Reason.
@@ -1344,6 +1361,9 @@ type ProjectName = Slug
 
 // QueryID defines model for QueryID.
 type QueryID = string
+
+// SavepointID defines model for SavepointID.
+type SavepointID = string
 
 // ServiceName Lower-case letters, digits and dashes; starts with a letter; 2-63 characters.
 type ServiceName = Slug
@@ -1751,6 +1771,12 @@ type ServerInterface interface {
 	// CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 	CreateSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params CreateSavepointParams)
+	// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID)
+	// GetSavepoint One savepoint of the deployment.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID)
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
@@ -2033,6 +2059,18 @@ func (_ Unimplemented) ListSavepoints(w http.ResponseWriter, r *http.Request, pr
 // CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 // (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 func (_ Unimplemented) CreateSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params CreateSavepointParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+func (_ Unimplemented) DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSavepoint One savepoint of the deployment.
+// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+func (_ Unimplemented) GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3905,6 +3943,130 @@ func (siw *ServerInterfaceWrapper) CreateSavepoint(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteSavepoint operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSavepoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "deployment_id" -------------
+	var deploymentId DeploymentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deployment_id", chi.URLParam(r, "deployment_id"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deployment_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "savepoint_id" -------------
+	var savepointId SavepointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "savepoint_id", chi.URLParam(r, "savepoint_id"), &savepointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "savepoint_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSavepoint(w, r, project, service, applicationId, deploymentId, savepointId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSavepoint operation middleware
+func (siw *ServerInterfaceWrapper) GetSavepoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "project" -------------
+	var project ProjectName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project", chi.URLParam(r, "project"), &project, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "service" -------------
+	var service ServiceName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "service", chi.URLParam(r, "service"), &service, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "service", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId ApplicationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", chi.URLParam(r, "application_id"), &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "deployment_id" -------------
+	var deploymentId DeploymentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deployment_id", chi.URLParam(r, "deployment_id"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deployment_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "savepoint_id" -------------
+	var savepointId SavepointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "savepoint_id", chi.URLParam(r, "savepoint_id"), &savepointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "savepoint_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSavepoint(w, r, project, service, applicationId, deploymentId, savepointId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // StopDeployment operation middleware
 func (siw *ServerInterfaceWrapper) StopDeployment(w http.ResponseWriter, r *http.Request) {
 
@@ -5086,6 +5248,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints", wrapper.CreateSavepoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id}", wrapper.DeleteSavepoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id}", wrapper.GetSavepoint)
 	})
 
 	return r
@@ -9137,6 +9305,218 @@ func (response CreateSavepoint429ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type DeleteSavepointRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	DeploymentId  DeploymentID  `json:"deployment_id"`
+	SavepointId   SavepointID   `json:"savepoint_id"`
+}
+
+type DeleteSavepointResponseObject interface {
+	VisitDeleteSavepointResponse(w http.ResponseWriter) error
+}
+
+type DeleteSavepoint204Response struct {
+}
+
+func (response DeleteSavepoint204Response) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSavepoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint400ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint401ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint403ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint404ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint409ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSavepoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSavepoint429ApplicationProblemPlusJSONResponse) VisitDeleteSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepointRequestObject struct {
+	Project       ProjectName   `json:"project"`
+	Service       ServiceName   `json:"service"`
+	ApplicationId ApplicationID `json:"application_id"`
+	DeploymentId  DeploymentID  `json:"deployment_id"`
+	SavepointId   SavepointID   `json:"savepoint_id"`
+}
+
+type GetSavepointResponseObject interface {
+	VisitGetSavepointResponse(w http.ResponseWriter) error
+}
+
+type GetSavepoint200JSONResponse Savepoint
+
+func (response GetSavepoint200JSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint400ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint401ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint404ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSavepoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSavepoint429ApplicationProblemPlusJSONResponse) VisitGetSavepointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StopDeploymentRequestObject struct {
 	Project       ProjectName   `json:"project"`
 	Service       ServiceName   `json:"service"`
@@ -11274,6 +11654,12 @@ type StrictServerInterface interface {
 	// CreateSavepoint Request a savepoint of a running deployment (developers); the scheduler completes it.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints)
 	CreateSavepoint(ctx context.Context, request CreateSavepointRequestObject) (CreateSavepointResponseObject, error)
+	// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	// (DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	DeleteSavepoint(ctx context.Context, request DeleteSavepointRequestObject) (DeleteSavepointResponseObject, error)
+	// GetSavepoint One savepoint of the deployment.
+	// (GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id})
+	GetSavepoint(ctx context.Context, request GetSavepointRequestObject) (GetSavepointResponseObject, error)
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(ctx context.Context, request StopDeploymentRequestObject) (StopDeploymentResponseObject, error)
@@ -12449,6 +12835,66 @@ func (sh *strictHandler) CreateSavepoint(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// DeleteSavepoint operation middleware
+func (sh *strictHandler) DeleteSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	var request DeleteSavepointRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+	request.DeploymentId = deploymentId
+	request.SavepointId = savepointId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSavepoint(ctx, request.(DeleteSavepointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSavepoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSavepointResponseObject); ok {
+		if err := validResponse.VisitDeleteSavepointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSavepoint operation middleware
+func (sh *strictHandler) GetSavepoint(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) {
+	var request GetSavepointRequestObject
+
+	request.Project = project
+	request.Service = service
+	request.ApplicationId = applicationId
+	request.DeploymentId = deploymentId
+	request.SavepointId = savepointId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSavepoint(ctx, request.(GetSavepointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSavepoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSavepointResponseObject); ok {
+		if err := validResponse.VisitGetSavepointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StopDeployment operation middleware
 func (sh *strictHandler) StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) {
 	var request StopDeploymentRequestObject
@@ -13019,165 +13465,170 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts2F+CrYLTfTJz56Eucy27t2R+uo7Tu5ziu5bS722ZViDySEJOACoCS1Uxm9mn2wfZJdnAhCVKg",
-	"KMmyZCf+0zoiics5B+d+Dr60QpaMGAUqRevoS2sIOAKu/2xf44H6fwQi5GQkCaOto9b1EBDrfYZQPhOI",
-	"w5gIwugxEkAjRCTq4fAGEYrO+rvvsQyHSDKUjiIsATEaT9FkiCWashRxwNFeK2iJcAgJVvPI6QhaRy0h",
-	"OaGD1tevX4PWCHOcgLQLOhmNYhJitZCzt+oHohY0wnLYCloUJ+prXLzTJVEraHH4OyUcotaR5Cm48yX4",
-	"9hzoQA5bRy8ODoKZ+YPWacoF434YULiV3VC/gFgfySGgkQIHSwUa4QGoven1/Z0CnxYLNJ+0ahZy6F/I",
-	"WxjFbJoAlbUbj/JX7r7vswiSEZNAw+l/YDq7/xPEQXICEVKzgJBoQuRQw0DgBNANTBGmEeqxaIo4jGI8",
-	"Ffppn3AhEaZiAhwRKiTgSEEv5IAloQMkJyQsQGeIsdijs65dtbB5QEwIzXfp3WNf06cfuYr09YLDIaYD",
-	"QESgHhYQIUXqGAmJY0XPYLci0KsXh/WrtkdhSZyfUQkDPp/aSfHO3bF+ThIiZ+FxiQeABPmnlqJj/Z07",
-	"VwR9nMaydfRaIQLfkiRNCrSYfxVI0ZsArtdwyZliLRd65JmVmIdIzZsvpgyQkXllLiT+xaHfOmr9l/2C",
-	"8+2bp2K/E6cGGL+qPdbCXUPg7hDvAB+TEPy7tQ/n7VaYV+6+22t2A/VUJtXTu+/2owBeO0cqgN99it+A",
-	"i3nnZWye33Wir+pjMWJUgBZMP+LoyjBC9a+QUQlU/+lIo/0RZ70Ykn9/Fgq9XxZE0aX5ykxaJpD3OO4z",
-	"nkCEful8uAgQpiilN5RNKOoTiKMAMa5+JHSMYxKhMY5TQDuGD0McKa6m4BI932spYcdoPybhRrdQUiaE",
-	"VFpCn/EeiZS4IALtqPUhiW+ABkhIEseIp5QSOgjQ3t6eWfg7/UUEdNMrD3EcA1dqEIsBRQwEokwiHMds",
-	"otevl3fB5DuW0miTq7tgSKTh0MJW6WManJY76mVdcggZjYj64h0mMWx0gbl6mEMtMdqiAmvKOVCphbBd",
-	"qhlng+s7oejq3Sn64dXr/4rs4ChiYar0K72ma8bOMR/ApmkuU7i0akUEYmPgRvEi/wDSojhb33tMp5Yt",
-	"iU0vU4sMBLchQATKMBCIq9OtF3is1ccpwn0JHF2pv3dP9N9C06RQ4s4xRJw3ygucUSC0mKE4lUPGyT+b",
-	"Jen3RAjNmJKMLwcIbkdKwihGzGHMbiAykNGsecIZHSjVNwIqCY4Nu/hIR5yFIATuxRulrt8hjnetQOml",
-	"EglIMJVEMbmpXesO7A32kDLK4hhiIhKEe2wMxviJMQ1yWdP59Vwx56+ZVK3ab+qfI85GwCUxMlSbABB1",
-	"sd6pWof6q6Usx11JEqXkVMRwkH/Tm3rsx8r+PM9J5P2ZWnVs5oGxY5dZ4ldXy/ijpdUOPXx5cYG7+9K2",
-	"SpN+ysc3fF2tyYHpqf5M00lk+DqOLx0Y93EsIKiAvQKjsuZzENRDZyG90t28/rBhC+fEqFDlNRIJSfmP",
-	"eZO7VPY1nw5zjqd6/YXd3jTSBdxK6wKYwaReScNuPmrUPSiEzFuuVZ5n4V/xqfiOxj2c3rrTmSY9Iweq",
-	"3D9oCUJvFieUa8Vhr6DvoxLBUh7CmsZSem1iWfg9MZUZt5cFkzt7sasMUuvhO5ZuVmI/q2Mswbdn5hvX",
-	"RFsLApuGdvE5q/qcXXTaV9fo7OL6A/p//+f/ok77vH16jfKvdsRzpd84B/v1wcHBIi4rF+vFIhbDzpo5",
-	"a8YrtsFg04jINpV86uFUYcY34RYno9hxkuwZ6vYxIhxKxtfJ2SKQmMSi/iwYh8PM1mqWYHX+uhVKZYc0",
-	"PTW/+55nzh2PB97HaEKrsbjjumsoLbcARQmQtWhdC5UW9LEF6jwdQngzYoR69hHmzyy8c2oiVL551Qo8",
-	"Ik2tK4blCdANBiwhXT+zXt0XMStU95mHyvrs9qbSbHSBfSn+leqXgaaJgunph/eX5+3r9ttW0Hp3cnbe",
-	"fusA2KFXTgYD4HeWmNV4SRk5+QJLW6vMPh//66Blh5q2QctxKqzNPctmx9CdMH5jTXQv4SZEdgmN4HZB",
-	"moixkF2tycCixyPWXoIujiLuJ1rzvIakE1BK0hLoMAB5rz/zqnoQ9/1agQkUETpASh5pryHR8c/ZoySt",
-	"GlUe5FzvJEDvWByzifrrFNOImMgqR51hKiM2od4hJfBkQYA6OC3PfwUDojYPEbLvBChmQiJGQSBCwziN",
-	"wN2RG9YpaS4KRtk27doquK9QT4GoYn1BlQjnELDF1wwZD6Uc1ZNOHRs00b3iUY+xGLBWhTjuy/oBx0z6",
-	"P/Sxp2Ko7MN8au9OCy/Skho4JJjE1Yjk61ceKhphISaMR83hy6A14UTCBxpPja5T3aKZ1BnSt6ci6P1Q",
-	"TNIIBNG8v1AzrfDiKdU0zUaKeDENIfZKr5q1Oi41PzflICTmsiskxxIG0yZOdWXe72SvG77CJaGDrsBj",
-	"cLUQLwdKG5lhgZ6OeT//spuAEHiwLida4IbtvAfLPq53DSxkMpeCg5Uxyyjy4MNVGMpAmCGbO1jdBcxX",
-	"srYrZJZH5l8UBmhtcP5+abAh4lolgeZIsIvuEmJdGMwH8ToUOIeHbUGBmzmirrp91T4xyvbZxdn12cn5",
-	"2f86u/ipFbSuPl5c2L/aneuTq2vzD6WSF3/pD09PLk7b5/ZX8w/9e+fkt7OLn7onF2+7nesPl+qTs4uz",
-	"zs/m4cfOZfvibY123x772b2UkIxkjaa5koW+ooE0j7WtzjdrrPNF7BZrgBfcpsHO1hBeB2kbVG2Bqn8G",
-	"HMthjXk9R/1pihC12jgc6rxEQkEIpMfTeWw6fAkijSXa+bPFbv5sKZVb6nAsFowiIlFfx9CfOwpwsWLH",
-	"2M3dUuymtYiPL/XDwEkO20goreY03OD+TWPM8T/qpQ5IxfjF3ADbiAk54NBIepf2PXfQ7AjN+86B2rV6",
-	"fd0xPXsWVxbvzvoWlO8VAr7FoYynJh/AwibLAdGZPqg3RWpWlKRCoh6gARmDthnLFLQ4Xk8Z7ZMl41DL",
-	"I7qYZSU0+yKRdqgGNKyDUbpndQvssgoNRwfI0ZCdZJ9I/oX15grkSuJMTwBVpNVnHNycX/PBnt/JeS8S",
-	"HGi05JiKh6fcz5sGHI+GTR79Wb8P3EKYqn8jPQDCJhFaYTRKY+CIw4hxqXNkvLLDbM6TfGazpCxgnwn0",
-	"mfWOEV4Y/g7bjTFtPIkxpj9pEGRq/JKwLWRgJan3/OTiov22dsWB+onq34utmsG8m1nRvpQk9MTfW+dk",
-	"DGgEfFe9Arc2R1HpBAlITkKR5f5X0IF2JtmqHVSnVOS5eMYNqPWFhbjIL6z3m17DLA+psIKqhpgbphrP",
-	"PhZRjD1z0Hs4vBlxEMKei0qO8hBzQDsHe3svnmtIkASQGClATDDRGf19xhFL5SiVOtXJUHmBFpb2Ygcn",
-	"1tz+GrR6qZguNaFNmyJ0sOAMy6b/LOCkCRmPRJfQBZ2txQfdEfCugLBMs7VLzz5kqVxyKpbKJefSJL+I",
-	"Wu3MVkFa2pNY3Ah1kJD6yxwjL7ubYAk8wfzGcxbZRJeaZG9kR09kw++AMkn0KUeJibI3QsanzZVdPXb/",
-	"JfSWMeBFpB/kQflAWTL3nUlXu1rOy9NjTArJ8ahreExZU3FcJy8bkw7cXIjX5uUsM8IT/MAi7iYQDjG1",
-	"RyTTMy7PT84ulO1/enXyfrfz88nu4es3pX+/fnHoVT70mDWOZ18+1Kzn2Y6RCuDZya6CYHZWCFNO5LQ7",
-	"4kyykMWlohaznev2/7huBeUt2t86nXPtBemcd0s/qx/UM+9GRdwNcTcE7ivBab/PiP30BEmGJE+FrGSR",
-	"HB4cNLvCZmmjlvZy42pWJswlsNnoUyOdzEd7V4D0x1tmMLsYJpuAvywIfdP49uAD9XuYha+Ndg3JaHEj",
-	"433+jQ/kOsmjMQVKv6RUKAGNpshH4eGe+sNstqC0D//e/XG5e/Bf5FGuxcU9Z3GjpXml3llR6cwqnhoJ",
-	"riiNysJm1oDVK7yDu8HAf6VIwuJRw8XBWBMj1APUL38dFnp9QP++jXMz80qJwisDtgGgmofMADQrrLzb",
-	"SamsxKnWrFuTA1VPZaoQyqD+yyDoLyUZByC1nFSI03XYuUnMjDkWYyHzAu2ZrVxaU7jCkPFtt6L9l1fy",
-	"MxkMQY9blEYwCqgwxVCCp0ipvn3G/U6QjBFlGsWQ9XpTRdzW3k5HRl3UzmntsYOEpIlfm4iZ9Fiz11r3",
-	"Vs9y3dkmRzZrxpbnmJGDGZD4cKeA2Y4GHgnX5yxZxs9M6Cj16EVn6mdkTJXcEGdUpImyPK3JvvOZESqO",
-	"0AGKoS8D9AJxMhjK534s3MDUA7ghFsMjPfwNTFHI4jShomS6N2o9I8ylPtrquYPmPuMTzBV3V5Nos6GH",
-	"Y0x1WW+PMxyFWEh/KhxbMGakwa3fr6yjDms/Zc6uat3/Z9YrO7I6v57r0h8KHKljT2LjykK/WZ8K4ilF",
-	"4RATqolOUQGWjItjBNEABBJ4ioZsgjibCKSM+3yBEKEeyAkYP0pihoRbRCLzohwyARnabVmoWuAzgTKH",
-	"zqxnW0+6sGDIKdiDUNdptPBgC7pw8rEDu+A6RK1D+mme17SiehGmPv9gserR5RilEEof++6YFH3tTdN1",
-	"AOaESdyL4ZlA+ZdeRl3LKEoNERad0/ksYyJm7uwvoTtceFdyQ0xtr5Nx/ne8NyE0YpMuHgw4DGryzmVW",
-	"4rc4XHR40hQPEinBl+7nYwB6jXXIq3P9Lesfy4/2UpSXk46fZ87zuM2JxJVdOMXKvDAoB5mWLNfCEvew",
-	"qPoV3rxs9KwMmTm6JQ26+bM7OkNGLHMwZC06Xr08dJp0vHn9+uXrpkwgIeKERVD2ilhUOD6RiJgi1sB5",
-	"NgZO+tPdEBd/99PYnyyX2aHLwLVCExrIQYGlILNR52YezsSXZ86Gi/ZazNbirt6jkaFnLsxrAbUQLPQU",
-	"PpBkM1TW6QVQUZFfyRKeKZo39R+zgjjMCajE+wyXS3A4JBR2FbfTPwDnmhlHECBdhEyZ7PZZSqO85rhr",
-	"60726ity/K4BNfQSPMts7B2BOGqrT32Mi1AhtQq3QjlPESibJQJJZAxz1M1Zhe3j1Rni0AcONAREdJJw",
-	"f6pbLemOVQZL6utmUZLV+uhFOHEljco5ZOLAyqMfKF3av1ugUbfpeUwo+J/qHiezIPml8+ECjbAcZpoj",
-	"6/eBRjpUZbqmZJE7rvs+Meq3FOsnrk8Rq8Aze7EGdJm9/VQnv4Y6eQvPx1ojb5e/FnXfUtYWvF126k3U",
-	"xftq3XVPr9VqCXQbuJjV9EPMbVeM8jfRzk9XHz5eoh//pzYdWCoRRsYqCNA1G+1euB4IRwWw3oWF8al3",
-	"dWrYpAen9+FMpxHUZKVoRw3SL2QZHQm+7SoAHRVgUmx3MmTanBFpLP2AgExilKcx6cdHaDKcehmz6bki",
-	"lkv8IZSI4ZJQqssQtvutyRGwTxZH7RWbLN9VYLa8skjrXrTQkiQQZRkGs5jOy9h0uF339UFCstEIoswh",
-	"40frPTU8KPU5yDSTHBfFsbIocM90RtHunkt0dAe5457OGc5TK0FpGseZc2AWgpmuV3gcfjz76eziuhFy",
-	"5TTVfJL6da8iLV36z61DXaVRqjdptDGLBg5l4jOFC+j65MfzdtFVQSDJjHPEaStq/P0ShES2BkTRq9qz",
-	"WDjvaj2NIT5QmGkEUYnfv1ikC0TQkrKcjfDyjfqo2jpSt9GyGeo6b50IdAOjbE4D9//25lUZDwfNxZtz",
-	"207k/GqG0jMnWQWVubBUz48Rjid4KtC/z1BKY5OCn71ABJI81ap4xtH+fdYKWrsfW0Hr3+o/u342prse",
-	"Cj9GTEfEkXZdqxN6jOy+jfOtHzPdlXZXVyrZOIOOOGkjwv47QPZoFk+yHwLElB2hzSthPeaEa5+5hFsZ",
-	"oIuP5+fqd3UUSxRZMADrt5nrnNXQzbfqw0y1Fmu5I22TGj1Q7JNbiHYjiPH0CNkCMZFJ/gEZK7MqHZWo",
-	"ztB54/nv4fCG9fvdJI0lGcUEPKoA3JrTSnCcrWHA2UQONU7tcqqTeycu0t30ON1k/l4NeZhs4V0F0iOd",
-	"75jHKzJIzB638s4PfDu343bVT3yMY/9iSpNnPmz1etOcJXXZmZZQogDZrQeAB9wmVVftvXFa35xKViw1",
-	"X8zoAO46o4Wd0Fl5GdiaQJx9ZNp7QqRJzAvzBQlcVpLxZ3bbClySawWlBSn5zSh4WJ7PaeNlCTZqn82P",
-	"o0RnNkYwhlidfsVRCExKFecFX+38ev5QXDq/D0k41BzVOLWY0IxNyQxCjwqBGyCrVPxBPiHGTXDlD/Lp",
-	"vv07drBMB2052yxBxIelTlYou5rdulL3mHtxMTVVa8yrvVilI42pzHMJPME0xXFWpu9Nm7h7F5vL9sXb",
-	"pcys9ZhD1Zx/r3mUmixmDZc7mDQ5Sa7DG1XQ9xb8UbbF+jYrKOurDWwmkqdIcgIcopqM2Czxx0+rzV5J",
-	"A5GOfnfdrly9pSKFKNtI0QtmdZI0y17JXl2qbtEi5e45Wn7LvLZCx25wLSfOEv32ztuHsfo/eMzEz6wn",
-	"ur1pN6fVVUtOiiL7aqobCllKpSmFnSkjc0q2FZF28RiTqiPGPVL6JckkjmvidVjcdBNM8cDbU+l307so",
-	"T17CWS1Ldc07MRlDgPqcJeWasmN0gBhVH2p3XO5qZhSeL5DUV15feUOzMAgq+JmD4k6GwNz92P7x49n5",
-	"22qLicsPv7evPrx751cxzVgrhQvWd1JLHLdqIcRC6Zv6ChgXX6zfRztECicB1Hi+RSpG2tn4/Fj7M7KP",
-	"iUKZz1/61QtjIQij11lSfyXDbQX/d14fUA0f9wBz4Lad+84vv18/XyBMbNP/nYV4KUXxVG+RF98NsQAU",
-	"g5TavxKRgYKlsrkjLIYgjpF1NOhrh7B98xgd7r55icIh5jhUX+qkA6weqZH/9x94959P6j8Huz/sfvry",
-	"Inhz+PVfPmjkLr/lSM4IrG5NVtcJ8jsuV/MCNuW5ndBSTlvGTnBS0OhEp0/a/LYs8c2kX6TCwphGQhdw",
-	"unl5z5yBnyGmZzQVsamQCA84gMEL8eytiXZKMPRRTQ3RbyEqvso5q2ujkaUQWmYlzAHXejzxsiTdLi8V",
-	"S+7YSeKvWtBAkQBTbG1Pu76uTQCIyt0hvhoPc7fBUmu53/Ka2iTIakLBeqI8mirXnFtw6E0tyNZLaCkK",
-	"cPj6h8OD2UDAOemDjs8R6t6tkbuqXr54/fJN2Vf1xuscdChnET15qYqQedDUxwLH8Yd+6+iPxcrXqqyh",
-	"RrZdD6Ek3fZQZ8gmluwZDWFRQTdLD5+yPaxDXc+r8jatrH8UW6/NW8FmlmpJXePL9FrI6+EllUq8ysQV",
-	"TtLAPBSg71aEl+8iW1ZjVZ6nFPpwAbVjXgtQ99PFUpFnsJWzM7vdhkapVSTMS+lVQF7HcTR1r5s/jb/h",
-	"mERa57rSAV2P3r9cHmvuv/dsJu91s3BHGJ2Bu0BvW/NennTr3WndNSSmJ/AsJ//ttJNfRKv1lx6hmE/R",
-	"BAvUS0ksjd2888zejvfMZHhSJt3H2PR7Y6l87tVxbEdizSK8/YFYd1ysfDYriEWkT+rSprKp0RBHKKVm",
-	"LgmRDYALfyaNM1+RCnKw92LvoLVgS8y803KrtIFZtDil9B2Ff9sIQMvPk9R04zP/epfxol9+v84uBdXr",
-	"1k+LhQ2lHJlrqAjtM0+aV8wmyojXSbgYCYj7u0MmtGUQIB0V3pVAMZUBMh6MCAnJASe7RSeYvL4RXetX",
-	"tRprKOVPap8pA1Nb6Tou7zjOBWJUMl17FmgDZ6KvqPvMeiJARbt4W6iT+bHF3p/0T9oeA5/arHW1fuc6",
-	"ub/qbvH6K79hLrNrzW7RXyGL4K+9P2mefO2C5+TyrOXQQuuFrcWhynY4ar3cO9h7aQzhoUba/lD3T/xH",
-	"/T0wdQimPoYweha1jlo/gfzZvlK55/Lw4GDOjWTL3URmuzjW3B9nUahgl472SvTXOvrjU9ASaZJgPrUt",
-	"migIWyVV+TBoSTwQ2qaaCglJ65Maap8DjqZzIXBl3tgKAPTcSDLj1NO3wr0+eFk3Xr5A53K3emhdZe0t",
-	"j5CtclFUTwTigMOhJrcdTKMAMWp9iiKotLEaYqF9Ljiy/au8IB6/2NdyfT8sbhGoA3Z20cA9Qjubou4q",
-	"T/NYw/rVwYtmWJduGdQfLYCg4qZS9cXhD81fVK9xXIkUcuRfl/Bo92zykvKOZPpWdw1lY/wTiXaR7eQR",
-	"WKwHSAJPAlNLb5v2I92rH+1kWh3S2BfanipRidH2/ESyb8YXQzLalRxT0bc2iK2oKlPOtX3jPP9oloIO",
-	"N0FBxQJQwsYQHZsi0gK+QicFkcFQmksvN0pnBwvQWX7573YI80TcVJiMIQTFBIdKvBZ0oX7C1OTV2aBH",
-	"Dc2hDujevcgIcTvGMcKob+/QKK5vP/hhHommcrgfs4ExUvy0eK4f58VdP7Jouj7Kcy53+FrW5KwpdW9s",
-	"sxRq8N2Ti6yv0jpRDMEdNNOBc2X2ykfhxcuF6NTc07syYc8Rpu1bo58jbYlqPTAzQrXbHCMxZFzuxmSs",
-	"dHlGBYsz9+pOllSp40IcS9jVSfQ2s0yPWOabSs3OadJYIXUC9T3cpyx9D/NvxL4Dd1sZQyUZZ5bhOrMJ",
-	"RakwjTule3O39Wsip1VVPcyVvi1qwX5OhLzUb9wj6POeDx4EGJtDLXLrCMhiTBpiGdSJaf64K2Im0d8p",
-	"k7gE68wcc+BtkNMA8uwlU/SfgNSh9hpncfHK/rk6bdpf3PBi5qv5dJ94der7vGx2hAe610kGk81y2vVQ",
-	"RbZ25wga496cPrW9HTBEbI+lYqIV4V7iiTmFfLJNxWdpxHhWL/NOU8sRyVkEyYhJoOH0PzC1NLB+CV+u",
-	"Tl1Ixr9Y9+RzTHET+NskwW1Ay11eezhcZCPu7e3rOTqGKhDOMHHsnp8ehCzRZpowB6TmeFRY6v4X+9dX",
-	"43mLwUQfymfnrf69ODsVEnw167UzX0QPnlheNX9xweQ7ltJogzZUCe0GlAXa0Y5lgMeIQz8VEKHJkMSg",
-	"LJwhFpnMFbX8sU5ZrMXvwcZZTNAaGkNPDdi+xoO6ge1r+/odPermqG1Z2rk7KXygJRj5pd9Scs0i5AIn",
-	"oIXaCMtwOEsdJvVuZeHZf6+HvWepafMDN2wZN5C0MQyjR0ba989IXxwu4iPSqSo6DP5OX6u0YXO/EL3G",
-	"vJ/lwctK2X2cRiZ2WWvI6HurH7cVU9zhPdeG0bBAQCUnIL45VWGtttIzYaElOSZxgFgcgZC27HKn0SK6",
-	"g0yoJ2Xn1uRaYn6fX9j7iMnZaTA9l54tQDZMydumS7trx7vDWTxH/byjguI17k+iyPbufqCGfanF+obt",
-	"+qyruV9BKTyeT8bao3EFnEQRwhTBLRH6cqVUmBiZLE7m6iqKpYj9L/bCgbmugStI2Bjyw9fsGTAfPHkG",
-	"1kAFBpSF3zTHOLrOGtzrX1CIqc5yA8Qz6K+fOTfL6o8C+NnbZjtzVVZ+z2Zm6Y6GDVuZi/PwJ/tyRd7/",
-	"OA1Sg/pnQitdi3CACBImazlAvVTIw3Lz1P1O9tKj1vfdIuu5Cn/hav2uNH6fh9mJ2t6Pim9056xo/YGq",
-	"+eX+AxvW8/OCfr+QyK94edLyH1vALy//96j09ekSHua9/8X+tUC4r/aoEUVRf+seulkBUavPuH61oNTG",
-	"Gp5PT3HE7cQRq9TkxBGJHKJXBz/YgGK1aQEOJRlD1pNRo/y/Z80YvXKgLtJYkNZ9y/BGZvgUaayNNLp3",
-	"gq1ZyjfreRZ/iwUmV9YK7tliLDcu2XjK7twTkAUmH9dJ+MYCk9tSLIz1qL2FMaYBYtw0oJlpXsM4YnSd",
-	"ese+W1g3Pw7qvvi4w6HFlwsERZ1tfxd2paWMZ6KydSf72qWEzUueOeaog9mHapI6S9yOWerCqEYWOYM/",
-	"afqPzjylLv7QTt43uCwvKod4ZZmx/6Xc03QBS7Z8Sp+Mzi0YnfU0Us1ixe5lyURYo3OuOKgzM+fi/WBr",
-	"DO7J5Kw1OStwegAKQPPrDvoXCW7eSWW4Z3vVWdt2bNYFjlJmtz6+I/UU9LxzvgPFCSib1JBFb/vKx77j",
-	"I51rzTqNiB+3MVtspNmWdYDzXZiyDlSflXr+lhN2Xcp06ecRSLY5tnBBGA/VFC5WuB1L2IFQjXArqCHQ",
-	"rTp1X3LbMPjtkz3yaExjg2mEs+vmyoIJaVXXBNMcY2cEvE4BLnOJ+xFf+19Kl4d8nddXonTWNyBqms/L",
-	"Ny9fFM24232UIqT5gwLnWuRshtT3Q0xD0C1UvyXg1cprvdt5Z/hwK2c4axcvEIWJ0vGVWDYd8p9k3xr8",
-	"tRrtzi3Uea/KikNOBwGN6pG1FTg9uThtn5+fXfy0bbG073TcnGtxnTrvPWqLq9hIs8XlAOe7sLgK2ngm",
-	"3M1/EwbXQ5WWMF7C3dEeP36fh95D8+EzcPnmz93vQyzREI9GQCHKqs5cy/Xp6N3b0fvMeovZZb+w3n2a",
-	"Zmr4Gn3uM+t9f6LnM+uhXa26jmJM1bnQvfPRjtWjLs9PLi7ab7MbsdWJMbX7tvvj86IlYcq50oXtA3tb",
-	"uNMRlcOIcQmRvVfp6XCt7XDZ27q/FzPQ3gX/ZAd+d2XDGu86dlZ1QlpWpm/CUAiIsVSivNCsm03Fq3bn",
-	"+uTq+iGYisVlDPOrFovXHnfdYulC5vmVi8U1Fd+drC72/n2qqg0VlvlF3GuJ4t2TOHGuC68p8MleCJC9",
-	"iv1JdGwrGmZ/LnkcWR/h/L5jR/R7xEtxUQVLRjFI3eV0+7JFstH3oil2JBs9qYnfmZqokJ5fQLV4pKBz",
-	"8tvZxU/dk4u33c71h8uNnNO/U+DZfd+PNn/mV1tRfR+ZL3rs7SS9mG3VHGZdRR6gPqFEDCFCO6cf3l+e",
-	"t6/bbxHj6N3J2Xn77fOgOOicTYzCuk6es8gK7U31x2jE4hgRiXpTRL69CoFHk2BzyWFMYIIw6rTP26fX",
-	"yF75eHJ5lt8GVEq5OZOIA45EcYW5yG5DL2ftWYs3T9zRt54zAWhAxuYCEcFSHoI4RhGWeADm0nMKtwnm",
-	"N+bKIXMToGQjYa55Qgm+7Sra1QSMWFFnqVv36JuZ9aUvpm+P3cAEK5LvcQL9eJpfv85Teqwb0RoAyCGW",
-	"xfkh1Pxg7noW9l4jiNDhwYvyKQoQRjGjA+CIUUCHB4ebyZe1rHr/iz5YTXlGBU+8J5O5+ex/8/bxSUZL",
-	"yjQ2stxcZKmUbU0rx+jVwSt9F7YmHylj3Wh+hIUoN5J6THUazR9o2li3/9nylfkOqd+yl76Vsme7oWa/",
-	"VAae7zBdPNt6vVPqsZVBzVF2f8vvHX7oRdN2pVuvnc4gViOrLPU8Gb6PrXxa6XQUbiXaIUmSas30ea59",
-	"zmqoWyhxyhjT/tjcPQ+P1c62d+c7zOfh8Y71iV+7W8LoFYg0rnWocf302FxSLlCIOZ+imFBzS2LI4jSh",
-	"D1wcb6MBK0tGplzdHo9nQt8bn2XXCjwmdICIPEaTIVCkz06Qt9yhEOlAq80SUer3Fg70F/vXYm0U3GPz",
-	"1EJh8337fLVEc7snpGImVLJK74RavB98N3rOdsp98r1+qxa2xfXyNjahEgZ8gSZiZ+6Lj9qadnbSbEa7",
-	"8PnOmoi5W0c7AkIOtn0phbFOn5QppxA9fyB9LecYyQ7KH6qh7CxxOxayC6MakeFQRJDrZ0QKZInjSUl5",
-	"hC3HHKQ6tx50nOM+4UTCLqPxVBsyQEM+HUmIEJbK5pHraGbpMpv9L86/FtOoywf8+9Wq19lnzEsYyzao",
-	"nouYgy0xr+9C521m1luX2s2vO3hdXrdlY/UXTObFRe16PmSv3n8b6XyqGjrNVv3ta5tY3KAEUzwALgIk",
-	"YiZNwPQz6wnUm2YJaNtXLi3VSXYDDVbStXnlUdtHeg/NlpGBxmapdD0mjrno/5mwW0A7xp4xV24a7lj2",
-	"H6ZyaEhujomhofZQjQu9uO2YFc7UUR3L03hwktMMDp6siUdoTZxcnmXoZBrFOI6niGLO2cTUOLPi6n3N",
-	"7TGKdcN8zmIwWVv6eyQk135/gcSQTajOmvGcyhJv3v+i/9981eaY3eQndpGbNtX70Tcvkc0+NYZsvLTC",
-	"Ko8R9PtgSt1snqCOuFqe5WeaSzFEjRRX1UtF083YH8WjvxdbbaFZ4mpQPHSueHcqbI+BT81FvDujGMs+",
-	"44m5fFGYpNClZbMC70MVzWpt25HMGio1EllB/8HL32//urrlDoHlmDbYNc/q3UAgck708ceUxBEiVO0p",
-	"88eo/UOYciKnraM/PrnQMK9nMVuTSpEkRBoZRYTN8i4ZilMhIVEgKY/7pdUDzIGfKIAd/fFJHWrztWEJ",
-	"KY9bR619fdjtWFVd4NJgGw0Bx3Kol9Ob3U9+nZ9diZIz5XHO2YDQwBGyQaE7GTPYsvt8KI3l2YGsZSvQ",
-	"jgSKqRR5BwzCs/uMnVHyK2pnR8runEU7MRuQEMcojFOhmGFWvTSKsUmlUqa7NtjdycqxsgIEmdXumfHX",
-	"89JdNe5gWQ6Xk8lagMIN3s4O67SINuWRdohAjz/Ref2eTiAC4R5L9bPEmcwttpqd64M5W3SghyRUSBzH",
-	"1mlaObjP3R2oX5SW8/8DAAD//w==",
+	"7H3rctu2GuCrYLRnJs4c+hLnslt79oebOKl7HMe1nHR326wKkZ8kxCSgAqBkNZOZfZp9sH2SHVxIghQo",
+	"UrYs2Yn/tI54A777HV87IUvGjAKVonPwtTMCHAHXfx5f4qH6fwQi5GQsCaOdg87lCBDrf4FQPhGIw4QI",
+	"wughEkAjRCTq4/AKEYpOBtvvsQxHSDKUjiMsATEaz9B0hCWasRRxwNFOJ+iIcAQJVt+RszF0DjpCckKH",
+	"nW/fvgWdMeY4AWkXdDQexyTEaiEnb9QPRC1ojOWoE3QoTtTTuLinR6JO0OHwd0o4RJ0DyVNwv5fg61Og",
+	"QznqHDzb2wvmvh90XqdcMO6HAYVr2Qv1DYgNkBwBGitwsFSgMR6C2pte398p8FmxQPNIp2Yh+/6FvIFx",
+	"zGYJUFm78Si/5fb7PokgGTMJNJz9B2bz+z9CHCQnECH1FRASTYkcaRgInAC6ghnCNEJ9Fs0Qh3GMZ0Jf",
+	"HRAuJMJUTIEjQoUEHCnohRywJHSI5JSEBegMMRZ7dNa1rRa2CIgJofkuvXscaPr0I1eRvl5wOMJ0CIgI",
+	"1McCIqRIHSMhcazoGexWBHrxbL9+1ZYVlsT5CZUw5IupnRT33B7rpyQhch4e53gISJB/aik61s+534pg",
+	"gNNYdg5eKkTga5KkSYEW868CKXoTwPUazjlTouVMv3luJeYiUt/NF1MGyNjcshAS/+Iw6Bx0/stuIfl2",
+	"zVWx241TA4zf1B5r4a4hcHuId/EExows4GqR3bGCjwGfkBD8oLUXF4FWmFtuD9pLdgX1JC3V1dvv9qMA",
+	"XvuNVAC//Sc+AReLmHNirt/2Q9/Uw2LMqACtBX/G0YWRuupfIaMSqP7TUX27Y876MST//iIUer+2RNG5",
+	"ecp8tEwg73E8YDyBCP3a/XAWIExRSq8om1I0IBBHAWJc/UjoBMckQhMcp4C2jNCHOFIiVMElerrTUZqV",
+	"0UFMwrVuoWS5CKlMkgHjfRIp3UQE2lLrQxJfAQ2QkCSOEU8pJXQYoJ2dHbPwt/qJCOi6Vx7iOAaubC4W",
+	"A4oYCESZRDiO2VSvXy/vjMm3LKXROld3xpBIw5GFrTL+NDitKNbLOucQMhoR9cRbTGJY6wJzWzSHWmJM",
+	"UwXWlHOgUmt8u1TznjWu74iii7ev0U8vXv5XZF+OIhamypjTa7pk7BTzIayb5jLrTttxRCA2AW6sPPIP",
+	"IK33s/W9x3RmxZJY9zK1ykBwHQJEoLwQgbjibr3AQ22rzhAeSODoQv29faT/FpomhVJ3jtfj3FFe4Jy1",
+	"otUMxakcMU7+WS9JvydCaMGUZHI5QHA9VhpGCWIOE3YFkYGMFs1TzuhQ2dkRUElwbMTFRzrmLAQhcD9e",
+	"K3X9DnG8bRVKP5VIQIKpJErIzexat2BnuIOUBxjHEBORINxnEzCeVoxpkOua7m+nSjh/y7Rq1VlU/xxz",
+	"NgYuidGh2t+AqIf1TtU61F8d5aZuS5IoI6eihoP8mf7M46xW9ue5TiLvz9SaY3MXjNO8zBK/uVbGHx1t",
+	"dujXlxcXuLsvbav00c/5+41cV2tyYPpaP6bpJDJyHcfnDowHOBYQVMBegVHZ8tkL6qHTyq50N68fbNjC",
+	"KTEmVHmNREJS/mPRx10q+5Z/DnOOZ3r9RZCg6U1ncC1tvGEOk3olDbv5qFF3rxCyaLnWeJ6HfyWA42ON",
+	"O+DeOu5Mk77RA1XpH3QEoVftCeVSSdgLGPioRLCUh7Cidym7NrEi/I6EylyMzYLJ/XqxqwxSq5E7lm5u",
+	"JH5ujrEEX5+YZ1wXbSUIbHq1i8950+fkrHt8cYlOzi4/oP/3f/4v6h6fHr++RPlTW+Kpsm8cxn65t7fX",
+	"Jj7mYr1YRDvsrFiyZrJiEwI2jYg8ppLPPJIqzOQmXONkHDtBkh1D3T5BhEPJ+ColWwQSk1jU84IJOMxt",
+	"rWYJ1uavW6FUfkjTVfO773oW3PGE+32CJrQWi/tedw2l5RagKAGyFq0rodKCPjZAna9HEF7p8KDHxM2v",
+	"WXjn1ESofPWiE3hUmlpXDMsToJt58NrGqY1RJ/NWR+ctZwmSnAyHyrlkyC6CMKokV4tVDzCJUw69RPkx",
+	"Q1hGvxPRyyOszg19xmLAWuB8Yf26XcWscC888Zoc/khIxvEQrEczIDEc7O7uTjDfjUl/dxCzqfJnYLd4",
+	"RCiXbcyEHHIwEnzu68oF7/Vn0mC7BZiUEE/1zUDTRBHW6w/vz0+PL4/fdILO26OT0+M3DpU5TGtwc2uz",
+	"oZqhKlNovsDS1ipfX8wEq2Boh6U2wdBxKmzgYV7XTKA3ZfzKxim83JsQ2SM0guuWNBFjIXvanIO2MiLW",
+	"oZIejiLu5wpzvYZnElCW4hLoMAB5rx/z2rsQD/wMaFJzhA6RUso6dEoiPytJa0uWX3KqdxKgtyyO2VT9",
+	"9RrTiJhcNkfdUSojNqXeV0rgSUuAOjgtf/8ChkRtHiJk7wlQzIREjIJAhIZxGoG7IzeRVjLfFIyybdq1",
+	"VXBfoZ4CUcX6gioRLiBgi685Mh5JOa4nnTo5a/KpXvHM8UDWv3DCpP9Bn3gqXpU9mH/au9MilLakGwIJ",
+	"JnE1B/zyhYeKxliIKeNRc8I46Ew5kfCBxjNj8FW3aD7qvNK3p6LM4GZ+uSPQqQQ+wbFX4yvuzG5AfZBT",
+	"AOroS3GIcF8AlQcm1pxxr80qo61ne8goxTYmzZ1E+ojWR4X9bxUqT6nmMzZWDIVpCLFXo9bAz4l1+iU8",
+	"ByExlz0hOZYwnDVJzwtzfze73cg6Lgkd9kqZZd9qCnth0ScKkuma+/MnF9pjywciAjef6mV2e7k+ZtMq",
+	"llHK2lbeWUaRBx+uEVMGwhzZ3CIcUsD8RmGQVbEp2rIcWebTANXzZ14L8t9evSjiELYgxJFqDs1XmCJ/",
+	"w7O554M1c0y1Jio3p1F+Z1YZ5lCZcnHUqhiHQ/Rifx9RnOjKpxEghSUsGRdoOmICbJJaXbGEiKYsjSMU",
+	"cTZG0xFQRCSKcXilq6uSSqTnmTeCW+ai5ioHl2NKvOEiZjGVrsIud1TTBuzyOSnnelEXx0fGhzo5O7k8",
+	"OTo9+V8nZ+86Qefi49mZ/eu4e3l0cWn+oTyt4i/94Oujs9fHp/ZX8w/9e/fo08nZu97R2Zte9/LDuXrk",
+	"5Oyk+4u5+LF7fnz2psZpO574tbiUkIxljQNxo+hTk/Nf6wnUa4ebq56ayFMbd9QGlwqB3RBD0hBeBWkb",
+	"VG2Aqn8BHMtRTehogVXblP3sHONwpAt8CQUhjM7QBaE6NQ9CW3F/dtjVnx3lSUldaoAF0/JsoOtD3KBH",
+	"sWInhpGHXNlVp038OvXDwKmyXEuauIYbrvDgqjGf/h91Uxek0kZiYfI4Cx01Zujtfe5LMxZa9JwDtUt1",
+	"+6rz1ZYXb2whOetraSJVCPgahzKeWbvGwCarb9JVbKg/Q+qrKEmFRH1AQzIBHQooU1B7vL5mdECWzLEu",
+	"j+jiKzdCsy/Lbl/VgIZVCEqXVzcgLqvQcGyAHA0ZJ/tU8q+sv1AhV+xJ7QKjPgwYB7d43jywszJvt1mD",
+	"A42WfKcNyXvfNuR4PGrKVs17InANYaoNaP0ChE1HgcJolMbAEYcx41LXf3l1h89ov3QqAC1gnwj0hfWz",
+	"EEQb+DtiN8a0kRNjTN9pEGS+xZKwLXRgpTr+9Ojs7PhN7YoD9RM17ki+VfMy72Zu6KJLEnpqSzqnZAJo",
+	"DHxb3QLX1rVRNkECkpNQZK5SBR1oa5qt2kF1SkVeZ2r8Tm0vtJIiv7L+J72GeRlSEQVVCzH37TWefSKi",
+	"ePcco/dxeDXmIITli0r9/QhzQFt7OzvPnmpIkASQGCtATDHRrTEDxhFL5TiVuozPUHmBFpb2YwcnNmLx",
+	"Lej0UzFb6oO2JJDQYcsvLFva1iLOFTIeiR6hLWPoxQO9MfCegLBMs7VLzx5kqVzyUyyVS35Lk3wbs9r5",
+	"WgVpaV9icSUUIyH1l2Ejr7ibYgk8wfzKw4tsqnu2sjsy1hPZ67dAuSSay1HSMtTqs+bK0TK7/xJ6yxjw",
+	"ItIP8qDMUJbMfTzpWlfLBcr6jEkhOR73jIwpWypO6OR5Y0GNW+fz0tycVf14clpYxL0EwhGmlkUyO+P8",
+	"9OjkTPn+ry+O3m93fzna3n/5qvTvl8/2vcaHfmdNPsFX6zefULDvSAXwjLOrIJj/KoQpJ3LWG3MmWcji",
+	"UneY2c7l8f+47ATlLdrfut1THQXpnvZKP6sf1DXvRkXcC3EvBO7rZTt+nxH76yMkGZI8FbISN9vf22sO",
+	"hc3TRi3t5c7VvE5YSGDzScVGOlmM9p6AmiqHOcy2w2QT8JcFoe8zvj34QP0e5uFrk5gjMm7vZLzPn/GB",
+	"XBcwNZb36ZuUCSWg0RX5KDzSUz+YfS0o7cO/d3+69Q7iF3nysr265yxu9DQv1D03NDqzbr5Ggiva/rJs",
+	"qHVg9QpvEW4w8L9RMqZ9Mrg9GGtSv/oF9ctfhYdeX6dx1865+fKNiuBvDNgGgGoZMgfQrEP5dpxSWYnT",
+	"9ly3JgeqnhZvIZRD/ZdB0F9KMw5Baj2pEKcHGuQuMTPuWIyFzCcdzG3l3LrCFYGMr3sV67+8kl/IcAT6",
+	"vUXbD6OAClcMJXiGlOk7YNwfBMkEUWZRjFi/P1PEbf3tdGzMRR2c1hE7SEia+K2JmElfalTb3upabjvb",
+	"wt9my9jKHPPmYA4kPtwpYB5HQ4+GG3CWLFXwSMepxy46UT8j46rkjjijItWpSeuyb31hhIoDtIdiGMgA",
+	"PUOcDEfyqR8LVzDzAG6Exciki69ghkIWpwkVJde90eoZYy41a6vrDpoHjE8xV9JdfUS7DX0cY6pb1vuc",
+	"4SjEQvorHFnLnJEGt76/so46rL3Lgl3VZPEX1i8Hsrq/neq2Ngpcl8CS2ISy0CcbU0E8pSgcYUI10eW5",
+	"4kME0RAEEniGRmyKOJsKpJz7fIEQ5el7nSZGJkaBSGRulDrZbNFuW57VAp8IlAV05iPb+qOtFUNOwR6E",
+	"ukGj1i9rGcLJ3x3YBdchahXaT8u8phXVqzD1+AeLVY8txyiFUPrEd9e0n+homu5xMRwmcT+GJwLlT3oF",
+	"da2gKE0WaftN57FMiJhvZ38JPSrGu5IrYvrWnW6Kv+OdKaERm/bwcMhhWNNTIbP21fZw0elJ0xhLpARf",
+	"FadPAOg11iGvLvS3bHwsZ+2lKC8nHb/MXBRxW5CJK4dwipV5YVBOMi3Ziogl7mNRjSu8et4YWRkxw7ol",
+	"C7r5sVsGQ8YsCzBks25ePN93KpxevXz5/GVTeZIQccIiKEdFLCqcmEhETIN24FybACeD2XaIi78Haeyv",
+	"N8z80GXgWqEJDeSgwFKQ+agLC0rn8stzvOGivRaztbirj2hk6FkI81pAtYKF/oQPJNkXKuv0AqiYNlEp",
+	"/p4bCGF6m+YVcZgTUEn2GSmX4HBEKGwraad/AM61MI4gQLodhTLZG7CURnk/fc/2VO3Ud5v5QwPq1UvI",
+	"LLOxtwTi6Fg96hNchAqpTbgbtKoVibJ5IpBExrDA3Jw32D5enCAOA+BAQ0BE134PZlnlXoYl9XSzKsn6",
+	"2PQinLySRuUCMnFg5bEPlC3t3y3QqNd0PSYU/Ff1/J55kPza/XCGxliOMsuRDQZAI52qMhOBsswd1wPU",
+	"GPV7ivUfri8Rq8Azu7EGdJm//TgDYgUzICw8H+r8B7v8lZj7lrI2EO2yn17HzAffHAc9HO+GLSKYDiFm",
+	"NYNFc98Vo/xOtPXu4sPHc/Tz/9SuA0slwsh4BQG6ZOPtMzcC4ZgANrrQGp96V6+NmPTg9C6C6TSCqK7w",
+	"fpxKpG/IKjoSfN1TADoowKTE7nTEtDsj0lj6AQGZxqg03ury4wM0Hc28gtnMExLLFf4QSsRoSSjVVQjb",
+	"/dbUCNgr7VF7wabLT8yY75otyrrb9s+SBKKswmAe03l/k06365lVSEg2HkOUBWT8aL2jYR6lGR6ZZZLj",
+	"omAriwKXpzOKdvdcoqNb6B2XO+ckT60GpWkcZ8GBeQhmtl4Rcfj55N3J2WUj5MplqvlH6td9E23p0n/u",
+	"HeoujVITTKOPWQwnKROfaVxAl0c/nx4XE0OEaVDBkTuf18T7JQiZdaIoelV7Fq3rrlYz9OQDhbkhJ/N9",
+	"L3stCjKkLFcjPH+lHqqORdUj4myFuq5bJwJdwTj7ptPNVGplau7JXThSJZdXc5SeBckqqMyVpbp+iHA8",
+	"xTOB/n2CUhqbEvzsBiKQ5Kk2xTOJ9u+TTtDZ/tgJOv9W/9n2izE90VP4MWKmfY516Fpx6CGy+zbBt0HM",
+	"9HjnbdMUZfIMOuOknQj77wBZ1iyuZD8EiCk/QrtXwkbMCdcxcwnXMkBnH09P1e+KFUsUWQgAG7dZGJzV",
+	"0M236sNMtUFsOZa2RY0eKA7INUTbEcR4doBs15rINP+QTJRblY5LVGfovJH/+zi8YoNBL0ljScYxAY8p",
+	"ANeGWwmOszUMOZvKkcapXU71494PF+Vu+j3exkJnr4Y8TLXwtgLpga53zPMVGSR2GpoH9xYNBlnY5Vj+",
+	"uHR6HneaGxa9nyWUKED26gHgAbcp1VV7b/ys75tKVyz1vZjRIdz2ixZ2QlflZWBrAnH2kBldC5EmMS/M",
+	"WxK4rBTjz+22E7gk1wlKC1L6m1HwiDxf0MYrEmzWPvs+jhJd2RjBBGLF/UqiEJiWBgkUcrX72+l9Cen8",
+	"PiLhSEtUE9RiQgs2pTMIPSgUboCsUfEH+YwYN8mVP8jnu47v2JdlNmjH2WYJIj4sdd05P7cabRA1Dvwp",
+	"EunY1xXcdnTBjaYx3UlYq6lDZFG/R4vpSZ7ILhbl0QoJpimOs+kKn+9mINL58dmbpVy71bhg1T4Dr0uW",
+	"msppDZdbuFE5G6wiAlbw1AZiYPbIgk12bdZ3ONjqJ09j5hQ4RDVVuFmxkZ9WmyOhBiJdfe+qw8d6S0XZ",
+	"UraRYqzQzUnSLPtGPvJSvZIWKbevC/NHA2q7guwGV8Jxlug3x28fJur/4HFNv7C+6PVnvZxWb9rmUjT2",
+	"V8vrUMhSKk377VzrmtMmroi0hyeYVIM/LkvpmySTOK7JEWJx1UswxUPveK7fzRisvGAKZ/0z1TVvxWQC",
+	"ARroOYduH9sh2kOMqgd1CDAPbzMKT1sUEpbXV97QPAyCCn4WoLibITAPeR7//PHk9E11rMX5h9+PLz68",
+	"fes3a827bpSiWB2nliRu1SuJhbJx9flNLr7YYIC2iBRO0amJtotUjHWA8+mhjqFkDxOFMl+M9psXxkIQ",
+	"Ri+zRoJKVd0NYu55T0I1Zd0HzPVMzSugaOvX3y+ftkhN25YDZyFeSlEy1dtYxrdDLADFIKWO6URkqGCp",
+	"/PwIixGIQ2SDG/rMMGzvPET726+eo3CEOQ7Vk7rQAatL6s3/+w+8/c9n9Z+97Z+2P399Frza//YvHzTy",
+	"MOOSQ5G09unVVJIdIX+w9GaRx6bauiNaqqPLxAlOCho184FsTV1WbGdKPlJhYUwjoZtG3VrAJ86LnyCm",
+	"v2i6cFMhER5yAIMXIltME6rQTgmGPqqpIfoNZOJvwmd1ozuyskUrrIRhcG3HE69I0pMXU7Hkjp3GgarX",
+	"DhQJMA3eltv1WYsCQFTO4vH1lZizQpZay9229NQWXlaLGFaTWdJUueJ6hn1vOUO2XkJLmYf9lz/t780n",
+	"H07JAHROkFD3rJo8PPb82cvnr8rxsVf+EWoF5bSxk5fqQlkETc0WOI4/DDoHf7RrmauKhhrddjmCknbb",
+	"Qd0Rm1qyZzSEtopunh4+Z3tYhbmedwKu21j/KDbeD3gDn1mqJfVM/NTrIa9GllS6/yofrkiSBuGhAH27",
+	"xr98F9myGjsBPe3X+y3MjkXTZN1H25U/z2ErF2d2uw0zd6tIWFRGrIC8CnY0vbbr58ZPOCaRtrkudBLZ",
+	"Y/cvVzub5ww8m8nn67SeQqOrfluMSTb35YW+3p3WHetjxkvPS/JPr7v5KdLafukTivkMTbFA/ZTE0vjN",
+	"W0/saZNPTFUpZdK9jE30naXSPyzfDrfWIsI7k4j1JsXK5yuRWEQGBBYF/pXfPsIRSqn5loTIJt2Fv3rH",
+	"+V5RfrK382xnr9NyDGc+tLtT2sA8Wpz2/a7Cvx0+oPXnUWomAJp/vc1k0a+/X2Yn+up166vFwkZSjs2x",
+	"boQOmKe0LDvTABGh4xvxYHvEhPYMAqQz0dsSKKYyQCaCESEhOeBku5g+k/dUokt9qzZjDaX8Se015WBq",
+	"L13XAjiBc4EYlUz3uwXawZnqIx+/sL4ISkNsdXNQFscWO3/SP+nxBPjMVsqr9TvHM/5VdyreX/mJjZlf",
+	"a3aL/gpZBH/t/Enzgm8XPEfnJx2HFjrPbP8PVb7DQef5zt7Oc+MIjzTSdkd6ZuM/6u+h6X0wPTmE0ZOo",
+	"c9B5B/IXe0vl3Nj9vb0FJ/wtd7KfnRxZcx6jRaGCXTreKdFf5+CPz0FHpEmC+cyOhaIgbGdW5cGgI/FQ",
+	"aJ9qJiQknc/qVbsccDRbCIELc8dGAKC/jSQzQT19yuLLved178sX6ByWWA+ti2yk5gGynTWK6olAHHA4",
+	"0uS2hWkUIEZtTFEEldFZIyx0zAVHdmaWF8STZ7tar++GxYEUdcDOzqy4Q2hnn6g7Gtdc1rB+sfesGdal",
+	"Uzv1Qy0QVJz8q57Y/6n5ieqxqDcihRz5lyU82j2bWqh8CtoToY/bJyE2zj+RaBvZ6SGBxXqAJPAkMP37",
+	"9vwHpI99QFuZVYc09oX2p0pUYqw9P5HsmveLERlvS46pGFgfxHZxlSnn0t5xmj80T0H766CgYgEoYROI",
+	"Dk3jagFfoQuRyHAkzSGya6WzvRZ0lh+mvRnCPBJXFSFjCEEJwZFSrwVdqJ8wNbV8NulRQ3OoC3peMDJK",
+	"3L7jEGE0sMex2ANeBHqx99MiEk3laDdmQ+Ok+GnxVF/OG8p+ZtFsdZTnnBPyrWzJWVfqzsRmKdXgO3ca",
+	"2VilDaIYgttrpgPnCPobs8Kz563o1Jx7fWPCXqBMj6+NfY60J6rtwMwJ1WFzjMSIcbkdk4my5RkVLM7C",
+	"q1tZIafOC3EsYVsX7ttqNv3GstxUZnZOk8YLqVOo7+Eudel7WHzC/C2k240xVNJxZhluMJtQlAozLFS6",
+	"J+HbuCZyxmPVw1zZ26IW7KdEyHN9xx2CPp8z4UGA8TnUIjeOgCzHpCGWQZ2YgZPbImYS/Z0yiUuwztwx",
+	"B94GOQ0gz24ygwYSkDrVXhMsLm7ZPVXcpuPFDTdmsZrPd4lXp6fQK2bHeKjnq2QwWa+kXQ1VZGt3WNA4",
+	"94b71Pa2wBCxZUslRCvKvSQTcwr5bAeZz9OIiaye59OtliOSkwiSMZNAw9l/YGZpYPUavtwR20rHP1v1",
+	"xxe44ibxt06CW4OVu7z1sN9mIzYAoRPYq2EdQxUIZ5g4dPmnDyFLtJsmDIPUsEdFpO5+tX99M5G3GEz2",
+	"ocw7b/TvBe9USPDFfNTOPBHde2J50fzEGZNvWUqjNfpQJbQbUBZoR1tWAB4iDoNUQISmIxKD8nBGWGQ6",
+	"V9TKxzpjsRa/e2sXMUFnZBw99cLjSzyse7G9bVffo9+6PmpblnZuTwofaAlGfu23lF6zCDnDCWilNsYy",
+	"HM1Thym9u7HyHLzXr71jrWnrA9fsGTeQtHEMowdG2ncvSJ/tt4kR6VIVnQZ/q49yWrO7X6he497Py+Bl",
+	"tewuTiOTu6x1ZPQ58A/biynOxF/ow2hYIKCSExDfnamwUl/pibDQkhyTOEAsjkBI2+q51egR3UIn1JOy",
+	"cwB3LTG/z89+fsDk7Ay1XkjPFiBrpuRN06XdtRPd4SxeYH7e0kDxOvdHUWTnhd9Tx7401n3Nfn02Sd1v",
+	"oBQRz0dn7cGEAo6iCGGK4JoIfaBTKkyOTBaceXMTxVLE7ld7yMHC0MAFJGwCOfM1RwbMA4+RgRVQgQFl",
+	"ETfNMY4us6H6+hcUYqqr3ADxDPqrF87NuvqjAH7yptnPvKkov2M3s3QuxJq9zPYy/NG/vKHsf5gOqUH9",
+	"E6GNrjYSIIKEyVoJUK8V8rTcInO/m930oO19t8l6ocFfhFp/KIvfF2F2srZ3Y+Ib2zlrWr+nZn55/sCa",
+	"7fy8od+vJPJjZR6t/IeW8Mvb/z0mfX25hEd47361f7VI99WyGlEU9bee25s1EHUGjOtbC0pt7OH5/JhH",
+	"3EwesUpNTh6RyBF6sfeTTShWhxbgUJIJZHMgNcr/ezYA0qsH6jKNBWndtQ5vFIaPmcbaTKN7DtmKtXyz",
+	"nWfx1y4xeWOr4I49xvLgkrWX7C7kgCwx+bA44TtLTG7KsDDeo44WxpgGiHEzgGZueA3jiNFV2h27bmPd",
+	"4jyoe+PDTocWT7ZIijrb/iH8SksZT0Rl6071tUsJ69c8C9xRB7P31SV1lrgZt9SFUY0ucl7+aOk/OPeU",
+	"uvhDW/ms4rK+qDDxjXXG7tfyTNMWnmyZSx+dzg04nfU0Uq1ixe4BzURYp3OhOqhzMxfifW9jAu7R5ax1",
+	"OStwugcGQPPtDvrbJDdvZTLcsb/qrG0zPmsLVsr81ofHUo9Jz1vXO1CcgPJJDVn0N2987Dox0oXerDOI",
+	"+GE7s8VGmn1ZBzg/hCvrQPVJaeZvuWDXpUyXfh6AZlvgCxeEcV9d4WKFm/GEHQjVKLeCGgI9qlPPJbcD",
+	"g988+iMPxjU2mEY4O+KurJiQNnVNMs1xdsbA6wzgspS4G/W1+7V0eMi3RXMlSry+BlXTzC/fvX5RNONu",
+	"90GqkOYHCpxrlbMeUt8NMQ1Bj1D9noBXq6/1bhfx8P5GeDgbFy8Qhamy8ZVaNhPyH3XfCuK1Gu3Oydf5",
+	"rMpKQE4nAY3pkY0VeH109vr49PTk7N2m1dKuM3Fzocf12rnvQXtcxUaaPS4HOD+Ex1XQxhPhbv67cLju",
+	"q7aEyRLhjuPJw4956D00M5+By3fPd7+PsEQjPB4DhSjrOnM910fWuzPW+8L67fyyX1n/Ll0z9foae+4L",
+	"6/94qucL66NtbbqOY0wVX+jZ+WjL2lHnp0dnZ8dvslO4FceY3n07/fFpMZIw5VzZwvaCPaHcmYjKYcy4",
+	"hMieq/TIXCtjLntC+I/iBtrz5x/9wB+ubVjjXefOqkFIK8r0SRgKATGWSpU7B1I3uooXx93Lo4vL++Aq",
+	"FocxLO5aLG572H2LpQOZF3cuFsdU/HC6utj7j2mqNnRY5gdxrySLd0fqxDkuvKbBJ7shQPYo9kfVsals",
+	"mP25FHFkA4Tz844d1e9RL8VBFSwZxyD1lNN7pFt2v+Z/t6tHdVnssRp1Iy2QOR1ifTSEMNZlXWFquS3S",
+	"yhPEuK9k1Z5IbC2oRTqltjuynjz2NiBAf4jMakkwydEPmGptsZ4MRuv0yYVk4x/FIe9KNn70xn8wnaSQ",
+	"np/z1z4h2z36dHL2rnd09qbXvfxwvhZz6O8UuD2D8+GWKf5mB1fcRYGhfvdmagvNtmqYWQ/rCNCAUCJG",
+	"EKGt1x/en58eXx6/UUbM26OT0+M3T4OC0TmbmrjAKmVOmxVefDw7Ozl7d4jGLI4Rkag/Q+T7M30fTB3j",
+	"OYcJgSnCqHt8evz6EtmTdY/OT/JD10qVjScSccCRyVnoU0tFZlGVi6NtYDGvj2QcyRETgIZkYs5pEizl",
+	"IYhDFGGJh0C1qU7hOsH8ypzsZg5clWwszGl6KMHXPUW7moARK9rZ9YQ0fQC+PlvLjEezG5hiRfJ9TmAQ",
+	"z/RJM+opntJDPe/bAECOsCz4h1DzgzlSX9jj4yBC+3vPylwUIIxiRofAEaOA9vf219OWYEX17lfNWE3l",
+	"nIVMvCNvo5n3v3sv4yijpSci0+XmvOBkHIOmlUP0Yu8FYjQETT5Sxvo8jzEWojyv7yG1wzU/oGlj1S6F",
+	"lSuL4/6fspu+l+kSdkPN4f8MPD9gV0629frY/0PrNl1g7H7Kj3e/77Mp7Eo3PqIig1iNrrLU8+j4PrQp",
+	"Fcqmo3At0RZJklRbpk9z63PeQt1AJ2kmmHYnOCa6+fqB+tmf7PoL4XP/ZMfq1K/dLWH0AkQa1wbUuL56",
+	"iIBzxgUKMeczFBNqDqMNWZwm9J6r403MuWbJ2KRYLHs8Eaj722nexCDwhNAhIvIQTUdAkeadIJ9sRiHS",
+	"9Sy2GE+Z3xtg6K/2r3bZQZdtHnOD688N+lo2Fw6pScVcRvomI2pq8b73w9g5m8n95Xv9Xj1si+vlfWxC",
+	"JQx5i1mNJ+6ND9qbdnbS7Ea78PnBZjW6W0dbAkIOdko0hYmuUpcppxA9vSfjgxc4yQ7K76uj7CxxMx6y",
+	"C6MaleFQRJDbZ7q0xhDHo5HyACc7Okh1DpfpOuw+5UTCNqPxTDsyQEM+G0uIEJbK55GrmBnsCpvdr86/",
+	"2lnUZQb/ca3qVY5z9BLGsucALETM3oaE1w9h8zYL641r7ebbHbwub9uyifoLpovyonY9H7Jb735af/6p",
+	"GjrNVv39W5tYXKEEUzwELgIkYiZNwvQL6wvUn2UFaJs3Li3VSXYFDV7SpbnlQftHeg/NnpGBxnqpdDUu",
+	"Tojj2JSL6C2gLePPmJONjXQsxw9TOTIkt8DF0FC7r86FXtxm3Arn01GdyNN4cIrTDA4evYkH6E0cnZ9k",
+	"6GQaxTiOZ4hiztnUjJJgtDjAWEl7jGJ9LglnMZiqLf08EpLruL9AYsSmVFfNeLiyJJt3v+r/N59oPGFX",
+	"Oce2OdBY3R999xrZ7FNjyOZLK6LyEMFgAKaj2NYJ6oyrlVl+obmUQNRIcU29VNiZz7U696O+40GrXLWF",
+	"Zo2rQXHfpeLtqfB4AnxmzjvfGsdYDhhPzBm3whSFLq2bFXjvq2pWa9uMZtZQqdHICvr3Xv9+/6eCLscE",
+	"VmLaZNcir3cNicgF2cefUxJHiFC1pyweo/YPYcqJnHUO/vjsQsPcnuVsTSlFkhDbx0eErfIuOYozISFR",
+	"ICm/92unD5gDP1IAO/jjs2Jq87QRCSmPOwedXc3s9l1VW+DcYBuNAMdypJfTn99PfmqqXYnSM+X3nLIh",
+	"oYGjZIPCdjJusBX3+as0ludfZD1bgbYkUEylyAcNEZ4dG++8JT8JfP5N2dHeaCtmQxLiGIVxKpQwzLqX",
+	"xjE2pVTKddcOu/uxcq6sAEHmtXu++Ntp6Ugw92VZDZdTyVqAwk3ezr/WmcRvutDtKwL9/qmu6/cMXBII",
+	"91mqryXOx9xmq/lvfTC8RYf6lYQKiePYBk0rjPvU3YH6RVk5/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

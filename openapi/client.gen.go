@@ -365,6 +365,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints (the `CreateSavepoint` operationId).
 	CreateSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *CreateSavepointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	//
+	// Corresponds with DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `DeleteSavepoint` operationId).
+	DeleteSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSavepoint One savepoint of the deployment.
+	//
+	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `GetSavepoint` operationId).
+	GetSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
@@ -1250,6 +1260,36 @@ func (c *Client) ListSavepoints(ctx context.Context, project ProjectName, servic
 // Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints (the `CreateSavepoint` operationId).
 func (c *Client) CreateSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *CreateSavepointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSavepointRequest(c.Server, project, service, applicationId, deploymentId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSavepoint Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+//
+// Corresponds with DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `DeleteSavepoint` operationId).
+func (c *Client) DeleteSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSavepointRequest(c.Server, project, service, applicationId, deploymentId, savepointId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSavepoint One savepoint of the deployment.
+//
+// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `GetSavepoint` operationId).
+func (c *Client) GetSavepoint(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSavepointRequest(c.Server, project, service, applicationId, deploymentId, savepointId)
 	if err != nil {
 		return nil, err
 	}
@@ -3799,6 +3839,130 @@ func NewCreateSavepointRequest(server string, project ProjectName, service Servi
 	return req, nil
 }
 
+// NewDeleteSavepointRequest constructs an http.Request for the DeleteSavepoint method
+func NewDeleteSavepointRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "service", service, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "deployment_id", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam4 string
+
+	pathParam4, err = runtime.StyleParamWithOptions("simple", false, "savepoint_id", savepointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projects/%s/services/%s/applications/%s/deployments/%s/savepoints/%s", pathParam0, pathParam1, pathParam2, pathParam3, pathParam4)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSavepointRequest constructs an http.Request for the GetSavepoint method
+func NewGetSavepointRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "service", service, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "deployment_id", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam4 string
+
+	pathParam4, err = runtime.StyleParamWithOptions("simple", false, "savepoint_id", savepointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projects/%s/services/%s/applications/%s/deployments/%s/savepoints/%s", pathParam0, pathParam1, pathParam2, pathParam3, pathParam4)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewStopDeploymentRequest constructs an http.Request for the StopDeployment method
 func NewStopDeploymentRequest(server string, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID) (*http.Request, error) {
 	var err error
@@ -5265,6 +5429,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints (the `CreateSavepoint` operationId).
 	CreateSavepointWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, params *CreateSavepointParams, reqEditors ...RequestEditorFn) (*CreateSavepointResponse, error)
+
+	// DeleteSavepointWithResponse Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `DeleteSavepoint` operationId).
+	DeleteSavepointWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*DeleteSavepointResponse, error)
+
+	// GetSavepointWithResponse One savepoint of the deployment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `GetSavepoint` operationId).
+	GetSavepointWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*GetSavepointResponse, error)
 
 	// StopDeploymentWithResponse Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	//
@@ -8534,6 +8712,165 @@ func (r CreateSavepointResponse) ContentType() string {
 	return ""
 }
 
+// DeleteSavepointResponse429Headers the declared response headers of an HTTP 429 response for DeleteSavepoint
+type DeleteSavepointResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteSavepointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteSavepointResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteSavepointResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSavepointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSavepointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSavepointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSavepointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSavepointResponse429Headers the declared response headers of an HTTP 429 response for GetSavepoint
+type GetSavepointResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetSavepointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Savepoint
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSavepointResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSavepointResponse) GetJSON200() *Savepoint {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetSavepointResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSavepointResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSavepointResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSavepointResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSavepointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSavepointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSavepointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSavepointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StopDeploymentResponse429Headers the declared response headers of an HTTP 429 response for StopDeployment
 type StopDeploymentResponse429Headers struct {
 	RetryAfter *int
@@ -10699,6 +11036,32 @@ func (c *ClientWithResponses) CreateSavepointWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseCreateSavepointResponse(rsp)
+}
+
+// DeleteSavepointWithResponse Delete a savepoint and its state (developers); refused with 409 while PENDING or while a deployment starts from it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `DeleteSavepoint` operationId).
+func (c *ClientWithResponses) DeleteSavepointWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*DeleteSavepointResponse, error) {
+	rsp, err := c.DeleteSavepoint(ctx, project, service, applicationId, deploymentId, savepointId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSavepointResponse(rsp)
+}
+
+// GetSavepointWithResponse One savepoint of the deployment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/savepoints/{savepoint_id} (the `GetSavepoint` operationId).
+func (c *ClientWithResponses) GetSavepointWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, savepointId SavepointID, reqEditors ...RequestEditorFn) (*GetSavepointResponse, error) {
+	rsp, err := c.GetSavepoint(ctx, project, service, applicationId, deploymentId, savepointId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSavepointResponse(rsp)
 }
 
 // StopDeploymentWithResponse Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
@@ -13793,6 +14156,150 @@ func ParseCreateSavepointResponse(rsp *http.Response) (*CreateSavepointResponse,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateSavepointResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSavepointResponse parses an HTTP response from a DeleteSavepointWithResponse call
+func ParseDeleteSavepointResponse(rsp *http.Response) (*DeleteSavepointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSavepointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteSavepointResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSavepointResponse parses an HTTP response from a GetSavepointWithResponse call
+func ParseGetSavepointResponse(rsp *http.Response) (*GetSavepointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSavepointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Savepoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetSavepointResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -38,7 +38,8 @@ func applySubmitJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	}
 	j := &Job{ID: b.ID, Deployment: b.Deployment, Project: b.Project, Service: b.Service, Graph: b.Graph,
 		Restart: b.Restart, Quota: b.Quota, Status: JobScheduling, SubmittedAt: c.at, WaitingSince: c.at,
-		NextCheckpoint: 1, LatestCheckpoint: b.Restore, Generation: b.Generation}
+		NextCheckpoint: 1, LatestCheckpoint: b.Restore, Generation: b.Generation,
+		CheckpointIntervalMS: b.CheckpointIntervalMS}
 	if j.Slots() < 1 {
 		return nil, fmt.Errorf("%w: job %s has no vertices", ErrInvalidCommand, b.ID)
 	}
@@ -294,6 +295,12 @@ func applyRestartJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, nil // this restart request was served already
 	}
 	nj := j.clone()
+	if b.Observe {
+		nj.Generation = b.Generation
+		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
+		mustInsert(c.txn, tableJobs, nj)
+		return nil, nil
+	}
 	nj.Status, nj.Subtasks, nj.Reason, nj.RestartAt, nj.WaitingSince = JobRestarting, nil, b.Reason, c.at, c.at
 	nj.Cause = CauseRestartRequested
 	nj.Generation = max(nj.Generation, b.Generation)
@@ -334,17 +341,17 @@ func applyCheckpoint(c *applyCtx, raw json.RawMessage) (any, error) {
 	if b.Complete == 0 {
 		id := nj.NextCheckpoint
 		nj.NextCheckpoint++
-		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
-		mustInsert(c.txn, tableJobs, nj)
+		// putJob wakes the workers' assignment polls: they heartbeat at once and get the trigger.
+		putJob(c, nj, nil)
 		return id, nil
 	}
 	if b.Complete >= nj.NextCheckpoint {
 		return nil, fmt.Errorf("%w: checkpoint %d was never allocated", ErrInvalidCommand, b.Complete)
 	}
-	if nj.LatestCheckpoint == nil || b.Complete > nj.LatestCheckpoint.ID {
+	// A restore point of another job (a starting savepoint) yields to the job's own first one.
+	if l := nj.LatestCheckpoint; l == nil || (l.Job != "" && l.Job != nj.ID) || b.Complete > l.ID {
 		nj.LatestCheckpoint = &assign.Checkpoint{ID: b.Complete, Location: b.Location}
-		nj.ModifyIndex, nj.UpdatedAt = c.index, c.at
-		mustInsert(c.txn, tableJobs, nj)
+		putJob(c, nj, nil) // the workers' polls wake: they heartbeat and get the completion notice
 	}
 	return nil, nil
 }

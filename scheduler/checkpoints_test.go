@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // fakeCoordinator takes one checkpoint: allocate, trigger, wait for every task's ack, record,
@@ -36,7 +38,7 @@ func (f *fakeCoordinator) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if err := f.host.RecordCompleted(ctx, id, fmt.Sprintf("file:///ckpt/%d", id), 10); err != nil {
+	if err := f.host.RecordCompleted(ctx, CheckpointRecord{ID: id, Location: fmt.Sprintf("file:///ckpt/%d", id), SizeBytes: 10, CompletedAt: time.Now()}); err != nil {
 		return err
 	}
 	f.host.Notify(id)
@@ -109,5 +111,63 @@ func TestCheckpointsThroughHeartbeats(t *testing.T) {
 	})
 	if r := set.Tasks[0].Restore; r == nil || r.ID != 1 || r.Location != "file:///ckpt/1" {
 		t.Errorf("attempt 2 restores from %+v", r)
+	}
+}
+
+// TestCheckpointStorageForWorkers: the checkpoint storage the servers serve answers workers with
+// their token and id only, lets a worker write state only of the jobs it runs, and lists and
+// deletes nothing for workers (the coordinator does that on the server).
+func TestCheckpointStorageForWorkers(t *testing.T) {
+	t.Parallel()
+	store, err := checkpoint.NewFileStorage(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startCluster(t, 1, func(c *Config) { c.CheckpointStorage = store })[0]
+	w1, w2 := register(t, n.url, 1, "w1"), register(t, n.url, 1, "w2")
+	if err := n.SubmitJob(context.Background(), JobSpec{ID: "job1", Graph: testGraph(t, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := n.fsm.Job("job1")
+	holder, other := w1, w2
+	if !containsWorker(j, w1.id) {
+		holder, other = w2, w1
+	}
+	call := func(method, path, worker, token string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, n.url+assign.PathCheckpoints+path, strings.NewReader("state"))
+		if worker != "" {
+			req.Header.Set(assign.WorkerHeader, worker)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	put := "/states?job=job1&checkpoint=1&operator=op&subtask=0&kg_start=0&kg_end=127"
+	for _, c := range []struct {
+		what                 string
+		method, path, worker string
+		token                string
+		want                 int
+	}{
+		{"holder writes", http.MethodPut, put, holder.id, holder.token, http.StatusCreated},
+		{"other worker writes", http.MethodPut, put, other.id, other.token, http.StatusForbidden},
+		{"a token of another worker", http.MethodPut, put, holder.id, other.token, http.StatusUnauthorized},
+		{"no worker id", http.MethodPut, put, "", holder.token, http.StatusUnauthorized},
+		{"holder reads metadata", http.MethodGet, "/metadata?job=job1&id=1", holder.id, holder.token, http.StatusNotFound},
+		{"holder lists", http.MethodGet, "/states/list?job=job1", holder.id, holder.token, http.StatusForbidden},
+		{"holder deletes", http.MethodDelete, "/metadata?job=job1&id=1", holder.id, holder.token, http.StatusForbidden},
+		{"the join token", http.MethodGet, "/states/list?job=job1", "", testJoinToken, http.StatusUnauthorized},
+	} {
+		if got := call(c.method, c.path, c.worker, c.token); got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, got, c.want)
+		}
+	}
+	if refs, err := store.ListStates(context.Background(), "job1"); err != nil || len(refs) != 1 {
+		t.Errorf("stored states = %v %v, want the holder's one", refs, err)
 	}
 }

@@ -153,7 +153,11 @@ type JobSpec struct {
 	Graph      *dataflow.JobGraph `json:"graph"`
 	Restart    RestartStrategy    `json:"restart"`
 	Quota      int                `json:"quota,omitempty"` // the service's slot quota; 0 = none
-	Restore    *assign.Checkpoint `json:"restore,omitempty"`
+	// Restore is where the first attempt restores from: a savepoint, of this or another job
+	// (Restore.Job).
+	Restore *assign.Checkpoint `json:"restore,omitempty"`
+	// CheckpointIntervalMS is the job's checkpoint interval (0: the server's default).
+	CheckpointIntervalMS int64 `json:"checkpoint_interval_ms,omitempty"`
 	// Generation is the deployment's desired generation the job was submitted for.
 	Generation int64 `json:"generation,omitempty"`
 }
@@ -190,6 +194,9 @@ type restartJobBody struct {
 	ID         string `json:"id"`
 	Reason     string `json:"reason"`
 	Generation int64  `json:"generation,omitempty"`
+	// Observe only records Generation as acted on (a stop waiting for its savepoint), without
+	// restarting: if the stop fails and the deployment runs on, that generation is not a restart.
+	Observe bool `json:"observe,omitempty"`
 }
 
 type checkpointBody struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/flowplane/flowplane/dataflow/assign"
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
 
@@ -32,6 +33,9 @@ type desired struct {
 	Generation, Observed          int64
 	Status                        string
 	ServiceSlots                  int
+	IntervalMS                    int64
+	// Restore is the starting savepoint's checkpoint (nil: start empty).
+	Restore *assign.Checkpoint
 }
 
 type tableRef struct {
@@ -39,8 +43,10 @@ type tableRef struct {
 }
 
 const desiredQuery = `SELECT d.id, d.project_id, d.service_id, d.version_id, v.statement, v.sources, v.sinks, d.parallelism,
-	d.restart_strategy, d.desired_action, d.desired_generation, d.observed_generation, d.status, s.plan_slots
+	d.restart_strategy, d.desired_action, d.desired_generation, d.observed_generation, d.status, s.plan_slots,
+	COALESCE(d.checkpoint_interval_ms, 0), COALESCE(sp.checkpoint_id, 0), COALESCE(sp.location, ''), COALESCE(sp.deployment_id, '')
 	FROM deployments d JOIN versions v ON v.id = d.version_id JOIN services s ON s.id = d.service_id
+	LEFT JOIN savepoints sp ON sp.id = d.starting_savepoint_id AND sp.status = 'COMPLETED'
 	WHERE d.status NOT IN ('FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED') OR d.desired_generation > d.observed_generation
 	ORDER BY d.id`
 
@@ -129,8 +135,14 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 	}
 	deps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (desired, error) {
 		var x desired
+		var spID int64
+		var spLocation, spJob string
 		err := r.Scan(&x.ID, &x.Project, &x.Service, &x.Version, &x.Statement, &x.Sources, &x.Sinks, &x.Parallelism,
-			&x.RestartStrategy, &x.Action, &x.Generation, &x.Observed, &x.Status, &x.ServiceSlots)
+			&x.RestartStrategy, &x.Action, &x.Generation, &x.Observed, &x.Status, &x.ServiceSlots,
+			&x.IntervalMS, &spID, &spLocation, &spJob)
+		if spID > 0 {
+			x.Restore = &assign.Checkpoint{ID: uint64(spID), Location: spLocation, Job: spJob}
+		}
 		return x, err
 	})
 	if err != nil {
@@ -145,6 +157,7 @@ func (d *dispatcher) reconcile(ctx context.Context) {
 		}
 	}
 	d.cancelOrphans(ctx, active)
+	d.savepoints(ctx)
 }
 
 // cancelOrphans cancels the running jobs whose deployment was deleted (e.g. with its service) or
@@ -185,7 +198,16 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	job, exists := d.s.fsm.Job(dep.ID)
 	switch dep.Action {
 	case "cancel", "stop":
-		// Stop-with-savepoint is not implemented yet: a stop cancels the job and ends FINISHED.
+		if dep.Action == "stop" && exists && d.stopsWithSavepoint(job) && !d.stopSavepointDone(ctx, dep.ID) {
+			// The stop's savepoint row (d.savepoints) stops the job once it completed; should it
+			// fail, the job runs on and this generation is no restart.
+			if job.Generation < dep.Generation {
+				_, err := d.s.leaderApply(ctx, CmdRestartJob, fmt.Sprintf("stop-%s-%d", dep.ID, dep.Generation),
+					restartJobBody{ID: dep.ID, Generation: dep.Generation, Observe: true})
+				return err
+			}
+			return nil
+		}
 		final := JobCanceled
 		if dep.Action == "stop" {
 			final = JobFinished
@@ -236,7 +258,8 @@ func (d *dispatcher) submit(ctx context.Context, dep desired) error {
 		return d.report(ctx, dep.ID, dep.Project, dep.Generation, string(JobFailed), msg, 0, "compile_failed")
 	}
 	err = d.s.SubmitJob(ctx, JobSpec{ID: dep.ID, Deployment: dep.ID, Project: dep.Project, Service: dep.Service,
-		Graph: graph, Restart: strategy, Quota: dep.ServiceSlots, Generation: dep.Generation})
+		Graph: graph, Restart: strategy, Quota: dep.ServiceSlots, Generation: dep.Generation,
+		Restore: dep.Restore, CheckpointIntervalMS: dep.IntervalMS})
 	if err != nil {
 		return err
 	}
@@ -390,4 +413,68 @@ func (d *dispatcher) report(ctx context.Context, id, project string, generation 
 			VALUES ($1, $2, $3, $4, $5, $6)`, project, id, att, typ, status, text)
 		return err
 	})
+}
+
+// stopsWithSavepoint reports whether a stop of job waits for its savepoint: checkpoints are on
+// and the job runs or is about to (a job that cannot run any more is stopped at once).
+func (d *dispatcher) stopsWithSavepoint(job *Job) bool {
+	if d.s.cfg.Checkpoints == nil {
+		return false
+	}
+	switch job.Status {
+	case JobRunning, JobDeploying, JobRestarting:
+		return true
+	}
+	return false
+}
+
+// stopSavepointDone reports whether the stop's savepoint completed a lease ago and the job
+// still runs: the leader that was to stop it once its workers got the notice is gone, so the
+// stop proceeds now.
+func (d *dispatcher) stopSavepointDone(ctx context.Context, dep string) bool {
+	var done bool
+	err := d.pool.QueryRow(ctx, `SELECT COALESCE((SELECT status = 'COMPLETED' AND completed_at < now() - make_interval(secs => $2)
+		FROM savepoints WHERE deployment_id = $1 AND reason = 'stop' ORDER BY id DESC LIMIT 1), false)`,
+		dep, d.s.cfg.Lease.Seconds()).Scan(&done)
+	return err == nil && done
+}
+
+// savepoints acts on the savepoints rows still PENDING: the running job's coordinator takes
+// them; those of a deployment that does not run (or of a cluster without checkpoints) fail.
+func (d *dispatcher) savepoints(ctx context.Context) {
+	rows, err := d.pool.Query(ctx, `SELECT id, deployment_id, reason FROM savepoints WHERE status = 'PENDING' ORDER BY id`)
+	if err != nil {
+		d.s.log.Warn("dispatcher: read savepoints", "err", err)
+		return
+	}
+	type row struct{ id, dep, reason string }
+	pending, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.dep, &x.reason)
+	})
+	if err != nil {
+		d.s.log.Warn("dispatcher: read savepoints", "err", err)
+		return
+	}
+	ls := d.s.leader.Load()
+	for _, sp := range pending {
+		job, exists := d.s.fsm.Job(sp.dep)
+		var why string
+		switch {
+		case ls == nil || ls.checkpoints == nil:
+			why = "checkpoints are not enabled on this scheduler"
+		case !exists || job.Status.Terminal():
+			why = "the deployment's job is not running"
+		}
+		if why != "" {
+			if ls != nil && ls.checkpoints != nil {
+				ls.checkpoints.forgetSavepoint(sp.id)
+			}
+			if err := failSavepointRow(ctx, d.pool, sp.id, why, false); err != nil {
+				d.s.log.Warn("dispatcher: fail savepoint", "savepoint", sp.id, "err", err)
+			}
+			continue
+		}
+		ls.checkpoints.requestSavepoint(sp.dep, sp.id, sp.reason == "stop")
+	}
 }

@@ -5,6 +5,13 @@
 // worker-facing HTTP API of dataflow/assign, which any server answers from its own replica
 // (writes are forwarded to the leader).
 //
+// Checkpoints: with Config.Checkpoints (CheckpointCoordinators) the leader runs one coordinator
+// per RUNNING attempt; a new attempt's tasks restore from the job's latest completed checkpoint
+// (Job.LatestCheckpoint, or the starting savepoint of a deployment, which may be another job's).
+// A savepoints row PENDING is taken by the running attempt's coordinator; a stop's savepoint
+// ends the job FINISHED once its workers got the completion notice; a failed one leaves the
+// deployment RUNNING with the reason.
+//
 // Files:
 //
 //	command.go        log entries: one type byte + versioned JSON envelope with a command id
@@ -19,8 +26,11 @@
 //	leases.go         worker leases (resource manager)
 //	jobmaster.go      starting waiting and restarting jobs
 //	dispatcher.go     Postgres -> FSM, status/jobs/events back
-//	checkpoints.go    hosting checkpoint coordinators on the leader
-//	workerapi.go      the worker protocol (register, assignments, heartbeat)
+//	checkpoints.go    hosting checkpoint coordinators on the leader (triggers, acks, notices)
+//	coordinator.go    CheckpointCoordinators: dataflow/checkpoint's Coordinator per attempt
+//	savepoints.go     savepoints rows -> TriggerSavepoint; stop with savepoint; outcomes back
+//	workerapi.go      the worker protocol (register, assignments, heartbeat) and checkpoint
+//	                  storage served to workers (Config.CheckpointStorage)
 //	internal.go       server-to-server: join, forwarding to the leader
 //	admin.go          Cluster, TransferLeadership, JobStatus, submit/cancel/restart
 //	metrics.go        tasks' metrics on the leader; prometheus.go the /metrics collector

@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // Errors of the node.
@@ -68,6 +70,9 @@ type Config struct {
 	Pool *pgxpool.Pool
 	// Checkpoints builds the checkpoint coordinator of each running job attempt; nil runs none.
 	Checkpoints NewCheckpointCoordinator
+	// CheckpointStorage, when set, is served to the workers under assign.PathCheckpoints (for
+	// workers without the server's database or disk).
+	CheckpointStorage checkpoint.Storage
 	// ReconcileInterval is the dispatcher's periodic reconcile (default 5 s).
 	ReconcileInterval time.Duration
 	Logger            *slog.Logger

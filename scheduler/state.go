@@ -124,7 +124,9 @@ type Job struct {
 	UpdatedAt        int64              `json:"updated_at"`
 	NextCheckpoint   uint64             `json:"next_checkpoint"`
 	LatestCheckpoint *assign.Checkpoint `json:"latest_checkpoint,omitempty"`
-	ModifyIndex      uint64             `json:"modify_index"`
+	// CheckpointIntervalMS is the deployment's checkpoint interval (0: the server's default).
+	CheckpointIntervalMS int64  `json:"checkpoint_interval_ms,omitempty"`
+	ModifyIndex          uint64 `json:"modify_index"`
 	// Generation is the deployment generation the job last acted on (submit or restart).
 	Generation int64 `json:"generation,omitempty"`
 }

@@ -11,11 +11,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // DefaultWait is the blocking query's wait when the request names none.
@@ -34,6 +36,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", s.handleHeartbeat)
 	mux.HandleFunc("POST "+PathJoin, s.handleJoin)
 	mux.HandleFunc("GET /internal/v1/jobs/{id}", s.handleJobStatus)
+	if s.cfg.CheckpointStorage != nil {
+		h := http.StripPrefix(assign.PathCheckpoints, checkpoint.NewHandler(s.cfg.CheckpointStorage))
+		mux.Handle(assign.PathCheckpoints+"/", s.workerOnly(h))
+	}
 	mux.HandleFunc("/internal/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not_found", "no internal route for "+r.Method+" "+r.URL.Path)
 	})
@@ -61,6 +67,51 @@ func (s *Server) authWorker(w http.ResponseWriter, r *http.Request) (string, boo
 		return "", false
 	}
 	return id, true
+}
+
+// workerOnly lets through the requests of workers (the token of the worker named in
+// assign.WorkerHeader) that workerMayUse allows. Servers use their storage directly.
+func (s *Server) workerOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := s.fsm.Secret()
+		if secret == nil {
+			writeProblem(w, http.StatusServiceUnavailable, CodeNotReady, "the scheduler cluster is not initialised yet; retry")
+			return
+		}
+		id := r.Header.Get(assign.WorkerHeader)
+		if id == "" || !bearer(r, workerToken(secret, id)) {
+			writeProblem(w, http.StatusUnauthorized, CodeUnauthorized, "a valid worker token and "+assign.WorkerHeader+" are required")
+			return
+		}
+		if !s.workerMayUse(r, id) {
+			writeProblem(w, http.StatusForbidden, "forbidden", "workers write state of the jobs they run and read their restore points only")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// workerMayUse reports whether a worker may make a checkpoint storage request: tasks write
+// state (PUT /states) of their own jobs and read the metadata of their jobs' checkpoints or
+// starting savepoints (GET /metadata with job and id) and the state blobs it names (GET /states
+// by handle). Listing and deleting are the coordinator's, on the server.
+func (s *Server) workerMayUse(r *http.Request, worker string) bool {
+	q := r.URL.Query()
+	switch rest := strings.TrimPrefix(r.URL.Path, assign.PathCheckpoints); {
+	case r.Method == http.MethodGet && rest == "/states" && q.Get("handle") != "":
+		return true
+	case r.Method == http.MethodPut && rest == "/states",
+		r.Method == http.MethodGet && rest == "/metadata" && q.Get("id") != "":
+	default:
+		return false
+	}
+	job := q.Get("job")
+	for _, j := range s.fsm.Jobs() {
+		if containsWorker(j, worker) && (j.ID == job || (j.LatestCheckpoint != nil && j.LatestCheckpoint.Job == job)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, bool) {
@@ -231,6 +282,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	reply := assign.HeartbeatReply{Known: true, LeaseMillis: s.cfg.Lease.Milliseconds(), Index: s.fsm.Index()}
 	if ls.checkpoints != nil {
 		ls.checkpoints.ack(r.Context(), hb.Acks)
+		ls.checkpoints.awaitPublished(r.Context(), id)
 		reply.Triggers, reply.Completed = ls.checkpoints.forWorker(id)
 	}
 	writeJSON(w, http.StatusOK, reply)

@@ -133,6 +133,7 @@ type Agent struct {
 	tasks     *taskTable
 	metrics   *agentMetrics
 	kick      chan struct{} // asks the heartbeat loop for an early heartbeat
+	acks      ackQueue
 
 	mu        sync.Mutex
 	sess      session
@@ -187,7 +188,11 @@ func New(cfg Config) (*Agent, error) {
 		cfg: cfg, log: cfg.Logger, node: node, client: newClient(hc, cfg.Servers), prom: prom, collector: col,
 		kick: make(chan struct{}, 1), runDone: make(chan struct{}),
 	}
-	a.deps = runtime.Deps{Exchange: node, Registry: cfg.Registry, Allocator: cfg.Allocator, Collector: col, IdleTimeout: cfg.IdleTimeout}
+	a.deps = runtime.Deps{Exchange: node, Registry: cfg.Registry, Allocator: cfg.Allocator, Collector: col, IdleTimeout: cfg.IdleTimeout,
+		Storage: newServerStorage(a, hc), Ack: func(ack assign.Ack) {
+			a.acks.push(ack)
+			a.taskEnded() // an early heartbeat carries the ack
+		}}
 	a.tasks = newTaskTable(a)
 	a.metrics = newAgentMetrics(a)
 	if err := prom.Register(a.metrics); err != nil {
@@ -355,6 +360,11 @@ func (a *Agent) pollLoop(ctx context.Context, s session, confirm func()) {
 		confirm()
 		a.tasks.known(set.Index)
 		next := a.tasks.apply(set, index)
+		if index > 0 && set.Index > index {
+			// The scheduler changed something of this worker (e.g. a checkpoint of one of its
+			// jobs started or completed): a heartbeat now fetches triggers and notices.
+			a.taskEnded()
+		}
 		if set.Index <= index {
 			// No progress (a server answering at once without news): never spin.
 			sleepCtx(ctx, jitter(a.cfg.BackoffMin))
@@ -382,8 +392,12 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s session, f *fence, confirm 
 		}
 		sentAt := time.Now()
 		hctx, cancel := context.WithTimeout(ctx, s.every)
-		reply, err := a.client.heartbeat(hctx, s, assign.Heartbeat{Tasks: a.tasks.statuses()})
+		acks := a.acks.take()
+		reply, err := a.client.heartbeat(hctx, s, assign.Heartbeat{Tasks: a.tasks.statuses(), Acks: acks})
 		cancel()
+		if err != nil {
+			a.acks.putBack(acks)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -413,11 +427,13 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s session, f *fence, confirm 
 		}
 		f.renew(sentAt, lease)
 		a.tasks.unfence()
+		a.tasks.checkpointNotices(reply.Triggers, reply.Completed)
 		resetTimer(t, s.every)
 	}
 }
 
-// taskEnded asks for an early heartbeat so the scheduler learns of it at once.
+// taskEnded asks for an early heartbeat so the scheduler learns of it (a task's end or a
+// checkpoint ack) at once.
 func (a *Agent) taskEnded() {
 	select {
 	case a.kick <- struct{}{}:

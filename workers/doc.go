@@ -19,6 +19,13 @@
 // task until it has been behind for a whole lease. Heartbeat replies come from the leader and
 // are always authoritative.
 //
+// Checkpoints (DESIGN §7): tasks write their state to the servers' checkpoint storage over HTTP
+// (checkpoint.RemoteStorage under assign.PathCheckpoints of the server the agent uses, with the
+// worker token), so workers need neither the database nor a shared disk. Their acks are queued
+// and carried by the next heartbeat (an ack asks for an early one); a heartbeat reply's triggers
+// go to the attempt's source tasks and its completion notices to all its tasks, each id once per
+// task; a task of a restarted attempt restores from assign.Task.Restore.
+//
 // Wire types and paths are in dataflow/assign; errors from servers are problem+json documents
 // with a stable code (401, 403 and 404 on a worker call mean "register again").
 //

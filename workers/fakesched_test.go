@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 )
 
 // fakeSched is a test double of the scheduler's worker API (DESIGN §5, dataflow/assign): it
@@ -38,6 +39,12 @@ type fakeSched struct {
 	stale    *assign.Set
 	down     [2]bool // front ends answering everything with 503
 	requests []fakeRequest
+	// checkpoints: storage served under assign.PathCheckpoints, what heartbeat replies carry
+	// and the acks heartbeats brought
+	store     checkpoint.Storage
+	triggers  []assign.Trigger
+	completed []assign.Completed
+	acks      []assign.Ack
 }
 
 type fakeWorker struct {
@@ -68,6 +75,7 @@ func newFakeSched(t *testing.T, lease time.Duration) *fakeSched {
 	mux.HandleFunc("POST "+assign.PathRegister, f.register)
 	mux.HandleFunc("GET "+assign.PathRegister+"/{id}/assignments", f.assignments)
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", f.heartbeat)
+	mux.HandleFunc(assign.PathCheckpoints+"/", f.checkpointStorage)
 	for i := range 2 {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
@@ -217,8 +225,23 @@ func (f *fakeSched) heartbeat(w http.ResponseWriter, r *http.Request) {
 	if fw.known {
 		fw.lastHB, fw.statuses = time.Now(), hb.Tasks
 		fw.hbCount++
+		f.acks = append(f.acks, hb.Acks...)
 	}
-	_ = json.NewEncoder(w).Encode(assign.HeartbeatReply{Known: fw.known, LeaseMillis: f.lease.Milliseconds(), Index: f.index})
+	_ = json.NewEncoder(w).Encode(assign.HeartbeatReply{Known: fw.known, LeaseMillis: f.lease.Milliseconds(), Index: f.index,
+		Triggers: f.triggers, Completed: f.completed})
+}
+
+// checkpointStorage serves f.store to workers presenting their token and id.
+func (f *fakeSched) checkpointStorage(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	fw := f.workers[r.Header.Get(assign.WorkerHeader)]
+	ok := f.store != nil && fw != nil && bearer(r) == fw.token
+	f.mu.Unlock()
+	if !ok {
+		problem(w, http.StatusUnauthorized, "unauthorized", "worker token and id required")
+		return
+	}
+	http.StripPrefix(assign.PathCheckpoints, checkpoint.NewHandler(f.store)).ServeHTTP(w, r)
 }
 
 // setTasks replaces a worker's desired tasks.

@@ -45,6 +45,9 @@ type entry struct {
 	task  *runtime.Task // nil while starting or when it could not start
 	state assign.TaskState
 	err   string // failure of a task without runtime task, or the reason it was fenced
+	// triggered and completed are the newest checkpoint trigger and completion notice passed
+	// to the task.
+	triggered, completed uint64
 }
 
 func newTaskTable(a *Agent) *taskTable {
@@ -164,7 +167,7 @@ func (tt *taskTable) start(e *entry) {
 	deps.Logger = log
 	task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{
 		JobID: t.JobID, Attempt: t.Attempt, Graph: t.Graph, Vertex: t.Vertex, Subtask: t.Subtask,
-		Placement: t.Placement, Token: t.Token,
+		Placement: t.Placement, Token: t.Token, Restore: t.Restore,
 	}, deps)
 	tt.mu.Lock()
 	if err != nil {

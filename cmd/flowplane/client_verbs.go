@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -156,9 +157,16 @@ func versionVerbs() []*cobra.Command {
 	}
 }
 
+// The columns of checkpoints and savepoints.
+var (
+	checkpointCols = []string{"checkpoint_id", "status", "is_savepoint", "size_bytes", "duration_ms", "completed_at", "failure_message"}
+	savepointCols  = []string{"id", "status", "reason", "checkpoint_id", "size_bytes", "location", "completed_at", "failure"}
+)
+
 func deployCommand() *cobra.Command {
-	var version, restart string
+	var version, restart, fromSavepoint string
 	var parallelism int
+	var interval time.Duration
 	act := func(use, short string, call func(ctx context.Context, c *client, f *clientFlags, id string) (response, error)) *cobra.Command {
 		return verb(use+" ID", short, cobra.ExactArgs(1), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
 			r, err := call(ctx, c, f, a[0])
@@ -174,9 +182,19 @@ func deployCommand() *cobra.Command {
 			c.Flags().StringVar(&version, "version", "", "version id")
 			c.Flags().IntVar(&parallelism, "parallelism", 1, "parallelism (task slots)")
 			c.Flags().StringVar(&restart, "restart", "exponential-delay", "restart strategy: exponential-delay, fixed-delay, failure-rate or none")
+			c.Flags().StringVar(&fromSavepoint, "from-savepoint", "", "id of a savepoint of the application to start from")
+			c.Flags().DurationVar(&interval, "checkpoint-interval", 0, "interval between checkpoints (0: the server's default)")
 		}, func(ctx context.Context, c *client, f *clientFlags, _ []string) error {
-			r, err := c.CreateDeploymentWithResponse(ctx, f.project, f.service, f.app, &openapi.CreateDeploymentParams{}, openapi.DeploymentCreate{
-				VersionId: version, Parallelism: parallelism, RestartStrategy: &openapi.RestartStrategy{Type: openapi.RestartStrategyType(restart)}})
+			b := openapi.DeploymentCreate{VersionId: version, Parallelism: parallelism,
+				RestartStrategy: &openapi.RestartStrategy{Type: openapi.RestartStrategyType(restart)}}
+			if fromSavepoint != "" {
+				b.StartingSavepointId = &fromSavepoint
+			}
+			if interval > 0 {
+				ms := interval.Milliseconds()
+				b.CheckpointIntervalMs = &ms
+			}
+			r, err := c.CreateDeploymentWithResponse(ctx, f.project, f.service, f.app, &openapi.CreateDeploymentParams{}, b)
 			return out(f, r, err, deploymentCols...)
 		}),
 		act("get", "Show a deployment", func(ctx context.Context, c *client, f *clientFlags, id string) (response, error) {
@@ -194,6 +212,22 @@ func deployCommand() *cobra.Command {
 		verb("events ID", "What happened to a deployment", cobra.ExactArgs(1), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
 			r, err := c.ListDeploymentEventsWithResponse(ctx, f.project, f.service, f.app, a[0], &openapi.ListDeploymentEventsParams{})
 			return out(f, r, err, "created_at", "type", "status", "message")
+		}),
+		verb("checkpoints ID", "A deployment's retained checkpoints", cobra.ExactArgs(1), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
+			r, err := c.ListCheckpointsWithResponse(ctx, f.project, f.service, f.app, a[0], &openapi.ListCheckpointsParams{})
+			return out(f, r, err, checkpointCols...)
+		}),
+		verb("savepoints ID", "A deployment's savepoints", cobra.ExactArgs(1), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
+			r, err := c.ListSavepointsWithResponse(ctx, f.project, f.service, f.app, a[0], &openapi.ListSavepointsParams{})
+			return out(f, r, err, savepointCols...)
+		}),
+		verb("savepoint ID", "Take a savepoint of a running deployment", cobra.ExactArgs(1), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
+			r, err := c.CreateSavepointWithResponse(ctx, f.project, f.service, f.app, a[0], &openapi.CreateSavepointParams{})
+			return out(f, r, err, savepointCols...)
+		}),
+		verb("delete-savepoint ID SAVEPOINT_ID", "Delete a savepoint and its state", cobra.ExactArgs(2), "psa", nil, func(ctx context.Context, c *client, f *clientFlags, a []string) error {
+			r, err := c.DeleteSavepointWithResponse(ctx, f.project, f.service, f.app, a[0], a[1])
+			return out(f, r, err)
 		}),
 	)
 }

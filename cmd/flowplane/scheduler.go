@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
 
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 	"github.com/flowplane/flowplane/scheduler"
 	"github.com/flowplane/flowplane/services/api"
 )
@@ -26,6 +29,16 @@ type schedulerConfig struct {
 	clusterToken    string
 	lease           time.Duration
 	advertise       string
+	checkpoints     checkpointConfig
+}
+
+// checkpointConfig is where and how often the scheduler checkpoints jobs (DESIGN §7).
+type checkpointConfig struct {
+	storage  string // file or postgres
+	dir      string // file storage: directory or file:// URL (default <data-dir>/checkpoints)
+	interval time.Duration
+	timeout  time.Duration
+	retained int
 }
 
 func addSchedulerFlags(f *pflag.FlagSet, c *schedulerConfig) {
@@ -38,6 +51,11 @@ func addSchedulerFlags(f *pflag.FlagSet, c *schedulerConfig) {
 	f.StringVar(&c.clusterToken, "cluster-token", "", "secret servers present to join each other (default: the worker join token)")
 	f.DurationVar(&c.lease, "lease", 10*time.Second, "how long a worker's lease lasts without a heartbeat")
 	f.StringVar(&c.advertise, "advertise", "", "this server's URL as other servers reach it (default: http:// + the --http address)")
+	f.StringVar(&c.checkpoints.storage, "checkpoint-storage", "file", "where checkpoints are kept: 'file' (--checkpoint-dir; one server or a shared disk) or 'postgres' (the Flowplane database; several servers)")
+	f.StringVar(&c.checkpoints.dir, "checkpoint-dir", "", "checkpoint directory (path or file:// URL) of --checkpoint-storage file (default: <data-dir>/checkpoints)")
+	f.DurationVar(&c.checkpoints.interval, "checkpoint-interval", checkpoint.DefaultInterval, "default interval between a job's checkpoints (a deployment may set its own)")
+	f.DurationVar(&c.checkpoints.timeout, "checkpoint-timeout", checkpoint.DefaultTimeout, "a checkpoint not complete by then is aborted")
+	f.IntVar(&c.checkpoints.retained, "checkpoints-retained", scheduler.DefaultCheckpointsRetained, "completed checkpoints kept per job")
 }
 
 // enabled reports whether the server runs a scheduler node.
@@ -56,17 +74,57 @@ func (c schedulerConfig) validate() error {
 	if c.lease <= 0 {
 		return errors.New("--lease must be positive")
 	}
+	return c.checkpoints.validate()
+}
+
+func (c checkpointConfig) validate() error {
+	switch c.storage {
+	case "file", "postgres":
+	default:
+		return fmt.Errorf("--checkpoint-storage %q: want file or postgres", c.storage)
+	}
+	if c.interval < 10*time.Millisecond || c.timeout <= 0 || c.retained < 1 {
+		return errors.New("--checkpoint-interval must be at least 10ms, --checkpoint-timeout positive and --checkpoints-retained at least 1")
+	}
 	return nil
 }
 
+// openCheckpointStorage opens the configured checkpoint storage.
+func openCheckpointStorage(ctx context.Context, c schedulerConfig, pool *pgxpool.Pool) (checkpoint.Storage, error) {
+	if c.checkpoints.storage == "postgres" {
+		if pool == nil {
+			return nil, errors.New("--checkpoint-storage postgres needs the database")
+		}
+		return checkpoint.NewPostgresStorage(ctx, pool)
+	}
+	dir := strings.TrimPrefix(c.checkpoints.dir, "file://")
+	if dir == "" {
+		dir = filepath.Join(c.dataDir, "checkpoints")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint-dir: %w", err)
+	}
+	return checkpoint.NewFileStorage(abs)
+}
+
 // startScheduler starts the node; internalURL is where the other servers reach this one.
-func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, internalURL string) (*scheduler.Server, error) {
+// store is the checkpoint storage (openCheckpointStorage), served to the workers.
+func startScheduler(c schedulerConfig, log *slog.Logger, pool *pgxpool.Pool, store checkpoint.Storage, internalURL string) (*scheduler.Server, error) {
 	if c.advertise != "" {
 		internalURL = c.advertise
 	}
+	log.Info("checkpoint storage", "location", store.Location(), "interval", c.checkpoints.interval)
+	if c.checkpoints.storage == "file" && (c.bootstrapExpect > 1 || len(c.join) > 0) {
+		log.Warn("file checkpoint storage in a cluster of several servers: a new leader finds the checkpoints only if --checkpoint-dir is a disk all servers share; use --checkpoint-storage postgres otherwise")
+	}
 	return scheduler.New(scheduler.Config{RaftAddr: c.raftAddr, RaftAdvertise: c.raftAdvertise, HTTPAddr: internalURL, DataDir: c.dataDir,
 		BootstrapExpect: c.bootstrapExpect, Join: c.join, JoinToken: c.joinToken, ClusterToken: c.clusterToken,
-		Lease: c.lease, Pool: pool, Logger: log.With("component", "scheduler")})
+		Lease: c.lease, Pool: pool, Logger: log.With("component", "scheduler"),
+		CheckpointStorage: store,
+		Checkpoints: scheduler.CheckpointCoordinators(scheduler.CheckpointOptions{Storage: store,
+			Interval: c.checkpoints.interval, Timeout: c.checkpoints.timeout, Retained: c.checkpoints.retained}),
+	})
 }
 
 // schedulerView adapts the scheduler node to the API's SchedulerView.

@@ -138,11 +138,17 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 	}
 	stopScheduler := func() {}
 	if c.sched.enabled() {
-		sched, err := startScheduler(c.sched, log, pool, url)
+		store, err := openCheckpointStorage(ctx, c.sched, pool)
 		if err != nil {
 			_ = ln.Close()
 			return err
 		}
+		sched, err := startScheduler(c.sched, log, pool, store, url)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		cfg.Checkpoints = store
 		stopScheduler = func() {
 			if err := sched.Close(); err != nil { // idempotent
 				log.Error("stop scheduler", "err", err)

@@ -13,6 +13,12 @@ import (
 // Paths and headers of the worker protocol.
 const (
 	PathRegister = "/internal/v1/workers"
+	// PathCheckpoints is the prefix under which servers serve checkpoint storage to workers
+	// (checkpoint.NewHandler; workers use checkpoint.RemoteStorage), authenticated with the
+	// worker token as bearer and the worker id in WorkerHeader.
+	PathCheckpoints = "/internal/v1/checkpoints"
+	// WorkerHeader names the calling worker on requests not under its own path.
+	WorkerHeader = "X-Flowplane-Worker"
 	// IndexHeader carries the replica's FSM index on every assignments answer.
 	IndexHeader = "X-Flowplane-Index"
 	// MaxWait is the longest wait a blocking query honours; longer waits are clamped.

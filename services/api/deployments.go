@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/flowplane/flowplane/dataflow"
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
 	"github.com/flowplane/flowplane/services/problem"
@@ -56,12 +57,22 @@ func (s *server) CreateDeployment(ctx context.Context, req openapi.CreateDeploym
 	if err != nil {
 		return nil, fmt.Errorf("encode restart strategy: %w", err)
 	}
-	plan, err := s.deploymentPlan(ctx, svc, req.ApplicationId, b.VersionId, b.Parallelism)
+	g, err := s.deploymentPlan(ctx, svc, req.ApplicationId, b.VersionId, b.Parallelism)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkSavepointCompatible(ctx, svc, req.ApplicationId, deref(b.StartingSavepointId), g); err != nil {
+		return nil, err
+	}
+	var plan []byte
+	if g != nil {
+		if plan, err = g.Encode(); err != nil {
+			return nil, err
+		}
+	}
 	d, err := s.cfg.Store.CreateDeployment(ctx, actor(ctx), svc.ProjectID, svc.ID, req.ApplicationId, store.NewDeployment{
-		VersionID: b.VersionId, Parallelism: b.Parallelism, RestartStrategy: raw, StartingSavepointID: deref(b.StartingSavepointId), Plan: plan})
+		VersionID: b.VersionId, Parallelism: b.Parallelism, RestartStrategy: raw, StartingSavepointID: deref(b.StartingSavepointId), Plan: plan,
+		CheckpointIntervalMS: b.CheckpointIntervalMs})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +82,7 @@ func (s *server) CreateDeployment(ctx context.Context, req openapi.CreateDeploym
 // deploymentPlan compiles the version with the deployment's parallelism; nil when the version is
 // not the application's (the store then answers with the right error). SQL that no longer compiles
 // (an integration was deleted since) is a 422 invalid_sql.
-func (s *server) deploymentPlan(ctx context.Context, svc store.Service, appID, versionID string, parallelism int) ([]byte, error) {
+func (s *server) deploymentPlan(ctx context.Context, svc store.Service, appID, versionID string, parallelism int) (*dataflow.JobGraph, error) {
 	v, err := s.cfg.Store.GetVersion(ctx, svc.ProjectID, svc.ID, appID, versionID)
 	if errors.Is(err, problem.ErrNotFound) {
 		return nil, nil
@@ -86,7 +97,7 @@ func (s *server) deploymentPlan(ctx context.Context, svc store.Service, appID, v
 	if len(diags) > 0 {
 		return nil, invalidSQL(diags)
 	}
-	return g.Encode()
+	return g, nil
 }
 
 // GetDeployment returns one deployment.
@@ -142,7 +153,7 @@ func toDeployment(d store.Deployment) openapi.Deployment {
 	var rs openapi.RestartStrategy
 	_ = json.Unmarshal(d.RestartStrategy, &rs) // written by CreateDeployment from the same type
 	return openapi.Deployment{Id: d.ID, ApplicationId: d.ApplicationID, VersionId: d.VersionID, VersionNumber: d.VersionNumber,
-		Parallelism: d.Parallelism, RestartStrategy: rs, StartingSavepointId: ptr(d.StartingSavepointID),
+		Parallelism: d.Parallelism, RestartStrategy: rs, StartingSavepointId: ptr(d.StartingSavepointID), CheckpointIntervalMs: d.CheckpointIntervalMS,
 		Status: openapi.DeploymentStatus(d.Status), StatusMessage: d.StatusMessage, DesiredAction: openapi.DeploymentDesiredAction(d.DesiredAction),
 		CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy, UpdatedAt: d.UpdatedAt}
 }

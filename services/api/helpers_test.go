@@ -208,6 +208,7 @@ type world struct {
 	ownerID, developerID, viewerID    string
 	integration, app, version, deploy string
 	query                             string // set by withQuery
+	savepoint                         string // set by withSavepoint
 	base                              string // /v1/projects/{p}/services/{s}
 	appPath, depPath                  string
 }

@@ -79,8 +79,14 @@ func (s *server) ListCheckpoints(ctx context.Context, req openapi.ListCheckpoint
 	}
 	out := openapi.ListCheckpoints200JSONResponse{Items: []openapi.Checkpoint{}, NextCursor: next(cur)}
 	for _, c := range cs {
+		var dur *int64
+		if c.CompletedAt != nil {
+			ms := c.CompletedAt.Sub(c.TriggeredAt).Milliseconds()
+			dur = &ms
+		}
 		out.Items = append(out.Items, openapi.Checkpoint{Id: c.ID, DeploymentId: c.DeploymentID, JobId: ptr(c.JobID), CheckpointId: c.CheckpointID,
-			Status: openapi.CheckpointStatus(c.Status), Location: ptr(c.Location), SizeBytes: c.SizeBytes, TriggeredAt: c.TriggeredAt, CompletedAt: c.CompletedAt})
+			Status: openapi.CheckpointStatus(c.Status), IsSavepoint: &c.IsSavepoint, Location: ptr(c.Location), SizeBytes: c.SizeBytes,
+			TriggeredAt: c.TriggeredAt, CompletedAt: c.CompletedAt, DurationMs: dur, FailureMessage: ptr(c.FailureMessage)})
 	}
 	return out, nil
 }
@@ -117,6 +123,6 @@ func (s *server) CreateSavepoint(ctx context.Context, req openapi.CreateSavepoin
 
 func toSavepoint(sp store.Savepoint) openapi.Savepoint {
 	return openapi.Savepoint{Id: sp.ID, DeploymentId: sp.DeploymentID, ApplicationId: sp.ApplicationID, Status: openapi.SavepointStatus(sp.Status),
-		Reason: openapi.SavepointReason(sp.Reason), Location: ptr(sp.Location), SizeBytes: sp.SizeBytes, Failure: ptr(sp.Failure),
+		Reason: openapi.SavepointReason(sp.Reason), Location: ptr(sp.Location), SizeBytes: sp.SizeBytes, CheckpointId: sp.CheckpointID, Failure: ptr(sp.Failure),
 		CompletedAt: sp.CompletedAt, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, UpdatedAt: sp.UpdatedAt}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowplane/flowplane/dataflow/checkpoint"
 	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
@@ -62,6 +63,9 @@ type Config struct {
 	Scheduler SchedulerView
 	// Internal serves /internal/* (the worker protocol); nil answers those paths 404.
 	Internal http.Handler
+	// Checkpoints is the scheduler's checkpoint storage: deleting a savepoint deletes its state
+	// there, and a deployment's starting savepoint is checked against it. Nil skips both.
+	Checkpoints checkpoint.Storage
 }
 
 // PreviewLimits bound interactive queries.

@@ -34,6 +34,15 @@ func withJob(t testing.TB, e *env, w *world) {
 	}
 }
 
+// withSavepoint adds a COMPLETED savepoint of the deployment (as the scheduler records it).
+func withSavepoint(t testing.TB, e *env, w *world) {
+	if err := e.pool.QueryRow(context.Background(), `INSERT INTO savepoints (project_id, application_id, deployment_id, status,
+		location, size_bytes, checkpoint_id, completed_at, created_by) SELECT project_id, application_id, id, 'COMPLETED', 'file:///nowhere', 10, 3, now(), 'test'
+		FROM deployments WHERE id = $1 RETURNING id`, w.deploy).Scan(&w.savepoint); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func withQuery(t testing.TB, e *env, w *world) {
 	if err := e.pool.QueryRow(context.Background(), `INSERT INTO sql_queries (project_id, application_id, statement, max_rows,
 		run_deadline, expires_at, created_by) SELECT project_id, id, 'SELECT 1', 10, now() + interval '1 minute', now() + interval '1 hour', 'test'
@@ -86,11 +95,13 @@ var routes = []route{
 	{"GET", dep + "/checkpoints", "", auth.RoleViewer, 200, nil},
 	{"GET", dep + "/savepoints", "", auth.RoleViewer, 200, nil},
 	{"POST", dep + "/savepoints", "", auth.RoleDeveloper, 202, running},
+	{"GET", dep + "/savepoints/{sp}", "", auth.RoleViewer, 200, withSavepoint},
+	{"DELETE", dep + "/savepoints/{sp}", "", auth.RoleDeveloper, 204, withSavepoint},
 }
 
 // fill replaces the placeholders: the project is proj, every id is w's.
 func fill(s, proj string, w *world, email string) string {
-	return strings.NewReplacer("{p}", proj, "{int}", w.integration, "{app}", w.app, "{ver}", w.version, "{dep}", w.deploy, "{qry}", w.query,
+	return strings.NewReplacer("{p}", proj, "{int}", w.integration, "{app}", w.app, "{ver}", w.version, "{dep}", w.deploy, "{qry}", w.query, "{sp}", w.savepoint,
 		"{dev}", w.developerID, "{viewer}", w.viewerID, "{email}", email).Replace(s)
 }
 
@@ -202,7 +213,7 @@ func TestEveryOperationIsCovered(t *testing.T) {
 	for _, r := range routes {
 		p := strings.SplitN(r.path, "?", 2)[0]
 		p = strings.NewReplacer("{p}", "{project}", "/svc", "/{service}", "{int}", "{integration_id}", "{app}", "{application_id}",
-			"{ver}", "{version_id}", "{dep}", "{deployment_id}", "{qry}", "{query_id}", "{dev}", "{user_id}", "{viewer}", "{user_id}").Replace(p)
+			"{ver}", "{version_id}", "{dep}", "{deployment_id}", "{qry}", "{query_id}", "{sp}", "{savepoint_id}", "{dev}", "{user_id}", "{viewer}", "{user_id}").Replace(p)
 		have[r.method+" "+p] = true
 	}
 	for path, item := range spec.Paths.Map() {

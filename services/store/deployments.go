@@ -20,6 +20,7 @@ type Deployment struct {
 	Parallelism                             int
 	RestartStrategy                         json.RawMessage
 	StartingSavepointID                     string
+	CheckpointIntervalMS                    *int64 // nil: the server's default
 	DesiredAction                           string
 	Status, StatusMessage                   string
 	Meta
@@ -31,19 +32,21 @@ type NewDeployment struct {
 	Parallelism         int
 	RestartStrategy     json.RawMessage
 	StartingSavepointID string
+	// CheckpointIntervalMS is the interval between checkpoints (nil: the server's default).
+	CheckpointIntervalMS *int64
 	// Plan is the job graph (JSON) the deployment runs: its version compiled with Parallelism.
 	Plan []byte
 }
 
 const deploymentCols = `d.id, d.service_id, d.application_id, d.version_id, v.number, d.parallelism, d.restart_strategy,
-	COALESCE(d.starting_savepoint_id, ''), d.desired_action, d.status, d.status_message, d.created_at, d.created_by, d.updated_at`
+	COALESCE(d.starting_savepoint_id, ''), d.checkpoint_interval_ms, d.desired_action, d.status, d.status_message, d.created_at, d.created_by, d.updated_at`
 
 const deploymentFrom = ` FROM deployments d JOIN versions v ON v.id = d.version_id `
 
 func scanDeployment(r pgx.Row) (Deployment, error) {
 	var d Deployment
 	err := r.Scan(&d.ID, &d.ServiceID, &d.ApplicationID, &d.VersionID, &d.VersionNumber, &d.Parallelism, &d.RestartStrategy,
-		&d.StartingSavepointID, &d.DesiredAction, &d.Status, &d.StatusMessage, &d.CreatedAt, &d.CreatedBy, &d.UpdatedAt)
+		&d.StartingSavepointID, &d.CheckpointIntervalMS, &d.DesiredAction, &d.Status, &d.StatusMessage, &d.CreatedAt, &d.CreatedBy, &d.UpdatedAt)
 	return d, err
 }
 
@@ -87,9 +90,11 @@ func (s *Store) CreateDeployment(ctx context.Context, a Actor, projectID, servic
 		if plan == nil {
 			plan = []byte("{}")
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy, starting_savepoint_id, plan, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9) RETURNING id`,
-			projectID, serviceID, appID, n.VersionID, n.Parallelism, n.RestartStrategy, n.StartingSavepointID, string(plan), a.UserID).Scan(&id)
+		err := tx.QueryRow(ctx, `INSERT INTO deployments (project_id, service_id, application_id, version_id, parallelism, restart_strategy,
+				starting_savepoint_id, plan, created_by, checkpoint_interval_ms)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9, $10) RETURNING id`,
+			projectID, serviceID, appID, n.VersionID, n.Parallelism, n.RestartStrategy, n.StartingSavepointID, string(plan), a.UserID,
+			n.CheckpointIntervalMS).Scan(&id)
 		if isUnique(err, "deployments_one_active") {
 			return problem.New(problem.CodeConflict, "application %s already has an active deployment; stop or cancel it first", appID)
 		}

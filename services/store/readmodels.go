@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,9 +40,11 @@ type Checkpoint struct {
 	ID, DeploymentID, JobID string
 	CheckpointID            int64
 	Status, Location        string
+	IsSavepoint             bool
 	SizeBytes               int64
 	TriggeredAt             time.Time
 	CompletedAt             *time.Time
+	FailureMessage          string
 }
 
 // Savepoint is a user-owned snapshot of a deployment.
@@ -49,6 +52,7 @@ type Savepoint struct {
 	ID, DeploymentID, ApplicationID string
 	Status, Reason, Location        string
 	SizeBytes                       *int64
+	CheckpointID                    *int64 // of a COMPLETED savepoint
 	Failure                         string
 	CompletedAt                     *time.Time
 	Meta
@@ -90,20 +94,21 @@ func (s *Store) ListEvents(ctx context.Context, k DeploymentKey, p Page) ([]Even
 
 // ListCheckpoints pages through a deployment's checkpoints, oldest first.
 func (s *Store) ListCheckpoints(ctx context.Context, k DeploymentKey, p Page) ([]Checkpoint, string, error) {
-	return listUnder(ctx, s, k, p, `SELECT id, deployment_id, COALESCE(job_id, ''), checkpoint_id, status, COALESCE(location, ''),
-		size_bytes, triggered_at, completed_at FROM checkpoints WHERE deployment_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return listUnder(ctx, s, k, p, `SELECT id, deployment_id, COALESCE(job_id, ''), checkpoint_id, status, COALESCE(location, ''), is_savepoint,
+		size_bytes, triggered_at, completed_at, COALESCE(failure_message, '') FROM checkpoints WHERE deployment_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		func(r pgx.Rows) (Checkpoint, error) {
 			var c Checkpoint
-			return c, r.Scan(&c.ID, &c.DeploymentID, &c.JobID, &c.CheckpointID, &c.Status, &c.Location, &c.SizeBytes, &c.TriggeredAt, &c.CompletedAt)
+			return c, r.Scan(&c.ID, &c.DeploymentID, &c.JobID, &c.CheckpointID, &c.Status, &c.Location, &c.IsSavepoint, &c.SizeBytes,
+				&c.TriggeredAt, &c.CompletedAt, &c.FailureMessage)
 		}, func(c Checkpoint) string { return c.ID })
 }
 
-const savepointCols = `id, deployment_id, application_id, status, reason, COALESCE(location, ''), size_bytes, COALESCE(failure, ''),
+const savepointCols = `id, deployment_id, application_id, status, reason, COALESCE(location, ''), size_bytes, checkpoint_id, COALESCE(failure, ''),
 	completed_at, created_at, created_by, updated_at`
 
 func scanSavepoint(r pgx.Row) (Savepoint, error) {
 	var sp Savepoint
-	err := r.Scan(&sp.ID, &sp.DeploymentID, &sp.ApplicationID, &sp.Status, &sp.Reason, &sp.Location, &sp.SizeBytes, &sp.Failure,
+	err := r.Scan(&sp.ID, &sp.DeploymentID, &sp.ApplicationID, &sp.Status, &sp.Reason, &sp.Location, &sp.SizeBytes, &sp.CheckpointID, &sp.Failure,
 		&sp.CompletedAt, &sp.CreatedAt, &sp.CreatedBy, &sp.UpdatedAt)
 	return sp, err
 }
@@ -134,6 +139,54 @@ func (s *Store) CreateSavepoint(ctx context.Context, a Actor, k DeploymentKey) (
 		return audit(ctx, tx, a, k.ProjectID, "savepoint.create", "savepoint", sp.ID, map[string]any{"deployment_id": k.ID})
 	})
 	return sp, err
+}
+
+// GetSavepoint returns one savepoint of the deployment.
+func (s *Store) GetSavepoint(ctx context.Context, k DeploymentKey, id string) (Savepoint, error) {
+	sp, err := scanSavepoint(s.pool.QueryRow(ctx, `SELECT `+savepointCols+` FROM savepoints WHERE deployment_id = $4 AND id = $5 AND `+ownedDeployment,
+		append(k.args(), id)...))
+	return sp, one(err, "savepoint", id)
+}
+
+// GetApplicationSavepoint returns a savepoint of an application (any of its deployments).
+func (s *Store) GetApplicationSavepoint(ctx context.Context, projectID, appID, id string) (Savepoint, error) {
+	sp, err := scanSavepoint(s.pool.QueryRow(ctx, `SELECT `+savepointCols+` FROM savepoints WHERE project_id = $1 AND application_id = $2 AND id = $3`,
+		projectID, appID, id))
+	return sp, one(err, "savepoint", id)
+}
+
+// DeleteSavepoint deletes a savepoint that is neither PENDING nor the starting point of a
+// deployment; drop (e.g. deleting its state from checkpoint storage) runs before the deletion
+// commits, and its error aborts it.
+func (s *Store) DeleteSavepoint(ctx context.Context, a Actor, k DeploymentKey, id string, drop func(Savepoint) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		sp, err := scanSavepoint(tx.QueryRow(ctx, `SELECT `+savepointCols+` FROM savepoints WHERE deployment_id = $4 AND id = $5 AND `+ownedDeployment+` FOR UPDATE`,
+			append(k.args(), id)...))
+		if err != nil {
+			return one(err, "savepoint", id)
+		}
+		if sp.Status == "PENDING" {
+			return problem.New(problem.CodeConflict, "savepoint %s is still PENDING", id)
+		}
+		var dep string
+		err = tx.QueryRow(ctx, `SELECT id FROM deployments WHERE starting_savepoint_id = $1 LIMIT 1`, id).Scan(&dep)
+		if err == nil {
+			return problem.New(problem.CodeConflict, "savepoint %s is the starting point of deployment %s", id, dep)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM savepoints WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete savepoint: %w", err)
+		}
+		if err := audit(ctx, tx, a, k.ProjectID, "savepoint.delete", "savepoint", id, map[string]any{"deployment_id": k.ID}); err != nil {
+			return err
+		}
+		if sp.Status == "COMPLETED" && drop != nil {
+			return drop(sp)
+		}
+		return nil
+	})
 }
 
 // CurrentJob returns the deployment's latest attempt.
