@@ -28,11 +28,8 @@ func TestConsoleWithScheduler(t *testing.T) {
 
 // TestConsoleCheckpointsWithScheduler runs the "checkpoints" scenario against `flowplane dev`: a
 // completed checkpoint in the chart, a savepoint, stop with savepoint, a new deployment started from
-// it. The runtime does not take checkpoints yet, so it runs only with FLOWPLANE_E2E_CHECKPOINTS=1.
+// it.
 func TestConsoleCheckpointsWithScheduler(t *testing.T) {
-	if os.Getenv("FLOWPLANE_E2E_CHECKPOINTS") == "" {
-		t.Skip("set FLOWPLANE_E2E_CHECKPOINTS=1 once the runtime takes checkpoints and savepoints")
-	}
 	requireBrowser(t)
 	t.Parallel()
 	runScenario(t, startDev(t), "checkpoints", 240*time.Second)
