@@ -76,6 +76,8 @@ type Config struct {
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
 	// SnapshotThreshold is how many entries trigger a snapshot (default 8192).
 	SnapshotThreshold uint64
+	// ResolveIntegration opens the integrations workers ask for (see SetIntegrationResolver).
+	ResolveIntegration IntegrationResolver
 }
 
 func (c *Config) defaults() error {
@@ -136,6 +138,7 @@ type Server struct {
 	leader atomic.Pointer[leaderState] // non-nil while the leader subsystems run
 	// failStarts makes the next startLeading calls fail (tests of stepping down).
 	failStarts atomic.Int32
+	resolver   atomic.Pointer[IntegrationResolver] // SetIntegrationResolver
 	pending    pendingPeers // bootstrap-expect: servers that asked to join
 	ctx        context.Context
 	cancel     context.CancelFunc
