@@ -93,10 +93,11 @@ func (a *aggBase) newAccs() []accumulator {
 	return accs
 }
 
+// readRow reads row r of rec into buf, strings copied: stateful operators keep rows.
 func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 	buf = buf[:0]
 	for j := range int(rec.NumCols()) {
-		v, err := value(rec.Column(j), r)
+		v, err := ownedValue(rec.Column(j), r)
 		if err != nil {
 			return nil, err
 		}
