@@ -139,7 +139,7 @@ type Server struct {
 	// failStarts makes the next startLeading calls fail (tests of stepping down).
 	failStarts atomic.Int32
 	resolver   atomic.Pointer[IntegrationResolver] // SetIntegrationResolver
-	pending    pendingPeers // bootstrap-expect: servers that asked to join
+	pending    pendingPeers                        // bootstrap-expect: servers that asked to join
 	ctx        context.Context
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
