@@ -138,13 +138,14 @@ type Server struct {
 	leader atomic.Pointer[leaderState] // non-nil while the leader subsystems run
 	// failStarts makes the next startLeading calls fail (tests of stepping down).
 	failStarts atomic.Int32
-	resolver   atomic.Pointer[IntegrationResolver] // SetIntegrationResolver
-	pending    pendingPeers                        // bootstrap-expect: servers that asked to join
+	pending    pendingPeers // bootstrap-expect: servers that asked to join
 	ctx        context.Context
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	closeErr   error
 	once       sync.Once
+
+	resolver atomic.Pointer[IntegrationResolver] // SetIntegrationResolver
 }
 
 // New opens the node's stores, starts Raft and, as configured, bootstraps or joins.
