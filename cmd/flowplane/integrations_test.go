@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +321,15 @@ func TestIntegrationOnlyForTheJobsWorkers(t *testing.T) {
 	}
 	if _, err := resolve(ctx, project, "svc_other", integ); !errors.Is(err, scheduler.ErrNotFound) {
 		t.Fatalf("another service's integration: %v", err)
+	}
+}
+
+func TestWorkerEgressAllowFlag(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary(t), "worker", "--server", "http://127.0.0.1:1", "--join-token", "jt")
+	cmd.Env = append(os.Environ(), "FLOWPLANE_EGRESS_ALLOW=loopback,public")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `--egress-allow: egress allow list: unknown class "public"`) {
+		t.Fatalf("err=%v out=%s", err, out)
 	}
 }
