@@ -1,5 +1,7 @@
 package assign
 
+import "log/slog"
+
 // PathIntegration is where a worker asks for the connection settings of a service integration
 // one of its tasks uses: GET with the worker token as bearer and ?job=<job id>&attempt=<n>.
 // The server answers only while the worker holds a task of that job whose graph names the
@@ -18,5 +20,8 @@ type Integration struct {
 	Secret map[string]string `json:"secret,omitempty"`
 }
 
-// String never shows the secret settings (e.g. when an Integration is logged by mistake).
+// String never shows the secret settings (e.g. when an Integration is printed by mistake).
 func (i Integration) String() string { return "integration " + i.ID + " (" + i.Type + ")" }
+
+// LogValue keeps the secret settings out of logs, whatever the slog handler.
+func (i Integration) LogValue() slog.Value { return slog.StringValue(i.String()) }
