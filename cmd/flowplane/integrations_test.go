@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,7 @@ type devStack struct {
 	cp         controlPlane
 	logs       *syncBuffer // every log line of the server and the workers, debug level
 	joinToken  string
+	files      string // the workers' FileRoot
 }
 
 // testPassword is the integrations' password: Postgres trusts the test's connections, so it is
@@ -42,7 +45,7 @@ const testPassword = "s3cret-pw-never-shown"
 
 func startDevStack(t *testing.T, workerEgress egress.Policy) *devStack {
 	t.Helper()
-	st := &devStack{pool: pgtest.NewPool(t), logs: &syncBuffer{}}
+	st := &devStack{pool: pgtest.NewPool(t), logs: &syncBuffer{}, files: t.TempDir()}
 	log := slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var c serverConfig
 	cmd := &cobra.Command{}
@@ -78,7 +81,7 @@ func startDevStack(t *testing.T, workerEgress egress.Policy) *devStack {
 	done := make(chan error, 1)
 	go func() {
 		done <- runAPI(ctx, c, log, st.pool, st.cp, func(url string) {
-			base := workers.Config{Egress: workerEgress, FileRoot: t.TempDir(), Wait: 2 * time.Second}
+			base := workers.Config{Egress: workerEgress, FileRoot: st.files, Wait: 2 * time.Second}
 			stop, err := startDevWorkers(ctx, url, c.sched.joinToken, devWorkers, base, log)
 			if err != nil {
 				t.Error(err)
@@ -194,10 +197,12 @@ func (st *devStack) exec(t *testing.T, sql string) {
 }
 
 // ordersVersion reads table orders through the integration (by integration_id) and upserts
-// per-customer totals into table totals through the same integration (named by its name).
-const ordersVersion = `{"statement":"INSERT INTO totals SELECT customer, SUM(amount), COUNT(*) FROM orders GROUP BY customer",
+// per-customer totals into table totals through the same integration (named by its name); it
+// also archives the big orders as csv files in the workers' storage directory.
+const ordersVersion = `{"statement":"INSERT INTO totals SELECT customer, SUM(amount), COUNT(*) FROM orders GROUP BY customer; INSERT INTO archive SELECT id, customer FROM orders WHERE amount > 3000",
  "sources":[{"create_table":"CREATE TABLE orders (id BIGINT, customer STRING, amount BIGINT) WITH ('connector' = 'postgres', 'table-name' = 'orders', 'scan.partition.column' = 'id')","integration_id":%q}],
- "sinks":[{"create_table":"CREATE TABLE totals (customer STRING, total BIGINT, n BIGINT, PRIMARY KEY (customer) NOT ENFORCED) WITH ('connector' = 'postgres', 'table-name' = 'totals', 'integration' = 'pg')"}]}`
+ "sinks":[{"create_table":"CREATE TABLE totals (customer STRING, total BIGINT, n BIGINT, PRIMARY KEY (customer) NOT ENFORCED) WITH ('connector' = 'postgres', 'table-name' = 'totals', 'integration' = 'pg')"},
+  {"create_table":"CREATE TABLE archive (id BIGINT, customer STRING) WITH ('connector' = 'filesystem', 'path' = '/archive', 'format' = 'csv')"}]}`
 
 // TestDeploymentUsesPostgresIntegration: a deployment whose SQL reads from and writes to
 // PostgreSQL through a service integration runs on dev workers (egress: loopback) and produces
@@ -224,6 +229,19 @@ func TestDeploymentUsesPostgresIntegration(t *testing.T) {
 	_ = st.pool.QueryRow(context.Background(), `SELECT count(*) FROM totals`).Scan(&rows)
 	if rows != 7 {
 		t.Fatalf("totals has %d rows, want 7", rows)
+	}
+	// 4000 orders (1001..5000) have amount > 3000: one csv line each, in visible part files.
+	var lines int
+	err = filepath.WalkDir(filepath.Join(st.files, "archive"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		lines += bytes.Count(raw, []byte("\n"))
+		return err
+	})
+	if err != nil || lines != 4000 {
+		t.Fatalf("the filesystem sink wrote %d lines under the file root (%v), want 4000", lines, err)
 	}
 	seen := string(st.call(t, "GET", dep+"/job", 200, "", nil)) + strings.Join(st.events(t, dep), "\n") +
 		string(st.call(t, "GET", base+"/integrations/"+integ, 200, "", nil))
