@@ -19,6 +19,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
 	"github.com/flowplane/flowplane/dataflow/connectors/egress"
@@ -349,5 +352,53 @@ func TestWorkerEgressAllowFlag(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), `--egress-allow: egress allow list: unknown class "public"`) {
 		t.Fatalf("err=%v out=%s", err, out)
+	}
+}
+
+// TestDeploymentUsesKafkaIntegration: a deployment reads a SASL/SCRAM Kafka topic (kfake on
+// loopback) through a kafka integration, whose password reaches the worker only over the
+// worker channel, and appends the rows to PostgreSQL through a postgres integration.
+func TestDeploymentUsesKafkaIntegration(t *testing.T) {
+	t.Parallel()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "events"), kfake.EnableSASL(),
+		kfake.Superuser("SCRAM-SHA-256", "app", testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	producer, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("events"),
+		kgo.SASL(scram.Auth{User: "app", Pass: testPassword}.AsSha256Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	var records []*kgo.Record
+	for i := range 300 {
+		records = append(records, &kgo.Record{Value: fmt.Appendf(nil, `{"id":%d,"kind":"k%d"}`, i, i%3)})
+	}
+	if err := producer.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	st := startDevStack(t, egress.Policy{AllowLoopback: true})
+	st.exec(t, `CREATE TABLE events (id bigint, kind text)`)
+	base, _ := st.service(t, "stream")
+	brokers, _ := json.Marshal(kc.ListenAddrs())
+	st.call(t, "POST", base+"/integrations", 201, fmt.Sprintf(`{"name":"kf","type":"kafka","kafka":{"bootstrap_servers":%s,
+		"security_protocol":"SASL_PLAINTEXT","sasl_mechanism":"SCRAM-SHA-256","sasl_username":"app","sasl_password":%q}}`, brokers, testPassword), nil)
+	dep := st.deploy(t, base, `{"statement":"INSERT INTO events SELECT id, kind FROM src",
+		"sources":[{"create_table":"CREATE TABLE src (id BIGINT, kind STRING) WITH ('connector' = 'kafka', 'integration' = 'kf', 'topic' = 'events', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset')"}],
+		"sinks":[{"create_table":"CREATE TABLE events (id BIGINT, kind STRING) WITH ('connector' = 'postgres', 'table-name' = 'events', 'integration' = 'pg')"}]}`, 2)
+	if status := st.waitStatus(t, dep); status != "FINISHED" {
+		t.Fatalf("deployment %s; events %q", status, st.events(t, dep))
+	}
+	var n, distinct, k1 int
+	if err := st.pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE kind = 'k1') FROM events`).Scan(&n, &distinct, &k1); err != nil {
+		t.Fatal(err)
+	}
+	if n != 300 || distinct != 300 || k1 != 100 {
+		t.Fatalf("events: %d rows, %d distinct ids, %d of kind k1; want 300, 300, 100", n, distinct, k1)
+	}
+	if strings.Contains(st.logs.String(), testPassword) || strings.Contains(strings.Join(st.events(t, dep), "\n"), testPassword) {
+		t.Fatal("the kafka password leaked into a log line or an event")
 	}
 }
