@@ -62,3 +62,33 @@ func TestReadRowOwnsItsStrings(t *testing.T) {
 		t.Fatalf("readRow aliases the batch's buffer: %q", row[0])
 	}
 }
+
+func TestOwnedRowsOfASlicedBatch(t *testing.T) {
+	t.Parallel()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues([]string{"a", "bb", "", "ccc"}, []bool{true, true, false, true})
+	b.Field(1).(*array.Int64Builder).AppendValues([]int64{1, 2, 3, 4}, nil)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	sliced := rec.NewSlice(1, 4)
+	defer sliced.Release()
+	rows := newOwnedRows(sliced)
+	var got [][]any
+	for r := range 3 {
+		row, err := rows.read(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, row)
+	}
+	data := rec.Column(0).Data().Buffers()[2].Bytes()
+	for i := range data {
+		data[i] = 0
+	}
+	if got[0][0] != "bb" || got[1][0] != nil || got[2][0] != "ccc" || got[2][1] != int64(4) {
+		t.Fatalf("rows = %q", got)
+	}
+}
