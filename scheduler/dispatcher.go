@@ -248,7 +248,10 @@ func (d *dispatcher) submit(ctx context.Context, dep desired) error {
 		parts = append(parts, sql.Part{Name: fmt.Sprintf("sinks[%d]", i), SQL: trimSemicolon(s.CreateTable)})
 	}
 	parts = append(parts, sql.Part{Name: "statement", SQL: trimSemicolon(dep.Statement)})
-	graph, diags := sql.CompileParts(parts, sql.CompileOptions{Name: dep.ID, Parallelism: dep.Parallelism})
+	graph, diags, err := d.deploymentGraph(ctx, dep, parts)
+	if err != nil {
+		return err
+	}
 	if len(diags) > 0 || graph == nil {
 		msg := "compile failed"
 		if len(diags) > 0 {

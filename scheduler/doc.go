@@ -33,5 +33,7 @@
 //	                  storage served to workers (Config.CheckpointStorage)
 //	internal.go       server-to-server: join, forwarding to the leader
 //	admin.go          Cluster, TransferLeadership, JobStatus, submit/cancel/restart
+//	integrations.go   workers' integration route: FSM check, then Config.ResolveIntegration
+//	plan.go           the graph a deployment runs: its stored plan (integrations by id)
 //	metrics.go        tasks' metrics on the leader; prometheus.go the /metrics collector
 package scheduler

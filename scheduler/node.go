@@ -81,6 +81,8 @@ type Config struct {
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
 	// SnapshotThreshold is how many entries trigger a snapshot (default 8192).
 	SnapshotThreshold uint64
+	// ResolveIntegration opens the integrations workers ask for (see SetIntegrationResolver).
+	ResolveIntegration IntegrationResolver
 }
 
 func (c *Config) defaults() error {
@@ -147,6 +149,8 @@ type Server struct {
 	wg         sync.WaitGroup
 	closeErr   error
 	once       sync.Once
+
+	resolver atomic.Pointer[IntegrationResolver] // SetIntegrationResolver
 }
 
 // New opens the node's stores, starts Raft and, as configured, bootstraps or joins.

@@ -34,6 +34,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+assign.PathRegister, s.handleRegister)
 	mux.HandleFunc("GET "+assign.PathRegister+"/{id}/assignments", s.handleAssignments)
 	mux.HandleFunc("POST "+assign.PathRegister+"/{id}/heartbeat", s.handleHeartbeat)
+	mux.HandleFunc("GET "+assign.PathRegister+"/{id}/integrations/{integration}", s.handleIntegration)
 	mux.HandleFunc("POST "+PathJoin, s.handleJoin)
 	mux.HandleFunc("GET /internal/v1/jobs/{id}", s.handleJobStatus)
 	if s.cfg.CheckpointStorage != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/flowplane/flowplane/dataflow/assign"
 	"github.com/flowplane/flowplane/dataflow/batch"
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 	"github.com/flowplane/flowplane/dataflow/sql/exec"
@@ -54,7 +55,8 @@ type Config struct {
 	Name   string
 	// Logger receives the agent's logs (slog.Default() when nil).
 	Logger *slog.Logger
-	// Registry holds the operator kinds tasks may use (NewRegistry(nil, os.Stdout) when nil).
+	// Registry holds the operator kinds tasks may use (when nil: the built-in and SQL operators,
+	// with the agent resolving integrations through the servers; see Egress).
 	Registry *operator.Registry
 	// Allocator allocates batches (a batch.PoolAllocator when nil).
 	Allocator memory.Allocator
@@ -67,6 +69,12 @@ type Config struct {
 	BackoffMin, BackoffMax time.Duration
 	// IdleTimeout is passed to tasks (runtime.DefaultIdleTimeout when zero).
 	IdleTimeout time.Duration
+	// Egress is the SSRF policy connectors dial under (the zero Policy: public addresses
+	// only), FileRoot the directory filesystem tables live in ("" refuses them) and Print where
+	// print sinks write (os.Stdout when nil); all three only when Registry is nil.
+	Egress   egress.Policy
+	FileRoot string
+	Print    io.Writer
 }
 
 func (c *Config) validate() error {
@@ -150,8 +158,9 @@ func New(cfg Config) (*Agent, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	res := &serverResolver{}
 	if cfg.Registry == nil {
-		reg, err := NewRegistry(nil, os.Stdout)
+		reg, err := agentRegistry(cfg, res)
 		if err != nil {
 			return nil, err
 		}
@@ -195,6 +204,7 @@ func New(cfg Config) (*Agent, error) {
 		}}
 	a.tasks = newTaskTable(a)
 	a.metrics = newAgentMetrics(a)
+	res.agent.Store(a)
 	if err := prom.Register(a.metrics); err != nil {
 		_ = node.Close()
 		return nil, err

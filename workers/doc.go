@@ -29,6 +29,12 @@
 // Wire types and paths are in dataflow/assign; errors from servers are problem+json documents
 // with a stable code (401, 403 and 404 on a worker call mean "register again").
 //
+// Connectors (Config.Egress, Config.FileRoot): SQL connectors dial through the worker's egress
+// policy (--egress-allow) and keep filesystem tables under its file root. A table naming a
+// service integration gets its settings from a server when the task connects
+// (assign.PathIntegration with the worker token and the task's job and attempt, carried on the
+// task's context); a 404 there means the integration is not this task's, never "register again".
+//
 // Use:
 //
 //	a, err := workers.New(workers.Config{Servers: []string{"http://10.0.0.1:8080"}, Slots: 4,

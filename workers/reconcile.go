@@ -165,7 +165,7 @@ func (tt *taskTable) start(e *entry) {
 	log := tt.a.log.With("worker", tt.workerID(), "project", t.Project)
 	deps := tt.a.deps
 	deps.Logger = log
-	task, err := runtime.StartTask(context.Background(), runtime.TaskSpec{
+	task, err := runtime.StartTask(withTask(context.Background(), t), runtime.TaskSpec{
 		JobID: t.JobID, Attempt: t.Attempt, Graph: t.Graph, Vertex: t.Vertex, Subtask: t.Subtask,
 		Placement: t.Placement, Token: t.Token, Restore: t.Restore,
 	}, deps)

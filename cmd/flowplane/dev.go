@@ -9,6 +9,7 @@ import (
 	"github.com/flowplane/flowplane/services/database"
 	"github.com/flowplane/flowplane/services/pgcluster"
 	"github.com/flowplane/flowplane/services/seal"
+	"github.com/flowplane/flowplane/workers"
 )
 
 func newDevCommand() *cobra.Command {
@@ -69,16 +70,23 @@ local binaries (removed again on exit), migrations, the API and console, and pri
 				return err
 			}
 			defer cleanup()
+			files, cleanFiles, err := devFiles()
+			if err != nil {
+				return err
+			}
+			defer cleanFiles()
 			stopWorkers := func() {}
 			defer func() { stopWorkers() }()
 			return runAPI(ctx, c, log, pool, cp, func(url string) {
-				if stop, err := startDevWorkers(ctx, url, c.sched.joinToken, devWorkers, log); err != nil {
+				base := workers.Config{Egress: c.egress, FileRoot: files}
+				if stop, err := startDevWorkers(ctx, url, c.sched.joinToken, devWorkers, base, log); err != nil {
 					log.Error("start dev workers", "err", err)
 				} else {
 					stopWorkers = stop
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "\nFlowplane is running.\n  Console:       %s/\n  API reference: %s/docs\n"+
-					"  Admin token:   %s\n  Admin login:   %s / %s\n  Workers:       %d in process (join token %s)\n  Press Ctrl-C to stop.\n\n", url, url, admin.token, admin.email, admin.password, devWorkers, c.sched.joinToken)
+					"  Admin token:   %s\n  Admin login:   %s / %s\n  Workers:       %d in process (join token %s)\n  Files:         %s (filesystem tables; egress allows %q)\n  Press Ctrl-C to stop.\n\n",
+					url, url, admin.token, admin.email, admin.password, devWorkers, c.sched.joinToken, files, c.egress.String())
 			})
 		},
 	}

@@ -155,6 +155,7 @@ func runAPI(ctx context.Context, c serverConfig, log *slog.Logger, pool *pgxpool
 			}
 		}
 		defer stopScheduler()
+		sched.SetIntegrationResolver(storeIntegrations(cp.store))
 		cfg.Scheduler, cfg.Internal = schedulerView{sched}, sched.Handler()
 		reg.MustRegister(sched.Collector())
 		if ready != nil {

@@ -28,6 +28,7 @@ type workerConfig struct {
 	labels     map[string]string
 	wait       time.Duration
 	shutdownIn time.Duration
+	conn       connectorConfig
 }
 
 func (c *workerConfig) validate() error {
@@ -43,7 +44,7 @@ func (c *workerConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.httpAddr); err != nil {
 		return fmt.Errorf("--http %q: want host:port", c.httpAddr)
 	}
-	return nil
+	return c.conn.validate()
 }
 
 func newWorkerCommand() *cobra.Command {
@@ -63,6 +64,7 @@ func newWorkerCommand() *cobra.Command {
 			agent, err := workers.New(workers.Config{
 				Servers: c.servers, Slots: c.slots, DataAddr: c.dataAddr, AdvertiseAddr: c.advertise,
 				JoinToken: c.joinToken, Labels: c.labels, Name: c.name, Logger: log, Wait: c.wait,
+				Egress: c.conn.egress, FileRoot: c.conn.fileRoot,
 			})
 			if err != nil {
 				return err
@@ -81,6 +83,7 @@ func newWorkerCommand() *cobra.Command {
 	f.StringToStringVar(&c.labels, "labels", nil, "labels, e.g. zone=a,disk=ssd")
 	f.DurationVar(&c.wait, "poll-wait", workers.DefaultWait, "long-poll wait of assignment queries")
 	f.DurationVar(&c.shutdownIn, "shutdown-timeout", 15*time.Second, "how long stopping the tasks may take at shutdown")
+	addConnectorFlags(f, &c.conn)
 	addLogFlags(f, &c.log, "json")
 	withEnvHelp(f)
 	return cmd
@@ -95,7 +98,8 @@ func runWorker(ctx context.Context, c workerConfig, log *slog.Logger, agent *wor
 	}
 	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { _ = srv.Serve(ln) }()
-	log.Info("worker listening", "url", "http://"+ln.Addr().String(), "data_addr", agent.DataAddr())
+	log.Info("worker listening", "url", "http://"+ln.Addr().String(), "data_addr", agent.DataAddr(),
+		"egress_allow", c.conn.egress.String(), "file_root", c.conn.fileRoot)
 	err = agent.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownIn)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowplane/flowplane/dataflow/assign"
+	"github.com/flowplane/flowplane/workers"
 )
 
 // fakeInternalAPI answers the worker protocol with an empty assignment set and records the
@@ -136,7 +137,7 @@ func TestWorkerCommandNeedsAJoinToken(t *testing.T) {
 func TestStartDevWorkers(t *testing.T) {
 	t.Parallel()
 	f, url := newFakeInternalAPI(t)
-	stop, err := startDevWorkers(context.Background(), url, "join-dev", 2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stop, err := startDevWorkers(context.Background(), url, "join-dev", 2, workers.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package assign_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/flowplane/flowplane/dataflow"
@@ -52,5 +56,17 @@ func TestSetRoundTrip(t *testing.T) {
 	if out.Index != 7 || len(out.Tasks) != 1 || out.Tasks[0].ID != "job_1/3/src/0" ||
 		out.Tasks[0].Graph.Vertices[0].ID != "src" || string(out.Tasks[0].Token) != string([]byte{1, 2}) {
 		t.Errorf("round trip = %+v", out)
+	}
+}
+
+func TestIntegrationNeverPrintsItsSecret(t *testing.T) {
+	t.Parallel()
+	in := assign.Integration{ID: "int_1", Type: "postgres", Config: map[string]any{"host": "db"}, Secret: map[string]string{"password": "pw-xyz"}}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "integration", in)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "integration", in)
+	fmt.Fprintf(&buf, "%v %+v %s", in, in, in)
+	if strings.Contains(buf.String(), "pw-xyz") || !strings.Contains(buf.String(), "integration int_1 (postgres)") {
+		t.Fatalf("printed: %s", buf.String())
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -123,7 +124,9 @@ func value(col arrow.Array, r int) (any, error) {
 	case *array.Float64:
 		return c.Value(r), nil
 	case *array.String:
-		return c.Value(r), nil
+		// Value aliases the batch's buffer, which the allocator reuses once the batch is
+		// released: the sink keeps rows until a checkpoint commits them.
+		return strings.Clone(c.Value(r)), nil
 	case *array.Binary:
 		return append([]byte{}, c.Value(r)...), nil
 	case *array.Date32:

@@ -117,3 +117,26 @@ func TestAppendCopiesEveryValueType(t *testing.T) {
 		t.Fatalf("numeric = %q (%v)", n, err)
 	}
 }
+
+// TestRowsFromBatchOwnTheirStrings: rows outlive their batch (the sink keeps them until a
+// checkpoint commits), whose buffers the allocator then reuses: strings must be copies.
+func TestRowsFromBatchOwnTheirStrings(t *testing.T) {
+	t.Parallel()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues([]string{"customer-1", "customer-2"}, nil)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rows, err := RowsFromBatch(rec, []string{"s"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := rec.Column(0).Data().Buffers()[2].Bytes()
+	for i := range data {
+		data[i] = 0xff // what a reused buffer may hold
+	}
+	if rows[0].Values[0] != "customer-1" || rows[1].Values[0] != "customer-2" {
+		t.Fatalf("rows alias the batch's buffer: %q", []any{rows[0].Values[0], rows[1].Values[0]})
+	}
+}

@@ -54,7 +54,7 @@ func (s *collectSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emit
 	for r := range rows {
 		row := Row{Kind: "+I", Values: make([]any, len(s.types))}
 		for j, t := range s.types {
-			v, err := value(rec.Column(j), r)
+			v, err := ownedValue(rec.Column(j), r)
 			if err != nil {
 				return err
 			}

@@ -97,8 +97,9 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 	if s := rec.Schema(); s.NumFields() > n && s.Field(s.NumFields()-1).Name == sql.RowKindColumn {
 		kindCol = s.NumFields() - 1
 	}
+	rows := newOwnedRows(rec) // the join keeps its rows
 	for r := range int(rec.NumRows()) {
-		row, err := readRow(rec, r, j.rowBuf)
+		row, err := rows.read(r, j.rowBuf)
 		if err != nil {
 			return err
 		}

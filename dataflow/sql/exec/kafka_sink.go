@@ -79,7 +79,11 @@ func indexOfName(names []string, n string) int {
 }
 
 func (s *kafkaSink) Open(octx *operator.Context) error {
-	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	base := octx.Ctx // carries the task's identity, which resolving an integration needs
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(base, connectTimeout)
 	defer cancel()
 	ep, err := kafkaEndpoint(ctx, s.cfg.Options, s.opts)
 	if err != nil {

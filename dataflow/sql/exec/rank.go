@@ -88,7 +88,7 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	b := array.NewRecordBuilder(k.mem, k.out)
 	defer b.Release()
 	for r := range int(rec.NumRows()) {
-		row, err := readRow(rec, r, k.rowBuf)
+		row, err := readRowShared(rec, r, k.rowBuf) // insert keeps copies of the rows it keeps
 		if err != nil {
 			return err
 		}
@@ -117,6 +117,7 @@ func (k *rank) insert(b *array.RecordBuilder, row []any) error {
 	if int64(pos) >= k.cfg.Limit {
 		return nil
 	}
+	ownStrings(row) // kept beyond the batch
 	oldTail := append([][]any(nil), rows[pos:]...)
 	rows = append(rows, nil)
 	copy(rows[pos+1:], rows[pos:])

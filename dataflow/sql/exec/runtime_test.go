@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -52,6 +54,12 @@ func runGraphWith(t *testing.T, src string, parallelism int, opts Options) strin
 // runGraphFor is runGraphWith with a time limit.
 func runGraphFor(t testing.TB, src string, parallelism int, opts Options, limit time.Duration) string {
 	t.Helper()
+	return runGraphOn(t, src, parallelism, opts, limit, memory.NewGoAllocator())
+}
+
+// runGraphOn is runGraphFor with the tasks' allocator.
+func runGraphOn(t testing.TB, src string, parallelism int, opts Options, limit time.Duration, mem memory.Allocator) string {
+	t.Helper()
 	g, diags := sql.Compile(src, sql.CompileOptions{Parallelism: parallelism})
 	if len(diags) > 0 {
 		t.Fatalf("Compile: %v", diags)
@@ -63,7 +71,7 @@ func runGraphFor(t testing.TB, src string, parallelism int, opts Options, limit 
 		t.Fatal(err)
 	}
 	deps := runtime.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Exchange: newOrderedExchange(2),
-		Registry: reg, Allocator: memory.NewGoAllocator()}
+		Registry: reg, Allocator: mem}
 	placement := map[dataflow.VertexID][]string{}
 	for _, v := range g.Vertices {
 		placement[v.ID] = make([]string, v.Parallelism)
@@ -182,4 +190,33 @@ INSERT INTO s SELECT id, name, score FROM g WHERE score BETWEEN 1 AND 2;`, 2)
 	if len(ids) != 50 || !ids[1] || !ids[50] {
 		t.Fatalf("datagen produced %d distinct ids, want 1..50", len(ids))
 	}
+}
+
+// TestStatefulOperatorsOnRecyclingAllocator runs queries whose operators keep strings beyond
+// their input batch (Top-N rows, join rows, group keys and MAX of strings) on the workers'
+// allocator, which reuses released buffers: the results match those on Go's garbage-collected
+// allocator.
+func TestStatefulOperatorsOnRecyclingAllocator(t *testing.T) {
+	t.Parallel()
+	tables := nexmarkScript(t, "q19", 20000)
+	tables = tables[:strings.Index(tables, "CREATE TABLE bid")]
+	tables = tables[:strings.LastIndex(tables, ";")+1]
+	group := tables + `CREATE TABLE out (city VARCHAR, n BIGINT, mx VARCHAR) WITH ('connector' = 'print');
+		INSERT INTO out SELECT city, COUNT(*), MAX(name) FROM person GROUP BY city;`
+	for _, c := range []struct {
+		name, src string
+		par       int
+	}{{"q19", nexmarkScript(t, "q19", 3000), 1}, {"q20", nexmarkScript(t, "q20", 3000), 1}, {"group", group, 1}} {
+		want := sortedLines(runGraphOn(t, c.src, c.par, Options{}, 20*time.Second, memory.NewGoAllocator()))
+		got := sortedLines(runGraphOn(t, c.src, c.par, Options{}, 20*time.Second, batch.NewPoolAllocator()))
+		if len(want) < 10 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: %d rows on the pool allocator differ from %d on Go's", c.name, len(got), len(want))
+		}
+	}
+}
+
+func sortedLines(s string) []string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	slices.Sort(lines)
+	return lines
 }

@@ -3,13 +3,26 @@ package exec
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
-// value reads row i of column a in the value convention of package eval.
+// ownedValue is value for operators that keep what they read (aggregates, joins, Top-N,
+// collected previews): a string is copied, since value's aliases the batch's buffer, which
+// the allocator reuses once the batch is released.
+func ownedValue(a arrow.Array, i int) (any, error) {
+	v, err := value(a, i)
+	if s, ok := v.(string); ok {
+		v = strings.Clone(s)
+	}
+	return v, err
+}
+
+// value reads row i of column a in the value convention of package eval. A string aliases the
+// batch's buffer: use ownedValue for values kept beyond the batch.
 func value(a arrow.Array, i int) (any, error) {
 	if a.IsNull(i) {
 		return nil, nil
