@@ -54,8 +54,9 @@ func listen(t testing.TB) net.Listener {
 // proxy forwards TCP connections to a target until it is cut: then every open connection is
 // closed and new ones are accepted but never answered (a black hole) until Heal.
 type proxy struct {
-	ln     net.Listener
-	target atomic.Pointer[string]
+	ln       net.Listener
+	target   atomic.Pointer[string]
+	accepted atomic.Int64 // connections accepted
 
 	mu    sync.Mutex
 	cut   bool
@@ -87,6 +88,7 @@ func (p *proxy) serve() {
 		if err != nil {
 			return
 		}
+		p.accepted.Add(1)
 		go p.handle(c)
 	}
 }
@@ -216,10 +218,11 @@ func (l *requestLog) count(kind string, from, to time.Time) int {
 // node is one scheduler server with its internal HTTP API.
 type node struct {
 	*scheduler.Server
-	url  string
-	addr string // host:port of the HTTP listener
-	hs   *http.Server
-	reqs *requestLog
+	url      string
+	addr     string // host:port of the HTTP listener
+	raftBind string // the Raft listener's address
+	hs       *http.Server
+	reqs     *requestLog
 }
 
 func (n *node) kill() {
@@ -254,7 +257,7 @@ func startNode(t testing.TB, o nodeOpts) *node {
 	if err != nil {
 		t.Fatalf("scheduler.New: %v", err)
 	}
-	n := &node{Server: s, url: url, addr: ln.Addr().String(), reqs: &requestLog{}}
+	n := &node{Server: s, url: url, addr: ln.Addr().String(), raftBind: cfg.RaftAddr, reqs: &requestLog{}}
 	n.hs = &http.Server{Handler: n.reqs.wrap(s.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = n.hs.Serve(ln) }()
 	t.Cleanup(n.kill)
