@@ -69,7 +69,7 @@ func submitProbe(t *testing.T, s *scheduler.Server, id string, par int) {
 // or make the worker register again; the worker moves on to a current server.
 func TestStaleFollowerNeverDropsLiveTasks(t *testing.T) {
 	t.Parallel()
-	const lease = 2 * time.Second
+	const lease = 3 * time.Second
 	c := startCluster3(t, lease)
 	l, stale, other := c.roles(t)
 	leader := c.nodes[l]
@@ -91,12 +91,15 @@ func TestStaleFollowerNeverDropsLiveTasks(t *testing.T) {
 		t.Fatalf("the cut follower applied entries: index %d -> %d", staleIndex, got)
 	}
 
-	// Hide the current follower: the worker's next server is the stale one.
+	// Hide the current follower and the leader until the worker has asked the stale follower
+	// (whichever of the two it was using, the stale one comes next), then bring the leader back.
 	c.http[other].Cut()
+	c.http[l].Cut()
 	cutAt := time.Now()
-	waitFor(t, 10*time.Second, "a blocking query answered by the stale follower", func() bool {
+	waitFor(t, 10*time.Second, "a blocking query to the stale follower", func() bool {
 		return c.nodes[stale].reqs.count("assignments", cutAt, time.Now()) >= 1
 	})
+	c.http[l].Heal()
 	// Longer than a lease: the worker kept its tasks and registration throughout.
 	id := w.WorkerID()
 	waitFor(t, 15*time.Second, "a lease past the cut and heartbeats on the leader", func() bool {
