@@ -74,7 +74,7 @@ func (c *client) server() (int, string) {
 func (c *client) failed(i int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur == i {
+	if c.cur == i && len(c.servers) > 1 {
 		c.cur = (c.cur + 1) % len(c.servers)
 		for cancel := range c.inflight[i] {
 			(*cancel)()
