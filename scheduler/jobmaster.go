@@ -28,8 +28,10 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 	next := time.Minute
 	nowMs := now.UnixMilli()
 	var avoid []string
-	if ls := s.leader.Load(); ls != nil {
-		avoid = ls.leases.suspects(2 * s.heartbeatInterval())
+	quiet := 2 * s.heartbeatInterval()
+	ls := s.leader.Load()
+	if ls != nil {
+		avoid = ls.leases.suspects(quiet, now)
 	}
 	for _, j := range s.fsm.Jobs() {
 		if j.Status != JobScheduling && j.Status != JobRestarting {
@@ -38,6 +40,14 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 		if j.RestartAt > nowMs {
 			next = min(next, time.Duration(j.RestartAt-nowMs)*time.Millisecond)
 			continue
+		}
+		if ls != nil && j.Status == JobRestarting {
+			// Place the restart once every worker either renewed after the failure or is a
+			// suspect (avoided): heartbeats do not wake this loop, so look again soon.
+			if wait := ls.leases.unconfirmed(time.UnixMilli(j.UpdatedAt), quiet, now); wait > 0 {
+				next = min(next, wait, 25*time.Millisecond)
+				continue
+			}
 		}
 		giveUp := nowMs-j.WaitingSince >= s.cfg.SlotTimeout.Milliseconds()
 		_, err := s.apply(CmdScheduleJob, newID("cmd"),

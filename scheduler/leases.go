@@ -52,19 +52,35 @@ func (l *leases) grant(id string) {
 	})
 }
 
-// suspects lists the workers that have not renewed for longer than quiet: probably gone, though
-// their lease has not run out yet. Restarts avoid them when other slots are free.
-func (l *leases) suspects(quiet time.Duration) []string {
+// suspects lists the workers that have not renewed for longer than quiet at now: probably gone,
+// though their lease has not run out yet. Restarts avoid them when other slots are free.
+func (l *leases) suspects(quiet time.Duration, now time.Time) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
 	for id, at := range l.renewed {
-		if time.Since(at) > quiet {
+		if now.Sub(at) > quiet {
 			out = append(out, id)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// unconfirmed returns how long after now some worker that has not renewed since `since` (a
+// failure) is still not a suspect (quiet at most `quiet`); 0 when every worker either renewed
+// after since or is a suspect. A task failure caused by a crashed peer arrives before the peer
+// has missed a heartbeat: a restart placed at once would put tasks on the dead worker again.
+func (l *leases) unconfirmed(since time.Time, quiet time.Duration, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var wait time.Duration
+	for _, at := range l.renewed {
+		if at.Before(since) && now.Sub(at) <= quiet {
+			wait = max(wait, quiet-now.Sub(at)+time.Millisecond)
+		}
+	}
+	return wait
 }
 
 // drop forgets a lease without expiring it.

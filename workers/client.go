@@ -48,10 +48,18 @@ type client struct {
 
 	mu  sync.Mutex
 	cur int
+	// inflight cancels the calls under way per server: moving on from a server abandons them
+	// (a blocking query to a server that stopped answering would otherwise hang until its
+	// deadline, up to the long-poll wait, while the other loop already moved on).
+	inflight map[int]map[*context.CancelFunc]struct{}
 }
 
+// registerTimeout bounds one registration attempt, so a server that accepts connections but
+// never answers does not hold the agent.
+const registerTimeout = 10 * time.Second
+
 func newClient(hc *http.Client, servers []string) *client {
-	return &client{hc: hc, servers: servers}
+	return &client{hc: hc, servers: servers, inflight: map[int]map[*context.CancelFunc]struct{}{}}
 }
 
 // server returns the index and base URL of the server to use now.
@@ -66,18 +74,41 @@ func (c *client) server() (int, string) {
 func (c *client) failed(i int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur == i {
+	if c.cur == i && len(c.servers) > 1 {
 		c.cur = (c.cur + 1) % len(c.servers)
+		for cancel := range c.inflight[i] {
+			(*cancel)()
+		}
+	}
+}
+
+// track registers a call under way to server i; the returned func ends it.
+func (c *client) track(ctx context.Context, i int) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight[i] == nil {
+		c.inflight[i] = map[*context.CancelFunc]struct{}{}
+	}
+	c.inflight[i][&cancel] = struct{}{}
+	return ctx, func() {
+		c.mu.Lock()
+		delete(c.inflight[i], &cancel)
+		c.mu.Unlock()
+		cancel()
 	}
 }
 
 // call does one JSON request against the current server, moving on to the next one when it
-// fails with a transport error or a 5xx.
+// fails with a transport error or a 5xx, or does not answer before ctx's deadline (a server
+// that black-holes requests). Only the caller cancelling ctx is not the server's failure.
 func (c *client) call(ctx context.Context, method, path, bearer string, in, out any) error {
 	i, base := c.server()
-	err := c.do(ctx, method, base+path, bearer, in, out)
+	cctx, done := c.track(ctx, i)
+	err := c.do(cctx, method, base+path, bearer, in, out)
+	done()
 	var pe *ProblemError
-	if err != nil && ctx.Err() == nil && (!errors.As(err, &pe) || pe.Status >= 500 || pe.Status == http.StatusTooManyRequests) {
+	if err != nil && !errors.Is(ctx.Err(), context.Canceled) && (!errors.As(err, &pe) || pe.Status >= 500 || pe.Status == http.StatusTooManyRequests) {
 		c.failed(i)
 	}
 	return err
@@ -157,7 +188,9 @@ func (c *client) register(ctx context.Context, join string, reg assign.Register)
 	for range c.servers {
 		i, base := c.server()
 		var out assign.Registered
-		err := c.do(ctx, http.MethodPost, base+assign.PathRegister, join, reg, &out)
+		rctx, cancel := context.WithTimeout(ctx, registerTimeout)
+		err := c.do(rctx, http.MethodPost, base+assign.PathRegister, join, reg, &out)
+		cancel()
 		if err == nil && (out.WorkerID == "" || out.Token == "" || out.LeaseMillis <= 0) {
 			err = fmt.Errorf("%w: registration answer without worker id, token or lease", ErrServer)
 		}
