@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 const (
-	srcTable  = "CREATE TABLE src (a BIGINT, b STRING) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence')"
+	srcTable  = "CREATE TABLE src (a BIGINT, b STRING) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '1000000000')"
 	sinkTable = "CREATE TABLE dst (a BIGINT, b STRING) WITH ('connector' = 'blackhole')"
 )
 

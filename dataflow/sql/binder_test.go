@@ -82,7 +82,7 @@ func TestValidateSentinels(t *testing.T) {
 
 func TestValidateValid(t *testing.T) {
 	t.Parallel()
-	src := `CREATE TABLE src (a BIGINT, b STRING) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence');
+	src := `CREATE TABLE src (a BIGINT, b STRING) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '100');
 CREATE TABLE dst (a BIGINT, b STRING) WITH ('connector' = 'print');
 INSERT INTO dst SELECT a, UPPER(b) FROM src WHERE a > 10;`
 	if got := Validate(src); len(got) != 0 {

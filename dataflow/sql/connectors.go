@@ -150,8 +150,11 @@ func checkOptions(t *Table, opts []*Option) []*Error {
 			errs = append(errs, err)
 		}
 	}
-	if t.Connector == "nexmark" {
+	switch t.Connector {
+	case "nexmark":
 		errs = append(errs, checkNexmarkColumns(t)...)
+	case "datagen":
+		errs = append(errs, checkDatagenSequences(t, opts)...)
 	}
 	for _, req := range spec.required {
 		if _, ok := t.Options[req]; !ok {
@@ -167,6 +170,25 @@ func checkOptions(t *Table, opts []*Option) []*Error {
 	if spec.integration && !hasIntegration && !hasEndpoint {
 		errs = append(errs, errorf(ErrOption, t.Decl.Name.Sp,
 			"connector '%s' of table %s needs 'integration' = '<id>' naming the service integration with its endpoint and credentials%s", t.Connector, t.Name, endpointHint(spec)))
+	}
+	return errs
+}
+
+// checkDatagenSequences requires fields.<f>.start <= fields.<f>.end for every sequence field, at
+// the position of the field's 'kind' option (the generator cannot start without them).
+func checkDatagenSequences(t *Table, opts []*Option) []*Error {
+	var errs []*Error
+	for _, o := range opts {
+		field, ok := strings.CutSuffix(strings.TrimPrefix(o.Key.Value, "fields."), ".kind")
+		if !ok || !strings.HasPrefix(o.Key.Value, "fields.") || o.Value.Value != "sequence" {
+			continue
+		}
+		start, err1 := strconv.ParseFloat(t.Options["fields."+field+".start"], 64)
+		end, err2 := strconv.ParseFloat(t.Options["fields."+field+".end"], 64)
+		if err1 != nil || err2 != nil || end < start {
+			errs = append(errs, errorf(ErrOption, o.Sp, "sequence field %s of table %s needs numeric 'fields.%s.start' <= 'fields.%s.end'",
+				field, t.Name, field, field))
+		}
 	}
 	return errs
 }
