@@ -126,14 +126,12 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 	waitUntil(t, 10*time.Second, "leader", func() bool { return leader() >= 0 && len(nodes[leader()].Cluster().Members) == 3 })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var agents []*workers.Agent
 	for i := range 2 {
 		a, err := workers.New(workers.Config{Servers: urls, Slots: 2, DataAddr: "127.0.0.1:0", JoinToken: "jt",
 			Name: "w" + string(rune('1'+i)), Logger: log, Wait: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		agents = append(agents, a)
 		go a.Run(ctx)
 	}
 	l := leader()
