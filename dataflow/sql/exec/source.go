@@ -104,7 +104,7 @@ func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	b.Reserve(BatchRows)
 	n := 0
 	for n < BatchRows {
-		ev, ok := s.gen.Next()
+		ev, ok := s.gen.NextReused()
 		if !ok {
 			break
 		}
