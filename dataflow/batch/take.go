@@ -34,6 +34,9 @@ func Take(mem memory.Allocator, rec arrow.RecordBatch, idx []int32) (arrow.Recor
 
 // TakeArray returns a new array holding values idx of col.
 func TakeArray(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, error) {
+	if out := takeNoNulls(mem, col, idx); out != nil {
+		return out, nil
+	}
 	b := array.NewBuilder(mem, col.DataType())
 	defer b.Release()
 	b.Reserve(len(idx))
