@@ -35,7 +35,7 @@ func newAccumulator(call sql.AggCallSpec, t dataflow.LogicalType) accumulator {
 		a = &firstLastAcc{}
 	}
 	if call.Distinct {
-		a = &distinctAcc{inner: a, seen: map[string]int64{}}
+		a = &distinctAcc{inner: a, seen: map[string]*int64{}}
 	}
 	return a
 }
@@ -151,14 +151,15 @@ func (e *extremeAcc) add(v any, sign int64) {
 	if v == nil {
 		return
 	}
-	k := keyOf([]any{v})
-	c := e.values[k]
+	var buf [64]byte
+	kb := appendKeyValue(buf[:0], v)
+	c := e.values[string(kb)] // no allocation for a value already present
 	if c == nil {
 		c = &counted{v: v}
-		e.values[k] = c
+		e.values[string(kb)] = c
 	}
 	if c.n += sign; c.n <= 0 {
-		delete(e.values, k)
+		delete(e.values, string(kb))
 		e.stale = true // the extreme may be gone
 		return
 	}
@@ -214,25 +215,32 @@ func (f *firstLastAcc) add(v any, sign int64) {
 }
 func (f *firstLastAcc) result() any { return f.v }
 
-// distinctAcc passes each distinct value to its inner accumulator once.
+// distinctAcc passes each distinct value to its inner accumulator once. seen counts each
+// value's rows (pointers, so a value already seen is counted without allocating a key).
 type distinctAcc struct {
 	inner accumulator
-	seen  map[string]int64
+	seen  map[string]*int64
 }
 
 func (d *distinctAcc) add(v any, sign int64) {
 	if v == nil {
 		return
 	}
-	k := keyOf([]any{v})
-	before := d.seen[k]
-	d.seen[k] = before + sign
+	var buf [64]byte
+	kb := appendKeyValue(buf[:0], v)
+	n := d.seen[string(kb)]
+	if n == nil {
+		n = new(int64)
+		d.seen[string(kb)] = n
+	}
+	before := *n
+	*n = before + sign
 	switch {
 	case before == 0 && sign > 0:
 		d.inner.add(v, 1)
 	case before == 1 && sign < 0:
 		d.inner.add(v, -1)
-		delete(d.seen, k)
+		delete(d.seen, string(kb))
 	}
 }
 func (d *distinctAcc) result() any { return d.inner.result() }
@@ -243,34 +251,40 @@ func keyOf(vals []any) string {
 	var buf [64]byte
 	b := buf[:0]
 	for _, v := range vals {
-		switch x := v.(type) {
-		case nil:
-			b = append(b, 'N')
-		case int64:
-			b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
-		case float64:
-			if x == 0 {
-				x = 0 // -0 and 0 are one key
-			}
-			b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
-		case bool:
-			if x {
-				b = append(b, 'T')
-			} else {
-				b = append(b, 'B')
-			}
-		case string:
-			b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
-			b = append(b, x...)
-		case *big.Rat:
-			r := x.RatString()
-			b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
-			b = append(b, r...)
-		default:
-			r := fmt.Sprintf("%T%v", v, v)
-			b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
-			b = append(b, r...)
-		}
+		b = appendKeyValue(b, v)
 	}
 	return string(b)
+}
+
+// appendKeyValue appends keyOf's encoding of one value.
+func appendKeyValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		b = append(b, 'N')
+	case int64:
+		b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
+	case float64:
+		if x == 0 {
+			x = 0 // -0 and 0 are one key
+		}
+		b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
+	case bool:
+		if x {
+			b = append(b, 'T')
+		} else {
+			b = append(b, 'B')
+		}
+	case string:
+		b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
+		b = append(b, x...)
+	case *big.Rat:
+		r := x.RatString()
+		b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
+		b = append(b, r...)
+	default:
+		r := fmt.Sprintf("%T%v", v, v)
+		b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
 }

@@ -158,7 +158,7 @@ func appendAccState(b []byte, a accumulator) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(x.seen)))
 		for k, n := range x.seen {
 			b = appendBytes(b, []byte(k))
-			b = binary.AppendVarint(b, n)
+			b = binary.AppendVarint(b, *n)
 		}
 		return appendAccState(b, x.inner)
 	default:
@@ -204,11 +204,12 @@ func readAccState(r *stateReader, a accumulator) {
 	case *distinctAcc:
 		n := r.uvarint()
 		if x.seen == nil {
-			x.seen = map[string]int64{}
+			x.seen = map[string]*int64{}
 		}
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			k := string(r.bytes())
-			x.seen[k] = r.varint()
+			n := r.varint()
+			x.seen[k] = &n
 		}
 		readAccState(r, x.inner)
 	default:
