@@ -28,6 +28,11 @@ type join struct {
 	state   [2]map[string][]*stored
 	pending *array.RecordBuilder
 	rowBuf  []any
+	condBuf []any
+	// the last emitted batch's rows and string bytes per column, reserved at the next emit
+	lastRows int
+	lastData []int
+	reserve  bool
 }
 
 type stored struct {
@@ -215,26 +220,55 @@ func (j *join) matches(input int, row, other []any) (bool, error) {
 	if input == 1 {
 		l, r = other, row
 	}
-	v, err := j.cond.Eval(append(append(make([]any, 0, len(l)+len(r)), l...), r...))
+	j.condBuf = append(append(j.condBuf[:0], l...), r...)
+	v, err := j.cond.Eval(j.condBuf)
 	return v == true, err
 }
 
-// emit queues a joined row (right nil: padded with NULLs).
+// emit queues a joined row (right nil: padded with NULLs), appending the values straight to
+// the pending builder.
 func (j *join) emit(l, r []any, kind int64) {
 	if j.pending == nil {
 		j.pending = array.NewRecordBuilder(j.mem, j.out)
 	}
-	vals := append(make([]any, 0, j.cfg.LeftColumns+j.cfg.RightColumns+1), l...)
-	if r == nil {
-		r = make([]any, j.cfg.RightColumns)
-	}
-	vals = append(vals, r...)
-	if j.cfg.Updating {
-		vals = append(vals, kind)
-	} else if kind != rowInsert {
+	if !j.cfg.Updating && kind != rowInsert {
 		return
 	}
-	_ = appendRow(j.pending, vals)
+	if j.reserve {
+		j.reserveLike()
+	}
+	b := j.pending
+	i := 0
+	for _, v := range l {
+		_ = appendValue(b.Field(i), v)
+		i++
+	}
+	if r == nil {
+		for range j.cfg.RightColumns {
+			b.Field(i).AppendNull()
+			i++
+		}
+	} else {
+		for _, v := range r {
+			_ = appendValue(b.Field(i), v)
+			i++
+		}
+	}
+	if j.cfg.Updating {
+		_ = appendValue(b.Field(i), kind)
+	}
+}
+
+// reserveLike sizes the pending builder like the last batch emitted, so string columns do
+// not grow by reallocating and copying their data over and over.
+func (j *join) reserveLike() {
+	j.reserve = false
+	j.pending.Reserve(j.lastRows)
+	for i, n := range j.lastData {
+		if sb, ok := j.pending.Field(i).(*array.StringBuilder); ok && n > 0 {
+			sb.ReserveData(n)
+		}
+	}
 }
 
 func (j *join) flush(out operator.Emitter) error {
@@ -245,6 +279,15 @@ func (j *join) flush(out operator.Emitter) error {
 	defer rec.Release()
 	if rec.NumRows() == 0 {
 		return nil
+	}
+	j.lastRows, j.reserve = int(rec.NumRows()), true
+	j.lastData = j.lastData[:0]
+	for _, col := range rec.Columns() {
+		n := 0
+		if s, ok := col.(*array.String); ok {
+			n = len(s.ValueBytes())
+		}
+		j.lastData = append(j.lastData, n)
 	}
 	return out.Emit(rec)
 }
