@@ -59,6 +59,11 @@ func TakeArray(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array,
 	case *array.Decimal128:
 		ok = takeTyped[decimal128.Num](c, b, idx)
 	case *array.String:
+		total := 0
+		for _, i := range idx {
+			total += c.ValueLen(int(i))
+		}
+		b.(*array.StringBuilder).ReserveData(total) // one allocation, no growth by copying
 		ok = takeTyped[string](c, b, idx)
 	case *array.Binary:
 		ok = takeTyped[[]byte](c, b, idx)

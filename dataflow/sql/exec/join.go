@@ -29,10 +29,8 @@ type join struct {
 	pending *array.RecordBuilder
 	rowBuf  []any
 	condBuf []any
-	// the last emitted batch's rows and string bytes per column, reserved at the next emit
-	lastRows int
-	lastData []int
-	reserve  bool
+	size    sizeHint // of the last emitted batch, reserved at the next emit
+	reserve bool
 }
 
 type stored struct {
@@ -235,7 +233,8 @@ func (j *join) emit(l, r []any, kind int64) {
 		return
 	}
 	if j.reserve {
-		j.reserveLike()
+		j.reserve = false
+		j.size.reserve(j.pending)
 	}
 	b := j.pending
 	i := 0
@@ -259,18 +258,6 @@ func (j *join) emit(l, r []any, kind int64) {
 	}
 }
 
-// reserveLike sizes the pending builder like the last batch emitted, so string columns do
-// not grow by reallocating and copying their data over and over.
-func (j *join) reserveLike() {
-	j.reserve = false
-	j.pending.Reserve(j.lastRows)
-	for i, n := range j.lastData {
-		if sb, ok := j.pending.Field(i).(*array.StringBuilder); ok && n > 0 {
-			sb.ReserveData(n)
-		}
-	}
-}
-
 func (j *join) flush(out operator.Emitter) error {
 	if j.pending == nil {
 		return nil
@@ -280,15 +267,8 @@ func (j *join) flush(out operator.Emitter) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	j.lastRows, j.reserve = int(rec.NumRows()), true
-	j.lastData = j.lastData[:0]
-	for _, col := range rec.Columns() {
-		n := 0
-		if s, ok := col.(*array.String); ok {
-			n = len(s.ValueBytes())
-		}
-		j.lastData = append(j.lastData, n)
-	}
+	j.size.note(rec)
+	j.reserve = true
 	return out.Emit(rec)
 }
 

@@ -27,6 +27,7 @@ type rank struct {
 	parts   map[string][][]any
 	rowBuf  []any
 	emitBuf []any
+	size    sizeHint // of the last emitted batch
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -87,6 +88,7 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	}
 	b := array.NewRecordBuilder(k.mem, k.out)
 	defer b.Release()
+	k.size.reserve(b)
 	for r := range int(rec.NumRows()) {
 		row, err := readRow(rec, r, k.rowBuf)
 		if err != nil {
@@ -102,6 +104,7 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	if res.NumRows() == 0 {
 		return nil
 	}
+	k.size.note(res)
 	return out.Emit(res)
 }
 

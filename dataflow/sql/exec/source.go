@@ -31,9 +31,7 @@ type nexmarkSource struct {
 	gen    *nexmark.Generator
 	mem    memory.Allocator
 	offset *int64 // restored offset, applied at Open
-	// string bytes per column of the last batch, reserved up front so the string builders
-	// do not grow by doubling and copying
-	lastData []int
+	size   sizeHint
 }
 
 func newSource(spec dataflow.OperatorSpec, opts Options) (operator.Operator, error) {
@@ -105,11 +103,7 @@ func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	b := array.NewRecordBuilder(s.mem, s.schema)
 	defer b.Release()
 	b.Reserve(BatchRows)
-	for j, n := range s.lastData {
-		if sb, ok := b.Field(j).(*array.StringBuilder); ok && n > 0 {
-			sb.ReserveData(n + n/8) // string columns vary a little from batch to batch
-		}
-	}
+	s.size.reserve(b)
 	n := 0
 	for n < BatchRows {
 		ev, ok := s.gen.NextReused()
@@ -126,14 +120,7 @@ func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	s.lastData = s.lastData[:0]
-	for _, col := range rec.Columns() {
-		size := 0
-		if str, ok := col.(*array.String); ok {
-			size = len(str.ValueBytes())
-		}
-		s.lastData = append(s.lastData, size)
-	}
+	s.size.note(rec)
 	return out.Emit(rec)
 }
 
