@@ -288,3 +288,34 @@ func appendKeyValue(b []byte, v any) []byte {
 	}
 	return b
 }
+
+// sameValues reports whether keyOf(a) == keyOf(b), without encoding either.
+func sameValues(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, x := range a {
+		switch x := x.(type) {
+		case nil, bool, int64, string:
+			if b[i] != x {
+				return false
+			}
+		case float64:
+			y, ok := b[i].(float64)
+			if x == 0 {
+				x = 0
+			}
+			if y == 0 {
+				y = 0
+			}
+			if !ok || math.Float64bits(x) != math.Float64bits(y) {
+				return false
+			}
+		default:
+			if string(appendKeyValue(nil, x)) != string(appendKeyValue(nil, b[i])) {
+				return false
+			}
+		}
+	}
+	return true
+}

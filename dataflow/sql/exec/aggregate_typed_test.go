@@ -3,6 +3,8 @@ package exec
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/big"
 	"slices"
 	"testing"
 
@@ -112,5 +114,25 @@ func TestWindowAggTypedMatchesBoxed(t *testing.T) {
 	typed, boxed := run(true), run(false)
 	if len(typed) < 50 || !slices.Equal(typed, boxed) {
 		t.Fatalf("typed path gave %d rows\n%v\nboxed path %d rows\n%v", len(typed), typed, len(boxed), boxed)
+	}
+}
+
+func TestSameValuesIsKeyOfEquality(t *testing.T) {
+	t.Parallel()
+	negZero := math.Copysign(0, -1)
+	vals := []any{nil, true, false, int64(0), int64(1), int64(-1), 0.0, negZero, 1.5, math.NaN(), "", "a", "ab",
+		big.NewRat(1, 2), big.NewRat(2, 4), big.NewRat(1, 3), []byte("a")}
+	for _, a := range vals {
+		for _, b := range vals {
+			for _, pre := range [][]any{nil, {int64(7), "x"}} {
+				x, y := append(append([]any(nil), pre...), a), append(append([]any(nil), pre...), b)
+				if got, want := sameValues(x, y), keyOf(x) == keyOf(y); got != want {
+					t.Fatalf("sameValues(%v, %v) = %v, keyOf equality %v", x, y, got, want)
+				}
+			}
+		}
+	}
+	if sameValues([]any{int64(1)}, []any{int64(1), int64(2)}) {
+		t.Fatal("rows of different lengths are the same")
 	}
 }
