@@ -27,7 +27,7 @@ type join struct {
 	out     *arrow.Schema
 	state   [2]map[string][]*stored
 	pending *array.RecordBuilder
-	rowBuf  []any
+	keyBuf  []byte
 	condBuf []any
 	size    sizeHint // of the last emitted batch, reserved at the next emit
 	reserve bool
@@ -101,18 +101,25 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 		kindCol = s.NumFields() - 1
 	}
 	for r := range int(rec.NumRows()) {
-		row, err := readRow(rec, r, j.rowBuf)
-		if err != nil {
-			return err
+		row := make([]any, n) // kept in state: read straight into its own slice
+		for c := range row {
+			v, err := value(rec.Column(c), r)
+			if err != nil {
+				return err
+			}
+			row[c] = v
 		}
-		j.rowBuf = row
 		sign := int64(1)
 		if kindCol >= 0 {
-			if k, _ := row[kindCol].(int64); k == rowUpdateBefore || k == rowDelete {
+			k, err := value(rec.Column(kindCol), r)
+			if err != nil {
+				return err
+			}
+			if k, _ := k.(int64); k == rowUpdateBefore || k == rowDelete {
 				sign = -1
 			}
 		}
-		if err := j.process(input, append([]any(nil), row[:n]...), sign); err != nil {
+		if err := j.process(input, row, sign); err != nil {
 			return err
 		}
 	}
@@ -124,14 +131,15 @@ func (j *join) keyOfRow(input int, row []any) (string, bool) {
 	if input == 1 {
 		keys = j.cfg.RightKeys
 	}
-	vals := make([]any, len(keys))
-	for i, k := range keys {
+	kb := j.keyBuf[:0]
+	for _, k := range keys {
 		if row[k] == nil {
 			return "", false // NULL keys never match
 		}
-		vals[i] = row[k]
+		kb = appendKeyValue(kb, row[k])
 	}
-	return keyOf(vals), true
+	j.keyBuf = kb
+	return string(kb), true
 }
 
 // process adds (sign 1) or retracts (sign -1) a row of one input.
