@@ -215,23 +215,35 @@ func (f *firstLastAcc) add(v any, sign int64) {
 }
 func (f *firstLastAcc) result() any { return f.v }
 
-// distinctAcc passes each distinct value to its inner accumulator once. seen counts each
-// value's rows (pointers, so a value already seen is counted without allocating a key).
+// distinctAcc passes each distinct value to its inner accumulator once. It counts each
+// value's rows: integers in ints, other values in seen by keyOf encoding (through pointers,
+// so a value already seen is counted without allocating a key).
 type distinctAcc struct {
 	inner accumulator
 	seen  map[string]*int64
+	ints  map[int64]*int64
 }
 
 func (d *distinctAcc) add(v any, sign int64) {
 	if v == nil {
 		return
 	}
-	var buf [64]byte
-	kb := appendKeyValue(buf[:0], v)
-	n := d.seen[string(kb)]
-	if n == nil {
-		n = new(int64)
-		d.seen[string(kb)] = n
+	var n *int64
+	if i, ok := v.(int64); ok {
+		if n = d.ints[i]; n == nil {
+			if d.ints == nil {
+				d.ints = map[int64]*int64{}
+			}
+			n = new(int64)
+			d.ints[i] = n
+		}
+	} else {
+		var buf [64]byte
+		kb := appendKeyValue(buf[:0], v)
+		if n = d.seen[string(kb)]; n == nil {
+			n = new(int64)
+			d.seen[string(kb)] = n
+		}
 	}
 	before := *n
 	*n = before + sign
@@ -240,9 +252,39 @@ func (d *distinctAcc) add(v any, sign int64) {
 		d.inner.add(v, 1)
 	case before == 1 && sign < 0:
 		d.inner.add(v, -1)
-		delete(d.seen, string(kb))
+		if i, ok := v.(int64); ok {
+			delete(d.ints, i)
+		} else {
+			delete(d.seen, keyOf([]any{v}))
+		}
 	}
 }
+
+// counts calls f with every counted value's keyOf encoding and count.
+func (d *distinctAcc) counts(f func(key string, n int64)) {
+	for k, n := range d.seen {
+		f(k, *n)
+	}
+	for i, n := range d.ints {
+		f(keyOf([]any{i}), *n)
+	}
+}
+
+// restoreCount sets a value's count from its keyOf encoding.
+func (d *distinctAcc) restoreCount(key string, n int64) {
+	if len(key) == 9 && key[0] == 'I' {
+		if d.ints == nil {
+			d.ints = map[int64]*int64{}
+		}
+		d.ints[int64(binary.BigEndian.Uint64([]byte(key[1:])))] = &n
+		return
+	}
+	if d.seen == nil {
+		d.seen = map[string]*int64{}
+	}
+	d.seen[key] = &n
+}
+
 func (d *distinctAcc) result() any { return d.inner.result() }
 
 // keyOf encodes values as a map key; equal SQL values give equal keys (a type tag, then the

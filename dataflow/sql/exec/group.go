@@ -235,22 +235,25 @@ func (g *groupAgg) emitTouched(b *array.RecordBuilder) error {
 
 // emitGroup emits +I for a group's first result and -U/+U when its result changed.
 func (g *groupAgg) emitGroup(b *array.RecordBuilder, grp *group) error {
-	result := append([]any(nil), grp.key...)
+	// one spare slot: the row kind is appended in place when the result is emitted
+	result := make([]any, 0, len(grp.key)+len(grp.accs)+1)
+	result = append(result, grp.key...)
 	for _, a := range grp.accs {
 		result = append(result, a.result())
 	}
 	prev := grp.last
-	grp.last = result
 	switch {
 	case prev == nil:
-		return appendRow(b, append(append([]any(nil), result...), rowInsert))
+		grp.last = result
+		return appendRow(b, append(result, rowInsert))
 	case sameValues(prev, result):
 		return nil
 	}
+	grp.last = result
 	if err := appendRow(b, append(prev, rowUpdateBefore)); err != nil {
 		return err
 	}
-	return appendRow(b, append(append([]any(nil), result...), rowUpdateAfter))
+	return appendRow(b, append(result, rowUpdateAfter))
 }
 
 // encodeGroup encodes a group's key, row count, last result and accumulators.
