@@ -151,7 +151,8 @@ func (c *calc) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 			}
 		}
 	}()
-	for j, e := range c.proj {
+	var boxed []int // projections evaluated by package eval, in one pass below
+	for j := range c.proj {
 		if c.copy[j] {
 			if cols[j], err = selectRows(c.mem, rec.Column(c.refs[j]), sel); err != nil {
 				return err
@@ -163,8 +164,11 @@ func (c *calc) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 		} else if err != errKernel {
 			return fmt.Errorf("calc column %s: %w", c.names[j], err)
 		}
-		if cols[j], err = c.compute(rec, e, c.out.Field(j).Type, sel, n, row); err != nil {
-			return fmt.Errorf("calc column %s: %w", c.names[j], err)
+		boxed = append(boxed, j)
+	}
+	if len(boxed) > 0 {
+		if err := c.compute(rec, boxed, sel, n, row, cols); err != nil {
+			return err
 		}
 	}
 	if len(cols) > len(c.proj) {
@@ -201,28 +205,37 @@ func (c *calc) filter(rec arrow.RecordBatch, row []any) ([]int32, error) {
 	return sel, nil
 }
 
-// compute evaluates e on the selected rows into a new array of type dt.
-func (c *calc) compute(rec arrow.RecordBatch, e *eval.Expr, dt arrow.DataType, sel []int32, n int, row []any) (arrow.Array, error) {
-	b := array.NewBuilder(c.mem, dt)
-	defer b.Release()
-	b.Reserve(n)
+// compute evaluates the projections idx with package eval on the selected rows into
+// cols[idx...], reading each row's used columns once for all of them.
+func (c *calc) compute(rec arrow.RecordBatch, idx []int, sel []int32, n int, row []any, cols []arrow.Array) error {
+	bs := make([]array.Builder, len(idx))
+	for k, j := range idx {
+		bs[k] = array.NewBuilder(c.mem, c.out.Field(j).Type)
+		defer bs[k].Release()
+		bs[k].Reserve(n)
+	}
 	for i := range n {
 		r := i
 		if sel != nil {
 			r = int(sel[i])
 		}
 		if err := readUsed(rec, r, c.used, row); err != nil {
-			return nil, err
+			return err
 		}
-		v, err := e.Eval(row)
-		if err == nil {
-			err = appendValue(b, v)
-		}
-		if err != nil {
-			return nil, err
+		for k, j := range idx {
+			v, err := c.proj[j].Eval(row)
+			if err == nil {
+				err = appendValue(bs[k], v)
+			}
+			if err != nil {
+				return fmt.Errorf("calc column %s: %w", c.names[j], err)
+			}
 		}
 	}
-	return b.NewArray(), nil
+	for k, j := range idx {
+		cols[j] = bs[k].NewArray()
+	}
+	return nil
 }
 
 // filterKernel is filter with the condition's kernel; errKernel when it has none or gives up.
