@@ -34,6 +34,9 @@ func Take(mem memory.Allocator, rec arrow.RecordBatch, idx []int32) (arrow.Recor
 
 // TakeArray returns a new array holding values idx of col.
 func TakeArray(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, error) {
+	if out := takeNoNulls(mem, col, idx); out != nil {
+		return out, nil
+	}
 	b := array.NewBuilder(mem, col.DataType())
 	defer b.Release()
 	b.Reserve(len(idx))
@@ -56,6 +59,11 @@ func TakeArray(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array,
 	case *array.Decimal128:
 		ok = takeTyped[decimal128.Num](c, b, idx)
 	case *array.String:
+		total := 0
+		for _, i := range idx {
+			total += c.ValueLen(int(i))
+		}
+		b.(*array.StringBuilder).ReserveData(total) // one allocation, no growth by copying
 		ok = takeTyped[string](c, b, idx)
 	case *array.Binary:
 		ok = takeTyped[[]byte](c, b, idx)

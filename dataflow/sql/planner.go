@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/flowplane/flowplane/dataflow"
 )
@@ -95,8 +96,36 @@ type planner struct {
 	shared map[any]*stream
 }
 
-// key identifies a relation for sharing (the binder shares each table's scan).
-func key(r Rel) any { return r }
+// key identifies a relation for sharing: the binder shares each table's scan, and equal
+// aggregates (the same plan over the same inputs, as q5's two identical HOP counts) are planned
+// once and shared, as Flink's sub-plan reuse does.
+func key(r Rel) any {
+	if a, ok := r.(*Aggregate); ok {
+		if k, ok := aggregateKey(a); ok {
+			return k
+		}
+	}
+	return r
+}
+
+// planKey is the structural identity of a shared aggregate.
+type planKey string
+
+// aggregateKey renders a's whole plan with its window and output columns; subtrees with
+// VALUES (rendered without their rows) or non-deterministic functions are not shared.
+func aggregateKey(a *Aggregate) (planKey, bool) {
+	s := ExplainRel(a)
+	for _, bad := range []string{"Values(", "RAND", "UUID", "NOW(", "CURRENT_", "LOCALTIME", "PROCTIME"} {
+		if strings.Contains(s, bad) {
+			return "", false
+		}
+	}
+	w := ""
+	if a.Window != nil {
+		w = a.Window.describe()
+	}
+	return planKey(fmt.Sprintf("%s|%s|%d|%d|%v", s, w, a.WindowStart, a.WindowEnd, a.Columns())), true
+}
 
 func (p *planner) count(r Rel) {
 	k := key(r)

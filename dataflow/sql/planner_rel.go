@@ -27,6 +27,9 @@ func (p *planner) translate(r Rel) *stream {
 		if s := p.prunedWindow(r); s != nil {
 			return s
 		}
+		if s := p.prunedJoin(r); s != nil {
+			return s
+		}
 		s := p.plan(r.Input)
 		addProject(s, r.Exprs)
 		s.cols = r.Columns()

@@ -8,4 +8,8 @@
 // checkpointed source stores, and parallel subtasks split the sequence by number (subtask i of
 // p produces events i, i+p, i+2p, ...). The SQL connector 'nexmark' exposes the three streams
 // as tables whose columns are Fields(stream).
+//
+// Random text (item names, descriptions, e-mail parts, padding) is cut from a per-seed block of
+// random letters at random offsets, so generating it costs neither a random draw per letter nor
+// an allocation; Generator.NextReused also writes each event into the generator's storage.
 package nexmark

@@ -162,3 +162,44 @@ func TestFromOptions(t *testing.T) {
 		t.Fatalf("bad stream: err = %v, want ErrConfig", err)
 	}
 }
+
+func TestNextReusedMatchesNext(t *testing.T) {
+	t.Parallel()
+	a, _ := NewGenerator(Config{Seed: 4}, 1, 2)
+	b, _ := NewGenerator(Config{Seed: 4}, 1, 2)
+	for range 3000 {
+		want, ok1 := a.Next()
+		got, ok2 := b.NextReused()
+		if ok1 != ok2 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("NextReused %+v, Next %+v", got, want)
+		}
+	}
+}
+
+func TestRandomStringsVary(t *testing.T) {
+	t.Parallel()
+	g, _ := NewStream(Config{Seed: 6}, KindAuction, 0, 1)
+	descs := map[string]bool{}
+	for _, ev := range collect(t, g, 1000) {
+		d := ev.Auction.Description
+		if len(d) != 100 || len(ev.Auction.ItemName) != 20 {
+			t.Fatalf("description of %d letters, item name of %d, want 100 and 20", len(d), len(ev.Auction.ItemName))
+		}
+		for _, c := range d {
+			if c < 'a' || c > 'z' {
+				t.Fatalf("description %q has a non-letter", d)
+			}
+		}
+		descs[d] = true
+	}
+	if len(descs) < 990 {
+		t.Fatalf("1000 auctions have only %d distinct descriptions", len(descs))
+	}
+}
+
+func BenchmarkGenerator(b *testing.B) {
+	g, _ := NewGenerator(Config{Seed: 3}, 0, 1)
+	for b.Loop() {
+		g.NextReused()
+	}
+}

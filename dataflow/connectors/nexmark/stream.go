@@ -15,6 +15,8 @@ type Generator struct {
 	parallelism int64
 	pcg         *rand.PCG // reseeded per event: events are a function of (seed, number)
 	rng         *rand.Rand
+	tables      *seedTables
+	reuse       records // storage of NextReused's events
 }
 
 // NewGenerator returns subtask's share (of parallelism) of all events in number order.
@@ -38,11 +40,17 @@ func newGenerator(cfg Config, kind Kind, filtered bool, subtask, parallelism int
 	}
 	pcg := rand.NewPCG(0, 0)
 	return &Generator{cfg: c, kind: kind, filtered: filtered, next: int64(subtask), parallelism: int64(parallelism),
-		pcg: pcg, rng: rand.New(pcg)}, nil
+		pcg: pcg, rng: rand.New(pcg), tables: tablesOf(c.Seed)}, nil
 }
 
 // Next returns the next event, or false at the end of a bounded stream.
-func (g *Generator) Next() (Event, bool) {
+func (g *Generator) Next() (Event, bool) { return g.next1(nil) }
+
+// NextReused is Next without allocating: the event's Person, Auction or Bid is storage of g
+// that the next call overwrites. Its strings stay valid.
+func (g *Generator) NextReused() (Event, bool) { return g.next1(&g.reuse) }
+
+func (g *Generator) next1(reuse *records) (Event, bool) {
 	n := g.next
 	if g.filtered {
 		n = g.cfg.kindNumber(g.kind, g.next)
@@ -52,7 +60,7 @@ func (g *Generator) Next() (Event, bool) {
 	}
 	g.next += g.parallelism
 	g.pcg.Seed(uint64(g.cfg.Seed), uint64(n))
-	return g.cfg.eventWith(g.rng, n), true
+	return g.cfg.eventWith(g.rng, g.tables, n, reuse), true
 }
 
 // Offset is the position of the next event; pass it to Restore to resume after a restore.

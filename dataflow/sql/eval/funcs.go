@@ -451,8 +451,29 @@ func timeFuncs(args []*Expr) map[string]func(v []any) (any, error) {
 	}
 }
 
+// layouts caches javaLayout's results: patterns are nearly always literals, and converting
+// one per row was most of DATE_FORMAT's cost.
+var (
+	layouts      sync.Map // Java pattern -> Go layout
+	layoutsSize  atomic.Int64
+	maxLayoutsIn = int64(1024) // patterns computed per row cannot grow the cache without bound
+)
+
 // javaLayout converts a Java SimpleDateFormat pattern (yyyy-MM-dd HH:mm:ss.SSS) to a Go layout.
 func javaLayout(p string) string {
+	if l, ok := layouts.Load(p); ok {
+		return l.(string)
+	}
+	l := convertLayout(p)
+	if len(p) <= 64 && layoutsSize.Load() < maxLayoutsIn {
+		if _, loaded := layouts.LoadOrStore(p, l); !loaded {
+			layoutsSize.Add(1)
+		}
+	}
+	return l
+}
+
+func convertLayout(p string) string {
 	repl := []struct{ java, goLayout string }{
 		{"yyyy", "2006"}, {"yy", "06"}, {"MMMM", "January"}, {"MMM", "Jan"}, {"MM", "01"},
 		{"dd", "02"}, {"HH", "15"}, {"hh", "03"}, {"mm", "04"}, {"ss", "05"}, {"SSS", "000"},

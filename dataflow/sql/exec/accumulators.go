@@ -35,7 +35,7 @@ func newAccumulator(call sql.AggCallSpec, t dataflow.LogicalType) accumulator {
 		a = &firstLastAcc{}
 	}
 	if call.Distinct {
-		a = &distinctAcc{inner: a, seen: map[string]int64{}}
+		a = &distinctAcc{inner: a, seen: map[string]*int64{}}
 	}
 	return a
 }
@@ -151,14 +151,15 @@ func (e *extremeAcc) add(v any, sign int64) {
 	if v == nil {
 		return
 	}
-	k := keyOf([]any{v})
-	c := e.values[k]
+	var buf [64]byte
+	kb := appendKeyValue(buf[:0], v)
+	c := e.values[string(kb)] // no allocation for a value already present
 	if c == nil {
 		c = &counted{v: v}
-		e.values[k] = c
+		e.values[string(kb)] = c
 	}
 	if c.n += sign; c.n <= 0 {
-		delete(e.values, k)
+		delete(e.values, string(kb))
 		e.stale = true // the extreme may be gone
 		return
 	}
@@ -214,27 +215,76 @@ func (f *firstLastAcc) add(v any, sign int64) {
 }
 func (f *firstLastAcc) result() any { return f.v }
 
-// distinctAcc passes each distinct value to its inner accumulator once.
+// distinctAcc passes each distinct value to its inner accumulator once. It counts each
+// value's rows: integers in ints, other values in seen by keyOf encoding (through pointers,
+// so a value already seen is counted without allocating a key).
 type distinctAcc struct {
 	inner accumulator
-	seen  map[string]int64
+	seen  map[string]*int64
+	ints  map[int64]*int64
 }
 
 func (d *distinctAcc) add(v any, sign int64) {
 	if v == nil {
 		return
 	}
-	k := keyOf([]any{v})
-	before := d.seen[k]
-	d.seen[k] = before + sign
+	var n *int64
+	if i, ok := v.(int64); ok {
+		if n = d.ints[i]; n == nil {
+			if d.ints == nil {
+				d.ints = map[int64]*int64{}
+			}
+			n = new(int64)
+			d.ints[i] = n
+		}
+	} else {
+		var buf [64]byte
+		kb := appendKeyValue(buf[:0], v)
+		if n = d.seen[string(kb)]; n == nil {
+			n = new(int64)
+			d.seen[string(kb)] = n
+		}
+	}
+	before := *n
+	*n = before + sign
 	switch {
 	case before == 0 && sign > 0:
 		d.inner.add(v, 1)
 	case before == 1 && sign < 0:
 		d.inner.add(v, -1)
-		delete(d.seen, k)
+		if i, ok := v.(int64); ok {
+			delete(d.ints, i)
+		} else {
+			delete(d.seen, keyOf([]any{v}))
+		}
 	}
 }
+
+// counts calls f with every counted value's keyOf encoding and count.
+func (d *distinctAcc) counts(f func(key string, n int64)) {
+	for k, n := range d.seen {
+		f(k, *n)
+	}
+	for i, n := range d.ints {
+		f(keyOf([]any{i}), *n)
+	}
+}
+
+// restoreCount sets a value's count from its keyOf encoding.
+func (d *distinctAcc) restoreCount(key string, n int64) {
+	if len(key) == 9 && key[0] == 'I' {
+		if d.ints == nil {
+			d.ints = map[int64]*int64{}
+		}
+		d.ints[int64(binary.BigEndian.Uint64([]byte(key[1:])))] = &n
+		return
+	}
+	if d.seen == nil {
+		d.seen = map[string]*int64{}
+	}
+	d.seen[key] = &n
+}
+
 func (d *distinctAcc) result() any { return d.inner.result() }
 
 // keyOf encodes values as a map key; equal SQL values give equal keys (a type tag, then the
@@ -243,34 +293,71 @@ func keyOf(vals []any) string {
 	var buf [64]byte
 	b := buf[:0]
 	for _, v := range vals {
-		switch x := v.(type) {
-		case nil:
-			b = append(b, 'N')
-		case int64:
-			b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
-		case float64:
-			if x == 0 {
-				x = 0 // -0 and 0 are one key
-			}
-			b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
-		case bool:
-			if x {
-				b = append(b, 'T')
-			} else {
-				b = append(b, 'B')
-			}
-		case string:
-			b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
-			b = append(b, x...)
-		case *big.Rat:
-			r := x.RatString()
-			b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
-			b = append(b, r...)
-		default:
-			r := fmt.Sprintf("%T%v", v, v)
-			b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
-			b = append(b, r...)
-		}
+		b = appendKeyValue(b, v)
 	}
 	return string(b)
+}
+
+// appendKeyValue appends keyOf's encoding of one value.
+func appendKeyValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		b = append(b, 'N')
+	case int64:
+		b = binary.BigEndian.AppendUint64(append(b, 'I'), uint64(x))
+	case float64:
+		if x == 0 {
+			x = 0 // -0 and 0 are one key
+		}
+		b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
+	case bool:
+		if x {
+			b = append(b, 'T')
+		} else {
+			b = append(b, 'B')
+		}
+	case string:
+		b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
+		b = append(b, x...)
+	case *big.Rat:
+		r := x.RatString()
+		b = binary.AppendUvarint(append(b, 'R'), uint64(len(r)))
+		b = append(b, r...)
+	default:
+		r := fmt.Sprintf("%T%v", v, v)
+		b = binary.AppendUvarint(append(b, 'O'), uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+// sameValues reports whether keyOf(a) == keyOf(b), without encoding either.
+func sameValues(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, x := range a {
+		switch x := x.(type) {
+		case nil, bool, int64, string:
+			if b[i] != x {
+				return false
+			}
+		case float64:
+			y, ok := b[i].(float64)
+			if x == 0 {
+				x = 0
+			}
+			if y == 0 {
+				y = 0
+			}
+			if !ok || math.Float64bits(x) != math.Float64bits(y) {
+				return false
+			}
+		default:
+			if string(appendKeyValue(nil, x)) != string(appendKeyValue(nil, b[i])) {
+				return false
+			}
+		}
+	}
+	return true
 }

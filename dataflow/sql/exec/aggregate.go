@@ -99,12 +99,6 @@ func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 	return readRowWith(ownedValue, rec, r, buf)
 }
 
-// readRowShared is readRow with strings aliasing rec's buffers: for an operator that keeps
-// only some rows, and copies those with ownStrings before keeping them.
-func readRowShared(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
-	return readRowWith(value, rec, r, buf)
-}
-
 func readRowWith(read func(arrow.Array, int) (any, error), rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 	buf = buf[:0]
 	for j := range int(rec.NumCols()) {
@@ -117,7 +111,7 @@ func readRowWith(read func(arrow.Array, int) (any, error), rec arrow.RecordBatch
 	return buf, nil
 }
 
-// ownStrings replaces the strings of row (read by readRowShared) with copies.
+// ownStrings replaces the strings of row (read with value, aliasing the batch) with copies.
 func ownStrings(row []any) {
 	for i, v := range row {
 		if s, ok := v.(string); ok {
@@ -137,6 +131,10 @@ type windowAgg struct {
 	aggBase
 	groups  map[string]*windowGroup
 	rowBuf  []any
+	keyBuf  []byte
+	keyCols []int
+	keyFns  []func(b []byte, r int) []byte
+	ins     []aggInput
 	wm      int64
 	minEnd  int64 // no window ends before this: fire has nothing to do below it
 	metrics *Metrics
@@ -172,6 +170,72 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		return err
 	}
 	win := w.cfg.Window
+	start, end := columnReader(rec.Column(win.StartKey)), columnReader(rec.Column(win.EndKey))
+	if win.Kind == "SESSION" || start == nil || end == nil {
+		return w.processRows(rec)
+	}
+	keyCols := w.keyCols[:0]
+	keyFns := w.keyFns[:0]
+	for _, k := range w.cfg.Keys {
+		if k == win.StartKey || k == win.EndKey {
+			continue
+		}
+		col := rec.Column(k)
+		if _, ok := col.(*array.String); !ok && (columnReader(col) == nil || col.DataType().ID() == arrow.BOOL) {
+			return w.processRows(rec)
+		}
+		keyCols, keyFns = append(keyCols, k), append(keyFns, keyAppender(col))
+	}
+	w.keyCols, w.keyFns = keyCols, keyFns
+	w.ins = w.bindAggInputs(rec, w.ins)
+	for r := range int(rec.NumRows()) {
+		s, ok1 := start(r)
+		e, ok2 := end(r)
+		if !ok1 || !ok2 || w.late(e) {
+			continue
+		}
+		kb := w.keyBuf[:0]
+		for _, f := range keyFns {
+			kb = f(kb, r)
+		}
+		w.keyBuf = kb
+		g := w.groups[string(kb)]
+		if g == nil {
+			key := make([]any, len(keyCols))
+			for i, c := range keyCols {
+				v, err := value(rec.Column(c), r)
+				if err != nil {
+					return err
+				}
+				key[i] = v
+			}
+			g = &windowGroup{key: key}
+			w.groups[string(kb)] = g
+		}
+		if err := foldRow(g.pane(s, e, w.newWindowAccs).accs, w.ins, rec, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// late counts and reports a row of an event-time window that has already fired, and
+// otherwise notes its window's end.
+func (w *windowAgg) late(end int64) bool {
+	if !w.cfg.Window.ProcTime && end-1 <= w.wm {
+		if w.metrics != nil {
+			w.metrics.LateRowsDropped.Add(1)
+		}
+		return true
+	}
+	w.minEnd = min(w.minEnd, end)
+	return false
+}
+
+// processRows is ProcessBatch on boxed rows: SESSION windows (which keep their rows) and
+// column types the typed path does not read.
+func (w *windowAgg) processRows(rec arrow.RecordBatch) error {
+	win := w.cfg.Window
 	for r := range int(rec.NumRows()) {
 		row, err := readRow(rec, r, w.rowBuf)
 		if err != nil {
@@ -186,16 +250,9 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		}
 		start, ok1 := row[win.StartKey].(int64)
 		end, ok2 := row[win.EndKey].(int64)
-		if !ok1 || !ok2 {
+		if !ok1 || !ok2 || w.late(end) {
 			continue
 		}
-		if !win.ProcTime && end-1 <= w.wm {
-			if w.metrics != nil {
-				w.metrics.LateRowsDropped.Add(1)
-			}
-			continue
-		}
-		w.minEnd = min(w.minEnd, end)
 		k := keyOf(key)
 		g := w.groups[k]
 		if g == nil {
@@ -206,7 +263,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 			g.add(start, end, append([]any(nil), row...), true)
 			continue
 		}
-		w.fold(g.pane(start, end, w.newAccs).accs, row, 1)
+		w.fold(g.pane(start, end, w.newWindowAccs).accs, row, 1)
 	}
 	return nil
 }

@@ -6,6 +6,14 @@
 // carries what connectors need from the worker (integration resolver, guarded dialer, storage
 // directory, metrics).
 //
+// Fast paths avoid boxing values into `any` where that dominated: calc evaluates common
+// expressions (column references, integer/decimal/boolean literals and arithmetic, comparisons,
+// AND/OR/NOT, IS NULL, CASTs between integers and decimals) with typed kernels on int64s read
+// straight from Arrow columns, falling back to package eval for a whole batch on any other
+// shape or any row that would overflow or fail; window aggregates encode group keys from the
+// columns and pass integer arguments unboxed; builders reserve the previous batch's string
+// bytes.
+//
 // Checkpointed state: source offsets and positions, sink commits, and the group aggregate's
 // groups (keyed state in key groups, restorable at another parallelism). Limits: the state of
 // window aggregates, joins and Top-N lives in memory only and is not snapshotted, Top-N does not

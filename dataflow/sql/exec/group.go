@@ -37,6 +37,7 @@ type groupAgg struct {
 	groups  map[string]*group
 	touched []string // keys of the groups the current batch changed, in first-touch order
 	rowBuf  []any
+	keyBuf  []byte
 	// Keyed state, when the runtime provides a backend.
 	backend *state.Backend
 	stored  *state.ValueState[[]byte]
@@ -45,6 +46,7 @@ type groupAgg struct {
 }
 
 type group struct {
+	id      string // keyOf(key), the group's map key
 	key     []any
 	accs    []accumulator
 	rows    int64
@@ -80,6 +82,7 @@ func (g *groupAgg) Open(ctx *operator.Context) error {
 			if err != nil {
 				return fmt.Errorf("restore group aggregate: %w", err)
 			}
+			grp.id = k
 			g.groups[k] = grp
 		}
 	}
@@ -177,27 +180,34 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 }
 
 func (g *groupAgg) apply(row []any, sign int64, kg int) {
-	key := make([]any, len(g.cfg.Keys))
-	for i, k := range g.cfg.Keys {
-		key[i] = row[k]
+	kb := g.keyBuf[:0]
+	for _, k := range g.cfg.Keys {
+		kb = appendKeyValue(kb, row[k])
 	}
-	k := keyOf(key)
-	if g.dirty != nil {
-		g.dirty[k] = kg
-	}
-	grp := g.groups[k]
+	g.keyBuf = kb
+	grp := g.groups[string(kb)] // no allocation for an existing group
 	if grp == nil {
 		if sign < 0 {
+			if g.dirty != nil {
+				g.dirty[string(kb)] = kg
+			}
 			return // retraction of a row never seen (e.g. after restore): ignore
 		}
-		grp = &group{key: key, accs: g.newAccs()}
-		g.groups[k] = grp
+		key := make([]any, len(g.cfg.Keys))
+		for i, k := range g.cfg.Keys {
+			key[i] = row[k]
+		}
+		grp = &group{id: string(kb), key: key, accs: g.newAccs()}
+		g.groups[grp.id] = grp
+	}
+	if g.dirty != nil {
+		g.dirty[grp.id] = kg
 	}
 	g.fold(grp.accs, row, sign)
 	grp.rows += sign
 	if !grp.touched {
 		grp.touched = true
-		g.touched = append(g.touched, k)
+		g.touched = append(g.touched, grp.id)
 	}
 }
 
@@ -225,22 +235,25 @@ func (g *groupAgg) emitTouched(b *array.RecordBuilder) error {
 
 // emitGroup emits +I for a group's first result and -U/+U when its result changed.
 func (g *groupAgg) emitGroup(b *array.RecordBuilder, grp *group) error {
-	result := append([]any(nil), grp.key...)
+	// one spare slot: the row kind is appended in place when the result is emitted
+	result := make([]any, 0, len(grp.key)+len(grp.accs)+1)
+	result = append(result, grp.key...)
 	for _, a := range grp.accs {
 		result = append(result, a.result())
 	}
 	prev := grp.last
-	grp.last = result
 	switch {
 	case prev == nil:
-		return appendRow(b, append(append([]any(nil), result...), rowInsert))
-	case keyOf(prev) == keyOf(result):
+		grp.last = result
+		return appendRow(b, append(result, rowInsert))
+	case sameValues(prev, result):
 		return nil
 	}
+	grp.last = result
 	if err := appendRow(b, append(prev, rowUpdateBefore)); err != nil {
 		return err
 	}
-	return appendRow(b, append(append([]any(nil), result...), rowUpdateAfter))
+	return appendRow(b, append(result, rowUpdateAfter))
 }
 
 // encodeGroup encodes a group's key, row count, last result and accumulators.

@@ -27,7 +27,10 @@ type join struct {
 	out     *arrow.Schema
 	state   [2]map[string][]*stored
 	pending *array.RecordBuilder
-	rowBuf  []any
+	keyBuf  []byte
+	condBuf []any
+	size    sizeHint // of the last emitted batch, reserved at the next emit
+	reserve bool
 }
 
 type stored struct {
@@ -99,18 +102,21 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 	}
 	rows := newOwnedRows(rec) // the join keeps its rows
 	for r := range int(rec.NumRows()) {
-		row, err := rows.read(r, j.rowBuf)
+		row, err := rows.readFirst(r, n) // kept in state: its own slice, strings owned
 		if err != nil {
 			return err
 		}
-		j.rowBuf = row
 		sign := int64(1)
 		if kindCol >= 0 {
-			if k, _ := row[kindCol].(int64); k == rowUpdateBefore || k == rowDelete {
+			k, err := value(rec.Column(kindCol), r)
+			if err != nil {
+				return err
+			}
+			if k, _ := k.(int64); k == rowUpdateBefore || k == rowDelete {
 				sign = -1
 			}
 		}
-		if err := j.process(input, append([]any(nil), row[:n]...), sign); err != nil {
+		if err := j.process(input, row, sign); err != nil {
 			return err
 		}
 	}
@@ -122,14 +128,15 @@ func (j *join) keyOfRow(input int, row []any) (string, bool) {
 	if input == 1 {
 		keys = j.cfg.RightKeys
 	}
-	vals := make([]any, len(keys))
-	for i, k := range keys {
+	kb := j.keyBuf[:0]
+	for _, k := range keys {
 		if row[k] == nil {
 			return "", false // NULL keys never match
 		}
-		vals[i] = row[k]
+		kb = appendKeyValue(kb, row[k])
 	}
-	return keyOf(vals), true
+	j.keyBuf = kb
+	return string(kb), true
 }
 
 // process adds (sign 1) or retracts (sign -1) a row of one input.
@@ -216,26 +223,44 @@ func (j *join) matches(input int, row, other []any) (bool, error) {
 	if input == 1 {
 		l, r = other, row
 	}
-	v, err := j.cond.Eval(append(append(make([]any, 0, len(l)+len(r)), l...), r...))
+	j.condBuf = append(append(j.condBuf[:0], l...), r...)
+	v, err := j.cond.Eval(j.condBuf)
 	return v == true, err
 }
 
-// emit queues a joined row (right nil: padded with NULLs).
+// emit queues a joined row (right nil: padded with NULLs), appending the values straight to
+// the pending builder.
 func (j *join) emit(l, r []any, kind int64) {
 	if j.pending == nil {
 		j.pending = array.NewRecordBuilder(j.mem, j.out)
 	}
-	vals := append(make([]any, 0, j.cfg.LeftColumns+j.cfg.RightColumns+1), l...)
-	if r == nil {
-		r = make([]any, j.cfg.RightColumns)
-	}
-	vals = append(vals, r...)
-	if j.cfg.Updating {
-		vals = append(vals, kind)
-	} else if kind != rowInsert {
+	if !j.cfg.Updating && kind != rowInsert {
 		return
 	}
-	_ = appendRow(j.pending, vals)
+	if j.reserve {
+		j.reserve = false
+		j.size.reserve(j.pending)
+	}
+	b := j.pending
+	i := 0
+	for _, v := range l {
+		_ = appendValue(b.Field(i), v)
+		i++
+	}
+	if r == nil {
+		for range j.cfg.RightColumns {
+			b.Field(i).AppendNull()
+			i++
+		}
+	} else {
+		for _, v := range r {
+			_ = appendValue(b.Field(i), v)
+			i++
+		}
+	}
+	if j.cfg.Updating {
+		_ = appendValue(b.Field(i), kind)
+	}
 }
 
 func (j *join) flush(out operator.Emitter) error {
@@ -247,6 +272,8 @@ func (j *join) flush(out operator.Emitter) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
+	j.size.note(rec)
+	j.reserve = true
 	return out.Emit(rec)
 }
 

@@ -155,11 +155,11 @@ func appendAccState(b []byte, a accumulator) ([]byte, error) {
 		}
 		b = append(b, boolByte(x.set))
 	case *distinctAcc:
-		b = binary.AppendUvarint(b, uint64(len(x.seen)))
-		for k, n := range x.seen {
+		b = binary.AppendUvarint(b, uint64(len(x.seen)+len(x.ints)))
+		x.counts(func(k string, n int64) {
 			b = appendBytes(b, []byte(k))
 			b = binary.AppendVarint(b, n)
-		}
+		})
 		return appendAccState(b, x.inner)
 	default:
 		return nil, fmt.Errorf("exec: accumulator %T has no state encoding", a)
@@ -203,12 +203,9 @@ func readAccState(r *stateReader, a accumulator) {
 		x.set, r.b = r.b[0] == 1, r.b[1:]
 	case *distinctAcc:
 		n := r.uvarint()
-		if x.seen == nil {
-			x.seen = map[string]int64{}
-		}
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			k := string(r.bytes())
-			x.seen[k] = r.varint()
+			x.restoreCount(k, r.varint())
 		}
 		readAccState(r, x.inner)
 	default:

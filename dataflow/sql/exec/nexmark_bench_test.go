@@ -67,7 +67,7 @@ func BenchmarkNexmark(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, ok := g.Next(); ok; _, ok = g.Next() {
+			for _, ok := g.NextReused(); ok; _, ok = g.NextReused() {
 			}
 		}, 1))
 	})

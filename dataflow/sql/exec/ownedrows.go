@@ -31,21 +31,37 @@ func newOwnedRows(rec arrow.RecordBatch) ownedRows {
 // read reads row r into buf.
 func (o ownedRows) read(r int, buf []any) ([]any, error) {
 	buf = buf[:0]
-	for j, col := range o.cols {
-		if s := o.strs[j]; s != nil {
-			if s.IsNull(r) {
-				buf = append(buf, nil)
-				continue
-			}
-			start := s.ValueOffset(r) - o.base[j]
-			buf = append(buf, o.arenas[j][start:start+s.ValueLen(r)])
-			continue
-		}
-		v, err := value(col, r)
+	for j := range o.cols {
+		v, err := o.at(j, r)
 		if err != nil {
 			return nil, err
 		}
 		buf = append(buf, v)
 	}
 	return buf, nil
+}
+
+// readFirst reads the first n columns of row r into a new slice (for a row the operator keeps).
+func (o ownedRows) readFirst(r, n int) ([]any, error) {
+	row := make([]any, n)
+	for j := range row {
+		v, err := o.at(j, r)
+		if err != nil {
+			return nil, err
+		}
+		row[j] = v
+	}
+	return row, nil
+}
+
+// at reads column j of row r.
+func (o ownedRows) at(j, r int) (any, error) {
+	if s := o.strs[j]; s != nil {
+		if s.IsNull(r) {
+			return nil, nil
+		}
+		start := s.ValueOffset(r) - o.base[j]
+		return o.arenas[j][start : start+s.ValueLen(r)], nil
+	}
+	return value(o.cols[j], r)
 }

@@ -27,6 +27,9 @@ type rank struct {
 	parts   map[string][][]any
 	rowBuf  []any
 	emitBuf []any
+	keyBuf  []byte
+	keyCols []int    // the partition and order columns
+	size    sizeHint // of the last emitted batch
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -37,7 +40,12 @@ func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	if cfg.Limit <= 0 {
 		return nil, fmt.Errorf("%w: rank limit %d", operator.ErrConfig, cfg.Limit)
 	}
-	return &rank{cfg: cfg, parts: map[string][][]any{}}, nil
+	k := &rank{cfg: cfg, parts: map[string][][]any{}}
+	k.keyCols = append(k.keyCols, cfg.Partition...)
+	for _, o := range cfg.Order {
+		k.keyCols = append(k.keyCols, o.Col)
+	}
+	return k, nil
 }
 
 func (k *rank) Open(ctx *operator.Context) error {
@@ -87,13 +95,44 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	}
 	b := array.NewRecordBuilder(k.mem, k.out)
 	defer b.Release()
-	for r := range int(rec.NumRows()) {
-		row, err := readRowShared(rec, r, k.rowBuf) // insert keeps copies of the rows it keeps
-		if err != nil {
-			return err
+	k.size.reserve(b)
+	if len(k.rowBuf) < width {
+		k.rowBuf = make([]any, width)
+	}
+	probe := k.rowBuf[:width] // only the partition and order columns are read before a row is kept
+	for _, c := range k.keyCols {
+		if c < 0 || c >= width {
+			return fmt.Errorf("%w: rank column %d of a %d-column input", operator.ErrConfig, c, width)
 		}
-		k.rowBuf = row
-		if err := k.insert(b, append([]any(nil), row[:width]...)); err != nil {
+	}
+	for r := range int(rec.NumRows()) {
+		for _, c := range k.keyCols {
+			v, err := value(rec.Column(c), r)
+			if err != nil {
+				return err
+			}
+			probe[c] = v
+		}
+		kb := k.keyBuf[:0]
+		for _, c := range k.cfg.Partition {
+			kb = appendKeyValue(kb, probe[c])
+		}
+		k.keyBuf = kb
+		rows := k.parts[string(kb)]
+		pos := sort.Search(len(rows), func(i int) bool { return k.less(probe, rows[i]) })
+		if int64(pos) >= k.cfg.Limit {
+			continue // not in the top rows: nothing changes
+		}
+		row := make([]any, width)
+		for j := range row {
+			v, err := value(rec.Column(j), r)
+			if err != nil {
+				return err
+			}
+			row[j] = v
+		}
+		ownStrings(row) // kept beyond the batch, whose buffers the allocator reuses
+		if err := k.insert(b, string(kb), rows, pos, row); err != nil {
 			return err
 		}
 	}
@@ -102,22 +141,13 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	if res.NumRows() == 0 {
 		return nil
 	}
+	k.size.note(res)
 	return out.Emit(res)
 }
 
-// insert places row in its partition and emits the changes to the top rows.
-func (k *rank) insert(b *array.RecordBuilder, row []any) error {
-	key := make([]any, len(k.cfg.Partition))
-	for i, c := range k.cfg.Partition {
-		key[i] = row[c]
-	}
-	pk := keyOf(key)
-	rows := k.parts[pk]
-	pos := sort.Search(len(rows), func(i int) bool { return k.less(row, rows[i]) })
-	if int64(pos) >= k.cfg.Limit {
-		return nil
-	}
-	ownStrings(row) // kept beyond the batch
+// insert places row at position pos (below the limit) of partition pk, whose rows are rows,
+// and emits the changes to the top rows.
+func (k *rank) insert(b *array.RecordBuilder, pk string, rows [][]any, pos int, row []any) error {
 	oldTail := append([][]any(nil), rows[pos:]...)
 	rows = append(rows, nil)
 	copy(rows[pos+1:], rows[pos:])

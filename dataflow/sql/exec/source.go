@@ -31,6 +31,7 @@ type nexmarkSource struct {
 	gen    *nexmark.Generator
 	mem    memory.Allocator
 	offset *int64 // restored offset, applied at Open
+	size   sizeHint
 }
 
 func newSource(spec dataflow.OperatorSpec, opts Options) (operator.Operator, error) {
@@ -102,9 +103,10 @@ func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	b := array.NewRecordBuilder(s.mem, s.schema)
 	defer b.Release()
 	b.Reserve(BatchRows)
+	s.size.reserve(b)
 	n := 0
 	for n < BatchRows {
-		ev, ok := s.gen.Next()
+		ev, ok := s.gen.NextReused()
 		if !ok {
 			break
 		}
@@ -118,6 +120,7 @@ func (s *nexmarkSource) Poll(_ context.Context, out operator.Emitter) error {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
+	s.size.note(rec)
 	return out.Emit(rec)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
@@ -21,6 +22,9 @@ type windowAssign struct {
 	in  *arrow.Schema
 	out *arrow.Schema
 	buf [][2]int64
+	// per-batch scratch: the input row and the bounds of each output row
+	idx                 []int32
+	starts, ends, times []arrow.Timestamp // milliseconds, the output columns' unit
 }
 
 func newWindowAssign(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -88,13 +92,8 @@ func (w *windowAssign) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.E
 		w.in, w.out = rec.Schema(), arrow.NewSchema(fields, nil)
 	}
 	n := int(rec.NumRows())
-	idx := make([]int32, 0, n)
-	tb := [3]*array.TimestampBuilder{}
-	for k := range tb {
-		tb[k] = array.NewTimestampBuilder(w.mem, w.out.Field(int(rec.NumCols())+k).Type.(*arrow.TimestampType))
-		defer tb[k].Release()
-		tb[k].Reserve(n)
-	}
+	idx := w.idx[:0]
+	starts, ends, times := w.starts[:0], w.ends[:0], w.times[:0]
 	tcol := rec.Column(w.cfg.TimeCol)
 	for r := range n {
 		if tcol.IsNull(r) {
@@ -107,11 +106,10 @@ func (w *windowAssign) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.E
 		w.buf = w.windows(ts, w.buf[:0])
 		for _, win := range w.buf {
 			idx = append(idx, int32(r))
-			tb[0].Append(arrow.Timestamp(win[0]))
-			tb[1].Append(arrow.Timestamp(win[1]))
-			tb[2].Append(arrow.Timestamp(win[1] - 1))
+			starts, ends, times = append(starts, arrow.Timestamp(win[0])), append(ends, arrow.Timestamp(win[1])), append(times, arrow.Timestamp(win[1]-1))
 		}
 	}
+	w.idx, w.starts, w.ends, w.times = idx, starts, ends, times
 	var sel []int32
 	if len(idx) != n {
 		sel = idx
@@ -129,8 +127,8 @@ func (w *windowAssign) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.E
 		}
 		cols = append(cols, c)
 	}
-	for _, b := range tb {
-		cols = append(cols, b.NewArray())
+	for k, vals := range [][]arrow.Timestamp{starts, ends, times} {
+		cols = append(cols, batch.FromValues(w.mem, w.out.Field(int(rec.NumCols())+k).Type, vals))
 	}
 	res := array.NewRecordBatch(w.out, cols, int64(len(idx)))
 	defer res.Release()
