@@ -82,7 +82,9 @@ func TestChaosRealStackPeerPartitionAndPostgresOutage(t *testing.T) {
 				ended += c.terminateBackends()
 				time.Sleep(100 * time.Millisecond) // the outage's rhythm, not a wait for a condition
 			}
+			rows := countRows(t, c.pool, "chaos_out")
 			c.progress(fmt.Sprintf("round %d: checkpoints after the PostgreSQL outage", round), attempt)
+			waitFor(t, "sink commits after the outage", 20*time.Second, func() bool { return countRows(t, c.pool, "chaos_out") > rows })
 			t.Logf("round %d: %d backends terminated over 1.5 s; attempt %d -> %d, checkpointing again after %s",
 				round, ended, attempt, c.job().Attempt, time.Since(start).Round(time.Millisecond))
 		}
