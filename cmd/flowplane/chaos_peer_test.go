@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowplane/flowplane/services/database"
+	"github.com/flowplane/flowplane/services/pgcluster"
 	"github.com/flowplane/flowplane/services/store"
 )
 
@@ -45,19 +50,68 @@ func (c *chaosCluster) terminateBackends() int {
 	return n
 }
 
+// privatePostgres starts a crash-safe throwaway PostgreSQL server for one test (nil when this
+// machine has no PostgreSQL binaries: the test then falls back to the shared server) and
+// returns it with a migrated pool and its connection string.
+func privatePostgres(t *testing.T) (*pgcluster.Cluster, *pgxpool.Pool, string) {
+	t.Helper()
+	if _, err := pgcluster.FindBinaries(); errors.Is(err, pgcluster.ErrNoBinaries) {
+		return nil, nil, ""
+	}
+	ctx := context.Background()
+	pg, err := pgcluster.Start(ctx, pgcluster.Options{CrashSafe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	dsn := pg.DSN("postgres")
+	pool, err := database.Open(ctx, dsn, database.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pg, pool, dsn
+}
+
+// outage makes PostgreSQL unavailable for about a second: a crash of the private server and
+// its recovery on the same data, or (on the shared server) every backend of the test database
+// terminated every 100 ms. It says what it did.
+func (c *chaosCluster) outage(pg *pgcluster.Cluster) string {
+	c.t.Helper()
+	start := time.Now()
+	if pg != nil {
+		pg.Crash()
+		for time.Since(start) < time.Second {
+			time.Sleep(50 * time.Millisecond) // the outage's length, not a wait for a condition
+		}
+		if err := pg.Recover(context.Background()); err != nil {
+			c.t.Fatal(err)
+		}
+		return fmt.Sprintf("PostgreSQL crashed (immediate shutdown) and recovered after %s", time.Since(start).Round(time.Millisecond))
+	}
+	ended := 0
+	for time.Since(start) < 1500*time.Millisecond {
+		ended += c.terminateBackends()
+		time.Sleep(100 * time.Millisecond) // the outage's rhythm, not a wait for a condition
+	}
+	return fmt.Sprintf("%d backends of the test database terminated over 1.5 s", ended)
+}
+
 // TestChaosRealStackPeerPartitionAndPostgresOutage runs the chaos job on the real stack (3
 // servers, worker processes, PostgreSQL checkpoint storage, the dispatcher on the test
 // database) while the workers drop 30% of their checkpoint-complete notices, and in turn:
 // cuts the data plane between the two workers running the job (both still reach every
 // server: the exchange fails, the job restarts from its latest checkpoint; healed after the
-// restart), and terminates every backend of the test database repeatedly for 1.5 s (what a
-// PostgreSQL restart does to clients: the sink, checkpoint storage and dispatcher lose their
-// connections and must recover). At the end a deployment submitted through PostgreSQL must
+// restart), and crashes PostgreSQL (a private crash-safe server: immediate shutdown, down for
+// a second, crash recovery on the same data; on machines without PostgreSQL binaries every
+// backend of the shared server's test database is terminated repeatedly instead): the sink,
+// checkpoint storage and dispatcher lose their connections and must recover. At the end a deployment submitted through PostgreSQL must
 // reach RUNNING (the dispatcher recovered), every key's sequence in the sink has no gap and no
 // duplicate, checkpoint ids only grew and no state of discarded checkpoints is left.
 func TestChaosRealStackPeerPartitionAndPostgresOutage(t *testing.T) {
 	t.Parallel()
-	c := startChaosCluster(t, chaosOptions{Drop: 0.3, Dispatcher: true})
+	pg, pool, dsn := privatePostgres(t)
+	c := startChaosCluster(t, chaosOptions{Drop: 0.3, Dispatcher: true, Pool: pool, DSN: dsn})
 	for round := range *chaosRounds {
 		attempt := c.job().Attempt
 		switch round % 2 {
@@ -77,16 +131,12 @@ func TestChaosRealStackPeerPartitionAndPostgresOutage(t *testing.T) {
 				round, pair[0].name, pair[1].name, c.job().Attempt, restarted.Round(time.Millisecond), time.Since(cut).Round(time.Millisecond))
 		case 1:
 			start := time.Now()
-			ended := 0
-			for time.Since(start) < 1500*time.Millisecond {
-				ended += c.terminateBackends()
-				time.Sleep(100 * time.Millisecond) // the outage's rhythm, not a wait for a condition
-			}
+			what := c.outage(pg)
 			rows := countRows(t, c.pool, "chaos_out")
 			c.progress(fmt.Sprintf("round %d: checkpoints after the PostgreSQL outage", round), attempt)
 			waitFor(t, "sink commits after the outage", 20*time.Second, func() bool { return countRows(t, c.pool, "chaos_out") > rows })
-			t.Logf("round %d: %d backends terminated over 1.5 s; attempt %d -> %d, checkpointing again after %s",
-				round, ended, attempt, c.job().Attempt, time.Since(start).Round(time.Millisecond))
+			t.Logf("round %d: %s; attempt %d -> %d, checkpointing and committing again after %s",
+				round, what, attempt, c.job().Attempt, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	k := seedDeployment(t, c.pool, store.DeploymentKey{}, "", 1)

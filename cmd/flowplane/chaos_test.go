@@ -286,10 +286,13 @@ type chaosCluster struct {
 }
 
 // chaosOptions: Drop is the fraction of completion notices the workers drop; Dispatcher runs
-// the servers' dispatchers on the test database.
+// the servers' dispatchers on the test database; Pool and DSN name a migrated database to use
+// instead of a fresh one of the shared server (pgtest).
 type chaosOptions struct {
 	Drop       float64
 	Dispatcher bool
+	Pool       *pgxpool.Pool
+	DSN        string
 }
 
 const chaosJob = "chaos-real"
@@ -297,8 +300,11 @@ const chaosJob = "chaos-real"
 func startChaosCluster(t *testing.T, o chaosOptions) *chaosCluster {
 	t.Helper()
 	ctx := context.Background()
-	c := &chaosCluster{t: t, pool: pgtest.NewPool(t), procs: map[string]*chaosWorker{}, drop: o.Drop}
-	c.dsn = c.pool.Config().ConnString()
+	c := &chaosCluster{t: t, pool: o.Pool, dsn: o.DSN, procs: map[string]*chaosWorker{}, drop: o.Drop}
+	if c.pool == nil {
+		c.pool = pgtest.NewPool(t)
+		c.dsn = c.pool.Config().ConnString()
+	}
 	if _, err := c.pool.Exec(ctx, "CREATE TABLE chaos_out (k bigint NOT NULL, seq bigint NOT NULL, n bigint NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
