@@ -145,6 +145,28 @@ func (j *txnJob) checkpoint(a *txnAttempt, complete bool, drop float64) {
 	}
 }
 
+// commitInFlight starts the commit of s's pending rows and leaves its transaction open, as a
+// sink killed mid-commit does; it returns how many records the open transaction holds.
+func (j *txnJob) commitInFlight(s *kafkaSink) int {
+	j.t.Helper()
+	var recs []*kgo.Record
+	for _, p := range s.txn.pending {
+		for _, r := range p.Records {
+			recs = append(recs, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition})
+		}
+	}
+	if len(recs) == 0 {
+		return 0
+	}
+	if err := s.client.BeginTransaction(); err != nil {
+		j.t.Fatal(err)
+	}
+	if err := s.client.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		j.t.Fatal(err)
+	}
+	return len(recs)
+}
+
 // readTopic returns every record of topic out visible at isolation level iso, as k -> seqs.
 func readTopic(t *testing.T, env kafkaEnv, iso kgo.IsolationLevel) (map[int64][]int64, int) {
 	t.Helper()
@@ -183,7 +205,8 @@ func readTopic(t *testing.T, env kafkaEnv, iso kgo.IsolationLevel) (map[int64][]
 // through kill/restore cycles: each attempt runs at parallelism 1..3 from the latest completed
 // checkpoint, completes a few checkpoints with 30% of the completion notices dropped, and dies
 // at a random point (after a checkpoint that never completed, or with rows not yet sealed);
-// its sinks are never closed but linger, and one of them commits a checkpoint whose notices
+// its sinks are never closed but linger (the last one with a commit in flight: its open
+// transaction is aborted by the next attempt's fencing), and one of them commits a checkpoint whose notices
 // were all lost after the next attempt opened (and committed it): it is fenced. A read_committed consumer then sees every key's sequence
 // exactly up to the final checkpoint's source offset: no gap, no duplicate.
 func TestKafkaExactlyOnceSinkUnderKillsAndRestores(t *testing.T) {
@@ -191,7 +214,7 @@ func TestKafkaExactlyOnceSinkUnderKillsAndRestores(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	j := &txnJob{t: t, env: newKafkaEnv(t, 2, "out"), rng: rand.New(rand.NewPCG(seed, 11))}
-	fenced := 0
+	fenced, inflight := 0, 0
 	var zombies []*txnAttempt
 	for range 8 {
 		a := j.start(1 + j.rng.IntN(3))
@@ -236,6 +259,9 @@ func TestKafkaExactlyOnceSinkUnderKillsAndRestores(t *testing.T) {
 			j.checkpoint(a, false, 0)
 			j.step(a)
 		}
+		// The last subtask was committing its pending rows when the attempt died: its
+		// transaction stays open until the next attempt's fencing aborts it.
+		inflight += j.commitInFlight(a.sinks[len(a.sinks)-1].(*kafkaSink))
 		zombies = append(zombies, a)
 	}
 	// The last attempt completes a checkpoint announced to every subtask.
@@ -264,11 +290,14 @@ func TestKafkaExactlyOnceSinkUnderKillsAndRestores(t *testing.T) {
 		}
 	}
 	_, all := readTopic(t, j.env, kgo.ReadUncommitted())
+	if inflight == 0 || all < committed+inflight {
+		t.Errorf("%d records in the log, want the %d committed and the %d of transactions in flight at a kill (aborted)", all, committed, inflight)
+	}
 	if fenced != len(zombies)-1 {
 		t.Errorf("%d lingering commits of older attempts fenced, want %d", fenced, len(zombies)-1)
 	}
-	t.Logf("%d attempts, %d checkpoints: %d committed records (%d with aborted ones), %d lingering commits fenced",
-		j.attempt, j.nextID, committed, all, fenced)
+	t.Logf("%d attempts, %d checkpoints: %d committed records (%d in the log with aborted ones; %d produced by transactions left open at kills), %d lingering commits fenced",
+		j.attempt, j.nextID, committed, all, inflight, fenced)
 }
 
 // TestKafkaExactlyOnceSQLBoundedJob: a bounded SQL job into a kafka table with
