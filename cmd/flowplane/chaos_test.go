@@ -443,8 +443,12 @@ func (c *chaosCluster) finish(rounds int) {
 	if !rep.OK() || rep.Rows == 0 {
 		c.t.Fatalf("exactly-once violated: %s", rep)
 	}
-	c.t.Logf("%d rounds: %d rows of %d keys, no gap, no duplicate; last checkpoint %d, attempt %d",
-		rounds, rep.Rows, rep.Keys, c.last, c.job().Attempt)
+	var commits int
+	if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM flowplane_sink_commits WHERE sink_id = $1`, chaosJob+"/sink").Scan(&commits); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Logf("%d rounds: %d rows of %d keys, no gap, no duplicate; last checkpoint %d, attempt %d; %d sink commits of 2 subtasks (notices dropped: %.0f%%)",
+		rounds, rep.Rows, rep.Keys, c.last, c.job().Attempt, commits, c.drop*100)
 }
 
 // TestChaosRealStackExactlyOnce runs the chaos job (keyed sequence -> keyed count ->
