@@ -41,10 +41,12 @@ type txnRecord struct {
 	Partition int32  `json:"p"`
 }
 
-// pendingTxn is the rows of one checkpoint, sealed at its barrier by subtask Subtask.
+// pendingTxn is the rows of one checkpoint, sealed at its barrier by the subtask whose
+// transactional id is TxnID (another job's when restored from its savepoint: its marker says
+// what that job committed).
 type pendingTxn struct {
 	Checkpoint uint64      `json:"checkpoint"`
-	Subtask    int         `json:"subtask"`
+	TxnID      string      `json:"txn_id"`
 	Records    []txnRecord `json:"records"`
 }
 
@@ -93,8 +95,10 @@ func (s *kafkaSink) txnClient(ctx context.Context, txnID string) (*kgo.Client, e
 	return cl, nil
 }
 
-// openTxn fences older attempts of this subtask and of the subtasks whose pending commits
-// were restored, and commits those pending commits unless their markers show they were.
+// openTxn fences older attempts of this subtask and of the transactional ids whose pending
+// commits were restored (other subtasks' after a change of parallelism, another job's after a
+// start from its savepoint), and commits those pending commits unless their markers show
+// they were.
 func (s *kafkaSink) openTxn(ctx context.Context) error {
 	cl, err := s.txnClient(ctx, s.txn.id(s.txn.subtask))
 	if err != nil {
@@ -104,19 +108,20 @@ func (s *kafkaSink) openTxn(ctx context.Context) error {
 	if s.txn.committed, err = s.committedCheckpoint(ctx, cl, s.txn.id(s.txn.subtask)); err != nil {
 		return err
 	}
-	bySubtask := map[int][]pendingTxn{}
+	own := s.txn.id(s.txn.subtask)
+	byTxn := map[string][]pendingTxn{}
 	for _, p := range s.txn.restored {
-		bySubtask[p.Subtask] = append(bySubtask[p.Subtask], p)
+		byTxn[p.TxnID] = append(byTxn[p.TxnID], p)
 	}
 	s.txn.restored = nil
-	for sub, txns := range bySubtask {
+	for id, txns := range byTxn {
 		c := cl
-		if sub != s.txn.subtask {
-			if c, err = s.txnClient(ctx, s.txn.id(sub)); err != nil {
+		if id != own {
+			if c, err = s.txnClient(ctx, id); err != nil {
 				return err
 			}
 		}
-		done, err := s.commitPending(ctx, c, s.txn.id(sub), txns)
+		done, err := s.commitPending(ctx, c, id, txns)
 		if c != cl {
 			c.Close()
 		} else {
@@ -262,7 +267,7 @@ func (t *txnState) bufferRecord(r *kgo.Record) {
 // pending commit.
 func (t *txnState) snapshotTxn(checkpoint uint64, w io.Writer) error {
 	if len(t.buffer) > 0 {
-		t.pending = append(t.pending, pendingTxn{Checkpoint: checkpoint, Subtask: t.subtask, Records: t.buffer})
+		t.pending = append(t.pending, pendingTxn{Checkpoint: checkpoint, TxnID: t.id(t.subtask), Records: t.buffer})
 		t.buffer = nil
 	}
 	if len(t.pending) == 0 {
@@ -323,7 +328,7 @@ func (s *kafkaSink) NotifyCheckpointComplete(ctx context.Context, checkpoint uin
 // finishTxn commits every pending and buffered row at the end of input under finalCheckpoint.
 func (s *kafkaSink) finishTxn() error {
 	if len(s.txn.buffer) > 0 {
-		s.txn.pending = append(s.txn.pending, pendingTxn{Checkpoint: finalCheckpoint, Subtask: s.txn.subtask, Records: s.txn.buffer})
+		s.txn.pending = append(s.txn.pending, pendingTxn{Checkpoint: finalCheckpoint, TxnID: s.txn.id(s.txn.subtask), Records: s.txn.buffer})
 		s.txn.buffer = nil
 	}
 	return s.NotifyCheckpointComplete(context.Background(), finalCheckpoint)

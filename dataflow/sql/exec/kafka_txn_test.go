@@ -332,3 +332,44 @@ INSERT INTO out SELECT k, seq FROM src;`, 2, k.opts)
 		}
 	}
 }
+
+// TestKafkaExactlyOnceStartFromSavepointOfAnotherJob: a job started from a savepoint of
+// another job (a new deployment) restores that job's pending commit, which that job
+// committed when the savepoint completed: the other job's marker makes the new one skip it.
+func TestKafkaExactlyOnceStartFromSavepointOfAnotherJob(t *testing.T) {
+	t.Parallel()
+	j := &txnJob{t: t, env: newKafkaEnv(t, 1, "out"), rng: rand.New(rand.NewPCG(1, 2))}
+	open := func(job string, state []byte) operator.Operator {
+		op := j.sink(t)
+		if state != nil {
+			if err := op.RestoreState(bytes.NewReader(state)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := op.Open(&operator.Context{Allocator: memory.DefaultAllocator, JobID: job, Operator: "sink", Parallelism: 1,
+			Attempt: 1, Ctx: context.Background()}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = op.Close() })
+		return op
+	}
+	a := &txnAttempt{sinks: []operator.Operator{open("old", nil)}}
+	j.step(a)
+	j.checkpoint(a, true, 0) // the savepoint completes and is committed by the old job
+	_, before := readTopic(t, j.env, kgo.ReadCommitted())
+
+	b := &txnAttempt{sinks: []operator.Operator{open("new", j.latest.states[0])}, offsets: j.latest.offsets}
+	j.step(b)
+	j.checkpoint(b, true, 0)
+	got, n := readTopic(t, j.env, kgo.ReadCommitted())
+	var want int64
+	for k := range int64(txnKeys) {
+		want += j.latest.offsets[k]
+		if int64(len(got[k])) != j.latest.offsets[k] {
+			t.Errorf("key %d: %d records, want %d", k, len(got[k]), j.latest.offsets[k])
+		}
+	}
+	if before == 0 || int64(n) != want {
+		t.Fatalf("%d records after the old job's savepoint, %d after the new job's checkpoint, want %d", before, n, want)
+	}
+}
