@@ -64,11 +64,14 @@ bench-checkpoint:
 
 ## test-chaos: the exactly-once chaos suite with more kill/restore rounds (CHAOS_ROUNDS, default 30):
 ## in process (workers/chaos), then over the real stack (3 Raft servers, worker processes killed
-## with SIGKILL, leader kills, a worker partitioned from the servers by TCP proxies;
-## CHAOS_STACK_ROUNDS, default 12); `make test` runs 4 and 3 rounds
+## with SIGKILL, leader kills, a worker partitioned from the servers by TCP proxies, the data plane
+## between the job's two workers cut, PostgreSQL outages, 30% of completion notices dropped;
+## CHAOS_STACK_ROUNDS, default 12); `make test` runs 4 and 3 rounds; and the exactly-once kafka
+## sink's kill/restore cycles on kfake
 .PHONY: test-chaos
 test-chaos:
 	$(GO) test -count=1 -timeout 15m -v -run 'ExactlyOnce' ./workers/chaos/ -args -chaos.rounds=$(or $(CHAOS_ROUNDS),30)
+	$(GO) test -count=5 -timeout 5m -v -run 'TestKafkaExactlyOnce' ./dataflow/sql/exec/
 	$(GO) test -count=1 -timeout 15m -v -run 'TestChaosRealStack' ./cmd/flowplane/ -args -chaos.stack-rounds=$(or $(CHAOS_STACK_ROUNDS),12)
 
 ## bench-exchange: one table of data-plane figures measured in the same run: remote exchange

@@ -75,6 +75,10 @@ type Config struct {
 	Egress   egress.Policy
 	FileRoot string
 	Print    io.Writer
+	// DropCompleted is a test hook for lost checkpoint-complete notices: when it returns true
+	// the delivery of that notice to a task is dropped (a later heartbeat repeats it unless a
+	// newer checkpoint supersedes it). Nil delivers every notice.
+	DropCompleted func(assign.Completed) bool
 }
 
 func (c *Config) validate() error {

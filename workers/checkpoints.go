@@ -136,6 +136,9 @@ func (tt *taskTable) checkpointNotices(triggers []assign.Trigger, completed []as
 		}
 		for _, c := range completed {
 			if c.JobID == e.spec.JobID && c.Attempt == e.spec.Attempt && c.Checkpoint > e.completed {
+				if drop := tt.a.cfg.DropCompleted; drop != nil && drop(c) {
+					continue
+				}
 				e.completed = c.Checkpoint
 				e.task.CompleteCheckpoint(c.Checkpoint)
 			}

@@ -306,6 +306,12 @@ func (c *Coordinator) abortDetached(ctx context.Context, p *Pending, reason stri
 		c.mu.Lock()
 		c.stats.Aborted++
 		c.mu.Unlock()
+		// Re-arm Run's timer: it sleeps until the aborted checkpoint's timeout otherwise, and
+		// no periodic checkpoint would start before then.
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
 	}()
 	c.log.Info("checkpoint aborted", "checkpoint", p.ID(), "reason", reason)
 	if err := p.Abort(ctx, c.cfg.Storage, reason); err != nil {

@@ -229,3 +229,16 @@ func TestCoordinatorStopDeletesNothingAndSuccessorSweeps(t *testing.T) {
 		t.Fatal("state of the interrupted checkpoint was not swept")
 	}
 }
+
+// TestCoordinatorTriggersAgainSoonAfterADecline: a checkpoint declined by a task (e.g. its
+// state could not be stored during a storage outage) frees the slot for the next periodic
+// checkpoint at once, not when the declined one would have timed out.
+func TestCoordinatorTriggersAgainSoonAfterADecline(t *testing.T) {
+	t.Parallel()
+	h := newCoordHarness(t, fileStore(t), CounterIDs(0), CoordinatorConfig{Interval: 20 * time.Millisecond, Timeout: time.Hour})
+	first := waitStats(t, h.c, func(s CoordinatorStats) bool { return s.Pending != 0 }).Pending
+	if err := h.c.Ack(context.Background(), twoTasks[1], 1, first, nil, "storage down"); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, h.c, func(s CoordinatorStats) bool { return s.Aborted == 1 && s.Pending > first })
+}

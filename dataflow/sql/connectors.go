@@ -94,7 +94,7 @@ var connectors = map[string]connectorSpec{
 			"key.format":                    formats,
 			"key.fields":                    {kind: optColumns},
 			"sink.partitioner":              {kind: optEnum, values: []string{"default", "fixed", "round-robin"}},
-			"sink.delivery-guarantee":       {kind: optEnum, values: []string{"none", "at-least-once"}},
+			"sink.delivery-guarantee":       {kind: optEnum, values: []string{"none", "at-least-once", "exactly-once"}},
 			"csv.field-delimiter":           {},
 			"json.ignore-parse-errors":      {kind: optBool},
 			"csv.ignore-parse-errors":       {kind: optBool},

@@ -22,15 +22,24 @@ type Options struct {
 	StartTimeout time.Duration
 	// MaxConnections for the server. Default 200.
 	MaxConnections int
+	// CrashSafe keeps synchronous_commit on, so a commit survives Crash (a process crash: fsync
+	// stays off, the operating system keeps what was written). Off by default: a commit may
+	// be lost when the server crashes.
+	CrashSafe bool
 }
 
 // Cluster is a running throwaway PostgreSQL server.
 type Cluster struct {
-	dir     string
-	port    int
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	dir      string
+	port     int
+	bin      string
+	cred     *syscall.Credential
+	maxConns int
+	syncMode string // synchronous_commit
+	timeout  time.Duration
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	waitErr  error
 }
 
 // port is only a name for the socket file (.s.PGSQL.<port>); nothing listens on TCP.
@@ -55,12 +64,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
-	c := &Cluster{dir: dir, port: socketPort, exited: make(chan struct{})}
+	c := &Cluster{dir: dir, port: socketPort, bin: bin, maxConns: opts.MaxConnections, timeout: opts.StartTimeout, syncMode: "off"}
+	if opts.CrashSafe {
+		c.syncMode = "on"
+	}
 	cred, err := clusterOwner(dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	c.cred = cred
 	if err := c.initdb(ctx, bin, cred); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -124,7 +137,7 @@ func (c *Cluster) startServer(bin string, cred *syscall.Credential, maxConns int
 		"-c", "listen_addresses=",
 		"-c", "max_connections="+strconv.Itoa(maxConns),
 		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
+		"-c", "synchronous_commit="+c.syncMode,
 		"-c", "full_page_writes=off",
 		"-c", "shared_buffers=64MB",
 	)
@@ -137,9 +150,11 @@ func (c *Cluster) startServer(bin string, cred *syscall.Credential, maxConns int
 		return fmt.Errorf("start postgres: %w", err)
 	}
 	c.cmd = cmd
+	exited := make(chan struct{})
+	c.exited = exited
 	go func() {
 		c.waitErr = cmd.Wait()
-		close(c.exited)
+		close(exited)
 	}()
 	return nil
 }
@@ -161,6 +176,38 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// Crash ends the server as a crash would (immediate shutdown: no checkpoint, every client
+// connection breaks; the next start runs crash recovery) and keeps its data. For tests of
+// clients surviving a PostgreSQL restart; Recover starts it again.
+func (c *Cluster) Crash() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+	}
+}
+
+// Recover starts the server again on its data directory and socket after Crash, and waits
+// until it accepts connections.
+func (c *Cluster) Recover(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if err := c.startServer(c.bin, c.cred, c.maxConns); err != nil {
+		return err
+	}
+	return c.waitReady(ctx)
 }
 
 // DSN is a connection string for database name on this cluster.

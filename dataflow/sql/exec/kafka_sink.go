@@ -22,7 +22,8 @@ import (
 // 'sink.delivery-guarantee' = 'at-least-once' (the default) a completed checkpoint's rows are
 // in Kafka; 'none' does not wait at checkpoints. 'sink.partitioner': 'default' hashes the key
 // (records without a key are spread), 'fixed' sends subtask i to partition i mod partitions,
-// 'round-robin' cycles through the partitions.
+// 'round-robin' cycles through the partitions. 'exactly-once' produces each checkpoint's rows
+// in a Kafka transaction committed when the checkpoint completes (see kafka_sink_txn.go).
 type kafkaSink struct {
 	operator.Base
 	opts      Options
@@ -31,7 +32,9 @@ type kafkaSink struct {
 	key       *rowFormat
 	keyIdx    []int
 	client    *kgo.Client
-	partition int32 // fixed partitioner: this subtask's partition
+	copts     []kgo.Opt // the client's options (exactly-once opens transactional clients with them)
+	txn       *txnState // exactly-once only
+	partition int32     // fixed partitioner: this subtask's partition
 	rowBuf    []any
 	keyBuf    []any
 	mu        sync.Mutex
@@ -44,6 +47,9 @@ func newKafkaSink(cfg sql.SinkConfig, opts Options) (operator.Operator, error) {
 		return nil, fmt.Errorf("%w: %w", operator.ErrConfig, err)
 	}
 	s := &kafkaSink{opts: opts, cfg: cfg, partition: -1}
+	if s.exactlyOnce() {
+		s.txn = &txnState{}
+	}
 	delim := cfg.Options["csv.field-delimiter"]
 	if s.value, err = newRowFormat(cfg.Options["format"], names, types, delim); err != nil {
 		return nil, fmt.Errorf("%w: kafka sink %s: %w", operator.ErrConfig, cfg.Table, err)
@@ -101,7 +107,20 @@ func (s *kafkaSink) Open(octx *operator.Context) error {
 	case "round-robin":
 		copts = append(copts, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	}
-	if s.client, err = kgo.NewClient(copts...); err != nil {
+	s.copts = copts
+	if s.txn != nil {
+		s.txn.prefix = fmt.Sprintf("flowplane-%s-%s-", octx.JobID, octx.Operator)
+		s.txn.subtask = octx.Subtask
+		tctx := octx.Ctx
+		if tctx == nil {
+			tctx = context.Background()
+		}
+		tctx, cancel := context.WithTimeout(tctx, txnCommitTimeout)
+		defer cancel()
+		if err := s.openTxn(tctx); err != nil {
+			return fmt.Errorf("kafka sink %s: %w", s.cfg.Table, err)
+		}
+	} else if s.client, err = kgo.NewClient(copts...); err != nil {
 		return fmt.Errorf("kafka sink %s: %w", s.cfg.Table, err)
 	}
 	if s.cfg.Options["sink.partitioner"] == "fixed" {
@@ -150,6 +169,10 @@ func (s *kafkaSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 			}
 			kr.Key = append([]byte(nil), k...)
 		}
+		if s.txn != nil {
+			s.txn.bufferRecord(kr)
+			continue
+		}
 		s.client.Produce(context.Background(), kr, s.done)
 	}
 	return nil
@@ -180,16 +203,33 @@ func (s *kafkaSink) flush(ctx context.Context) error {
 	return s.err()
 }
 
-// SnapshotState flushes (at-least-once): the checkpoint's rows are in Kafka when it completes.
-func (s *kafkaSink) SnapshotState(uint64, io.Writer) error {
+// SnapshotState flushes (at-least-once): the checkpoint's rows are in Kafka when it
+// completes. Exactly-once seals them as the checkpoint's pending commit.
+func (s *kafkaSink) SnapshotState(checkpoint uint64, w io.Writer) error {
+	if s.txn != nil {
+		return s.txn.snapshotTxn(checkpoint, w)
+	}
 	if s.cfg.Options["sink.delivery-guarantee"] == "none" {
 		return s.err()
 	}
 	return s.flush(context.Background())
 }
 
-// Finish flushes every produced record.
-func (s *kafkaSink) Finish(operator.Emitter) error { return s.flush(context.Background()) }
+// RestoreState takes the pending commits of exactly-once (nothing else has state).
+func (s *kafkaSink) RestoreState(r io.Reader) error {
+	if s.txn == nil {
+		return nil
+	}
+	return s.txn.restoreTxn(r)
+}
+
+// Finish flushes every produced record; exactly-once commits every pending and buffered row.
+func (s *kafkaSink) Finish(operator.Emitter) error {
+	if s.txn != nil {
+		return s.finishTxn()
+	}
+	return s.flush(context.Background())
+}
 
 func (s *kafkaSink) Close() error {
 	if s.client != nil {
