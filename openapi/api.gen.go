@@ -569,17 +569,26 @@ type Checkpoint struct {
 	DeploymentId string     `json:"deployment_id"`
 
 	// DurationMs From trigger to completion.
-	DurationMs     *int64  `json:"duration_ms,omitempty"`
+	DurationMs *int64 `json:"duration_ms,omitempty"`
+
+	// ExternalPath Flink-style: where the checkpoint's metadata lives (<location>/<job>/chk-<checkpoint_id>).
+	ExternalPath   *string `json:"external_path,omitempty"`
 	FailureMessage *string `json:"failure_message,omitempty"`
 	Id             string  `json:"id"`
 	IsSavepoint    *bool   `json:"is_savepoint,omitempty"`
 	JobId          *string `json:"job_id,omitempty"`
 
 	// Location The checkpoint storage (e.g. file:///var/lib/flowplane/checkpoints or postgres).
-	Location    *string          `json:"location,omitempty"`
-	SizeBytes   int64            `json:"size_bytes"`
-	Status      CheckpointStatus `json:"status"`
-	TriggeredAt time.Time        `json:"triggered_at"`
+	Location  *string `json:"location,omitempty"`
+	SizeBytes int64   `json:"size_bytes"`
+
+	// StateSize Flink-style: size_bytes.
+	StateSize *int64           `json:"state_size,omitempty"`
+	Status    CheckpointStatus `json:"status"`
+
+	// TriggerTimestamp Flink-style: triggered_at in Unix milliseconds.
+	TriggerTimestamp *int64    `json:"trigger_timestamp,omitempty"`
+	TriggeredAt      time.Time `json:"triggered_at"`
 }
 
 // CheckpointStatus defines model for Checkpoint.Status.
@@ -1118,18 +1127,36 @@ type Savepoint struct {
 	ApplicationId string `json:"application_id"`
 
 	// CheckpointId The checkpoint number of a COMPLETED savepoint.
-	CheckpointId *int64          `json:"checkpoint_id,omitempty"`
-	CompletedAt  *time.Time      `json:"completed_at,omitempty"`
-	CreatedAt    time.Time       `json:"created_at"`
-	CreatedBy    string          `json:"created_by"`
-	DeploymentId string          `json:"deployment_id"`
-	Failure      *string         `json:"failure,omitempty"`
-	Id           string          `json:"id"`
-	Location     *string         `json:"location,omitempty"`
-	Reason       SavepointReason `json:"reason"`
-	SizeBytes    *int64          `json:"size_bytes,omitempty"`
-	Status       SavepointStatus `json:"status"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	CheckpointId *int64     `json:"checkpoint_id,omitempty"`
+	CompletedAt  *time.Time `json:"completed_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	DeploymentId string     `json:"deployment_id"`
+
+	// Duration Flink-style: milliseconds from request to completion.
+	Duration *int64 `json:"duration,omitempty"`
+
+	// ExternalPath Flink-style: where a COMPLETED savepoint's metadata lives (<location>/<job>/chk-<checkpoint_id>).
+	ExternalPath *string `json:"external_path,omitempty"`
+	Failure      *string `json:"failure,omitempty"`
+
+	// FailureMessage Flink-style: failure.
+	FailureMessage *string `json:"failure_message,omitempty"`
+	Id             string  `json:"id"`
+
+	// IsSavepoint Flink-style: always true.
+	IsSavepoint *bool           `json:"is_savepoint,omitempty"`
+	Location    *string         `json:"location,omitempty"`
+	Reason      SavepointReason `json:"reason"`
+	SizeBytes   *int64          `json:"size_bytes,omitempty"`
+
+	// StateSize Flink-style: size_bytes.
+	StateSize *int64          `json:"state_size,omitempty"`
+	Status    SavepointStatus `json:"status"`
+
+	// TriggerTimestamp Flink-style: created_at in Unix milliseconds.
+	TriggerTimestamp *int64    `json:"trigger_timestamp,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // SavepointReason defines model for Savepoint.Reason.
@@ -13465,170 +13492,173 @@ func (sh *strictHandler) GetVersion(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu2GuCrYLRnJs4c+hLnslt79oebOKl7HMe1nHR326wKkZ8kxCSgAqBkNZOZfZp9sH2SHVxIghQo",
-	"UrYs2Yn/tI54A777HV87IUvGjAKVonPwtTMCHAHXfx5f4qH6fwQi5GQsCaOdg87lCBDrf4FQPhGIw4QI",
-	"wughEkAjRCTq4/AKEYpOBtvvsQxHSDKUjiMsATEaz9B0hCWasRRxwNFOJ+iIcAQJVt+RszF0DjpCckKH",
-	"nW/fvgWdMeY4AWkXdDQexyTEaiEnb9QPRC1ojOWoE3QoTtTTuLinR6JO0OHwd0o4RJ0DyVNwv5fg61Og",
-	"QznqHDzb2wvmvh90XqdcMO6HAYVr2Qv1DYgNkBwBGitwsFSgMR6C2pte398p8FmxQPNIp2Yh+/6FvIFx",
-	"zGYJUFm78Si/5fb7PokgGTMJNJz9B2bz+z9CHCQnECH1FRASTYkcaRgInAC6ghnCNEJ9Fs0Qh3GMZ0Jf",
-	"HRAuJMJUTIEjQoUEHCnohRywJHSI5JSEBegMMRZ7dNa1rRa2CIgJofkuvXscaPr0I1eRvl5wOMJ0CIgI",
-	"1McCIqRIHSMhcazoGexWBHrxbL9+1ZYVlsT5CZUw5IupnRT33B7rpyQhch4e53gISJB/aik61s+534pg",
-	"gNNYdg5eKkTga5KkSYEW868CKXoTwPUazjlTouVMv3luJeYiUt/NF1MGyNjcshAS/+Iw6Bx0/stuIfl2",
-	"zVWx241TA4zf1B5r4a4hcHuId/EExows4GqR3bGCjwGfkBD8oLUXF4FWmFtuD9pLdgX1JC3V1dvv9qMA",
-	"XvuNVAC//Sc+AReLmHNirt/2Q9/Uw2LMqACtBX/G0YWRuupfIaMSqP7TUX27Y876MST//iIUer+2RNG5",
-	"ecp8tEwg73E8YDyBCP3a/XAWIExRSq8om1I0IBBHAWJc/UjoBMckQhMcp4C2jNCHOFIiVMElerrTUZqV",
-	"0UFMwrVuoWS5CKlMkgHjfRIp3UQE2lLrQxJfAQ2QkCSOEU8pJXQYoJ2dHbPwt/qJCOi6Vx7iOAaubC4W",
-	"A4oYCESZRDiO2VSvXy/vjMm3LKXROld3xpBIw5GFrTL+NDitKNbLOucQMhoR9cRbTGJY6wJzWzSHWmJM",
-	"UwXWlHOgUmt8u1TznjWu74iii7ev0U8vXv5XZF+OIhamypjTa7pk7BTzIayb5jLrTttxRCA2AW6sPPIP",
-	"IK33s/W9x3RmxZJY9zK1ykBwHQJEoLwQgbjibr3AQ22rzhAeSODoQv29faT/FpomhVJ3jtfj3FFe4Jy1",
-	"otUMxakcMU7+WS9JvydCaMGUZHI5QHA9VhpGCWIOE3YFkYGMFs1TzuhQ2dkRUElwbMTFRzrmLAQhcD9e",
-	"K3X9DnG8bRVKP5VIQIKpJErIzexat2BnuIOUBxjHEBORINxnEzCeVoxpkOua7m+nSjh/y7Rq1VlU/xxz",
-	"NgYuidGh2t+AqIf1TtU61F8d5aZuS5IoI6eihoP8mf7M46xW9ue5TiLvz9SaY3MXjNO8zBK/uVbGHx1t",
-	"dujXlxcXuLsvbav00c/5+41cV2tyYPpaP6bpJDJyHcfnDowHOBYQVMBegVHZ8tkL6qHTyq50N68fbNjC",
-	"KTEmVHmNREJS/mPRx10q+5Z/DnOOZ3r9RZCg6U1ncC1tvGEOk3olDbv5qFF3rxCyaLnWeJ6HfyWA42ON",
-	"O+DeOu5Mk77RA1XpH3QEoVftCeVSSdgLGPioRLCUh7Cidym7NrEi/I6EylyMzYLJ/XqxqwxSq5E7lm5u",
-	"JH5ujrEEX5+YZ1wXbSUIbHq1i8950+fkrHt8cYlOzi4/oP/3f/4v6h6fHr++RPlTW+Kpsm8cxn65t7fX",
-	"Jj7mYr1YRDvsrFiyZrJiEwI2jYg8ppLPPJIqzOQmXONkHDtBkh1D3T5BhEPJ+ColWwQSk1jU84IJOMxt",
-	"rWYJ1uavW6FUfkjTVfO773oW3PGE+32CJrQWi/tedw2l5RagKAGyFq0rodKCPjZAna9HEF7p8KDHxM2v",
-	"WXjn1ESofPWiE3hUmlpXDMsToJt58NrGqY1RJ/NWR+ctZwmSnAyHyrlkyC6CMKokV4tVDzCJUw69RPkx",
-	"Q1hGvxPRyyOszg19xmLAWuB8Yf26XcWscC888Zoc/khIxvEQrEczIDEc7O7uTjDfjUl/dxCzqfJnYLd4",
-	"RCiXbcyEHHIwEnzu68oF7/Vn0mC7BZiUEE/1zUDTRBHW6w/vz0+PL4/fdILO26OT0+M3DpU5TGtwc2uz",
-	"oZqhKlNovsDS1ipfX8wEq2Boh6U2wdBxKmzgYV7XTKA3ZfzKxim83JsQ2SM0guuWNBFjIXvanIO2MiLW",
-	"oZIejiLu5wpzvYZnElCW4hLoMAB5rx/z2rsQD/wMaFJzhA6RUso6dEoiPytJa0uWX3KqdxKgtyyO2VT9",
-	"9RrTiJhcNkfdUSojNqXeV0rgSUuAOjgtf/8ChkRtHiJk7wlQzIREjIJAhIZxGoG7IzeRVjLfFIyybdq1",
-	"VXBfoZ4CUcX6gioRLiBgi685Mh5JOa4nnTo5a/KpXvHM8UDWv3DCpP9Bn3gqXpU9mH/au9MilLakGwIJ",
-	"JnE1B/zyhYeKxliIKeNRc8I46Ew5kfCBxjNj8FW3aD7qvNK3p6LM4GZ+uSPQqQQ+wbFX4yvuzG5AfZBT",
-	"AOroS3GIcF8AlQcm1pxxr80qo61ne8goxTYmzZ1E+ojWR4X9bxUqT6nmMzZWDIVpCLFXo9bAz4l1+iU8",
-	"ByExlz0hOZYwnDVJzwtzfze73cg6Lgkd9kqZZd9qCnth0ScKkuma+/MnF9pjywciAjef6mV2e7k+ZtMq",
-	"llHK2lbeWUaRBx+uEVMGwhzZ3CIcUsD8RmGQVbEp2rIcWebTANXzZ14L8t9evSjiELYgxJFqDs1XmCJ/",
-	"w7O554M1c0y1Jio3p1F+Z1YZ5lCZcnHUqhiHQ/Rifx9RnOjKpxEghSUsGRdoOmICbJJaXbGEiKYsjSMU",
-	"cTZG0xFQRCSKcXilq6uSSqTnmTeCW+ai5ioHl2NKvOEiZjGVrsIud1TTBuzyOSnnelEXx0fGhzo5O7k8",
-	"OTo9+V8nZ+86Qefi49mZ/eu4e3l0cWn+oTyt4i/94Oujs9fHp/ZX8w/9e/fo08nZu97R2Zte9/LDuXrk",
-	"5Oyk+4u5+LF7fnz2psZpO574tbiUkIxljQNxo+hTk/Nf6wnUa4ebq56ayFMbd9QGlwqB3RBD0hBeBWkb",
-	"VG2Aqn8BHMtRTehogVXblP3sHONwpAt8CQUhjM7QBaE6NQ9CW3F/dtjVnx3lSUldaoAF0/JsoOtD3KBH",
-	"sWInhpGHXNlVp038OvXDwKmyXEuauIYbrvDgqjGf/h91Uxek0kZiYfI4Cx01Zujtfe5LMxZa9JwDtUt1",
-	"+6rz1ZYXb2whOetraSJVCPgahzKeWbvGwCarb9JVbKg/Q+qrKEmFRH1AQzIBHQooU1B7vL5mdECWzLEu",
-	"j+jiKzdCsy/Lbl/VgIZVCEqXVzcgLqvQcGyAHA0ZJ/tU8q+sv1AhV+xJ7QKjPgwYB7d43jywszJvt1mD",
-	"A42WfKcNyXvfNuR4PGrKVs17InANYaoNaP0ChE1HgcJolMbAEYcx41LXf3l1h89ov3QqAC1gnwj0hfWz",
-	"EEQb+DtiN8a0kRNjTN9pEGS+xZKwLXRgpTr+9Ojs7PhN7YoD9RM17ki+VfMy72Zu6KJLEnpqSzqnZAJo",
-	"DHxb3QLX1rVRNkECkpNQZK5SBR1oa5qt2kF1SkVeZ2r8Tm0vtJIiv7L+J72GeRlSEQVVCzH37TWefSKi",
-	"ePcco/dxeDXmIITli0r9/QhzQFt7OzvPnmpIkASQGCtATDHRrTEDxhFL5TiVuozPUHmBFpb2YwcnNmLx",
-	"Lej0UzFb6oO2JJDQYcsvLFva1iLOFTIeiR6hLWPoxQO9MfCegLBMs7VLzx5kqVzyUyyVS35Lk3wbs9r5",
-	"WgVpaV9icSUUIyH1l2Ejr7ibYgk8wfzKw4tsqnu2sjsy1hPZ67dAuSSay1HSMtTqs+bK0TK7/xJ6yxjw",
-	"ItIP8qDMUJbMfTzpWlfLBcr6jEkhOR73jIwpWypO6OR5Y0GNW+fz0tycVf14clpYxL0EwhGmlkUyO+P8",
-	"9OjkTPn+ry+O3m93fzna3n/5qvTvl8/2vcaHfmdNPsFX6zefULDvSAXwjLOrIJj/KoQpJ3LWG3MmWcji",
-	"UneY2c7l8f+47ATlLdrfut1THQXpnvZKP6sf1DXvRkXcC3EvBO7rZTt+nxH76yMkGZI8FbISN9vf22sO",
-	"hc3TRi3t5c7VvE5YSGDzScVGOlmM9p6AmiqHOcy2w2QT8JcFoe8zvj34QP0e5uFrk5gjMm7vZLzPn/GB",
-	"XBcwNZb36ZuUCSWg0RX5KDzSUz+YfS0o7cO/d3+69Q7iF3nysr265yxu9DQv1D03NDqzbr5Ggiva/rJs",
-	"qHVg9QpvEW4w8L9RMqZ9Mrg9GGtSv/oF9ctfhYdeX6dx1865+fKNiuBvDNgGgGoZMgfQrEP5dpxSWYnT",
-	"9ly3JgeqnhZvIZRD/ZdB0F9KMw5Baj2pEKcHGuQuMTPuWIyFzCcdzG3l3LrCFYGMr3sV67+8kl/IcAT6",
-	"vUXbD6OAClcMJXiGlOk7YNwfBMkEUWZRjFi/P1PEbf3tdGzMRR2c1hE7SEia+K2JmElfalTb3upabjvb",
-	"wt9my9jKHPPmYA4kPtwpYB5HQ4+GG3CWLFXwSMepxy46UT8j46rkjjijItWpSeuyb31hhIoDtIdiGMgA",
-	"PUOcDEfyqR8LVzDzAG6Exciki69ghkIWpwkVJde90eoZYy41a6vrDpoHjE8xV9JdfUS7DX0cY6pb1vuc",
-	"4SjEQvorHFnLnJEGt76/so46rL3Lgl3VZPEX1i8Hsrq/neq2Ngpcl8CS2ISy0CcbU0E8pSgcYUI10eW5",
-	"4kME0RAEEniGRmyKOJsKpJz7fIEQ5el7nSZGJkaBSGRulDrZbNFuW57VAp8IlAV05iPb+qOtFUNOwR6E",
-	"ukGj1i9rGcLJ3x3YBdchahXaT8u8phXVqzD1+AeLVY8txyiFUPrEd9e0n+homu5xMRwmcT+GJwLlT3oF",
-	"da2gKE0WaftN57FMiJhvZ38JPSrGu5IrYvrWnW6Kv+OdKaERm/bwcMhhWNNTIbP21fZw0elJ0xhLpARf",
-	"FadPAOg11iGvLvS3bHwsZ+2lKC8nHb/MXBRxW5CJK4dwipV5YVBOMi3Ziogl7mNRjSu8et4YWRkxw7ol",
-	"C7r5sVsGQ8YsCzBks25ePN93KpxevXz5/GVTeZIQccIiKEdFLCqcmEhETIN24FybACeD2XaIi78Haeyv",
-	"N8z80GXgWqEJDeSgwFKQ+agLC0rn8stzvOGivRaztbirj2hk6FkI81pAtYKF/oQPJNkXKuv0AqiYNlEp",
-	"/p4bCGF6m+YVcZgTUEn2GSmX4HBEKGwraad/AM61MI4gQLodhTLZG7CURnk/fc/2VO3Ud5v5QwPq1UvI",
-	"LLOxtwTi6Fg96hNchAqpTbgbtKoVibJ5IpBExrDA3Jw32D5enCAOA+BAQ0BE134PZlnlXoYl9XSzKsn6",
-	"2PQinLySRuUCMnFg5bEPlC3t3y3QqNd0PSYU/Ff1/J55kPza/XCGxliOMsuRDQZAI52qMhOBsswd1wPU",
-	"GPV7ivUfri8Rq8Azu7EGdJm//TgDYgUzICw8H+r8B7v8lZj7lrI2EO2yn17HzAffHAc9HO+GLSKYDiFm",
-	"NYNFc98Vo/xOtPXu4sPHc/Tz/9SuA0slwsh4BQG6ZOPtMzcC4ZgANrrQGp96V6+NmPTg9C6C6TSCqK7w",
-	"fpxKpG/IKjoSfN1TADoowKTE7nTEtDsj0lj6AQGZxqg03ury4wM0Hc28gtnMExLLFf4QSsRoSSjVVQjb",
-	"/dbUCNgr7VF7wabLT8yY75otyrrb9s+SBKKswmAe03l/k06365lVSEg2HkOUBWT8aL2jYR6lGR6ZZZLj",
-	"omAriwKXpzOKdvdcoqNb6B2XO+ckT60GpWkcZ8GBeQhmtl4Rcfj55N3J2WUj5MplqvlH6td9E23p0n/u",
-	"HeoujVITTKOPWQwnKROfaVxAl0c/nx4XE0OEaVDBkTuf18T7JQiZdaIoelV7Fq3rrlYz9OQDhbkhJ/N9",
-	"L3stCjKkLFcjPH+lHqqORdUj4myFuq5bJwJdwTj7ptPNVGplau7JXThSJZdXc5SeBckqqMyVpbp+iHA8",
-	"xTOB/n2CUhqbEvzsBiKQ5Kk2xTOJ9u+TTtDZ/tgJOv9W/9n2izE90VP4MWKmfY516Fpx6CGy+zbBt0HM",
-	"9HjnbdMUZfIMOuOknQj77wBZ1iyuZD8EiCk/QrtXwkbMCdcxcwnXMkBnH09P1e+KFUsUWQgAG7dZGJzV",
-	"0M236sNMtUFsOZa2RY0eKA7INUTbEcR4doBs15rINP+QTJRblY5LVGfovJH/+zi8YoNBL0ljScYxAY8p",
-	"ANeGWwmOszUMOZvKkcapXU71494PF+Vu+j3exkJnr4Y8TLXwtgLpga53zPMVGSR2GpoH9xYNBlnY5Vj+",
-	"uHR6HneaGxa9nyWUKED26gHgAbcp1VV7b/ys75tKVyz1vZjRIdz2ixZ2QlflZWBrAnH2kBldC5EmMS/M",
-	"WxK4rBTjz+22E7gk1wlKC1L6m1HwiDxf0MYrEmzWPvs+jhJd2RjBBGLF/UqiEJiWBgkUcrX72+l9Cen8",
-	"PiLhSEtUE9RiQgs2pTMIPSgUboCsUfEH+YwYN8mVP8jnu47v2JdlNmjH2WYJIj4sdd05P7cabRA1Dvwp",
-	"EunY1xXcdnTBjaYx3UlYq6lDZFG/R4vpSZ7ILhbl0QoJpimOs+kKn+9mINL58dmbpVy71bhg1T4Dr0uW",
-	"msppDZdbuFE5G6wiAlbw1AZiYPbIgk12bdZ3ONjqJ09j5hQ4RDVVuFmxkZ9WmyOhBiJdfe+qw8d6S0XZ",
-	"UraRYqzQzUnSLPtGPvJSvZIWKbevC/NHA2q7guwGV8Jxlug3x28fJur/4HFNv7C+6PVnvZxWb9rmUjT2",
-	"V8vrUMhSKk377VzrmtMmroi0hyeYVIM/LkvpmySTOK7JEWJx1UswxUPveK7fzRisvGAKZ/0z1TVvxWQC",
-	"ARroOYduH9sh2kOMqgd1CDAPbzMKT1sUEpbXV97QPAyCCn4WoLibITAPeR7//PHk9E11rMX5h9+PLz68",
-	"fes3a827bpSiWB2nliRu1SuJhbJx9flNLr7YYIC2iBRO0amJtotUjHWA8+mhjqFkDxOFMl+M9psXxkIQ",
-	"Ri+zRoJKVd0NYu55T0I1Zd0HzPVMzSugaOvX3y+ftkhN25YDZyFeSlEy1dtYxrdDLADFIKWO6URkqGCp",
-	"/PwIixGIQ2SDG/rMMGzvPET726+eo3CEOQ7Vk7rQAatL6s3/+w+8/c9n9Z+97Z+2P399Frza//YvHzTy",
-	"MOOSQ5G09unVVJIdIX+w9GaRx6bauiNaqqPLxAlOCho184FsTV1WbGdKPlJhYUwjoZtG3VrAJ86LnyCm",
-	"v2i6cFMhER5yAIMXIltME6rQTgmGPqqpIfoNZOJvwmd1ozuyskUrrIRhcG3HE69I0pMXU7Hkjp3GgarX",
-	"DhQJMA3eltv1WYsCQFTO4vH1lZizQpZay9229NQWXlaLGFaTWdJUueJ6hn1vOUO2XkJLmYf9lz/t780n",
-	"H07JAHROkFD3rJo8PPb82cvnr8rxsVf+EWoF5bSxk5fqQlkETc0WOI4/DDoHf7RrmauKhhrddjmCknbb",
-	"Qd0Rm1qyZzSEtopunh4+Z3tYhbmedwKu21j/KDbeD3gDn1mqJfVM/NTrIa9GllS6/yofrkiSBuGhAH27",
-	"xr98F9myGjsBPe3X+y3MjkXTZN1H25U/z2ErF2d2uw0zd6tIWFRGrIC8CnY0vbbr58ZPOCaRtrkudBLZ",
-	"Y/cvVzub5ww8m8nn67SeQqOrfluMSTb35YW+3p3WHetjxkvPS/JPr7v5KdLafukTivkMTbFA/ZTE0vjN",
-	"W0/saZNPTFUpZdK9jE30naXSPyzfDrfWIsI7k4j1JsXK5yuRWEQGBBYF/pXfPsIRSqn5loTIJt2Fv3rH",
-	"+V5RfrK382xnr9NyDGc+tLtT2sA8Wpz2/a7Cvx0+oPXnUWomAJp/vc1k0a+/X2Yn+up166vFwkZSjs2x",
-	"boQOmKe0LDvTABGh4xvxYHvEhPYMAqQz0dsSKKYyQCaCESEhOeBku5g+k/dUokt9qzZjDaX8Se015WBq",
-	"L13XAjiBc4EYlUz3uwXawZnqIx+/sL4ISkNsdXNQFscWO3/SP+nxBPjMVsqr9TvHM/5VdyreX/mJjZlf",
-	"a3aL/gpZBH/t/Enzgm8XPEfnJx2HFjrPbP8PVb7DQef5zt7Oc+MIjzTSdkd6ZuM/6u+h6X0wPTmE0ZOo",
-	"c9B5B/IXe0vl3Nj9vb0FJ/wtd7KfnRxZcx6jRaGCXTreKdFf5+CPz0FHpEmC+cyOhaIgbGdW5cGgI/FQ",
-	"aJ9qJiQknc/qVbsccDRbCIELc8dGAKC/jSQzQT19yuLLved178sX6ByWWA+ti2yk5gGynTWK6olAHHA4",
-	"0uS2hWkUIEZtTFEEldFZIyx0zAVHdmaWF8STZ7tar++GxYEUdcDOzqy4Q2hnn6g7Gtdc1rB+sfesGdal",
-	"Uzv1Qy0QVJz8q57Y/6n5ieqxqDcihRz5lyU82j2bWqh8CtoToY/bJyE2zj+RaBvZ6SGBxXqAJPAkMP37",
-	"9vwHpI99QFuZVYc09oX2p0pUYqw9P5HsmveLERlvS46pGFgfxHZxlSnn0t5xmj80T0H766CgYgEoYROI",
-	"Dk3jagFfoQuRyHAkzSGya6WzvRZ0lh+mvRnCPBJXFSFjCEEJwZFSrwVdqJ8wNbV8NulRQ3OoC3peMDJK",
-	"3L7jEGE0sMex2ANeBHqx99MiEk3laDdmQ+Ok+GnxVF/OG8p+ZtFsdZTnnBPyrWzJWVfqzsRmKdXgO3ca",
-	"2VilDaIYgttrpgPnCPobs8Kz563o1Jx7fWPCXqBMj6+NfY60J6rtwMwJ1WFzjMSIcbkdk4my5RkVLM7C",
-	"q1tZIafOC3EsYVsX7ttqNv3GstxUZnZOk8YLqVOo7+Eudel7WHzC/C2k240xVNJxZhluMJtQlAozLFS6",
-	"J+HbuCZyxmPVw1zZ26IW7KdEyHN9xx2CPp8z4UGA8TnUIjeOgCzHpCGWQZ2YgZPbImYS/Z0yiUuwztwx",
-	"B94GOQ0gz24ygwYSkDrVXhMsLm7ZPVXcpuPFDTdmsZrPd4lXp6fQK2bHeKjnq2QwWa+kXQ1VZGt3WNA4",
-	"94b71Pa2wBCxZUslRCvKvSQTcwr5bAeZz9OIiaye59OtliOSkwiSMZNAw9l/YGZpYPUavtwR20rHP1v1",
-	"xxe44ibxt06CW4OVu7z1sN9mIzYAoRPYq2EdQxUIZ5g4dPmnDyFLtJsmDIPUsEdFpO5+tX99M5G3GEz2",
-	"ocw7b/TvBe9USPDFfNTOPBHde2J50fzEGZNvWUqjNfpQJbQbUBZoR1tWAB4iDoNUQISmIxKD8nBGWGQ6",
-	"V9TKxzpjsRa/e2sXMUFnZBw99cLjSzyse7G9bVffo9+6PmpblnZuTwofaAlGfu23lF6zCDnDCWilNsYy",
-	"HM1Thym9u7HyHLzXr71jrWnrA9fsGTeQtHEMowdG2ncvSJ/tt4kR6VIVnQZ/q49yWrO7X6he497Py+Bl",
-	"tewuTiOTu6x1ZPQ58A/biynOxF/ow2hYIKCSExDfnamwUl/pibDQkhyTOEAsjkBI2+q51egR3UIn1JOy",
-	"cwB3LTG/z89+fsDk7Ay1XkjPFiBrpuRN06XdtRPd4SxeYH7e0kDxOvdHUWTnhd9Tx7401n3Nfn02Sd1v",
-	"oBQRz0dn7cGEAo6iCGGK4JoIfaBTKkyOTBaceXMTxVLE7ld7yMHC0MAFJGwCOfM1RwbMA4+RgRVQgQFl",
-	"ETfNMY4us6H6+hcUYqqr3ADxDPqrF87NuvqjAH7yptnPvKkov2M3s3QuxJq9zPYy/NG/vKHsf5gOqUH9",
-	"E6GNrjYSIIKEyVoJUK8V8rTcInO/m930oO19t8l6ocFfhFp/KIvfF2F2srZ3Y+Ib2zlrWr+nZn55/sCa",
-	"7fy8od+vJPJjZR6t/IeW8Mvb/z0mfX25hEd47361f7VI99WyGlEU9bee25s1EHUGjOtbC0pt7OH5/JhH",
-	"3EwesUpNTh6RyBF6sfeTTShWhxbgUJIJZHMgNcr/ezYA0qsH6jKNBWndtQ5vFIaPmcbaTKN7DtmKtXyz",
-	"nWfx1y4xeWOr4I49xvLgkrWX7C7kgCwx+bA44TtLTG7KsDDeo44WxpgGiHEzgGZueA3jiNFV2h27bmPd",
-	"4jyoe+PDTocWT7ZIijrb/iH8SksZT0Rl6071tUsJ69c8C9xRB7P31SV1lrgZt9SFUY0ucl7+aOk/OPeU",
-	"uvhDW/ms4rK+qDDxjXXG7tfyTNMWnmyZSx+dzg04nfU0Uq1ixe4BzURYp3OhOqhzMxfifW9jAu7R5ax1",
-	"OStwugcGQPPtDvrbJDdvZTLcsb/qrG0zPmsLVsr81ofHUo9Jz1vXO1CcgPJJDVn0N2987Dox0oXerDOI",
-	"+GE7s8VGmn1ZBzg/hCvrQPVJaeZvuWDXpUyXfh6AZlvgCxeEcV9d4WKFm/GEHQjVKLeCGgI9qlPPJbcD",
-	"g988+iMPxjU2mEY4O+KurJiQNnVNMs1xdsbA6wzgspS4G/W1+7V0eMi3RXMlSry+BlXTzC/fvX5RNONu",
-	"90GqkOYHCpxrlbMeUt8NMQ1Bj1D9noBXq6/1bhfx8P5GeDgbFy8Qhamy8ZVaNhPyH3XfCuK1Gu3Oydf5",
-	"rMpKQE4nAY3pkY0VeH109vr49PTk7N2m1dKuM3Fzocf12rnvQXtcxUaaPS4HOD+Ex1XQxhPhbv67cLju",
-	"q7aEyRLhjuPJw4956D00M5+By3fPd7+PsEQjPB4DhSjrOnM910fWuzPW+8L67fyyX1n/Ll0z9foae+4L",
-	"6/94qucL66NtbbqOY0wVX+jZ+WjL2lHnp0dnZ8dvslO4FceY3n07/fFpMZIw5VzZwvaCPaHcmYjKYcy4",
-	"hMieq/TIXCtjLntC+I/iBtrz5x/9wB+ubVjjXefOqkFIK8r0SRgKATGWSpU7B1I3uooXx93Lo4vL++Aq",
-	"FocxLO5aLG572H2LpQOZF3cuFsdU/HC6utj7j2mqNnRY5gdxrySLd0fqxDkuvKbBJ7shQPYo9kfVsals",
-	"mP25FHFkA4Tz844d1e9RL8VBFSwZxyD1lNN7pFt2v+Z/t6tHdVnssRp1Iy2QOR1ifTSEMNZlXWFquS3S",
-	"yhPEuK9k1Z5IbC2oRTqltjuynjz2NiBAf4jMakkwydEPmGptsZ4MRuv0yYVk4x/FIe9KNn70xn8wnaSQ",
-	"np/z1z4h2z36dHL2rnd09qbXvfxwvhZz6O8UuD2D8+GWKf5mB1fcRYGhfvdmagvNtmqYWQ/rCNCAUCJG",
-	"EKGt1x/en58eXx6/UUbM26OT0+M3T4OC0TmbmrjAKmVOmxVefDw7Ozl7d4jGLI4Rkag/Q+T7M30fTB3j",
-	"OYcJgSnCqHt8evz6EtmTdY/OT/JD10qVjScSccCRyVnoU0tFZlGVi6NtYDGvj2QcyRETgIZkYs5pEizl",
-	"IYhDFGGJh0C1qU7hOsH8ypzsZg5clWwszGl6KMHXPUW7moARK9rZ9YQ0fQC+PlvLjEezG5hiRfJ9TmAQ",
-	"z/RJM+opntJDPe/bAECOsCz4h1DzgzlSX9jj4yBC+3vPylwUIIxiRofAEaOA9vf219OWYEX17lfNWE3l",
-	"nIVMvCNvo5n3v3sv4yijpSci0+XmvOBkHIOmlUP0Yu8FYjQETT5Sxvo8jzEWojyv7yG1wzU/oGlj1S6F",
-	"lSuL4/6fspu+l+kSdkPN4f8MPD9gV0629frY/0PrNl1g7H7Kj3e/77Mp7Eo3PqIig1iNrrLU8+j4PrQp",
-	"Fcqmo3At0RZJklRbpk9z63PeQt1AJ2kmmHYnOCa6+fqB+tmf7PoL4XP/ZMfq1K/dLWH0AkQa1wbUuL56",
-	"iIBzxgUKMeczFBNqDqMNWZwm9J6r403MuWbJ2KRYLHs8Eaj722nexCDwhNAhIvIQTUdAkeadIJ9sRiHS",
-	"9Sy2GE+Z3xtg6K/2r3bZQZdtHnOD688N+lo2Fw6pScVcRvomI2pq8b73w9g5m8n95Xv9Xj1si+vlfWxC",
-	"JQx5i1mNJ+6ND9qbdnbS7Ea78PnBZjW6W0dbAkIOdko0hYmuUpcppxA9vSfjgxc4yQ7K76uj7CxxMx6y",
-	"C6MaleFQRJDbZ7q0xhDHo5HyACc7Okh1DpfpOuw+5UTCNqPxTDsyQEM+G0uIEJbK55GrmBnsCpvdr86/",
-	"2lnUZQb/ca3qVY5z9BLGsucALETM3oaE1w9h8zYL641r7ebbHbwub9uyifoLpovyonY9H7Jb735af/6p",
-	"GjrNVv39W5tYXKEEUzwELgIkYiZNwvQL6wvUn2UFaJs3Li3VSXYFDV7SpbnlQftHeg/NnpGBxnqpdDUu",
-	"Tojj2JSL6C2gLePPmJONjXQsxw9TOTIkt8DF0FC7r86FXtxm3Arn01GdyNN4cIrTDA4evYkH6E0cnZ9k",
-	"6GQaxTiOZ4hiztnUjJJgtDjAWEl7jGJ9LglnMZiqLf08EpLruL9AYsSmVFfNeLiyJJt3v+r/N59oPGFX",
-	"Oce2OdBY3R999xrZ7FNjyOZLK6LyEMFgAKaj2NYJ6oyrlVl+obmUQNRIcU29VNiZz7U696O+40GrXLWF",
-	"Zo2rQXHfpeLtqfB4AnxmzjvfGsdYDhhPzBm3whSFLq2bFXjvq2pWa9uMZtZQqdHICvr3Xv9+/6eCLscE",
-	"VmLaZNcir3cNicgF2cefUxJHiFC1pyweo/YPYcqJnHUO/vjsQsPcnuVsTSlFkhDbx0eErfIuOYozISFR",
-	"ICm/92unD5gDP1IAO/jjs2Jq87QRCSmPOwedXc3s9l1VW+DcYBuNAMdypJfTn99PfmqqXYnSM+X3nLIh",
-	"oYGjZIPCdjJusBX3+as0ludfZD1bgbYkUEylyAcNEZ4dG++8JT8JfP5N2dHeaCtmQxLiGIVxKpQwzLqX",
-	"xjE2pVTKddcOu/uxcq6sAEHmtXu++Ntp6Ugw92VZDZdTyVqAwk3ezr/WmcRvutDtKwL9/qmu6/cMXBII",
-	"91mqryXOx9xmq/lvfTC8RYf6lYQKiePYBk0rjPvU3YH6RVk5/z8AAP//",
+	"7H3rcts2F+CrYLTfTJz56Eucy27t2R9u4qTu5ziu5aS722ZViDySEJOACoCS1Uxm9mn2wfZJdnAhCVKg",
+	"SNmyZCf+0zoiics5B+d+Dr52QpaMGQUqRefga2cEOAKu/zy+xEP1/whEyMlYEkY7B53LESDW/wKhfCIQ",
+	"hwkRhNFDJIBGiEjUx+EVIhSdDLbfYxmOkGQoHUdYAmI0nqHpCEs0YynigKOdTtAR4QgSrOaRszF0DjpC",
+	"ckKHnW/fvgWdMeY4AWkXdDQexyTEaiEnb9QPRC1ojOWoE3QoTtTXuHinR6JO0OHwd0o4RJ0DyVNw50vw",
+	"9SnQoRx1Dp7t7QVz8wed1ykXjPthQOFa9kL9AmIDJEeAxgocLBVojIeg9qbX93cKfFYs0HzSqVnIvn8h",
+	"b2Acs1kCVNZuPMpfuf2+TyJIxkwCDWf/gdn8/o8QB8kJREjNAkKiKZEjDQOBE0BXMEOYRqjPohniMI7x",
+	"TOinA8KFRJiKKXBEqJCAIwW9kAOWhA6RnJKwAJ0hxmKPzrq21cIWATEhNN+ld48DTZ9+5CrS1wsOR5gO",
+	"ARGB+lhAhBSpYyQkjhU9g92KQC+e7dev2h6FJXF+QiUM+WJqJ8U7t8f6KUmInIfHOR4CEuSfWoqO9Xfu",
+	"XBEMcBrLzsFLhQh8TZI0KdBi/lUgRW8CuF7DOWeKtZzpkedWYh4iNW++mDJAxuaVhZD4F4dB56DzX3YL",
+	"zrdrnordbpwaYPym9lgLdw2B20O8iycwZmTBqRbZGyuYDPiEhOAHrX24CLTCvHJ70F6yK6gnaame3n63",
+	"HwXw2jlSAfz2U3wCLhYdzol5ftuJvqmPxZhRAVoK/oyjC8N11b9CRiVQ/acj+nbHnPVjSP79RSj0fm2J",
+	"onPzlZm0TCDvcTxgPIEI/dr9cBYgTFFKryibUjQgEEcBYlz9SOgExyRCExyngLYM04c4UixUwSV6utNR",
+	"kpXRQUzCtW6hpLkIqVSSAeN9EinZRATaUutDEl8BDZCQJI4RTykldBignZ0ds/C3+osI6LpXHuI4Bq50",
+	"LhYDihgIRJlEOI7ZVK9fL++MybcspdE6V3fGkEjDkYWtUv40OC0r1ss65xAyGhH1xVtMYljrAnNdNIda",
+	"YlRTBdaUc6BSS3y7VDPOGtd3RNHF29fopxcv/yuyg6OIhalS5vSaLhk7xXwI66a5TLvTehwRiE2AGy2P",
+	"/ANIy/1sfe8xnVm2JNa9TC0yEFyHABEoK0Qgrk63XuCh1lVnCA8kcHSh/t4+0n8LTZNCiTvH6nHeKC9w",
+	"TlvRYobiVI4YJ/+sl6TfEyE0Y0oyvhwguB4rCaMYMYcJu4LIQEaz5ilndKj07AioJDg27OIjHXMWghC4",
+	"H6+Vun6HON62AqWfSiQgwVQSxeRmdq1bsDPcQcoCjGOIiUgQ7rMJGEsrxjTIZU33t1PFnL9lUrVqLKp/",
+	"jjkbA5fEyFBtb0DUw3qnah3qr44yU7clSZSSUxHDQf5Nf+YxViv78zwnkfdnatWxuQfGaF5mid9cLeOP",
+	"jlY79PDlxQXu7kvbKk36OR/f8HW1Jgemr/Vnmk4iw9dxfO7AeIBjAUEF7BUYlTWfvaAeOq30Snfz+sOG",
+	"LZwSo0KV10gkJOU/Fk3uUtm3fDrMOZ7p9RdOgqaRzuBaWn/DHCb1Shp281Gj7l4hZNFyrfI8D/+KA8d3",
+	"NO7g9NadzjTpGzlQ5f5BRxB61Z5QLhWHvYCBj0oES3kIKxpL6bWJZeF3xFTmfGwWTO7sxa4ySK2G71i6",
+	"uRH7uTnGEnx9Yr5xTbSVILBpaBef86rPyVn3+OISnZxdfkD/7//8X9Q9Pj1+fYnyr7bEU6XfOAf75d7e",
+	"Xhv/mIv1YhHtsLNizprxik0w2DQi8phKPvNwqjDjm3CNk3HsOEl2DHX7GBEOJeOr5GwRSExiUX8WjMNh",
+	"bms1S7A6f90KpbJDmp6a333PM+eOx93vYzSh1Vjccd01lJZbgKIEyFq0roRKC/rYAHW+HkF4pd2DHhU3",
+	"f2bhnVMTofLVi07gEWlqXTEsT4Bu5MGrG6fWR53Max2dt5wlSHIyHCrjkiG7CMKo4lwtVg3XEjjFcU+7",
+	"3+bHjwm92hZyFsMBmo6Ag/XsZ/B5IlACEkdYYhSTCQi09We6t/c8jJnhP/pfsGt+/ML69t/h6Grb/FaC",
+	"tXmq2e4cIAaYxCmHXqJMriEso4oQ0cudwc4LfcZiwJo3fmH9OgRkO/ELkWL5SEjG8RCs8TUgMRzs7u5O",
+	"MN+NSX93ELOpMr3U3rNPhLIux0zIIQfh37Ug/0CvP5OGMFtgVMubnvqsAZ3FyC1pRY2c6mUATRN1ul5/",
+	"eH9+enx5/KYTdN4enZwev3GOmsO5DIH21CEQEifjhpXZ9/VRQoSij5Rco4TEMXHcDi0W7I5zG52tGh4s",
+	"s4ccMCVkVWZfzIFWwU0dfrYJbhqnwnp95gX9BHpTxq+sk8jLOhMie4RGcN2SymMsZE/r0tCWQcfaT9XD",
+	"UcT959w8r+ECCSg1fQl0GIC81595jQ2IB36WYuKihA6R0oi035pEfuYgrSJfHuRU7yRAb1kcs6n66zWm",
+	"ETGJBBx1R6mM2JR6h5TAk5YAdXBanv8ChkRtHiJk3wlQzIREjIJAhIZxGoG7IzeKWdKdFYyybdq1VXBf",
+	"oZ4CUcX6gioRLiBgi685Mh5JOa4nnTrJYYLZXoHD8UDWDzhh0v+hjz0VQ2Uf5lN7d1r4MZe0ASHBJK4G",
+	"4F++8FDRGAsxZTxqjtYHnSknEj7QeGa07eoWzaTOkL49FTkeN3OKOAydSuATHHvVLXU6sxdQH+QUgDoa",
+	"gDhEuC+AygPj6M9Orw3po61ne8iI+Tb65J24WYmWR4XxZQU5T6k+Z2ysDhSmIcReSV4DP8fR7OfwXMl9",
+	"LntCcixhOGvinhfm/W72uuF1XBI67JXC+r7VFHrKoikKkuma9/MvF2qYy3uBAjeY7T3s9nG9w6yVI6kU",
+	"Mq+MWUaRBx+uElMGwhzZ3MIXVcD8Rj6oVR1TtGVPZPmcBqj+fOaJOP/t1YvCCWSzcRyu5tB85VDkIzyb",
+	"+z5Y84mpJqTlajzK38zS8hwqU/alWhXjcIhe7O8jihOddjYCpLCEJeMCTUdMgM0QUE8sIaIpS+MIRZyN",
+	"lR1JEZEoxuGVTm1LKm62Z173efkUNaeYuCemdDZcxCym0lXo5Y5o2oBePsflXOvt4vjI2G4nZyeXJ0en",
+	"J//r5OxdJ+hcfDw7s38ddy+PLi7NP5SFV/ylP3x9dPb6+NT+av6hf+8efTo5e9c7OnvT615+OFefnJyd",
+	"dH8xDz92z4/P3tQYi8cTvxSXEpKxrDEgbuT6a/K81FoC9dLh5qKnxu3Xxhy1nr2CYTc48DSEV0HaBlUb",
+	"oOpfAMfGXeUREAu02qbQc+cYhyOdXU0oCGFkhs7G1XkRILQW92eHXf3ZUZaU1HkeWDDNzwY6Ocd14xQr",
+	"dnwnub+bXXXaBA9SPwycFNe1xOhrTsMVHlw1JjP8R73UBamkkVgYuc+cYY3pEfY9d9DsCC36zoHapXp9",
+	"1ckC9izeWENy1tdSRaoQ8DUOZTyzeo2BTZZcplMIUX+G1KwoSYVEfUBDMgHtCihTUHu8vmZ0QJYMcC+P",
+	"6GKWG6HZl+Jgh2pAwyoYpXtWN8Auq9BwdIAcDdlJ9onkX1l/oUCu6JPaBEZ9GDAbLrCVC+aDnZVZu80S",
+	"HGi05Jg2yOAdbcjxeNQUKpy3ROAawlQr0HoAhE05h8JolMbAEYcx41In33llh09pv3TSLy1gnwj0hfUz",
+	"F0Qb+DtsN8a08STGmL7TIMhsiyVhW8jASmnC6dHZ2fGb2hUH6idqzJF8q2Yw72ZuaKJLEnoSezqnZAJo",
+	"DHxbvQLX1rRROkECkpNQZKZSBR1oa5qt2kF1SkWe5GvsTq0vtOIiv7L+J72GeR5SYQVVDTG37TWefSyi",
+	"GHvuoPdxeDXmIIQ9F5XihxHmgLb2dnaePdWQIAkgMVaAmGKi65IGjCOWynEqdQ6lofICLSztxw5OrMfi",
+	"W9Dpp2K21IQ2H5PQYcsZls0rbOHnChmPRI/Qlj704oPeGHhPQFim2dqlZx+yVC45FUvlknNpkm+jVjuz",
+	"VZCW9iUWV0IdJKT+MsfIy+6mWAJPML/ynEU21QVz2RvZ0RPZ8FugTBJ9ylHS0tXq0+bK3jK7/xJ6yxjw",
+	"ItIP8qB8oCyZ+86kq10t5yjrMyaF5HjcMzymrKk4rpPnjdlMbpLVS/NylnLliWlhEfcSCEeY2iOS6Rnn",
+	"p0cnZ8r2f31x9H67+8vR9v7LV6V/v3y271U+9Jg18QRfouV8QMGOkQrg2cmugmB+VghTTuSsN+ZMspDF",
+	"pdI8s53L4/9x2QnKW7S/dbun2gvSPe2VflY/qGfejYq4F+JeCNxXSHj8PiP210dIMiR5KmTFb7a/t9fs",
+	"CpunjVray42reZmwkMDmg4qNdLIY7T0BNXkbc5hth8km4C8LQt80vj34QP0e5uFrg5gjMm5vZLzPv/GB",
+	"XGePNeZW6peUCiWg0RT5KDzcU3+YzRaU9uHfuz/cegf+izx42V7ccxY3WpoX6p0bKp1ZKWUjwRU1l1k0",
+	"1BqweoW3cDcY+N8oGNM+GNwejDWhXz1A/fJXYaHX52nctXFuZr5RBcKNAdsAUM1D5gCalYff7qRUVuLU",
+	"nNetyYGqp75eCGVQ/2UQ9JeSjEOQWk4qxOluErlJzIw5FmMh8zYTc1s5t6ZwhSHj615F+y+v5BcyHIEe",
+	"t6i5YhRQYYqhBM+QUn0HjPudIBkjyjSKEev3Z4q4rb2djo26qJ3T2mMHCUkTvzYRM+kLjWrdWz3LdWeb",
+	"dd2sGVueY0YO5kDiw50C5nE09Ei4AWfJUimcdJx69KIT9TMypkpuiDMqUh2atCb71hdGqDhAeyiGgQzQ",
+	"M8TJcCSf+rFwBTMP4EZYjEy4+ApmKGRxmlBRMt0btZ4x5lIfbfXcQfOA8SnmirurSbTZ0McxprpfQJ8z",
+	"HIVYSH9mJWsZM9Lg1u9X1lGHtXeZs6saLP7C+mVHVve3U11TSIHr/GMSG1cW+mR9KoinFIUjTKgmujxW",
+	"fIggGoJAAs/QiE0RZ1OBlHGfLxCiPHyvw8TI+CgQicyLUgebLdptvbla4BOBMofOvGdbT9paMOQU7EGo",
+	"6zRqPVhLF04+dmAXXIeoVUg/zfOaVlQvwtTnHyxWPbocoxRC6WPfXVP7o71pusDInDCJ+zE8ESj/0suo",
+	"axlFqa1L2zmdzzImYubO/hK6T493JVfENA1wSln+jnemhEZs2sPDIYdhTUGLzGqH28NFhydNVTKREnxZ",
+	"nD4GoNdYh7w619+y/rH8aC9FeTnp+HnmIo/bgkhc2YVTrMwLg3KQack6UCxxH4uqX+HV80bPyoiZo1vS",
+	"oJs/u6UzZMwyB0PWaOjF830nw+nVy5fPXzalJwkRJyyCslfEosLxiUTEVMcHzrMJcDKYbYe4+HuQxv58",
+	"w8wOXQauFZrQQA4KLAWZjbowoXQuvjx3Nly012K2Fnf1Ho0MPQthXguoVrDQU/hAks1QWacXQEWrj0ry",
+	"91w3DlNYNi+Iw5yASrzPcLkEhyNCYVtxO/0DcK6ZcQQB0gU2lMnegKU0ypsZ9GxB2059qZ/fNaCGXoJn",
+	"mY29JRBHx+pTH+MiVEitwt2gTrAIlHlqWoiMYYG6Oa+wfbw4QRwGwIGGgIjO/R7Mssy9DEvq62ZRkhUR",
+	"6kU4cSWNygVk4sDKox8oXdq/W6BRr+l5TCj4n+rmSfMg+bX74QyNsRxlmiMbDIBGOlRl2jFlkTuuu9cx",
+	"6rcU6yeuTxGrwDN7sQZ0mb392IBjBQ04LDwfavMNu/yVqPuWsjbg7bJTr6Phhq+Jhu5MeMMSEUyHELOa",
+	"rq657YpR/ibaenfx4eM5+vl/atOBpRJhZKyCAF2y8faZ64FwVADrXWiNT72r14ZNenB6F850GkFUl3g/",
+	"TiXSL2QZHQm+7ikAHRRgUmx3OmLanBFpLP2AgExiVIpFdfrxAZqOZl7GbJo5ieUSfwglYrQklOoyhO1+",
+	"a3IE7JP2qL1g0+XblcxX6xZp3W3rdkkCUZZhMI/pvL5Jh9t1wzAkJBuPIcocMn603lEnlVIDlUwzyXFR",
+	"HCuLAvdMZxTt7rlER7eQO+7pnOM8tRKUpnGcOQfmIZjpeoXH4eeTdydnl42QK6ep5pPUr/sm0tKl/9w6",
+	"1FUapSKYRhuz6AxTJj5TuIAuj34+PS7atQhToIIjtzmy8fdLEDKrRFH0qvYsWuddrabjzAcKcx1m5ute",
+	"9lokZEhZzkZ4/kp9VO1JqwvlbYa6zlsnAl3BOJvTqWYqlTI11+Qu7GeT86s5Ss+cZBVU5sJSPT9EOJ7i",
+	"mUD/PkEpjU0KfvYCEUjyVKviGUf790kn6Gx/7ASdf6v/bPvZmG6nKvwYMa1Wx9p1rU7oIbL7Ns63Qcx0",
+	"b+1tUxRl4gw64qSNCPvvANmjWTzJfggQU3aENq+E9ZgTrn3mEq5lgM4+np6q39VRLFFkwQCs32ahc1ZD",
+	"N9+qDzPVArHljrRNavRAcUCuIdqOIMazA2Sr1kQm+YdkosyqdFyiOkPnjee/j8MrNhj0kjSWZBwT8KgC",
+	"cG1OK8FxtoYhZ1M50ji1y6lO7p24SHfT43gLC529GvIw2cLbCqQHOt8xj1dkkNhpKB70lg5mrU4WVjmW",
+	"J5dOzeNOc8Gid1pCiQJkrx4AHnCbVF2198ZpfXMqWbHUfDGjQ7jtjBZ2QmflZWBrAnH2kekbDJEmMS/M",
+	"WxK4rCTjz+22E7gk1wlKC1Lym1HwsDyf08bLEmzUPpsfR4nObIxgArE6/YqjEJiWGgkUfLX72+l9cen8",
+	"PiLhSHNU49RiQjM2JTMIPSgEboCsUvEH+YwYN8GVP8jnu/bv2MEyHbTjbLMEER+Wum7nolu1NogaWxgV",
+	"gXTsqwpu27rgRq2w7sSt1ba7VkNHIrf5EBpwluTtndfTdMuLjfX33vKC0NOXa8F+7NtLRXQr3bsWjG7V",
+	"x0xPnDec3GZeHrc8FuW+GAmmKY6z1hifH1p/rvPjszfLWfxLduoqzuxt+nStxh9QLXrx+gdSk8av8XwL",
+	"mz7nyatwxxYMfgMOWXt5ySZLiOvLbWwqnqdKeAocopqU8CzzrebsNaLDQKSr3111LENvqcihyzZS9Li6",
+	"OUmaZd/IYbNU4a5Fyu2TFP2uqdoSNbvBlZw4S/SbO28fJur/4PGTfGF90evPejmt3rTmqugyUc31RCFL",
+	"qTS14HN1lE7PAkWkPTzBpOqJdI+UfkkyieOagDUWV70EUzz09or73fRky7P3cFbMVV3zllJxAqN8lYoq",
+	"D9EeYlR9qP3ReayFUXjaIqu1vL7yhuZhEFTwswDF3QyBuf/9+OePJ6dvqj1Wzj/8fnzx4e1bv41lxrpR",
+	"vGx1J7XEcasmciyUwaVvcnPxxQYDtEWkcDKgTehHpGKsve1PD7Wiln1MFMp8Wts3L4yFIIxeZlUtlRTP",
+	"GwSA8gKZav5EHzDX3XWvgKKtX3+/fNoiT8LWvzgL8VKK4qneKke+HWIBKAYptYMxIkMFS0wjFGExAnGI",
+	"rKdN3x6I7ZuHaH/71XMUjjDHofpSZ91g9UiN/L//wNv/fFb/2dv+afvz12fBq/1v//JBI/d5L9mhS0uf",
+	"Xk1a4xHye+5v5gZvSvQ8oqWkzoyd4KSgUdOsyiZ4ZpmfJv8oFRbG2uKzvV6yxNQnzsBPENMzmpLwVEiE",
+	"hxzA4IXIFq2tKrRTgqGPamqIfgNpITc5Z3V9ZLIcWsushDngWo8nXpak24CmYskdO1UsVRcSUCTAdBuw",
+	"p13fuioAROVWLl+Rk7k1aKm13G19WW0WcDWjZjVhTk2VK06u2ffm1mTrJbQUBtt/+dP+3nwk7JQMQAeo",
+	"CXVvrcp9tc+fvXz+quysfeXv51dQThs9eamSqEXQ1McCx/GHQefgj3b1m1XWUCPbLkdQkm47qDtiU0v2",
+	"jIbQVtDN08PnbA+rUNfzstR1K+sfxcaLU29gM0u1pJ5x5nst5NXwkkopamXiCidpYB4K0LerQs13kS2r",
+	"sSzV0wtgv4Xasai1sftpu1z8OWzl7Mxut6EBdBUJi3LaFZBXcRxN4ff6T+MnHJNI61wXOqPBo/cvl8id",
+	"B7A8m8mbPbVuiaRT0Fv07Dbv5Vnn3p3WXfBlep3Pc/JPr7v5ffJaf+kTivkMTbFA/ZTE0tjNW0/svbNP",
+	"TIozZdJ9jE0oiKXSHwWwndY1i/A2yGK9SbHy+bQ4FpEBgUVRKGW3j3CEUmrmkhDZDBDh9+c78xW5UHs7",
+	"z3b2Oi17wuYd5DulDcyjxekl0VX4t50wtPw8Sk0gx/zrbcaLfv39MrvbW69bPy0WNpJybC54JHTAfK52",
+	"e2UIIkL7N+LB9ogJbRkESKdFbEugmMoAGQ9GhITkgJPtohVSXuCLLvWrWo01lPIntc+UgamtdJ2Y4jjO",
+	"BWJUMl18GWgDZ6ovf/3C+iIodVTWlWqZH1vs/En/pMcT4DNbtqHW71zU+lfd/Zh/5Xe3Znat2S36K2QR",
+	"/LXzJ82rD1zwHJ2fdBxa6DyzxWhU2Q4Hnec7ezvPjSE80kjbHekGov+ov4emEMcUiBFGT6LOQecdyF/s",
+	"K5UbpPf39hbc9bncHZ+2jWnNzawWhQp26XinRH+dgz8+Bx2RJgnmM9ujjIKwZYKVD4OOxEOhbaqZkJB0",
+	"PquhdjngaLYQAhfmjY0AQM+NJDNOPX3f6su953Xj5Qt0rk2th9ZF1t/1ANkyL0X1RCAOOBxpctvCNAoQ",
+	"o9anKIJKH7cRFtrngiPbwM0L4smzXS3Xd8PidpQ6YGcXqNwhtLMp6i7JNo81rF/sPWuGden+Xv1RCwQV",
+	"d4CrL/Z/av6iekHyjUghR/5lCY92zyYxL2/J90SRgoayMf6JRNvItrIJLNYDJIEngWkmYS8jQfoOErSV",
+	"aXVIY19oe6pEJUbb8xPJrhlfjMh4W3JMxcDaILaksEw5l/aN0/yjeQraXwcFFQtACZtAdGiqqAv4Cp0V",
+	"R4Yjaa6TXiud7bWgs/xa/c0Q5pG4qjAZQwiKCY6UeC3oQv2EqUkstUGPGppDXdDNq5ER4naMQ4TRwN4N",
+	"ZG8bEujF3k+LSDSVo92YDY2R4qfFU/04r278mUWz1VGec2nNt7ImZ02pO2ObpVCD7wZ6ZH2V1oliCG6v",
+	"mQ5+xpGlnZsfhWfPW9GpuQH/xoS9QJgeXxv9HGlLVOuBmRGq3eYYiRHjcjsmE6XLMypYnLlXt7KsYh0X",
+	"4ljCtq4isamVesQy31Rqdk6TxgqpE6jv4S5l6XuoFaM4jm/F3W6MoZKMM8twndmEolSYzrUyf+FJ7tVG",
+	"Tq+2epgrfVvUgv2UCHmu37hD0OdNTzwIMDaHWuTGEZDFmDTEMqgT0/10W8RMor9TJnEJ1pk55sDbIKcB",
+	"5NlLputFAlKH2mucxcUru6fqtGl/ccOLma/m813i1Slw9bLZMR7qZj8ZTNbLaVdDFdnanSNojHtz+tT2",
+	"tsAQsT2WiolWhHuJJ+YU8tl21Z+nEeNZPc9brS1HJCcRJGMmgYaz/8DM0sDqJXy5PLuVjH+26skXmOIm",
+	"8LdOgluDlru89rDfZiPWAaED2Ks5OoYqEM4wceienz6ELNFmmjAHpOZ4VFjq7lf71zfjeYvBRB/KZ+eN",
+	"/r04OxUSfDHvtTNfRPeeWF40f3HG5FuW0miNNlQJ7QaUBdrRlmWAh4jDIBUQoemIxKAsnBEWmcwVtfyx",
+	"Tlmsxe/e2llM0BkZQ08NeHyJh3UD29d29Tt61PVR27K0c3tS+EBLMPJLv6XkmkXIGU5AC7UxluFonjpM",
+	"6t2NhefgvR72jqWmzQ9cs2XcQNLGMIweGGnfPSN9tt/GR6RTVXQY/K2+V2zN5n4heo15P8+Dl5WyuziN",
+	"TOyy1pA50m88aCtGb6HZhtGwQEAlJyC+O1VhpbbSE2GhJTkmcYBYHIGQtu54q9EiuoVMqCdl5zb4WmJ+",
+	"n19E/oDJ2emwvpCeLUDWTMmbpku7a8e7w1m8QP28pYLiNe6Posg2r7+nhn3pjoE12/VZW3+/glJ4PB+N",
+	"tQfjCjiKIoQpgmsi9O1iqTAxMlmczJurKJYidr/aGzcWugYuIGETyA9fs2fAfPDoGVgBFRhQFn7THOPo",
+	"MrvhQf+CQkx1lhsgnkF/9cy5WVZ/FMBP3jTbmTdl5XdsZpYuKVmzldmehz/alzfk/Q/TIDWofyK00tWG",
+	"A0SQMFnLAeqlQh6WW6Tud7OXHrS+7xZZL1T4C1frD6Xx+zzMTtT2blR8oztnRev3VM0v9x9Ys56fF/T7",
+	"hUR+x9Gjlv/QAn55+b9Hpa9Pl/Aw792v9q8W4b7ao0YURf2tm0hnBUSdAeP61YJSG2t4Pj/GETcTR6xS",
+	"kxNHJHKEXuz9ZAOK1aYFOJRkAllTUo3y/553mfLJgbpIY0Fady3DG5nhY6SxNtLoXoq3YinfrOdZ/LUL",
+	"TN5YK7hji7HcuGTtKbsLT0AWmHxYJ+E7C0xuSrEw1qP2FsaYBohx04BmrnkN44jRVeodu25h3eI4qPvi",
+	"ww6HFl+2CIo62/4h7EpLGU9EZetO9rVLCeuXPAvMUQez99UkdZa4GbPUhVGNLHIGf9T0H5x5Sl38oa28",
+	"cXZZXlQO8Y1lxu7Xck/TFpZs+ZQ+Gp0bMDrraaSaxYrd28KJsEbnQnFQZ2YuxPvexhjco8lZa3JW4HQP",
+	"FIDm1x30twlu3kpluGN71VnbZmzWFkcps1sf3pF6DHreOt+B4gSUTWrIor955WPX8ZEutGadRsQP25gt",
+	"NtJsyzrA+SFMWQeqT0o9f8sJuy5luvTzACTbAlu4IIz7agoXK9yMJexAqEa4FdQQ6Fadui+5bRj85tEe",
+	"eTCmscE0wtl9i2XBhLSqa4JpjrEzBl6nAJe5xN2Ir92vpctDvi3qK1E662sQNc3n5buXL4pm3O0+SBHS",
+	"/EGBcy1y1kPquyGmIegWqt8T8Grltd7tojO8v5EznLWLF4jCVOn4SiybDvmPsm8F/lqNduca9rxXZcUh",
+	"p4OARvXI2gq8Pjp7fXx6enL2btNiadfpuLnQ4nrtvPegLa5iI80WlwOcH8LiKmjjiXA3/10YXPdVWsJk",
+	"CXfH8eTh+zz0HpoPn4HLd3/ufh9hiUZ4PAYKUVZ15lquj0fvzo7eF9ZvZ5f9yvp3aZqp4Wv0uS+s/+OJ",
+	"ni+sj7a16jqOMVXnQvfOR1tWjzo/PTo7O36TXQmvToyp3bfdH58WLQlTzpUubB/Y6/KdjqgcxoxLiOy9",
+	"So+Ha2WHy15X/6OYgRdmu4924A9XNqzxrmNnVSekZWX6JgyFgBhLJcqd29EbTcWL4+7l0cXlfTAVi8sY",
+	"FlctFq897LrF0oXMiysXi2sqfjhZXez9x1RVGyos84u4VxLFuyNx4lwXXlPgk70QIHsB/KPo2FQ0zP5c",
+	"8jiyAcL5fceO6PeIl+KiCpaMY5C6y+k9ki27X/O/2+WjukfsMRt1IyWQOR1ifTWEMNplXWJquSzS8hPE",
+	"uC9l1d5IbDWoRTKltjqynjz2NsBAf4jIaokxydEPGGptsZ4MRuu0yYVk4x/FIO9KNn60xn8wmaSQnt/z",
+	"1z4g2z36dHL2rnd09qbXvfxwvhZ16O8UuL2D8+GmKf5mG1fcRYKhHnszuYVmWzWHWTfrCNCAUCJGEKGt",
+	"1x/en58eXx6/UUrM26OT0+M3T4PioHM2NX6BVfKcNiu8+Hh2dnL27hCNWRwjIlF/hsj3p/o+mDzGcw4T",
+	"AlOEUff49Pj1JbI36x6dn+SXrpUyG08k4oAjE7PQt5aKTKMqJ0dbx2KeH8k4kiMmAA3JxNzTJFjKQxCH",
+	"KMISD4FqVZ3CdYL5lbnZzVy4KtlYmNv0UIKve4p2NQEjVpSz6w5p+gJ8fbeWaY9mNzDFiuT7nMAgnumb",
+	"ZtRXPKWHut+3AYAcYVmcH0LND+ZKfWGvj4MI7e89K5+iAGEUMzoEjhgFtL+3v56yBMuqd7/qg9WUzlnw",
+	"xDuyNprP/ndvZRxltPREZLLc3BecjGPQtHKIXuy9QIyGoMlHyljf5zHGQpT79T2kcrjmDzRtrNqksHxl",
+	"sd//U/bS99Jdwm6o2f2fgecHrMrJtl7v+39o1aYLlN1P+fXu9703hV3pxltUZBCrkVWWeh4N34fWpULp",
+	"dBSuJdoiSZJqzfRprn3Oa6gbqCTNGNPuBMdEF18/UDv7k11/wXzuH+9Ynfi1uyWMXoBI41qHGtdPDxFw",
+	"zrhAIeZ8hmJCzWW0IYvThN5zcbyJPtcsGZsQiz0eTwTq/naaFzEIPCF0iIg8RNMRUKTPTpB3NqMQ6XwW",
+	"m4yn1O8NHOiv9q920UH32DzGBtcfG/SVbC5sUpOKuYj0TVrU1OJ974fRczYT+8v3+r1a2BbXy9vYhEoY",
+	"8ha9Gk/cFx+0Ne3spNmMduHzg/VqdLeOtgSEHGyXaAoTnaUuU04henpP2gcvMJIdlN9XQ9lZ4mYsZBdG",
+	"NSLDoYgg1890ao0hjkcl5QF2dnSQ6lwu03WO+5QTCduMxjNtyAAN+WwsIUJYKptHrqJnsMtsdr86/2qn",
+	"UZcP+I+rVa+ynaOXMJa9B2AhYvY2xLx+CJ23mVlvXGo3v+7gdXndlk3UXzBdFBe16/mQvXr33frzqWro",
+	"NFv1969tYnGFEkzxELgIkIiZNAHTL6wvUH+WJaBtXrm0VCfZFTRYSZfmlQdtH+k9NFtGBhrrpdLVmDgh",
+	"jmOTLqK3gLaMPWNuNjbcsew/TOXIkNwCE0ND7b4aF3pxmzErnKmjOpan8eAkpxkcPFoTD9CaODo/ydDJ",
+	"NIpxHM8QxZyzqWklwWhxgbHi9hjF+l4SzmIwWVv6eyQk135/gcSITanOmvGcyhJv3v2q/998o/GEXeUn",
+	"ts2Fxur96LuXyGafGkM2XlphlYcIBgMwFcU2T1BHXC3P8jPNpRiiRoqr6qXC9nyulbkf9RsPWuSqLTRL",
+	"XA2K+84Vb0+FxxPgM3Pf+dY4xnLAeGLuuBUmKXRp2azAe19Fs1rbZiSzhkqNRFbQv/fy9/u/FXS5Q2A5",
+	"pg12LbJ61xCIXBB9/DklcYQIVXvK/DFq/xCmnMhZ5+CPzy40zOtZzNakUiQJsXV8RNgs75KhOBMSEgWS",
+	"8rhfO33AHPiRAtjBH5/VoTZfG5aQ8rhz0NnVh92OVdUFzg220QhwLEd6Of35/eS3ptqVKDlTHueUDQkN",
+	"HCEbFLqTMYMtu8+H0lieH8hatgJtSaCYSpE3GiI8uzbeGSW/CXx+pOxqb7QVsyEJcYzCOBWKGWbVS+MY",
+	"m1QqZbprg92drBwrK0CQWe2eGX87LV0J5g6W5XA5mawFKNzg7fywTid+U4Vuhwj0+FOd1+9puCQQ7rNU",
+	"P0ucydxiq/m5PpizRYd6SEKFxHFsnaaVg/vU3YH6RWk5/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

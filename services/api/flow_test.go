@@ -102,8 +102,8 @@ func TestDeploymentLifecycleAndReadModels(t *testing.T) {
 		SELECT project_id, id, 1, 'RUNNING', '{"vertices":[]}', now() FROM deployments WHERE id = $1`, w.deploy); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.pool.Exec(ctx, `INSERT INTO checkpoints (project_id, deployment_id, checkpoint_id, status, size_bytes, completed_at)
-		SELECT project_id, id, 7, 'COMPLETED', 1024, now() FROM deployments WHERE id = $1`, w.deploy); err != nil {
+	if _, err := e.pool.Exec(ctx, `INSERT INTO checkpoints (project_id, deployment_id, checkpoint_id, status, size_bytes, completed_at, location)
+		SELECT project_id, id, 7, 'COMPLETED', 1024, now(), 'file:///var/lib/fp/' FROM deployments WHERE id = $1`, w.deploy); err != nil {
 		t.Fatal(err)
 	}
 	e.must(t, 200, "GET", w.depPath+"/job", w.viewer, "").decode(t, &job)
@@ -115,9 +115,15 @@ func TestDeploymentLifecycleAndReadModels(t *testing.T) {
 	if len(cps.Items) != 1 || cps.Items[0].CheckpointId != 7 || cps.Items[0].SizeBytes != 1024 {
 		t.Fatalf("checkpoints = %+v", cps)
 	}
+	// Flink-style fields beside ours.
+	if c := cps.Items[0]; c.ExternalPath == nil || *c.ExternalPath != "file:///var/lib/fp/"+w.deploy+"/chk-7" ||
+		c.StateSize == nil || *c.StateSize != 1024 || c.TriggerTimestamp == nil || *c.TriggerTimestamp != c.TriggeredAt.UnixMilli() {
+		t.Fatalf("Flink-style checkpoint fields = %+v", c)
+	}
 	var sp openapi.Savepoint
 	e.must(t, 202, "POST", w.depPath+"/savepoints", w.developer, "").decode(t, &sp)
-	if sp.Status != openapi.SavepointStatusPENDING || sp.Reason != openapi.SavepointReasonManual {
+	if sp.Status != openapi.SavepointStatusPENDING || sp.Reason != openapi.SavepointReasonManual ||
+		sp.IsSavepoint == nil || !*sp.IsSavepoint || sp.ExternalPath != nil || sp.TriggerTimestamp == nil {
 		t.Fatalf("savepoint = %+v", sp)
 	}
 	var dep openapi.Deployment

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
@@ -86,7 +88,9 @@ func (s *server) ListCheckpoints(ctx context.Context, req openapi.ListCheckpoint
 		}
 		out.Items = append(out.Items, openapi.Checkpoint{Id: c.ID, DeploymentId: c.DeploymentID, JobId: ptr(c.JobID), CheckpointId: c.CheckpointID,
 			Status: openapi.CheckpointStatus(c.Status), IsSavepoint: &c.IsSavepoint, Location: ptr(c.Location), SizeBytes: c.SizeBytes,
-			TriggeredAt: c.TriggeredAt, CompletedAt: c.CompletedAt, DurationMs: dur, FailureMessage: ptr(c.FailureMessage)})
+			TriggeredAt: c.TriggeredAt, CompletedAt: c.CompletedAt, DurationMs: dur, FailureMessage: ptr(c.FailureMessage),
+			ExternalPath: externalPath(c.Location, c.DeploymentID, c.CheckpointID), TriggerTimestamp: ptr(c.TriggeredAt.UnixMilli()),
+			StateSize: &c.SizeBytes})
 	}
 	return out, nil
 }
@@ -122,7 +126,25 @@ func (s *server) CreateSavepoint(ctx context.Context, req openapi.CreateSavepoin
 }
 
 func toSavepoint(sp store.Savepoint) openapi.Savepoint {
-	return openapi.Savepoint{Id: sp.ID, DeploymentId: sp.DeploymentID, ApplicationId: sp.ApplicationID, Status: openapi.SavepointStatus(sp.Status),
+	out := openapi.Savepoint{Id: sp.ID, DeploymentId: sp.DeploymentID, ApplicationId: sp.ApplicationID, Status: openapi.SavepointStatus(sp.Status),
 		Reason: openapi.SavepointReason(sp.Reason), Location: ptr(sp.Location), SizeBytes: sp.SizeBytes, CheckpointId: sp.CheckpointID, Failure: ptr(sp.Failure),
-		CompletedAt: sp.CompletedAt, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, UpdatedAt: sp.UpdatedAt}
+		CompletedAt: sp.CompletedAt, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, UpdatedAt: sp.UpdatedAt,
+		IsSavepoint: ptr(true), TriggerTimestamp: ptr(sp.CreatedAt.UnixMilli()), StateSize: sp.SizeBytes, FailureMessage: ptr(sp.Failure)}
+	if sp.CheckpointID != nil {
+		out.ExternalPath = externalPath(sp.Location, sp.DeploymentID, *sp.CheckpointID)
+	}
+	if sp.CompletedAt != nil {
+		out.Duration = ptr(sp.CompletedAt.Sub(sp.CreatedAt).Milliseconds())
+	}
+	return out
+}
+
+// externalPath is Flink's external_path of a checkpoint: the directory of its metadata in the
+// checkpoint storage (the scheduler runs a deployment's job under the deployment's id).
+func externalPath(location, job string, checkpoint int64) *string {
+	if location == "" {
+		return nil
+	}
+	p := fmt.Sprintf("%s/%s/chk-%d", strings.TrimRight(location, "/"), job, checkpoint)
+	return &p
 }
