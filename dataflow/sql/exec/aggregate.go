@@ -119,6 +119,7 @@ type windowAgg struct {
 	wm      int64
 	minEnd  int64 // no window ends before this: fire has nothing to do below it
 	metrics *Metrics
+	st      windowState // keyed state for checkpoints (window_state.go)
 }
 
 type windowGroup struct {
@@ -150,6 +151,9 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 	if err := w.schema(rec.Schema(), false); err != nil {
 		return err
 	}
+	if err := w.st.ks.keyGroups(rec, w.st.hashKeys); err != nil {
+		return err
+	}
 	win := w.cfg.Window
 	for r := range int(rec.NumRows()) {
 		row, err := readRow(rec, r, w.rowBuf)
@@ -168,7 +172,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		if !ok1 || !ok2 {
 			continue
 		}
-		if !win.ProcTime && end-1 <= w.wm {
+		if !win.ProcTime && (end-1 <= w.wm || w.lateRestored(end, r)) {
 			if w.metrics != nil {
 				w.metrics.LateRowsDropped.Add(1)
 			}
@@ -176,6 +180,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		}
 		w.minEnd = min(w.minEnd, end)
 		k := keyOf(key)
+		w.st.ks.touchRow(k, r)
 		g := w.groups[k]
 		if g == nil {
 			g = &windowGroup{key: key}
@@ -272,6 +277,7 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 				minEnd = min(minEnd, p.end)
 				continue
 			}
+			w.st.ks.touch(k)
 			accs := p.accs
 			if accs == nil {
 				accs = w.newAccs()

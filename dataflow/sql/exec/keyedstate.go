@@ -194,6 +194,7 @@ func readAccState(r *stateReader, a accumulator) {
 			v := r.value()
 			x.values[keyOf([]any{v})] = &counted{v: v, n: r.varint()}
 		}
+		x.stale = true // the cached extreme is not stored: rescan on the next result
 	case *firstLastAcc:
 		x.v = r.value()
 		if len(r.b) == 0 {
