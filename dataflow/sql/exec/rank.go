@@ -27,6 +27,7 @@ type rank struct {
 	parts   map[string][][]any
 	rowBuf  []any
 	emitBuf []any
+	ks      *keyedStore // keyed state for checkpoints (rank_state.go)
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -38,11 +39,6 @@ func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
 		return nil, fmt.Errorf("%w: rank limit %d", operator.ErrConfig, cfg.Limit)
 	}
 	return &rank{cfg: cfg, parts: map[string][][]any{}}, nil
-}
-
-func (k *rank) Open(ctx *operator.Context) error {
-	k.mem = allocator(ctx)
-	return nil
 }
 
 func (k *rank) schema(in *arrow.Schema) {
@@ -85,6 +81,9 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	if k.cfg.RowNumber {
 		width--
 	}
+	if err := k.ks.keyGroups(rec, k.cfg.Partition); err != nil {
+		return err
+	}
 	b := array.NewRecordBuilder(k.mem, k.out)
 	defer b.Release()
 	for r := range int(rec.NumRows()) {
@@ -93,7 +92,7 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 			return err
 		}
 		k.rowBuf = row
-		if err := k.insert(b, append([]any(nil), row[:width]...)); err != nil {
+		if err := k.insert(b, append([]any(nil), row[:width]...), r); err != nil {
 			return err
 		}
 	}
@@ -105,8 +104,8 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	return out.Emit(res)
 }
 
-// insert places row in its partition and emits the changes to the top rows.
-func (k *rank) insert(b *array.RecordBuilder, row []any) error {
+// insert places row (row r of the batch) in its partition and emits the changes to the top rows.
+func (k *rank) insert(b *array.RecordBuilder, row []any, r int) error {
 	key := make([]any, len(k.cfg.Partition))
 	for i, c := range k.cfg.Partition {
 		key[i] = row[c]
@@ -117,6 +116,7 @@ func (k *rank) insert(b *array.RecordBuilder, row []any) error {
 	if int64(pos) >= k.cfg.Limit {
 		return nil
 	}
+	k.ks.touchRow(pk, r)
 	oldTail := append([][]any(nil), rows[pos:]...)
 	rows = append(rows, nil)
 	copy(rows[pos+1:], rows[pos:])
