@@ -28,6 +28,7 @@ type join struct {
 	state   [2]map[string][]*stored
 	pending *array.RecordBuilder
 	rowBuf  []any
+	ks      *keyedStore // keyed state for checkpoints (join_state.go)
 }
 
 type stored struct {
@@ -63,11 +64,6 @@ func newJoin(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	return j, nil
 }
 
-func (j *join) Open(ctx *operator.Context) error {
-	j.mem = allocator(ctx)
-	return nil
-}
-
 // outSchema builds the output schema from the configured columns.
 func outSchema(cols []sql.ColumnSpec, changelog bool) (*arrow.Schema, error) {
 	var fields []arrow.Field
@@ -97,6 +93,9 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 	if s := rec.Schema(); s.NumFields() > n && s.Field(s.NumFields()-1).Name == sql.RowKindColumn {
 		kindCol = s.NumFields() - 1
 	}
+	if err := j.ks.keyGroups(rec, j.joinKeys(input)); err != nil {
+		return err
+	}
 	for r := range int(rec.NumRows()) {
 		row, err := readRow(rec, r, j.rowBuf)
 		if err != nil {
@@ -109,7 +108,7 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 				sign = -1
 			}
 		}
-		if err := j.process(input, append([]any(nil), row[:n]...), sign); err != nil {
+		if err := j.process(input, append([]any(nil), row[:n]...), sign, r); err != nil {
 			return err
 		}
 	}
@@ -131,9 +130,12 @@ func (j *join) keyOfRow(input int, row []any) (string, bool) {
 	return keyOf(vals), true
 }
 
-// process adds (sign 1) or retracts (sign -1) a row of one input.
-func (j *join) process(input int, row []any, sign int64) error {
+// process adds (sign 1) or retracts (sign -1) a row (row r of its batch) of one input.
+func (j *join) process(input int, row []any, sign int64, r int) error {
 	key, ok := j.keyOfRow(input, row)
+	if ok {
+		j.ks.touchRow(key, r)
+	}
 	if j.cfg.Temporal != nil && input == 1 {
 		if ok {
 			if sign > 0 {
@@ -274,6 +276,9 @@ func (j *join) expire(input, timeCol int, wm, bound int64) {
 			if input == 0 && j.cfg.Kind == "LEFT" && s.matches == 0 {
 				j.emit(s.row, nil, rowInsert)
 			}
+		}
+		if len(kept) != len(list) {
+			j.ks.touch(key)
 		}
 		if len(kept) == 0 {
 			delete(j.state[input], key)

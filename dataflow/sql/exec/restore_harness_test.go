@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 
@@ -14,11 +15,13 @@ import (
 	"github.com/flowplane/flowplane/dataflow/state"
 )
 
-// step is one input event of a restore test: a batch of an input, or (rec nil) a watermark.
+// step is one input event of a restore test: a batch of an input, a checkpoint barrier
+// (whose snapshot is not kept), or (rec nil) a watermark.
 type step struct {
-	input int
-	rec   arrow.RecordBatch
-	wm    int64
+	input   int
+	rec     arrow.RecordBatch
+	wm      int64
+	barrier bool
 }
 
 // rowLog collects every emitted row, rendered, ignoring watermarks.
@@ -63,7 +66,9 @@ func run(t *testing.T, op operator.Operator, steps []step, out operator.Emitter)
 	t.Helper()
 	for _, s := range steps {
 		var err error
-		if s.rec == nil {
+		if s.barrier {
+			err = op.SnapshotState(0, io.Discard)
+		} else if s.rec == nil {
 			err = op.ProcessWatermark(s.wm, out)
 		} else {
 			err = op.ProcessBatch(s.input, s.rec, out)
@@ -118,6 +123,9 @@ func checkRestore(t *testing.T, newOp opFactory, keys [2][]int, before, after []
 			t.Fatal(err)
 		}
 		closeOp(t, op)
+	}
+	if len(want.rows) == 0 {
+		t.Fatal("the uninterrupted run emitted nothing")
 	}
 	slices.Sort(want.rows)
 	slices.Sort(got.rows)

@@ -76,7 +76,7 @@ func TestWindowAggregateRestore(t *testing.T) {
 		for _, p := range []int{1, 2, 3} {
 			t.Run(fmt.Sprintf("%s/p%d", kind, p), func(t *testing.T) {
 				t.Parallel()
-				before := []step{{rec: windowedRows(t, kind, 0, 40)}, {wm: 19}, {rec: windowedRows(t, kind, 40, 45)}}
+				before := []step{{rec: windowedRows(t, kind, 0, 40)}, {barrier: true}, {wm: 19}, {rec: windowedRows(t, kind, 40, 45)}}
 				after := []step{
 					{rec: windowedRows(t, kind, 45, 60)},
 					{rec: windowedRows(t, kind, 5, 25)}, // partly late: windows up to 20 fired
