@@ -307,6 +307,7 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 		}
 		if g.windows = kept; len(kept) == 0 {
 			delete(w.groups, k)
+			w.st.ks.drop(k)
 		}
 	}
 	rec := b.NewRecordBatch()

@@ -282,6 +282,9 @@ func (j *join) expire(input, timeCol int, wm, bound int64) {
 		}
 		if len(kept) == 0 {
 			delete(j.state[input], key)
+			if len(j.state[1-input][key]) == 0 {
+				j.ks.drop(key)
+			}
 		} else {
 			j.state[input][key] = kept
 		}

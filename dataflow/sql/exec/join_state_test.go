@@ -24,7 +24,7 @@ var (
 // joinRows returns rows of times from..to-1 over mod keys (every 10th key NULL), with value
 // v = ts*scale; retract appends a $row_kind column, deleting every row whose time is
 // divisible by 4 of the rows with times from-40..to-41 (inserted before) and inserting the rest.
-func joinRows(t *testing.T, from, to, mod, scale int64, retract bool) arrow.RecordBatch {
+func joinRows(t testing.TB, from, to, mod, scale int64, retract bool) arrow.RecordBatch {
 	var rows [][]any
 	for ts := from; ts < to; ts++ {
 		var k any = fmt.Sprintf("key%d", ts%mod)
@@ -52,7 +52,7 @@ func joinRows(t *testing.T, from, to, mod, scale int64, retract bool) arrow.Reco
 }
 
 func joinFactory(cfg sql.JoinConfig) opFactory {
-	return func(t *testing.T) operator.Operator {
+	return func(t testing.TB) operator.Operator {
 		cfg.LeftKeys, cfg.RightKeys, cfg.LeftColumns, cfg.RightColumns, cfg.Columns = []int{0}, []int{0}, 3, 3, nil
 		for _, side := range []string{"l", "r"} {
 			cfg.Columns = append(cfg.Columns, sql.ColumnSpec{Name: side + "k", Type: "STRING", Nullable: true},
@@ -106,4 +106,8 @@ func TestJoinRestore(t *testing.T) {
 			})
 		}
 	}
+}
+
+func joinCfgInterval() sql.JoinConfig {
+	return sql.JoinConfig{Kind: "INNER", Interval: &sql.IntervalSpec{LeftTime: 2, RightTime: 2, LowerMs: -5, UpperMs: 5}}
 }

@@ -90,6 +90,17 @@ func (s *keyedStore) touch(k string) {
 	}
 }
 
+// drop tells the store key k has no state any more: a key never written back needs no
+// write-back, so the changed keys stay bounded by the live ones between barriers.
+func (s *keyedStore) drop(k string) {
+	if s == nil {
+		return
+	}
+	if _, ok := s.groupOf[k]; !ok {
+		delete(s.dirty, k)
+	}
+}
+
 // flush writes every changed key back: encode returns its entry, or ok false when the key has
 // no state any more (its entry is deleted).
 func (s *keyedStore) flush(encode func(k string) (v []byte, ok bool, err error)) error {

@@ -17,7 +17,7 @@ var rankSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
 }, nil)
 
-func rankRows(t *testing.T, from, to int64) arrow.RecordBatch {
+func rankRows(t testing.TB, from, to int64) arrow.RecordBatch {
 	var rows [][]any
 	for i := from; i < to; i++ {
 		rows = append(rows, []any{fmt.Sprintf("key%d", i%11), i * 37 % 101, i})
@@ -26,7 +26,7 @@ func rankRows(t *testing.T, from, to int64) arrow.RecordBatch {
 }
 
 func rankFactory(cfg sql.RankConfig) opFactory {
-	return func(t *testing.T) operator.Operator {
+	return func(t testing.TB) operator.Operator {
 		raw, _ := json.Marshal(cfg)
 		op, err := newRank(dataflow.OperatorSpec{ID: "rank", Kind: sql.KindRank, Config: raw})
 		if err != nil {
@@ -56,4 +56,8 @@ func TestRankRestore(t *testing.T) {
 			})
 		}
 	}
+}
+
+func rankCfgTop3() sql.RankConfig {
+	return sql.RankConfig{Partition: []int{0}, Order: []sql.SortKeySpec{{Col: 1, Desc: true}}, Limit: 3, RowNumber: true}
 }

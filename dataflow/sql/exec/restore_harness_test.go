@@ -40,11 +40,11 @@ func (l *rowLog) Emit(rec arrow.RecordBatch) error {
 func (*rowLog) EmitWatermark(int64) error { return nil }
 
 // opFactory returns a new operator, not opened yet.
-type opFactory func(t *testing.T) operator.Operator
+type opFactory func(t testing.TB) operator.Operator
 
 // openOp opens an operator with keyed state b (nil: none) as subtask i of parallelism p,
 // after restoring its non-keyed state opState if any.
-func openOp(t *testing.T, newOp opFactory, b *state.Backend, p, i int, mem memory.Allocator, opState ...[]byte) operator.Operator {
+func openOp(t testing.TB, newOp opFactory, b *state.Backend, p, i int, mem memory.Allocator, opState ...[]byte) operator.Operator {
 	t.Helper()
 	op := newOp(t)
 	for _, s := range opState {
@@ -62,7 +62,7 @@ func openOp(t *testing.T, newOp opFactory, b *state.Backend, p, i int, mem memor
 	return op
 }
 
-func run(t *testing.T, op operator.Operator, steps []step, out operator.Emitter) {
+func run(t testing.TB, op operator.Operator, steps []step, out operator.Emitter) {
 	t.Helper()
 	for _, s := range steps {
 		var err error

@@ -15,7 +15,7 @@ import (
 )
 
 // rowsBatch builds a batch of schema s from rows.
-func rowsBatch(t *testing.T, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
+func rowsBatch(t testing.TB, s *arrow.Schema, rows [][]any) arrow.RecordBatch {
 	t.Helper()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, s)
 	defer b.Release()
@@ -36,7 +36,7 @@ var windowedSchema = arrow.NewSchema([]arrow.Field{
 
 // windowedRows returns rows of times from..to-1 over 7 keys, in windows of kind (TUMBLE of 10
 // ms, or the row's own SESSION of gap 3 ms).
-func windowedRows(t *testing.T, kind string, from, to int64) arrow.RecordBatch {
+func windowedRows(t testing.TB, kind string, from, to int64) arrow.RecordBatch {
 	var rows [][]any
 	for ts := from; ts < to; ts++ {
 		k := fmt.Sprintf("key%d", ts%7)
@@ -50,7 +50,7 @@ func windowedRows(t *testing.T, kind string, from, to int64) arrow.RecordBatch {
 }
 
 func windowAggFactory(kind string) opFactory {
-	return func(t *testing.T) operator.Operator {
+	return func(t testing.TB) operator.Operator {
 		cfg := sql.AggregateConfig{Keys: []int{0, 2, 3}, Aggs: []sql.AggCallSpec{
 			{Func: "COUNT", Filter: -1, Type: "BIGINT"},
 			{Func: "SUM", Args: []int{1}, Filter: -1, Type: "BIGINT"},
