@@ -1,9 +1,12 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/state"
@@ -69,6 +72,29 @@ func (w *windowAgg) Open(ctx *operator.Context) error {
 	})
 }
 
+// RestoreState takes the output schema from the first non-empty operator state.
+func (w *windowAgg) RestoreState(in io.Reader) (err error) {
+	if w.out != nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: window aggregate schema: %v", errCorruptState, p)
+		}
+	}()
+	data, err := io.ReadAll(in)
+	if err != nil || len(data) == 0 {
+		return err
+	}
+	rd, err := ipc.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%w: window aggregate schema: %w", errCorruptState, err)
+	}
+	defer rd.Release()
+	w.out = rd.Schema()
+	return nil
+}
+
 // lateRestored reports whether a window ending at end had fired, before the checkpoint the
 // operator was restored from, in the key group of row r.
 func (w *windowAgg) lateRestored(end int64, r int) bool {
@@ -79,10 +105,18 @@ func (w *windowAgg) lateRestored(end int64, r int) bool {
 }
 
 // SnapshotState writes the keys whose windows changed since the last barrier, and the
-// watermark per key group, back to keyed state.
-func (w *windowAgg) SnapshotState(uint64, io.Writer) error {
+// watermark per key group, back to keyed state. Its operator state is the output schema (an
+// Arrow IPC stream without batches), so a restored subtask can fire restored windows before
+// any new row arrives.
+func (w *windowAgg) SnapshotState(_ uint64, out io.Writer) error {
 	if w.st.ks == nil {
 		return nil
+	}
+	if w.out != nil && len(w.groups) > 0 {
+		iw := ipc.NewWriter(out, ipc.WithSchema(w.out))
+		if err := iw.Close(); err != nil {
+			return err
+		}
 	}
 	err := w.st.ks.flush(func(k string) ([]byte, bool, error) {
 		g, ok := w.groups[k]

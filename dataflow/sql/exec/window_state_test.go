@@ -87,6 +87,13 @@ func TestWindowAggregateRestore(t *testing.T) {
 				}
 				checkRestore(t, windowAggFactory(kind), [2][]int{{0}}, before, after, p)
 			})
+			// Restored subtasks that receive no row before the end of input still fire the
+			// windows they restored.
+			t.Run(fmt.Sprintf("%s/watermarks-only/p%d", kind, p), func(t *testing.T) {
+				t.Parallel()
+				before := []step{{rec: windowedRows(t, kind, 0, 40)}, {wm: 19}}
+				checkRestore(t, windowAggFactory(kind), [2][]int{{0}}, before, []step{{wm: 25}}, p)
+			})
 		}
 	}
 }
