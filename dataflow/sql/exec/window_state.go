@@ -112,7 +112,7 @@ func (w *windowAgg) SnapshotState(_ uint64, out io.Writer) error {
 	if w.st.ks == nil {
 		return nil
 	}
-	if w.out != nil && len(w.groups) > 0 {
+	if out != nil && w.out != nil && len(w.groups) > 0 {
 		iw := ipc.NewWriter(out, ipc.WithSchema(w.out))
 		if err := iw.Close(); err != nil {
 			return err
