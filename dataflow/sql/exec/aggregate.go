@@ -138,6 +138,7 @@ type windowAgg struct {
 	wm      int64
 	minEnd  int64 // no window ends before this: fire has nothing to do below it
 	metrics *Metrics
+	st      windowState // keyed state for checkpoints (window_state.go)
 }
 
 type windowGroup struct {
@@ -169,6 +170,9 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 	if err := w.schema(rec.Schema(), false); err != nil {
 		return err
 	}
+	if err := w.st.ks.keyGroups(rec, w.st.hashKeys); err != nil {
+		return err
+	}
 	win := w.cfg.Window
 	start, end := columnReader(rec.Column(win.StartKey)), columnReader(rec.Column(win.EndKey))
 	if win.Kind == "SESSION" || start == nil || end == nil {
@@ -191,7 +195,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 	for r := range int(rec.NumRows()) {
 		s, ok1 := start(r)
 		e, ok2 := end(r)
-		if !ok1 || !ok2 || w.late(e) {
+		if !ok1 || !ok2 || w.late(e, r) {
 			continue
 		}
 		kb := w.keyBuf[:0]
@@ -199,6 +203,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 			kb = f(kb, r)
 		}
 		w.keyBuf = kb
+		w.st.ks.touchRowBytes(kb, r)
 		g := w.groups[string(kb)]
 		if g == nil {
 			key := make([]any, len(keyCols))
@@ -221,8 +226,8 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 
 // late counts and reports a row of an event-time window that has already fired, and
 // otherwise notes its window's end.
-func (w *windowAgg) late(end int64) bool {
-	if !w.cfg.Window.ProcTime && end-1 <= w.wm {
+func (w *windowAgg) late(end int64, r int) bool {
+	if !w.cfg.Window.ProcTime && (end-1 <= w.wm || w.lateRestored(end, r)) {
 		if w.metrics != nil {
 			w.metrics.LateRowsDropped.Add(1)
 		}
@@ -250,10 +255,11 @@ func (w *windowAgg) processRows(rec arrow.RecordBatch) error {
 		}
 		start, ok1 := row[win.StartKey].(int64)
 		end, ok2 := row[win.EndKey].(int64)
-		if !ok1 || !ok2 || w.late(end) {
+		if !ok1 || !ok2 || w.late(end, r) {
 			continue
 		}
 		k := keyOf(key)
+		w.st.ks.touchRow(k, r)
 		g := w.groups[k]
 		if g == nil {
 			g = &windowGroup{key: key}
@@ -350,6 +356,7 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 				minEnd = min(minEnd, p.end)
 				continue
 			}
+			w.st.ks.touch(k)
 			accs := p.accs
 			if accs == nil {
 				accs = w.newAccs()
@@ -379,6 +386,7 @@ func (w *windowAgg) fire(wm int64, out operator.Emitter) error {
 		}
 		if g.windows = kept; len(kept) == 0 {
 			delete(w.groups, k)
+			w.st.ks.drop(k)
 		}
 	}
 	rec := b.NewRecordBatch()

@@ -14,8 +14,11 @@
 // columns and pass integer arguments unboxed; builders reserve the previous batch's string
 // bytes.
 //
-// Checkpointed state: source offsets and positions, sink commits, and the group aggregate's
-// groups (keyed state in key groups, restorable at another parallelism). Limits: the state of
-// window aggregates, joins and Top-N lives in memory only and is not snapshotted, Top-N does not
-// accept retractions, and processing-time windows fire only at the end of input.
+// Checkpointed state: source offsets and positions, sink commits, and the state of every
+// stateful operator in keyed state (key groups from the routing hash, restorable at another
+// parallelism): group aggregate groups (group.go), window aggregate panes and per-key-group
+// watermarks (window_state.go), Top-N and deduplication partitions (rank_state.go) and join rows
+// with match counts (join_state.go). Operators note changed keys (keyed_store.go) and encode
+// them at the barrier. Limits: Top-N does not accept retractions, and processing-time windows
+// fire only at the end of input.
 package exec

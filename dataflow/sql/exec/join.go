@@ -31,6 +31,7 @@ type join struct {
 	condBuf []any
 	size    sizeHint // of the last emitted batch, reserved at the next emit
 	reserve bool
+	ks      *keyedStore // keyed state for checkpoints (join_state.go)
 }
 
 type stored struct {
@@ -66,11 +67,6 @@ func newJoin(spec dataflow.OperatorSpec) (operator.Operator, error) {
 	return j, nil
 }
 
-func (j *join) Open(ctx *operator.Context) error {
-	j.mem = allocator(ctx)
-	return nil
-}
-
 // outSchema builds the output schema from the configured columns.
 func outSchema(cols []sql.ColumnSpec, changelog bool) (*arrow.Schema, error) {
 	var fields []arrow.Field
@@ -101,6 +97,9 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 		kindCol = s.NumFields() - 1
 	}
 	rows := newOwnedRows(rec) // the join keeps its rows
+	if err := j.ks.keyGroups(rec, j.joinKeys(input)); err != nil {
+		return err
+	}
 	for r := range int(rec.NumRows()) {
 		row, err := rows.readFirst(r, n) // kept in state: its own slice, strings owned
 		if err != nil {
@@ -116,7 +115,7 @@ func (j *join) ProcessBatch(input int, rec arrow.RecordBatch, out operator.Emitt
 				sign = -1
 			}
 		}
-		if err := j.process(input, row, sign); err != nil {
+		if err := j.process(input, row, sign, r); err != nil {
 			return err
 		}
 	}
@@ -139,9 +138,12 @@ func (j *join) keyOfRow(input int, row []any) (string, bool) {
 	return string(kb), true
 }
 
-// process adds (sign 1) or retracts (sign -1) a row of one input.
-func (j *join) process(input int, row []any, sign int64) error {
+// process adds (sign 1) or retracts (sign -1) a row (row r of its batch) of one input.
+func (j *join) process(input int, row []any, sign int64, r int) error {
 	key, ok := j.keyOfRow(input, row)
+	if ok {
+		j.ks.touchRow(key, r)
+	}
 	if j.cfg.Temporal != nil && input == 1 {
 		if ok {
 			if sign > 0 {
@@ -303,8 +305,14 @@ func (j *join) expire(input, timeCol int, wm, bound int64) {
 				j.emit(s.row, nil, rowInsert)
 			}
 		}
+		if len(kept) != len(list) {
+			j.ks.touch(key)
+		}
 		if len(kept) == 0 {
 			delete(j.state[input], key)
+			if len(j.state[1-input][key]) == 0 {
+				j.ks.drop(key)
+			}
 		} else {
 			j.state[input][key] = kept
 		}

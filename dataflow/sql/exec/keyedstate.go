@@ -154,6 +154,11 @@ func appendAccState(b []byte, a accumulator) ([]byte, error) {
 			return nil, err
 		}
 		b = append(b, boolByte(x.set))
+	case *bestAcc:
+		if b, err = appendStateValue(b, x.best); err != nil {
+			return nil, err
+		}
+		b = append(binary.AppendVarint(b, x.ib), boolByte(x.iset))
 	case *distinctAcc:
 		b = binary.AppendUvarint(b, uint64(len(x.seen)+len(x.ints)))
 		x.counts(func(k string, n int64) {
@@ -194,6 +199,7 @@ func readAccState(r *stateReader, a accumulator) {
 			v := r.value()
 			x.values[keyOf([]any{v})] = &counted{v: v, n: r.varint()}
 		}
+		x.stale = true // the cached extreme is not stored: rescan on the next result
 	case *firstLastAcc:
 		x.v = r.value()
 		if len(r.b) == 0 {
@@ -201,6 +207,13 @@ func readAccState(r *stateReader, a accumulator) {
 			return
 		}
 		x.set, r.b = r.b[0] == 1, r.b[1:]
+	case *bestAcc:
+		x.best, x.ib = r.value(), r.varint()
+		if len(r.b) == 0 {
+			r.fail()
+			return
+		}
+		x.iset, r.b = r.b[0] == 1, r.b[1:]
 	case *distinctAcc:
 		n := r.uvarint()
 		for i := uint64(0); i < n && r.err == nil; i++ {

@@ -28,8 +28,9 @@ type rank struct {
 	rowBuf  []any
 	emitBuf []any
 	keyBuf  []byte
-	keyCols []int    // the partition and order columns
-	size    sizeHint // of the last emitted batch
+	keyCols []int       // the partition and order columns
+	size    sizeHint    // of the last emitted batch
+	ks      *keyedStore // keyed state for checkpoints (rank_state.go)
 }
 
 func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
@@ -46,11 +47,6 @@ func newRank(spec dataflow.OperatorSpec) (operator.Operator, error) {
 		k.keyCols = append(k.keyCols, o.Col)
 	}
 	return k, nil
-}
-
-func (k *rank) Open(ctx *operator.Context) error {
-	k.mem = allocator(ctx)
-	return nil
 }
 
 func (k *rank) schema(in *arrow.Schema) {
@@ -93,6 +89,9 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 	if k.cfg.RowNumber {
 		width--
 	}
+	if err := k.ks.keyGroups(rec, k.cfg.Partition); err != nil {
+		return err
+	}
 	b := array.NewRecordBuilder(k.mem, k.out)
 	defer b.Release()
 	k.size.reserve(b)
@@ -132,6 +131,7 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 			row[j] = v
 		}
 		ownStrings(row) // kept beyond the batch, whose buffers the allocator reuses
+		k.ks.touchRowBytes(kb, r)
 		if err := k.insert(b, string(kb), rows, pos, row); err != nil {
 			return err
 		}
