@@ -164,8 +164,10 @@ func TestKilledPeerFailsOverThroughScheduler(t *testing.T) {
 	})
 	waitFor(t, 10*time.Second, "records flowing in the new attempt", flowing(attempt))
 	t.Logf("peer killed -> attempt %d running on the survivor with records flowing in %s", attempt, time.Since(start))
-	if attempt != 2 {
-		t.Errorf("failover took %d attempts, want one restart (attempt 2)", attempt-1)
+	// Usually one restart; a heartbeat the killed agent had in flight can make the scheduler
+	// place the first restart on it once more before it is seen quiet, so allow a second.
+	if attempt > 3 {
+		t.Errorf("failover took %d restarts, want at most 2", attempt-1)
 	}
 	// The killed worker's lease ends; the job stays put (a lost worker it no longer uses does not
 	// restart it), and the survivor runs only the new attempt's tasks.
