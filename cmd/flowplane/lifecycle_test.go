@@ -60,10 +60,7 @@ func startProcess(t *testing.T, env []string, args ...string) (*exec.Cmd, *syncB
 	return cmd, out
 }
 
-var (
-	registeredID   = regexp.MustCompile(`"msg":"worker registered"[^\n]*"worker":"([^"]+)"`)
-	registeredAddr = regexp.MustCompile(`"msg":"worker registered"[^\n]*"data_addr":"([^"]+)"`)
-)
+var registeredID = regexp.MustCompile(`"msg":"worker registered"[^\n]*"worker":"([^"]+)"`)
 
 // TestDeploymentSurvivesWorkerKillThroughTheAPI runs `flowplane server` and two `flowplane worker`
 // processes, deploys a SQL application through the REST API, kills one worker process (SIGKILL)
@@ -84,14 +81,13 @@ func TestDeploymentSurvivesWorkerKillThroughTheAPI(t *testing.T) {
 	api := apiClient{t: t, base: url, token: token}
 
 	var workerCmds []*exec.Cmd
-	var workerIDs, dataAddrs []string
+	var workerIDs []string
 	for i := range 2 {
 		cmd, out := startProcess(t, []string{"FLOWPLANE_JOIN_TOKEN=jt"}, "worker", "--server", url, "--slots", "2",
 			"--data-addr", "127.0.0.1:0", "--http", "127.0.0.1:0", "--name", fmt.Sprint("w", i+1), "--poll-wait", "2s")
 		waitFor(t, "worker registered", 30*time.Second, func() bool { return registeredID.MatchString(out.String()) })
 		workerCmds = append(workerCmds, cmd)
 		workerIDs = append(workerIDs, registeredID.FindStringSubmatch(out.String())[1])
-		dataAddrs = append(dataAddrs, registeredAddr.FindStringSubmatch(out.String())[1])
 	}
 
 	var obj struct {
