@@ -3,6 +3,7 @@ package scheduler
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/go-memdb"
 )
@@ -86,7 +87,9 @@ func applyRegisterWorker(c *applyCtx, raw json.RawMessage) (any, error) {
 	return nil, nil
 }
 
-// applyWorkerLost marks a worker lost (a tombstone) and fails every job placed on it.
+// applyWorkerLost marks a worker lost (a tombstone) and fails every job placed on it. A job that
+// already restarted without it after a failure of an attempt that ran on it (a survivor's task
+// lost its exchange peer first) records the loss instead, so the deployment's events name it.
 func applyWorkerLost(c *applyCtx, raw json.RawMessage) (any, error) {
 	var b workerLostBody
 	if err := decodeBody(raw, &b); err != nil {
@@ -104,12 +107,33 @@ func applyWorkerLost(c *applyCtx, raw json.RawMessage) (any, error) {
 	mustInsert(c.txn, tableWorkers, &nw)
 	reason := fmt.Sprintf("worker %s lost: %s", workerLabel(w), b.Reason)
 	for _, j := range all[*Job](c.txn, tableJobs) {
-		if !j.Placed() || !containsWorker(j, w.ID) {
-			continue
+		switch {
+		case j.Placed() && containsWorker(j, w.ID):
+			failJob(c, j, CauseWorkerLost, reason)
+		case !j.Status.Terminal():
+			noteLostWorker(c, j, w, b.Reason)
 		}
-		failJob(c, j, CauseWorkerLost, reason)
 	}
 	return nil, nil
+}
+
+// noteLostWorker records w's loss on j when w is one of its suspects.
+func noteLostWorker(c *applyCtx, j *Job, w *Worker, reason string) {
+	i := slices.IndexFunc(j.Suspects, func(s SuspectWorker) bool { return s.ID == w.ID })
+	if i < 0 {
+		return
+	}
+	nj := j.clone()
+	nj.Suspects = slices.Delete(nj.Suspects, i, i+1)
+	nj.LostWorkers = append(nj.LostWorkers, LostWorker{ID: w.ID, Name: w.Name, Attempt: j.Suspects[i].Attempt,
+		Reason: reason, Index: c.index})
+	if n := len(nj.LostWorkers); n > maxLostWorkers {
+		nj.LostWorkers = slices.Clone(nj.LostWorkers[n-maxLostWorkers:])
+	}
+	// Neither UpdatedAt (the job master times a restart from the failure) nor any worker's
+	// assignments change.
+	nj.ModifyIndex = c.index
+	mustInsert(c.txn, tableJobs, nj)
 }
 
 func workerLabel(w *Worker) string {

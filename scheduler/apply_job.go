@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -64,8 +65,10 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("%w: job %s is %s at attempt %d; cannot start attempt %d", ErrStale, j.ID, j.Status, j.Attempt, b.Attempt)
 	}
 	nj := j.clone()
+	avoided := len(b.Avoid) > 0
 	subtasks, err := place(c.txn, nj, b.Avoid)
-	if err != nil && len(b.Avoid) > 0 {
+	if err != nil && avoided {
+		avoided = false
 		subtasks, err = place(c.txn, nj, nil)
 	}
 	if err != nil {
@@ -77,6 +80,15 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		return nil, nil
 	}
 	nj.Attempt, nj.Subtasks, nj.Status, nj.WaitingSince, nj.RestartAt = b.Attempt, subtasks, JobDeploying, 0, 0
+	// The failed attempt's workers this restart left out stay suspects; the others are alive
+	// (they renewed) or run the new attempt, whose failure reports their loss.
+	var suspects []SuspectWorker
+	for _, s := range nj.Suspects {
+		if avoided && slices.Contains(b.Avoid, s.ID) {
+			suspects = append(suspects, s)
+		}
+	}
+	nj.Suspects = suspects
 	putJob(c, nj, nil)
 	return nj.Attempt, nil
 }
@@ -173,11 +185,34 @@ func failJob(c *applyCtx, j *Job, cause, reason string) {
 	keep, delay, giveUp := j.Restart.decide(append(nj.Failures, c.at), c.at)
 	nj.Failures = keep
 	if giveUp != "" {
-		nj.Status, nj.Reason = JobFailed, reason+"; "+giveUp
+		nj.Status, nj.Reason, nj.Suspects = JobFailed, reason+"; "+giveUp, nil
 	} else {
+		nj.Suspects = suspectsAfterFailure(c, j)
 		nj.Status, nj.Reason, nj.RestartAt, nj.WaitingSince = JobRestarting, reason, c.at+delay, c.at+delay
 	}
 	putJob(c, nj, j)
+}
+
+// suspectsAfterFailure lists the active workers of j's failed attempt, and the earlier suspects
+// still active, sorted by id (a worker of both keeps the newer attempt).
+func suspectsAfterFailure(c *applyCtx, j *Job) []SuspectWorker {
+	var out []SuspectWorker
+	add := func(s SuspectWorker) {
+		if w, err := getWorker(c.txn, s.ID); err != nil || w.State != WorkerActive {
+			return
+		}
+		if !slices.ContainsFunc(out, func(o SuspectWorker) bool { return o.ID == s.ID }) {
+			out = append(out, s)
+		}
+	}
+	for _, id := range j.Workers() {
+		add(SuspectWorker{ID: id, Attempt: j.Attempt})
+	}
+	for _, s := range j.Suspects {
+		add(s)
+	}
+	slices.SortFunc(out, func(a, b SuspectWorker) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 // applyTaskStatus records the states a worker reported for the current attempts of its jobs.

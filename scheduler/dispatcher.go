@@ -62,6 +62,7 @@ type reported struct {
 	status  JobStatus
 	attempt uint64
 	reason  string
+	lost    uint64 // the Raft index of the newest LostWorkers record written
 }
 
 // runDispatcher runs the dispatcher until ctx ends.
@@ -314,10 +315,21 @@ func (d *dispatcher) writeBack(ctx context.Context) {
 			continue
 		}
 		r := reported{status: j.Status, attempt: j.Attempt, reason: j.Reason}
-		if d.written[j.ID] == r {
+		if n := len(j.LostWorkers); n > 0 {
+			r.lost = j.LostWorkers[n-1].Index
+		}
+		prev := d.written[j.ID]
+		if prev == r {
 			continue
 		}
-		if err := d.writeJob(ctx, j, d.written[j.ID]); err != nil {
+		var err error
+		if prev.status != r.status || prev.attempt != r.attempt || prev.reason != r.reason {
+			err = d.writeJob(ctx, j, prev)
+		}
+		if err == nil && prev.lost != r.lost {
+			err = d.writeLostWorkers(ctx, j, prev.lost)
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				d.s.log.Warn("dispatcher: write back", "job", j.ID, "project", j.Project, "err", err)
 			}
@@ -325,6 +337,39 @@ func (d *dispatcher) writeBack(ctx context.Context) {
 		}
 		d.written[j.ID] = r
 	}
+}
+
+// writeLostWorkers appends a worker_lost event for every LostWorkers record after the Raft index
+// after, unless one was written already (by an earlier leader): the event's message is
+// derived from the record alone, so it identifies it.
+func (d *dispatcher) writeLostWorkers(ctx context.Context, j *Job, after uint64) error {
+	for _, l := range j.LostWorkers {
+		if l.Index <= after {
+			continue
+		}
+		msg := fmt.Sprintf("worker %s lost: %s; it ran tasks of attempt %d, which failed and restarted without it",
+			workerLabel(&Worker{ID: l.ID, Name: l.Name}), l.Reason, l.Attempt)
+		err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+			// The row lock serializes this check with an old leader still writing.
+			var locked string
+			err := tx.QueryRow(ctx, `SELECT id FROM deployments WHERE id = $1 FOR UPDATE`, j.Deployment).Scan(&locked)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO deployment_events (project_id, deployment_id, attempt, type, message)
+				SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM deployment_events
+					WHERE deployment_id = $2 AND type = $4 AND message = $5)`,
+				j.Project, j.Deployment, int64(l.Attempt), CauseWorkerLost, msg)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error {
@@ -335,7 +380,7 @@ func (d *dispatcher) writeJob(ctx context.Context, j *Job, prev reported) error 
 	// A failure this leader saw happen but whose restart finished before this write is still
 	// announced (RESTARTING with its cause). A job first seen by this leader is only brought up
 	// to date: its old reason is history already written by the previous leader.
-	missed := prev != (reported{}) && j.Reason != "" && j.Reason != prev.reason && !failing &&
+	missed := prev.status != "" && j.Reason != "" && j.Reason != prev.reason && !failing &&
 		j.Status != JobCanceled && j.Status != JobFinished
 	if missed {
 		if err := d.report(ctx, j.Deployment, j.Project, 0, "RESTARTING", j.Reason, j.Attempt, j.Cause); err != nil {

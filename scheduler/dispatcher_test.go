@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,78 @@ func TestLeaderChangeWritesNoDuplicateEvents(t *testing.T) {
 	}
 	if s, _, _ := deploymentState(t, pool, dep); s != "RUNNING" {
 		t.Errorf("status after the leader change = %s", s)
+	}
+}
+
+// TestLostWorkerNamedAfterSurvivorFailure: a worker dies and the first failure heard of is the
+// survivor's task losing its exchange peer (task_failed). The job restarts without the dead
+// worker; when its lease runs out, one worker_lost event names it, and a new leader writes no
+// second one.
+func TestLostWorkerNamedAfterSurvivorFailure(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	nodes := startCluster(t, 3, func(c *Config) { c.Pool = pool; c.Lease = 2 * time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	workers := map[string]*testWorker{}
+	kill := map[string]context.CancelFunc{}
+	for i := range 2 {
+		w := register(t, nodes[i].url, 2, fmt.Sprint("w", i))
+		wctx, stop := context.WithCancel(ctx)
+		workers[w.id], kill[w.id] = w, stop
+		w.runLoop(wctx)
+	}
+	dep, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 2, `{"type":"fixed-delay","delay_ms":0}`)
+	waitStatus(t, pool, dep, "RUNNING")
+	j, _ := waitLeader(t, nodes).fsm.Job(dep)
+	if len(j.Workers()) != 2 {
+		t.Fatalf("attempt 1 on %v, want both workers", j.Workers())
+	}
+	dead, survivor := workers[j.Workers()[0]], workers[j.Workers()[1]]
+	kill[dead.id]()
+	dead.loops.Wait() // its last heartbeat came before the survivor's failure
+	set, status := survivor.poll(0, 0)
+	if status != 200 {
+		t.Fatalf("survivor poll = %d", status)
+	}
+	if _, status := survivor.heartbeat(set, assign.TaskFailed); status != 200 {
+		t.Fatalf("survivor heartbeat = %d", status)
+	}
+	events := func(where string, args ...any) int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM deployment_events WHERE deployment_id = $1 AND `+where,
+			append([]any{dep}, args...)...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	naming := "type = 'worker_lost' AND message LIKE '%' || $2 || '%'"
+	waitFor(t, 15*time.Second, "a worker_lost event naming the dead worker", func() bool { return events(naming, dead.id) > 0 })
+	if n := events("type = 'task_failed' AND status = 'RESTARTING' AND message LIKE '%' || $2 || '%'", survivor.id); n != 1 {
+		t.Errorf("%d task_failed events naming the survivor, want 1 (the first failure heard of)", n)
+	}
+	waitFor(t, 15*time.Second, "attempt 2 RUNNING", func() bool { return events("attempt = 2 AND status = 'RUNNING'") > 0 })
+	if j, _ := waitLeader(t, nodes).fsm.Job(dep); j.Attempt != 2 || slices.Contains(j.Workers(), dead.id) {
+		t.Errorf("job at attempt %d on %v, want attempt 2 without %s", j.Attempt, j.Workers(), dead.id)
+	}
+	if n := events(naming+" AND attempt = 1 AND status IS NULL", dead.id); n != 1 {
+		t.Errorf("%d worker_lost events of attempt 1 naming %s, want 1", n, dead.id)
+	}
+
+	l := waitLeader(t, nodes)
+	if err := l.TransferLeadership(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nl := waitLeader(t, nodes)
+	// the new leader's dispatcher has written everything once it wrote an unrelated change
+	dep2, _ := seedDeployment(t, pool, "INSERT INTO dst SELECT a, b FROM src", 1, `{}`)
+	waitFor(t, 10*time.Second, "new leader dispatching", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM deployment_events WHERE deployment_id = $1`, dep2).Scan(&n)
+		_, ok := nl.fsm.Job(dep2)
+		return ok && err == nil && n > 0
+	})
+	if n := events(naming, dead.id); n != 1 {
+		t.Errorf("%d worker_lost events naming %s after the leader change, want 1", n, dead.id)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -262,6 +263,22 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	}
 }
 
+// snapshotInto persists from's snapshot and restores it into to.
+func snapshotInto(t *testing.T, from, to *FSM) {
+	t.Helper()
+	snap, err := from.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := snap.Persist(&memSink{Buffer: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	if err := to.Restore(io.NopCloser(&buf)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type memSink struct{ *bytes.Buffer }
 
 func (memSink) ID() string    { return "mem" }
@@ -360,5 +377,116 @@ func TestHCLogAdapter(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log %q lacks %s", out, want)
 		}
+	}
+}
+
+// failOn reports the first subtask of job's current attempt on worker as FAILED.
+func (h *fsmHarness) failOn(job, worker, id string, at int64) {
+	h.t.Helper()
+	j, _ := h.f.Job(job)
+	for _, st := range j.Subtasks {
+		if st.Worker == worker {
+			h.ok(CmdTaskStatus, id, at, taskStatusBody{Worker: worker, Updates: []taskUpdate{{JobID: job, Attempt: j.Attempt,
+				Vertex: string(st.Vertex), Subtask: st.Index, State: "FAILED", Error: "connection reset by peer"}}})
+			return
+		}
+	}
+	h.t.Fatalf("job %s has no subtask on %s", job, worker)
+}
+
+// TestWorkerLostAfterSurvivorFailureIsRecorded: a survivor's task fails first (its exchange peer
+// died), the restart avoids the quiet worker, and that worker's later loss is recorded on the job
+// once, although the job no longer runs on it.
+func TestWorkerLostAfterSurvivorFailureIsRecorded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(2, 2)
+	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
+	if j, _ := h.f.Job("job1"); fmt.Sprint(j.Workers()) != "[w0 w1]" {
+		t.Fatalf("attempt 1 on %v, want [w0 w1]", j.Workers())
+	}
+	h.failOn("job1", "w1", "f1", 2) // w0 died; w1's task lost its peer
+	j, _ := h.f.Job("job1")
+	if j.Status != JobRestarting || fmt.Sprint(j.Suspects) != "[{w0 1} {w1 1}]" {
+		t.Fatalf("job = %s suspects %v, want RESTARTING with [{w0 1} {w1 1}]", j.Status, j.Suspects)
+	}
+	h.ok(CmdScheduleJob, "s2", 3, scheduleJobBody{ID: "job1", Attempt: 2, Avoid: []string{"w0"}})
+	j, _ = h.f.Job("job1")
+	if j.Attempt != 2 || slices.Contains(j.Workers(), "w0") || fmt.Sprint(j.Suspects) != "[{w0 1}]" {
+		t.Fatalf("attempt %d on %v suspects %v, want attempt 2 without w0, suspects [{w0 1}]", j.Attempt, j.Workers(), j.Suspects)
+	}
+	// a worker the job never ran on is lost: nothing recorded
+	h.ok(CmdRegisterWorker, "reg-w2", 4, registerWorkerBody{ID: "w2", Slots: 1, DataAddr: "127.0.0.1:1"})
+	h.ok(CmdWorkerLost, "lost-w2", 4, workerLostBody{ID: "w2", Reason: "no heartbeat for 1s"})
+	if j, _ = h.f.Job("job1"); len(j.LostWorkers) != 0 || j.Status != JobDeploying {
+		t.Fatalf("after w2 lost: %s lost %v", j.Status, j.LostWorkers)
+	}
+	h.ok(CmdWorkerLost, "lost-w0", 5, workerLostBody{ID: "w0", Reason: "no heartbeat for 1s"})
+	h.ok(CmdWorkerLost, "lost-w0-again", 6, workerLostBody{ID: "w0", Reason: "no heartbeat for 1s"})
+	j, _ = h.f.Job("job1")
+	want := []LostWorker{{ID: "w0", Attempt: 1, Reason: "no heartbeat for 1s", Index: h.index - 1}}
+	if !slices.Equal(j.LostWorkers, want) || len(j.Suspects) != 0 {
+		t.Errorf("lost %+v suspects %v, want %+v and none", j.LostWorkers, j.Suspects, want)
+	}
+	if j.Status != JobDeploying || j.Attempt != 2 || !j.Placed() {
+		t.Errorf("the loss must not disturb attempt 2: %s attempt %d placed %v", j.Status, j.Attempt, j.Placed())
+	}
+	// the record survives a snapshot
+	g := newHarness(t)
+	snapshotInto(t, h.f, g.f)
+	if j2, _ := g.f.Job("job1"); !slices.Equal(j2.LostWorkers, want) {
+		t.Errorf("restored lost workers = %+v", j2.LostWorkers)
+	}
+}
+
+// TestWorkerLostWhileRestartingIsRecorded: the lease runs out before the restart is placed.
+func TestWorkerLostWhileRestartingIsRecorded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(2, 2)
+	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
+	h.failOn("job1", "w1", "f1", 2)
+	h.ok(CmdWorkerLost, "lost-w0", 3, workerLostBody{ID: "w0", Reason: "gone"})
+	j, _ := h.f.Job("job1")
+	if j.Status != JobRestarting || len(j.LostWorkers) != 1 || j.LostWorkers[0].ID != "w0" || j.LostWorkers[0].Attempt != 1 {
+		t.Fatalf("job = %s lost %+v, want RESTARTING with w0 of attempt 1", j.Status, j.LostWorkers)
+	}
+	if j.UpdatedAt != 2 {
+		t.Errorf("UpdatedAt = %d, want the failure's time 2 (the job master times the restart from it)", j.UpdatedAt)
+	}
+	h.ok(CmdScheduleJob, "s2", 4, scheduleJobBody{ID: "job1", Attempt: 2})
+	if j, _ = h.f.Job("job1"); j.Attempt != 2 || len(j.Suspects) != 0 || len(j.LostWorkers) != 1 {
+		t.Errorf("attempt %d suspects %v lost %v", j.Attempt, j.Suspects, j.LostWorkers)
+	}
+}
+
+// TestWorkerLostLongAfterARestartIsNotTheJobsNews: a restart that did not leave a worker out
+// (it was alive) forgets it; its later loss is no event of the job.
+func TestWorkerLostLongAfterARestartIsNotTheJobsNews(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(2, 2)
+	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
+	h.failOn("job1", "w1", "f1", 2)
+	// a big new worker takes the whole restart; w0 and w1 renewed (not avoided)
+	h.ok(CmdRegisterWorker, "reg-w2", 3, registerWorkerBody{ID: "w2", Slots: 4, DataAddr: "127.0.0.1:1"})
+	h.ok(CmdScheduleJob, "s2", 4, scheduleJobBody{ID: "job1", Attempt: 2, Avoid: []string{"w9"}})
+	j, _ := h.f.Job("job1")
+	if fmt.Sprint(j.Workers()) != "[w2]" || len(j.Suspects) != 0 {
+		t.Fatalf("attempt 2 on %v suspects %v, want [w2] and none", j.Workers(), j.Suspects)
+	}
+	h.ok(CmdWorkerLost, "lost-w0", 5, workerLostBody{ID: "w0", Reason: "gone"})
+	h.ok(CmdWorkerLost, "lost-w1", 6, workerLostBody{ID: "w1", Reason: "gone"})
+	if j, _ = h.f.Job("job1"); len(j.LostWorkers) != 0 || j.Status != JobDeploying {
+		t.Errorf("job %s lost workers %+v, want DEPLOYING and none", j.Status, j.LostWorkers)
+	}
+	// a restart that had to fall back onto the suspects forgets them too
+	h2 := newHarness(t)
+	h2.setup(2, 2)
+	h2.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 2), Restart: zeroDelay()})
+	h2.failOn("job1", "w1", "f1", 2)
+	h2.ok(CmdScheduleJob, "s2", 3, scheduleJobBody{ID: "job1", Attempt: 2, Avoid: []string{"w0", "w1"}})
+	if j, _ = h2.f.Job("job1"); len(j.Suspects) != 0 || !j.Placed() {
+		t.Errorf("fallback placement: suspects %v placed %v", j.Suspects, j.Placed())
 	}
 }

@@ -162,11 +162,12 @@ type testWorker struct {
 	token  string
 	lease  time.Duration
 	client *http.Client
+	loops  *sync.WaitGroup // runLoop's goroutines
 }
 
 func register(t testing.TB, base string, slots int, name string) *testWorker {
 	t.Helper()
-	w := &testWorker{t: t, base: base, client: &http.Client{Timeout: 30 * time.Second}}
+	w := &testWorker{t: t, base: base, client: &http.Client{Timeout: 30 * time.Second}, loops: &sync.WaitGroup{}}
 	var reg assign.Registered
 	waitFor(t, 10*time.Second, "registration", func() bool {
 		status := w.do(http.MethodPost, assign.PathRegister, testJoinToken,
@@ -246,14 +247,20 @@ func (w *testWorker) heartbeatAcking(set assign.Set, st assign.TaskState, trigge
 }
 
 // runLoop polls and heartbeats (every 50 ms, independently) until ctx ends, reporting every
-// assigned task RUNNING.
+// assigned task RUNNING. After ctx ends, w.loops.Wait() returns once the worker sent its last
+// request.
 func (w *testWorker) runLoop(ctx context.Context) {
 	var mu sync.Mutex
 	var latest assign.Set
+	w.loops.Add(2)
 	go func() {
+		defer w.loops.Done()
 		var index uint64
 		for ctx.Err() == nil {
 			set, status := w.poll(index, 200*time.Millisecond)
+			if ctx.Err() != nil {
+				return // dead workers do not report
+			}
 			if status == http.StatusOK {
 				index = set.Index
 				mu.Lock()
@@ -269,6 +276,7 @@ func (w *testWorker) runLoop(ctx context.Context) {
 		}
 	}()
 	go func() {
+		defer w.loops.Done()
 		var triggers []assign.Trigger
 		for ctx.Err() == nil {
 			mu.Lock()

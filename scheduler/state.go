@@ -129,6 +129,31 @@ type Job struct {
 	ModifyIndex          uint64 `json:"modify_index"`
 	// Generation is the deployment generation the job last acted on (submit or restart).
 	Generation int64 `json:"generation,omitempty"`
+	// Suspects are workers that ran tasks of a failed attempt and that the restart left out
+	// because they had gone quiet: should one be declared lost later, that loss is the job's news
+	// (LostWorkers) although the job no longer runs on it.
+	Suspects []SuspectWorker `json:"suspects,omitempty"`
+	// LostWorkers records such losses, newest last (at most maxLostWorkers): the dispatcher writes
+	// one worker_lost event for each.
+	LostWorkers []LostWorker `json:"lost_workers,omitempty"`
+}
+
+// maxLostWorkers bounds Job.LostWorkers.
+const maxLostWorkers = 8
+
+// SuspectWorker is a worker that ran tasks of attempt Attempt, which failed.
+type SuspectWorker struct {
+	ID      string `json:"id"`
+	Attempt uint64 `json:"attempt"`
+}
+
+// LostWorker is a worker declared lost after the job had restarted without it.
+type LostWorker struct {
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Attempt uint64 `json:"attempt"` // the failed attempt whose tasks it ran
+	Reason  string `json:"reason"`
+	Index   uint64 `json:"index"` // the Raft index of the worker-lost entry
 }
 
 // Slots is how many slots the job needs: its highest parallelism (slot sharing).
@@ -151,6 +176,8 @@ func (j *Job) clone() *Job {
 	c := *j
 	c.Subtasks = slices.Clone(j.Subtasks)
 	c.Failures = slices.Clone(j.Failures)
+	c.Suspects = slices.Clone(j.Suspects)
+	c.LostWorkers = slices.Clone(j.LostWorkers)
 	return &c
 }
 
