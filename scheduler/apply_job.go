@@ -249,7 +249,7 @@ func applyTaskStatus(c *applyCtx, raw json.RawMessage) (any, error) {
 func updateTasks(c *applyCtx, j *Job, w *Worker, updates []taskUpdate) {
 	nj := j.clone()
 	changed := false
-	failure := ""
+	failure, rootCause := "", false
 	for _, u := range updates {
 		if u.Attempt != j.Attempt {
 			continue
@@ -262,8 +262,11 @@ func updateTasks(c *applyCtx, j *Job, w *Worker, updates []taskUpdate) {
 			continue
 		}
 		nj.Subtasks[i].State, nj.Subtasks[i].Error, changed = state, u.Error, true
-		if state == assign.TaskFailed && failure == "" {
+		// The job fails with the first failure of the batch that is not merely an upstream
+		// task's failure seen downstream (that one only when it is all there is).
+		if state == assign.TaskFailed && !rootCause && (failure == "" || !u.Upstream) {
 			failure = fmt.Sprintf("task %s[%d] on worker %s failed: %s", u.Vertex, u.Subtask, workerLabel(w), u.Error)
+			rootCause = !u.Upstream
 		}
 	}
 	if !changed {

@@ -177,6 +177,8 @@ type taskUpdate struct {
 	Subtask int    `json:"subtask"`
 	State   string `json:"state"`
 	Error   string `json:"error,omitempty"`
+	// Upstream: the task failed only because a task feeding it failed (assign.TaskStatus).
+	Upstream bool `json:"upstream,omitempty"`
 }
 
 type taskStatusBody struct {

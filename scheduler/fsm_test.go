@@ -490,3 +490,25 @@ func TestWorkerLostLongAfterARestartIsNotTheJobsNews(t *testing.T) {
 		t.Errorf("fallback placement: suspects %v placed %v", j.Suspects, j.Placed())
 	}
 }
+
+func TestFailureNamesTheRootCauseNotTheUpstreamEcho(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setup(4)
+	h.ok(CmdSubmitJob, "s", 1, JobSpec{ID: "job1", Graph: testGraph(t, 1), Restart: zeroDelay()})
+	// One heartbeat reports the sink's echo of the failure before the source's own failure.
+	h.ok(CmdTaskStatus, "f", 2, taskStatusBody{Worker: "w0", Updates: []taskUpdate{
+		{JobID: "job1", Attempt: 1, Vertex: "sink", Subtask: 0, State: "FAILED", Error: "upstream task failed", Upstream: true},
+		{JobID: "job1", Attempt: 1, Vertex: "src", Subtask: 0, State: "FAILED", Error: "connector endpoint not allowed"}}})
+	j, _ := h.f.Job("job1")
+	if j.Status != JobRestarting || !strings.Contains(j.Reason, "src[0]") || !strings.Contains(j.Reason, "not allowed") {
+		t.Errorf("job = %s %q, want RESTARTING naming the source's failure", j.Status, j.Reason)
+	}
+	// An upstream echo alone is still a failure.
+	h.ok(CmdScheduleJob, "s2", 3, scheduleJobBody{ID: "job1", Attempt: 2})
+	h.ok(CmdTaskStatus, "f2", 4, taskStatusBody{Worker: "w0", Updates: []taskUpdate{
+		{JobID: "job1", Attempt: 2, Vertex: "sink", Subtask: 0, State: "FAILED", Error: "upstream task failed", Upstream: true}}})
+	if j, _ := h.f.Job("job1"); j.Status != JobRestarting || !strings.Contains(j.Reason, "sink[0]") {
+		t.Errorf("job = %s %q, want RESTARTING naming the sink", j.Status, j.Reason)
+	}
+}

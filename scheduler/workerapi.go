@@ -305,7 +305,7 @@ func (s *Server) statusChanges(worker string, tasks []assign.TaskStatus) []taskU
 		for _, st := range j.Subtasks {
 			if st.Vertex == t.Vertex && st.Index == t.Subtask && st.Worker == worker && st.State != t.State {
 				out = append(out, taskUpdate{JobID: t.JobID, Attempt: t.Attempt, Vertex: string(t.Vertex),
-					Subtask: t.Subtask, State: string(t.State), Error: t.Error})
+					Subtask: t.Subtask, State: string(t.State), Error: t.Error, Upstream: t.Upstream})
 			}
 		}
 	}

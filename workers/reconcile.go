@@ -279,6 +279,12 @@ func isDone(t *runtime.Task) bool {
 	}
 }
 
+// upstreamFailed reports whether a failed task failed only because its input was aborted by a
+// failed producer; tt.mu is held.
+func (e *entry) upstreamFailed() bool {
+	return e.task != nil && isDone(e.task) && errors.Is(e.task.Wait(), runtime.ErrUpstreamFailed)
+}
+
 // status returns e's state and error; tt.mu is held.
 func (e *entry) status() (assign.TaskState, string) {
 	if e.task == nil {
@@ -311,6 +317,7 @@ func (tt *taskTable) statuses() []assign.TaskStatus {
 			TaskID: e.spec.ID, JobID: e.spec.JobID, Attempt: e.spec.Attempt, Vertex: e.spec.Vertex,
 			Subtask: e.spec.Subtask, State: state, Error: msg,
 		}
+		st.Upstream = state == assign.TaskFailed && e.upstreamFailed()
 		if e.task != nil {
 			if raw, err := json.Marshal(e.task.Metrics()); err == nil {
 				st.Metrics = raw

@@ -143,8 +143,11 @@ type TaskStatus struct {
 	Subtask int               `json:"subtask"`
 	State   TaskState         `json:"state"`
 	// Error is the failure message of a FAILED task.
-	Error   string          `json:"error,omitempty"`
-	Metrics json.RawMessage `json:"metrics,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Upstream marks a FAILED task that failed only because a task feeding it failed (its input
+	// was aborted): the scheduler names the other failure as the cause when it has one.
+	Upstream bool            `json:"upstream,omitempty"`
+	Metrics  json.RawMessage `json:"metrics,omitempty"`
 }
 
 // Ack is a task's acknowledgement of a checkpoint: its state handles and size. States has one
