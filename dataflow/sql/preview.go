@@ -9,9 +9,11 @@ import (
 // application cannot name it.
 const PreviewConnector = "preview"
 
-// previewConnectors are the source connectors a preview may read: they need no endpoint, so the
-// API server can run them in-process.
-var previewConnectors = map[string]bool{"datagen": true, "nexmark": true}
+// previewConnectors are the source connectors a preview may read on the API server: generators,
+// and postgres and kafka, which the server reaches through its egress policy (a postgres scan is
+// bounded; a kafka read stops at the preview's limits and never commits group offsets, as a
+// preview takes no checkpoints). Filesystem tables are refused: their files live on the workers.
+var previewConnectors = map[string]bool{"datagen": true, "nexmark": true, "postgres": true, "kafka": true}
 
 // Preview is a compiled interactive query.
 type Preview struct {
@@ -25,7 +27,7 @@ type Preview struct {
 // CompilePreview compiles the SELECT in the last part against the tables and views declared by
 // the other parts (their INSERT statements are ignored) into a graph ending in a preview sink.
 // The last part must hold exactly one SELECT and nothing else; tables read must use the
-// datagen or nexmark connector. Diagnostics are positioned in their part, as in CompileParts.
+// datagen, nexmark, postgres or kafka connector. Diagnostics are positioned in their part, as in CompileParts.
 func CompilePreview(parts []Part, opts CompileOptions) (*Preview, []Diagnostic) {
 	src, starts := joinParts(parts)
 	pv, err := compilePreview(src, starts[len(starts)-1], opts)
@@ -95,7 +97,7 @@ func checkPreviewSources(r Rel) []*Error {
 			seen[s.Table] = true
 			if !previewConnectors[s.Table.Connector] {
 				errs = append(errs, errorf(ErrUnsupported, s.Table.Decl.Name.Sp,
-					"table %s uses connector '%s', which a preview cannot read: previews run on the API server and read datagen and nexmark tables (and VALUES)",
+					"table %s uses connector '%s', which a preview cannot read: previews run on the API server and read datagen, nexmark, postgres and kafka tables (and VALUES); filesystem files live on the workers",
 					s.Table.Name, s.Table.Connector))
 			}
 		}

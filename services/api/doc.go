@@ -6,7 +6,8 @@
 // valid SQL yields the job graph stored with the version and, compiled again with the deployment's
 // parallelism, with the deployment; integration references are resolved against the service and
 // integration endpoints pass the egress guard (Config.Egress). Interactive previews (queries.go)
-// run a SELECT in-process with dataflow/sql/preview, bounded by Config.Preview, and keep the rows
+// run a SELECT in-process with dataflow/sql/preview, bounded by Config.Preview (postgres and kafka
+// sources reach the service's integrations through Config.Egress, previewconn.go), and keep the rows
 // in Postgres for their ttl. GET .../job shows the deployment's plan and its current attempt.
 //
 // Every error leaves through problem.Write, so the mapping from domain error to HTTP status lives in

@@ -33,9 +33,9 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 		return nil, err
 	}
 	parts = append(parts, sql.Part{Name: "statement", SQL: b.Statement})
-	pv, diags := sql.CompilePreview(parts, sql.CompileOptions{Parallelism: 1})
-	if len(diags) > 0 {
-		return nil, invalidSQL(diags)
+	pv, err := s.compilePreview(ctx, svc, parts)
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case s.previews <- struct{}{}:
@@ -62,7 +62,7 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 		return nil, err
 	}
 	done := make(chan struct{})
-	go s.runQuery(q.ID, svc.ProjectID, pv, maxRows, done)
+	go s.runQuery(q.ID, svc.ProjectID, pv, maxRows, s.previewConnect(svc), done)
 	if s.cfg.Preview.Wait > 0 {
 		wait := time.NewTimer(s.cfg.Preview.Wait)
 		defer wait.Stop()
@@ -96,15 +96,35 @@ func (s *server) previewScope(ctx context.Context, svc store.Service, appID stri
 	return parts, nil
 }
 
+// compilePreview compiles a preview's parts and, as for a version, checks every integration the
+// tables reference against the service (another service's or project's is not found, at the
+// option) and every endpoint against the egress policy; integrations named by name are replaced
+// by their ids in the graph.
+func (s *server) compilePreview(ctx context.Context, svc store.Service, parts []sql.Part) (*sql.Preview, error) {
+	pv, diags := sql.CompilePreview(parts, sql.CompileOptions{Parallelism: 1})
+	ids, more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	if err != nil {
+		return nil, err
+	}
+	more = append(more, s.checkEndpointRefs(parts)...)
+	if len(diags)+len(more) > 0 {
+		return nil, invalidSQL(sortDiagnostics(append(diags, more...), parts))
+	}
+	if err := useIntegrationIDs(pv.Graph, ids); err != nil {
+		return nil, err
+	}
+	return pv, nil
+}
+
 // runQuery runs a preview to its limits, stores the outcome and closes done; it owns one
 // s.previews token, which it gives back before storing, so a finished query's slot is free once
 // it is visible.
-func (s *server) runQuery(id, projectID string, pv *sql.Preview, maxRows int, done chan<- struct{}) {
+func (s *server) runQuery(id, projectID string, pv *sql.Preview, maxRows int, conn preview.Connect, done chan<- struct{}) {
 	defer close(done)
 	log := s.log.With("project", projectID, "query", id)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Preview.Timeout+queryGrace/2)
 	defer cancel()
-	res, err := preview.Run(ctx, pv, preview.Limits{MaxRows: maxRows, Timeout: s.cfg.Preview.Timeout}, log)
+	res, err := preview.Run(ctx, pv, preview.Limits{MaxRows: maxRows, Timeout: s.cfg.Preview.Timeout}, conn, log)
 	<-s.previews
 	out := store.QueryResult{Status: "COMPLETED", Ended: res.Ended, TimedOut: res.TimedOut}
 	if err != nil {

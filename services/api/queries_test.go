@@ -102,12 +102,12 @@ func TestPreviewErrors(t *testing.T) {
 	if code, errs := problemErrors(t, r); code != "invalid_sql" || *errs[0].Line != 1 || *errs[0].Column != 1 {
 		t.Fatalf("insert preview: %s", r.body)
 	}
-	// A table with an endpoint cannot be read on the API server.
-	r = e.must(t, 422, "POST", w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id FROM pg", []string{
-		"CREATE TABLE pg (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 't', 'integration' = '" + w.integration + "')"}, nil, nil))
+	// Filesystem tables cannot be read on the API server: their files live on the workers.
+	r = e.must(t, 422, "POST", w.appPath+"/queries", w.developer, sqlBody(t, "SELECT id FROM fs", []string{
+		"CREATE TABLE fs (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'in', 'format' = 'csv')"}, nil, nil))
 	if code, errs := problemErrors(t, r); code != "invalid_sql" || *errs[0].Field != "sources[0]" || *errs[0].Column != 14 ||
-		!strings.Contains(errs[0].Message, "preview") {
-		t.Fatalf("postgres preview: %s", r.body)
+		!strings.Contains(errs[0].Message, "workers") {
+		t.Fatalf("filesystem preview: %s", r.body)
 	}
 	// Limits are part of the contract.
 	e.must(t, 400, "POST", w.appPath+"/queries", w.developer, `{"statement":"SELECT 1","max_rows":1001}`)

@@ -3,6 +3,7 @@
 // with an in-memory exchange and the exec operators, and the run stops after MaxRows rows, after
 // Timeout, or at the end of its (bounded) input, whichever comes first.
 //
-// Only sources that need no endpoint can be previewed (datagen, nexmark, VALUES; the compiler
-// refuses the others), so a preview never opens a connection from the API server.
+// Sources: datagen, nexmark, VALUES, and postgres and kafka tables, which connect through
+// Connect (the server's integration resolver and egress-guarded dialer). Filesystem tables are
+// refused by the compiler: their files live on the workers.
 package preview

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/runtime"
 	"github.com/flowplane/flowplane/dataflow/sql"
@@ -24,6 +26,14 @@ var ErrFailed = errors.New("preview failed")
 type Limits struct {
 	MaxRows int           // stop after this many rows (at least 1)
 	Timeout time.Duration // stop after this long (at least a millisecond)
+}
+
+// Connect is how a run's postgres and kafka sources reach their endpoints.
+type Connect struct {
+	// Endpoints resolves the tables' 'integration' ids (nil: only inline endpoints).
+	Endpoints endpoint.Resolver
+	// Dial opens TCP connections under the server's egress policy (nil: egress.Policy{}).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Result is what a run collected.
@@ -58,13 +68,14 @@ func (c *collector) add(rows []exec.Row) error {
 }
 
 // Run executes the compiled preview until a limit is reached or its input ends.
-func Run(ctx context.Context, pv *sql.Preview, lim Limits, log *slog.Logger) (Result, error) {
+// Its sources connect as conn says.
+func Run(ctx context.Context, pv *sql.Preview, lim Limits, conn Connect, log *slog.Logger) (Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	col := &collector{max: max(lim.MaxRows, 1), full: make(chan struct{})}
 	reg := operator.NewRegistry()
-	if err := exec.Register(reg, exec.Options{Print: discard{}, Collect: col.add}); err != nil {
+	if err := exec.Register(reg, exec.Options{Print: discard{}, Collect: col.add, Endpoints: conn.Endpoints, Dial: conn.Dial}); err != nil {
 		return Result{}, err
 	}
 	deps := runtime.Deps{Logger: log, Exchange: runtime.NewMemExchange(2), Registry: reg, Allocator: memory.NewGoAllocator()}

@@ -30,7 +30,7 @@ func TestUnboundedQueryStopsAtMaxRows(t *testing.T) {
 	if len(pv.Columns) != 4 || pv.Columns[1].Name != "doubled" || pv.Columns[1].Type != "BIGINT" || pv.Updating {
 		t.Fatalf("columns = %+v updating=%v", pv.Columns, pv.Updating)
 	}
-	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 25, Timeout: 20 * time.Second}, nil)
+	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 25, Timeout: 20 * time.Second}, preview.Connect{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestBoundedChangelogEnds(t *testing.T) {
 	if !pv.Updating {
 		t.Fatal("a GROUP BY preview is a changelog")
 	}
-	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 1000, Timeout: 20 * time.Second}, nil)
+	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 1000, Timeout: 20 * time.Second}, preview.Connect{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,19 +73,19 @@ func TestBoundedChangelogEnds(t *testing.T) {
 func TestTimeLimit(t *testing.T) {
 	t.Parallel()
 	pv := compile(t, sql.Part{Name: "statement", SQL: "SELECT 1 AS one"})
-	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 10, Timeout: 10 * time.Second}, nil)
+	res, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 10, Timeout: 10 * time.Second}, preview.Connect{}, nil)
 	if err != nil || !res.Ended || len(res.Rows) != 1 || res.Rows[0].Values[0] != int64(1) {
 		t.Fatalf("VALUES preview = %+v, %v", res, err)
 	}
 	slow := compile(t, sql.Part{Name: "sources[0]", SQL: `CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')`},
 		sql.Part{Name: "statement", SQL: "SELECT id FROM g"})
-	res, err = preview.Run(context.Background(), slow, preview.Limits{MaxRows: 1000, Timeout: 200 * time.Millisecond}, nil)
+	res, err = preview.Run(context.Background(), slow, preview.Limits{MaxRows: 1000, Timeout: 200 * time.Millisecond}, preview.Connect{}, nil)
 	if err != nil || !res.TimedOut || res.Ended {
 		t.Fatalf("slow preview = ended %v timedout %v, %v", res.Ended, res.TimedOut, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := preview.Run(ctx, slow, preview.Limits{MaxRows: 1, Timeout: time.Second}, nil); !errors.Is(err, context.Canceled) {
+	if _, err := preview.Run(ctx, slow, preview.Limits{MaxRows: 1, Timeout: time.Second}, preview.Connect{}, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled preview = %v", err)
 	}
 }
@@ -101,7 +101,7 @@ func TestCompileErrors(t *testing.T) {
 		{"unknown column", []sql.Part{{Name: "sources[0]", SQL: bids}, {Name: "statement", SQL: "SELECT auction,\n  nope FROM bid"}}, "statement", 2, 3},
 		{"not a select", []sql.Part{{Name: "sources[0]", SQL: bids}, {Name: "statement", SQL: "INSERT INTO bid SELECT * FROM bid"}}, "statement", 1, 1},
 		{"two selects", []sql.Part{{Name: "statement", SQL: "SELECT 1;\nSELECT 2"}}, "statement", 2, 1},
-		{"connector with an endpoint", []sql.Part{{Name: "sources[0]", SQL: "CREATE TABLE k (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'integration' = 'int_1')"},
+		{"files on the workers", []sql.Part{{Name: "sources[0]", SQL: "CREATE TABLE k (a INT) WITH ('connector' = 'filesystem', 'path' = 'in', 'format' = 'csv')"},
 			{Name: "statement", SQL: "SELECT a FROM k"}}, "sources[0]", 1, 14},
 		{"select among the tables", []sql.Part{{Name: "sources[0]", SQL: "SELECT 1"}, {Name: "statement", SQL: "SELECT 2"}}, "sources[0]", 1, 1},
 	}
