@@ -1807,7 +1807,7 @@ type ServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID)
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 	CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID)
 	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
@@ -2107,7 +2107,7 @@ func (_ Unimplemented) StopDeployment(w http.ResponseWriter, r *http.Request, pr
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 // (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 func (_ Unimplemented) CreateQuery(w http.ResponseWriter, r *http.Request, project ProjectName, service ServiceName, applicationId ApplicationID) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -11690,7 +11690,7 @@ type StrictServerInterface interface {
 	// StopDeployment Stop with a savepoint (developers); the status becomes SAVING_AND_STOP.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop)
 	StopDeployment(ctx context.Context, request StopDeploymentRequestObject) (StopDeploymentResponseObject, error)
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	// (POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries)
 	CreateQuery(ctx context.Context, request CreateQueryRequestObject) (CreateQueryResponseObject, error)
 	// GetQuery A preview's status and sample rows; 404 once its ttl has passed.
@@ -13639,26 +13639,27 @@ var swaggerSpec = []string{
 	"1z4g2z36dHL2rnd09qbXvfxwvhZ16O8UuL2D8+GmKf5mG1fcRYKhHnszuYVmWzWHWTfrCNCAUCJGEKGt",
 	"1x/en58eXx6/UUrM26OT0+M3T4PioHM2NX6BVfKcNiu8+Hh2dnL27hCNWRwjIlF/hsj3p/o+mDzGcw4T",
 	"AlOEUff49Pj1JbI36x6dn+SXrpUyG08k4oAjE7PQt5aKTKMqJ0dbx2KeH8k4kiMmAA3JxNzTJFjKQxCH",
-	"KMISD4FqVZ3CdYL5lbnZzVy4KtlYmNv0UIKve4p2NQEjVpSz6w5p+gJ8fbeWaY9mNzDFiuT7nMAgnumb",
-	"ZtRXPKWHut+3AYAcYVmcH0LND+ZKfWGvj4MI7e89K5+iAGEUMzoEjhgFtL+3v56yBMuqd7/qg9WUzlnw",
-	"xDuyNprP/ndvZRxltPREZLLc3BecjGPQtHKIXuy9QIyGoMlHyljf5zHGQpT79T2kcrjmDzRtrNqksHxl",
-	"sd//U/bS99Jdwm6o2f2fgecHrMrJtl7v+39o1aYLlN1P+fXu9703hV3pxltUZBCrkVWWeh4N34fWpULp",
-	"dBSuJdoiSZJqzfRprn3Oa6gbqCTNGNPuBMdEF18/UDv7k11/wXzuH+9Ynfi1uyWMXoBI41qHGtdPDxFw",
-	"zrhAIeZ8hmJCzWW0IYvThN5zcbyJPtcsGZsQiz0eTwTq/naaFzEIPCF0iIg8RNMRUKTPTpB3NqMQ6XwW",
-	"m4yn1O8NHOiv9q920UH32DzGBtcfG/SVbC5sUpOKuYj0TVrU1OJ974fRczYT+8v3+r1a2BbXy9vYhEoY",
-	"8ha9Gk/cFx+0Ne3spNmMduHzg/VqdLeOtgSEHGyXaAoTnaUuU04henpP2gcvMJIdlN9XQ9lZ4mYsZBdG",
-	"NSLDoYgg1890ao0hjkcl5QF2dnSQ6lwu03WO+5QTCduMxjNtyAAN+WwsIUJYKptHrqJnsMtsdr86/2qn",
-	"UZcP+I+rVa+ynaOXMJa9B2AhYvY2xLx+CJ23mVlvXGo3v+7gdXndlk3UXzBdFBe16/mQvXr33frzqWro",
-	"NFv1969tYnGFEkzxELgIkIiZNAHTL6wvUH+WJaBtXrm0VCfZFTRYSZfmlQdtH+k9NFtGBhrrpdLVmDgh",
-	"jmOTLqK3gLaMPWNuNjbcsew/TOXIkNwCE0ND7b4aF3pxmzErnKmjOpan8eAkpxkcPFoTD9CaODo/ydDJ",
-	"NIpxHM8QxZyzqWklwWhxgbHi9hjF+l4SzmIwWVv6eyQk135/gcSITanOmvGcyhJv3v2q/998o/GEXeUn",
-	"ts2Fxur96LuXyGafGkM2XlphlYcIBgMwFcU2T1BHXC3P8jPNpRiiRoqr6qXC9nyulbkf9RsPWuSqLTRL",
-	"XA2K+84Vb0+FxxPgM3Pf+dY4xnLAeGLuuBUmKXRp2azAe19Fs1rbZiSzhkqNRFbQv/fy9/u/FXS5Q2A5",
-	"pg12LbJ61xCIXBB9/DklcYQIVXvK/DFq/xCmnMhZ5+CPzy40zOtZzNakUiQJsXV8RNgs75KhOBMSEgWS",
-	"8rhfO33AHPiRAtjBH5/VoTZfG5aQ8rhz0NnVh92OVdUFzg220QhwLEd6Of35/eS3ptqVKDlTHueUDQkN",
-	"HCEbFLqTMYMtu8+H0lieH8hatgJtSaCYSpE3GiI8uzbeGSW/CXx+pOxqb7QVsyEJcYzCOBWKGWbVS+MY",
-	"m1QqZbprg92drBwrK0CQWe2eGX87LV0J5g6W5XA5mawFKNzg7fywTid+U4Vuhwj0+FOd1+9puCQQ7rNU",
-	"P0ucydxiq/m5PpizRYd6SEKFxHFsnaaVg/vU3YH6RWk5/z8AAP//",
+	"KMISD4EGiMJ1gvlVgMbmxkrTc/YKD66wnctc9aT7nskpQ3LEWTocuVXtTwTS19lze7VrFnbJLz0ENbBQ",
+	"BEjC2aG+HXhAYjB3WpowjdJJhLnADyX4uqeOiz4ziPHyYPrOfX2dl+nIZmE2xeqU9TmBQTzTl9uor3hK",
+	"D3WLcQNzOcKyOLKEmh/MLf7C3lgHEdrfe1Y+uAHCKGZ0CBwxCmh/b389lRBWOux+1We5KYO0YMN3ZOA0",
+	"s5vv3rA5ymjpicjUB3NFcTKOQdPKIXqx9wIxGoImHyljfYXIGAtRbhH4kCrwmj/QtLFqK8ayssWhhk/Z",
+	"S99LQwu7oeaIQwaeH7AQKNt6fbjhoRW4LtCvP+U3yt/3dhh2pRvvipFBrEZWWep5tLUfWmMMpdNRuJZo",
+	"iyRJqhXUp7nCO68Ub6B4NWNMuxMcE13v/UBN+092/QXzuX+8Y3Xi1+6WMHoBIo1rfXhcPz1EwDnjAoWY",
+	"8xmKCTX334YsThN6z8XxJlprs2Rsojr2eDwRqPvbaV43IfCE0CEi8hBNR0CRPjtB3kyNQqRTaGz+n1K/",
+	"N3Cgv9q/2gUk3WPzGI5cfzjSVyW6sC9OKuaC4DfpilOL970fRs/ZTLgx3+v3amFbXC9vY7vOuYWW9In7",
+	"4oO2pp2dNJvRLnx+sPaQJb/tloCQg21MTWGiE+NlyilET+9Jx+IFRrKD8vtqKDtL3IyF7MKoRmQ4FBHk",
+	"+pnO5jHE8aikPMBmkg5Snftsus5xn3IiYZvReKYNGaAhn40lRAhLZfPIVbQpdpnN7lfnX+006vIB/3G1",
+	"6lV2kPQSxrJXDyxEzN6GmNcPofM2M+uNS+3m1x28Lq/bson6C6aL4qJ2PR+yV+/+goB8qho6zVb9/Wub",
+	"WFyhBFM8BC4CJGImTcD0C+sL1J9lOW+bVy4t1Ul2BQ1W0qV55UHbR3oPzZaRgcZ6qXQ1Jk6I49iki+gt",
+	"oC1jz5jLlA13LPsPUzkyJLfAxNBQu6/GhV7cZswKZ+qojuVpPDj5cAYHj9bEA7Qmjs5PMnQyjWIcxzNE",
+	"MedsarpXMFrcmay4PUaxvgqFsxhM1pb+HgnJtd9fIDFiU6qzZjynssSbd7/q/zdfojxhV/mJbXOHsno/",
+	"+u4lstmnxpCNl1ZY5SGCwQBMEbNNTdQRV8uz/ExzKYaokeKqeqmwbaZrZe5H/caDFrlqC80SV4PivnPF",
+	"21Ph8QT4zFyxvjWOsRwwnphrdQViNJ4tL5sVeO+raFZr24xk1lCpkcgK+vde/n7/F5Eudwgsx7TBrkVW",
+	"7xoCkQuijz+nJI4QoWpPmT9G7R/ClBM56xz88dmFhnk9i9maVIokIbZ0kAib5V0yFHX2uAJJedyvnT5g",
+	"DvxIAezgj8/qUJuvDUtIedw56Ozqw27HquoC5wbbaAQ4liO9nP78fvKLWu1KlJwpj3PKhoQGjpANCt3J",
+	"mMGW3edDaSzPD2QtW4G2JFBMpch7GxGe3VTvjJJfPj4/UnabONqK2ZCEOEZhnArFDLOCqXGMTSqVMt21",
+	"we5OVo6VFSDIrHbPjL+dlm4hcwfLcricTNYCFG7wdn5Yp/m/KXy3QwR6/KnO6/f0eBII91mqnyXOZG59",
+	"1/xcH8zZokM9JKFC4ji2TtPKwX3q7kD9orSc/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -380,14 +380,14 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeployment(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
 	CreateQueryWithBody(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1315,7 +1315,7 @@ func (c *Client) StopDeployment(ctx context.Context, project ProjectName, servic
 	return c.Client.Do(req)
 }
 
-// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+// CreateQueryWithBody Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1332,7 +1332,7 @@ func (c *Client) CreateQueryWithBody(ctx context.Context, project ProjectName, s
 	return c.Client.Do(req)
 }
 
-// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+// CreateQuery Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5451,14 +5451,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/deployments/{deployment_id}/stop (the `StopDeployment` operationId).
 	StopDeploymentWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, deploymentId DeploymentID, reqEditors ...RequestEditorFn) (*StopDeploymentResponse, error)
 
-	// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/projects/{project}/services/{service}/applications/{application_id}/queries (the `CreateQuery` operationId).
 	CreateQueryWithBodyWithResponse(ctx context.Context, project ProjectName, service ServiceName, applicationId ApplicationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueryResponse, error)
 
-	// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+	// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11077,7 +11077,7 @@ func (c *ClientWithResponses) StopDeploymentWithResponse(ctx context.Context, pr
 	return ParseStopDeploymentResponse(rsp)
 }
 
-// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+// CreateQueryWithBodyWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11090,7 +11090,7 @@ func (c *ClientWithResponses) CreateQueryWithBodyWithResponse(ctx context.Contex
 	return ParseCreateQueryResponse(rsp)
 }
 
-// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen and nexmark only) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
+// CreateQueryWithResponse Preview a SELECT on the API server (developers). It reads the tables of the application's latest version (or those given in sources; datagen, nexmark, postgres and kafka tables, the last two through the service's integrations and the server's egress policy; not filesystem) and stops after max_rows rows or the server's time limit. The server waits briefly for the run; a preview that finished in that time is answered 201 with its rows, a longer one 202.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -3,9 +3,12 @@ package preview_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowplane/flowplane/dataflow/connectors/egress"
+	"github.com/flowplane/flowplane/dataflow/connectors/endpoint"
 	"github.com/flowplane/flowplane/dataflow/sql"
 	"github.com/flowplane/flowplane/dataflow/sql/preview"
 )
@@ -110,5 +113,24 @@ func TestCompileErrors(t *testing.T) {
 		if len(diags) == 0 || diags[0].Part != c.part || diags[0].Line != c.line || diags[0].Column != c.col {
 			t.Errorf("%s: diagnostics %+v, want %s %d:%d", c.name, diags, c.part, c.line, c.col)
 		}
+	}
+}
+
+func TestEndpointsDialThroughEgressPolicy(t *testing.T) {
+	t.Parallel()
+	pv := compile(t, sql.Part{Name: "sources[0]", SQL: "CREATE TABLE pg (id BIGINT) WITH ('connector' = 'postgres', 'table-name' = 't', 'integration' = 'int_1')"},
+		sql.Part{Name: "statement", SQL: "SELECT id FROM pg"})
+	conn := preview.Connect{
+		Endpoints: endpoint.Static{PostgresByID: map[string]endpoint.Postgres{"int_1": {Host: "127.0.0.1", Port: 1, Database: "d", User: "u", Password: "pw-s3cret", SSLMode: "disable"}}},
+		Dial:      egress.Policy{}.DialContext, // loopback not allowed
+	}
+	_, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 1, Timeout: 10 * time.Second}, conn, nil)
+	if !errors.Is(err, preview.ErrFailed) || !errors.Is(err, egress.ErrForbidden) || strings.Contains(err.Error(), "pw-s3cret") {
+		t.Fatalf("preview of a loopback database = %v", err)
+	}
+	// An integration the resolver does not know fails the run.
+	conn.Endpoints = endpoint.Static{}
+	if _, err := preview.Run(context.Background(), pv, preview.Limits{MaxRows: 1, Timeout: 10 * time.Second}, conn, nil); !errors.Is(err, endpoint.ErrNoIntegration) {
+		t.Fatalf("preview of an unknown integration = %v", err)
 	}
 }
