@@ -58,11 +58,10 @@ func (s *sumAcc) addInt(v int64) { s.add(v, 1) }
 // bestAcc is MIN or MAX of an input without retractions (a window): it keeps only the
 // current extreme.
 type bestAcc struct {
-	max   bool
-	best  any
-	ib    int64 // the extreme of the values added by addInt, if iset
-	iset  bool
-	first bool
+	max  bool
+	best any
+	ib   int64 // the extreme of the values added by addInt, if iset
+	iset bool
 }
 
 func (b *bestAcc) add(v any, sign int64) {
