@@ -66,9 +66,10 @@ async function createProjectServiceApp(project, service, app) {
   await page.getByTestId('validity').and(page.locator('[data-state="valid"]')).waitFor();
 }
 
-async function deploy(parallelism) {
+async function deploy(parallelism, checkpointSeconds) {
   await tab('Deployments').click();
   await field('Parallelism').fill(String(parallelism));
+  if (checkpointSeconds) await field('Checkpoint every (s)').fill(String(checkpointSeconds));
   await page.getByTestId('deploy').click();
   await page.getByRole('heading', { name: /^Deployment / }).waitFor();
 }
@@ -474,8 +475,9 @@ async function checkpointsScenario() {
   await writeAggregate();
   await page.getByTestId('create-version').click();
   await page.getByTestId('saved').waitFor();
-  await deploy(2);
+  await deploy(2, 1);
   await statusIs('RUNNING', 60000);
+  assert.match(await page.locator('.card', { hasText: 'Checkpoints' }).first().innerText(), /every 1 s/);
   step('wait for a completed checkpoint');
   await page.getByRole('table', { name: 'Checkpoints' }).locator('tbody tr', { hasText: 'COMPLETED' }).first().waitFor({ timeout: 60000 });
   await page.getByTestId('checkpoint-chart').waitFor();

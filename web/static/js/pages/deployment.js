@@ -66,6 +66,7 @@ export function DeploymentView({ project, service, app, deployment }) {
       <div class="card"><div class="k">Version</div><div class="v">${d.version_number}</div></div>
       <div class="card"><div class="k">Parallelism</div><div class="v">${d.parallelism}</div></div>
       <div class="card"><div class="k">Restart strategy</div><div class="v small">${d.restart_strategy.type}</div></div>
+      <div class="card"><div class="k">Checkpoints</div><div class="v small">${d.checkpoint_interval_ms ? `every ${d.checkpoint_interval_ms / 1000} s` : 'server default'}</div></div>
       <div class="card"><div class="k">Started from</div><div class="v small mono">${d.starting_savepoint_id || 'fresh state'}</div></div>
     </div>
     <${ErrorBox} error=${error} />

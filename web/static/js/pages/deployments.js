@@ -46,6 +46,7 @@ function CreateDeployment({ ctx, project, service, app, base, versions, deployme
   const [type, setType] = useState('exponential-delay');
   const [params, setParams] = useState({});
   const [savepoint, setSavepoint] = useState(ctx.route.query.get('savepoint') || '');
+  const [ckptInterval, setCkptInterval] = useState('');
   const limits = useLoad(async () => {
     const [svc, plans] = await Promise.all([get(paths.service(project, service)), get('/v1/plans')]);
     const plan = plans.items.find((p) => p.name === svc.plan);
@@ -60,6 +61,7 @@ function CreateDeployment({ ctx, project, service, app, base, versions, deployme
     for (const [f] of strategyFields[type]) if (params[f] !== undefined && params[f] !== '') strategy[f] = Number(params[f]);
     const b = { version_id: versionId || (latest && latest.id), parallelism: Number(parallelism), restart_strategy: strategy };
     if (savepoint) b.starting_savepoint_id = savepoint;
+    if (ckptInterval !== '') b.checkpoint_interval_ms = Math.round(Number(ckptInterval) * 1000);
     const d = await post(`${base}/deployments`, b);
     onCreated();
     navigate(links.deployment(project, service, app, d.id).slice(1));
@@ -76,12 +78,13 @@ function CreateDeployment({ ctx, project, service, app, base, versions, deployme
       <label>Restart strategy<select value=${type} onChange=${(e) => { setType(e.target.value); setParams({}); }}>
         ${Object.keys(strategyFields).map((t) => html`<option>${t}</option>`)}</select></label>
       ${strategyFields[type].map(([f, label, ph]) => html`<label>${label}<input type="number" min="0" step="any" placeholder=${String(ph)} value=${params[f] || ''} onInput=${(e) => setParams({ ...params, [f]: e.target.value })} /></label>`)}
+      <label>Checkpoint every (s)<input name="checkpoint_interval" type="number" min="0.1" max="86400" step="any" placeholder="10" value=${ckptInterval} onInput=${(e) => setCkptInterval(e.target.value)} /></label>
       <label>Start from savepoint<select value=${savepoint} onChange=${(e) => setSavepoint(e.target.value)}>
         <option value="">none (fresh state)</option>
         ${savepoint && !(savepoints.data || []).some((s) => s.id === savepoint) && html`<option value=${savepoint}>${savepoint}</option>`}
         ${(savepoints.data || []).map((s) => html`<option value=${s.id}>${s.id} (${new Date(s.completed_at || s.created_at).toLocaleString()})</option>`)}</select></label>
     </div>
-    ${limits.data && html`<p class="small muted">The service has ${limits.data.slots} task slots; a deployment may use a parallelism up to ${limits.data.max}. Empty restart settings take the server's defaults.</p>`}
+    ${limits.data && html`<p class="small muted">The service has ${limits.data.slots} task slots; a deployment may use a parallelism up to ${limits.data.max}. Empty restart and checkpoint settings take the server's defaults.</p>`}
     <div><button class="primary" type="submit" disabled=${act.busy} data-testid="deploy">Deploy</button></div>
     <${ErrorBox} error=${act.error} />
   </form>`;
