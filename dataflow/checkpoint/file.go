@@ -77,7 +77,10 @@ func (s *FileStorage) writeAtomic(ctx context.Context, rel string, r io.Reader) 
 		return 0, err
 	}
 	defer os.Remove(f.Name()) // no-op after the rename
-	n, err := copyCtx(ctx, f, r)
+	n, err := forEachChunk(ctx, r, 1<<20, func(b []byte) error {
+		_, err := f.Write(b)
+		return err
+	})
 	if err == nil {
 		err = f.Sync()
 	}
@@ -112,26 +115,6 @@ func (s *FileStorage) mkdirs(dir string) error {
 		return err
 	}
 	return syncDir(parent)
-}
-
-func copyCtx(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
-	buf := make([]byte, 1<<20)
-	var total int64
-	for {
-		n, err := readChunk(ctx, r, buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return total, werr
-			}
-			total += int64(n)
-		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
 }
 
 func syncDir(dir string) error {

@@ -81,23 +81,12 @@ func (s *PostgresStorage) PutState(ctx context.Context, key StateKey, r io.Reade
 }
 
 func putChunks(ctx context.Context, tx pgx.Tx, id int64, r io.Reader) (int64, error) {
-	buf := make([]byte, chunkSize)
-	var total int64
-	for seq := 0; ; seq++ {
-		n, err := readChunk(ctx, r, buf)
-		if n > 0 {
-			if _, err := tx.Exec(ctx, "INSERT INTO checkpoint_store_chunks (blob_id, seq, data) VALUES ($1,$2,$3)", id, seq, buf[:n]); err != nil {
-				return total, err
-			}
-			total += int64(n)
-		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
+	seq := 0
+	return forEachChunk(ctx, r, chunkSize, func(b []byte) error {
+		_, err := tx.Exec(ctx, "INSERT INTO checkpoint_store_chunks (blob_id, seq, data) VALUES ($1,$2,$3)", id, seq, b)
+		seq++
+		return err
+	})
 }
 
 func (s *PostgresStorage) blobID(h Handle) (int64, error) {

@@ -111,3 +111,26 @@ func readChunk(ctx context.Context, r io.Reader, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// forEachChunk reads r to its end in chunks of up to size bytes and passes each non-empty one
+// to fn (the chunk is reused afterwards); it returns the bytes read. ctx is checked before each
+// chunk, and a body cut short is an error (see readChunk).
+func forEachChunk(ctx context.Context, r io.Reader, size int, fn func([]byte) error) (int64, error) {
+	buf := make([]byte, size)
+	var total int64
+	for {
+		n, err := readChunk(ctx, r, buf)
+		if n > 0 {
+			if ferr := fn(buf[:n]); ferr != nil {
+				return total, ferr
+			}
+			total += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
