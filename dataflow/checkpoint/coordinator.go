@@ -373,21 +373,35 @@ func (c *Coordinator) finish(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	res, err := Retain(ctx, c.cfg.Storage, c.cfg.Job, c.cfg.Retained)
-	if len(res.Discarded) > 0 && c.cfg.RecordDiscarded != nil {
-		c.cfg.RecordDiscarded(ctx, res.Discarded)
-	}
-	if err != nil {
-		c.log.Warn("checkpoint retention", "err", err)
-		return
-	}
-	// Nothing is in flight: every blob of an older checkpoint is either named by a metadata or
-	// left over from an aborted checkpoint or a failed attempt.
-	if _, err := SweepOrphans(ctx, c.cfg.Storage, c.cfg.Job, md.ID); err != nil {
-		c.log.Warn("checkpoint orphan sweep", "err", err)
+	if !c.cleanUp(ctx, md.ID) {
 		return
 	}
 	c.mu.Lock()
 	c.stats.LastCleaned = md.ID
 	c.mu.Unlock()
+}
+
+// cleanUp runs retention and then the sweep of unreferenced state older than completed, on
+// one listing of the job's metadata, and reports whether both ran to the end.
+func (c *Coordinator) cleanUp(ctx context.Context, completed uint64) bool {
+	all, err := c.cfg.Storage.ListMetadata(ctx, c.cfg.Job)
+	var res RetainResult
+	var refs map[Handle]bool
+	if err == nil {
+		res, refs, err = retain(ctx, c.cfg.Storage, all, c.cfg.Retained)
+	}
+	if len(res.Discarded) > 0 && c.cfg.RecordDiscarded != nil {
+		c.cfg.RecordDiscarded(ctx, res.Discarded)
+	}
+	if err != nil {
+		c.log.Warn("checkpoint retention", "err", err)
+		return false
+	}
+	// Nothing is in flight: every blob of an older checkpoint is either named by a metadata or
+	// left over from an aborted checkpoint or a failed attempt.
+	if _, err := sweepOrphans(ctx, c.cfg.Storage, c.cfg.Job, completed, refs); err != nil {
+		c.log.Warn("checkpoint orphan sweep", "err", err)
+		return false
+	}
+	return true
 }

@@ -44,14 +44,21 @@ type RetainResult struct {
 // metadata. Nothing of a savepoint or of a checkpoint that is not completed is deleted. It is
 // safe to run again after a crash: deleting a missing blob is not an error.
 func Retain(ctx context.Context, s Storage, job string, keep int) (RetainResult, error) {
-	var res RetainResult
 	if keep < 1 {
-		return res, fmt.Errorf("retain %d checkpoints: must keep at least one", keep)
+		return RetainResult{}, fmt.Errorf("retain %d checkpoints: must keep at least one", keep)
 	}
 	all, err := s.ListMetadata(ctx, job)
 	if err != nil {
-		return res, err
+		return RetainResult{}, err
 	}
+	res, _, err := retain(ctx, s, all, keep)
+	return res, err
+}
+
+// retain is Retain on all, the job's metadata by ascending id. It also returns the handles the
+// remaining checkpoints name, for sweepOrphans.
+func retain(ctx context.Context, s Storage, all []*Metadata, keep int) (RetainResult, map[Handle]bool, error) {
+	var res RetainResult
 	var completed []*Metadata
 	for _, md := range all {
 		if md.Kind == KindCheckpoint && md.Status == StatusCompleted {
@@ -59,7 +66,7 @@ func Retain(ctx context.Context, s Storage, job string, keep int) (RetainResult,
 		}
 	}
 	if len(completed) <= keep {
-		return res, nil
+		return res, referenced(all, nil), nil
 	}
 	discard := completed[:len(completed)-keep]
 	gone := make(map[uint64]bool, len(discard))
@@ -73,14 +80,14 @@ func Retain(ctx context.Context, s Storage, job string, keep int) (RetainResult,
 		res.DeletedHandles += n
 		res.KeptShared += kept
 		if err != nil {
-			return res, err
+			return res, nil, err
 		}
 		if err := s.DeleteMetadata(ctx, md.Job, md.ID); err != nil {
-			return res, err
+			return res, nil, err
 		}
 		res.Discarded = append(res.Discarded, md.ID)
 	}
-	return res, nil
+	return res, refs, nil
 }
 
 // Discard deletes one checkpoint that is not a savepoint, e.g. a failed or aborted one: its
@@ -155,7 +162,11 @@ func SweepOrphans(ctx context.Context, s Storage, job string, below uint64) (int
 	if err != nil {
 		return 0, err
 	}
-	refs := referenced(all, nil)
+	return sweepOrphans(ctx, s, job, below, referenced(all, nil))
+}
+
+// sweepOrphans is SweepOrphans with refs, the handles every metadata of job names.
+func sweepOrphans(ctx context.Context, s Storage, job string, below uint64, refs map[Handle]bool) (int, error) {
 	blobs, err := s.ListStates(ctx, job)
 	if err != nil {
 		return 0, err
