@@ -1,10 +1,12 @@
 package checkpoint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,13 +81,7 @@ func (p *Pending) Missing() []TaskID {
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b TaskID) int {
-		if a.Vertex != b.Vertex {
-			if a.Vertex < b.Vertex {
-				return -1
-			}
-			return 1
-		}
-		return a.Subtask - b.Subtask
+		return cmp.Or(strings.Compare(a.Vertex, b.Vertex), cmp.Compare(a.Subtask, b.Subtask))
 	})
 	return out
 }
