@@ -123,14 +123,7 @@ func (c *Config) validate() error {
 // NewRegistry returns an operator registry with the built-in operators (collect writing into
 // coll, left out when coll is nil) and the SQL operators (print sinks writing to print).
 func NewRegistry(coll *operator.Collection, print io.Writer) (*operator.Registry, error) {
-	reg := operator.NewRegistry()
-	if err := operator.RegisterBuiltins(reg, coll); err != nil {
-		return nil, err
-	}
-	if err := exec.Register(reg, exec.Options{Print: print}); err != nil {
-		return nil, err
-	}
-	return reg, nil
+	return NewRegistryWith(coll, exec.Options{Print: print})
 }
 
 // Agent is one worker: it owns the exchange node, the running tasks and the protocol loops.
