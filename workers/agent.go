@@ -213,10 +213,13 @@ func New(cfg Config) (*Agent, error) {
 func (a *Agent) DataAddr() string { return a.node.Addr() }
 
 // WorkerID is the id of the current registration ("" before the first one).
-func (a *Agent) WorkerID() string {
+func (a *Agent) WorkerID() string { return a.session().id }
+
+// session is the current registration (zero before the first one).
+func (a *Agent) session() session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.sess.id
+	return a.sess
 }
 
 // Tasks returns the status of every task the agent holds, as the next heartbeat reports it.
