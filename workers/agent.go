@@ -123,14 +123,7 @@ func (c *Config) validate() error {
 // NewRegistry returns an operator registry with the built-in operators (collect writing into
 // coll, left out when coll is nil) and the SQL operators (print sinks writing to print).
 func NewRegistry(coll *operator.Collection, print io.Writer) (*operator.Registry, error) {
-	reg := operator.NewRegistry()
-	if err := operator.RegisterBuiltins(reg, coll); err != nil {
-		return nil, err
-	}
-	if err := exec.Register(reg, exec.Options{Print: print}); err != nil {
-		return nil, err
-	}
-	return reg, nil
+	return NewRegistryWith(coll, exec.Options{Print: print})
 }
 
 // Agent is one worker: it owns the exchange node, the running tasks and the protocol loops.
@@ -220,10 +213,13 @@ func New(cfg Config) (*Agent, error) {
 func (a *Agent) DataAddr() string { return a.node.Addr() }
 
 // WorkerID is the id of the current registration ("" before the first one).
-func (a *Agent) WorkerID() string {
+func (a *Agent) WorkerID() string { return a.session().id }
+
+// session is the current registration (zero before the first one).
+func (a *Agent) session() session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.sess.id
+	return a.sess
 }
 
 // Tasks returns the status of every task the agent holds, as the next heartbeat reports it.

@@ -20,9 +20,7 @@ type serverStorage struct {
 
 func newServerStorage(a *Agent, hc *http.Client) *serverStorage {
 	auth := func(r *http.Request) {
-		a.mu.Lock()
-		s := a.sess
-		a.mu.Unlock()
+		s := a.session()
 		r.Header.Set("Authorization", "Bearer "+s.token)
 		r.Header.Set(assign.WorkerHeader, s.id)
 	}

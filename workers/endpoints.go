@@ -101,9 +101,7 @@ func (r *serverResolver) fetch(ctx context.Context, id, typ string) (assign.Inte
 	q := url.Values{"job": {t.job}, "attempt": {strconv.FormatUint(t.attempt, 10)}}
 	bo := newBackoff(a.cfg.BackoffMin, min(a.cfg.BackoffMax, 2*time.Second))
 	for {
-		a.mu.Lock()
-		s := a.sess
-		a.mu.Unlock()
+		s := a.session()
 		var in assign.Integration
 		err := fmt.Errorf("%w: worker not registered", ErrServer)
 		if s.id != "" {

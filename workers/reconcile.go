@@ -279,30 +279,26 @@ func isDone(t *runtime.Task) bool {
 	}
 }
 
-// upstreamFailed reports whether a failed task failed only because its input was aborted by a
-// failed producer; tt.mu is held.
-func (e *entry) upstreamFailed() bool {
-	return e.task != nil && isDone(e.task) && errors.Is(e.task.Wait(), runtime.ErrUpstreamFailed)
-}
-
-// status returns e's state and error; tt.mu is held.
-func (e *entry) status() (assign.TaskState, string) {
+// status returns e's state, its error and whether it failed only because its input was
+// aborted by a failed producer; tt.mu is held.
+func (e *entry) status() (state assign.TaskState, msg string, upstream bool) {
 	if e.task == nil {
-		return e.state, e.err
+		return e.state, e.err, false
 	}
 	if !isDone(e.task) {
-		return assign.TaskRunning, ""
+		return assign.TaskRunning, "", false
 	}
 	err := e.task.Wait()
+	upstream = errors.Is(err, runtime.ErrUpstreamFailed)
 	switch {
 	case e.err != "":
-		return assign.TaskFailed, e.err
+		return assign.TaskFailed, e.err, upstream
 	case err == nil:
-		return assign.TaskFinished, ""
+		return assign.TaskFinished, "", false
 	case errors.Is(err, context.Canceled):
-		return assign.TaskCanceled, ""
+		return assign.TaskCanceled, "", false
 	default:
-		return assign.TaskFailed, err.Error()
+		return assign.TaskFailed, err.Error(), upstream
 	}
 }
 
@@ -312,12 +308,11 @@ func (tt *taskTable) statuses() []assign.TaskStatus {
 	defer tt.mu.Unlock()
 	out := make([]assign.TaskStatus, 0, len(tt.entries))
 	for _, e := range tt.entries {
-		state, msg := e.status()
+		state, msg, upstream := e.status()
 		st := assign.TaskStatus{
 			TaskID: e.spec.ID, JobID: e.spec.JobID, Attempt: e.spec.Attempt, Vertex: e.spec.Vertex,
-			Subtask: e.spec.Subtask, State: state, Error: msg,
+			Subtask: e.spec.Subtask, State: state, Error: msg, Upstream: upstream,
 		}
-		st.Upstream = state == assign.TaskFailed && e.upstreamFailed()
 		if e.task != nil {
 			if raw, err := json.Marshal(e.task.Metrics()); err == nil {
 				st.Metrics = raw
@@ -335,7 +330,7 @@ func (tt *taskTable) counts() map[assign.TaskState]int {
 	defer tt.mu.Unlock()
 	out := map[assign.TaskState]int{}
 	for _, e := range tt.entries {
-		s, _ := e.status()
+		s, _, _ := e.status()
 		out[s]++
 	}
 	return out
