@@ -125,12 +125,6 @@ type SnapshotInfo struct {
 	Range          KeyGroupRange
 }
 
-// ReadSnapshotInfo decodes the header of a snapshot blob.
-func ReadSnapshotInfo(blob []byte) (SnapshotInfo, error) {
-	info, _, err := readHeader(blob)
-	return info, err
-}
-
 func readHeader(blob []byte) (SnapshotInfo, []byte, error) {
 	if len(blob) < 5 || [4]byte(blob[:4]) != snapshotMagic {
 		return SnapshotInfo{}, nil, fmt.Errorf("%w: not a state snapshot", ErrCorruptSnapshot)
