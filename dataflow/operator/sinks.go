@@ -2,24 +2,18 @@ package operator
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flowplane/flowplane/dataflow"
 )
 
-type blackhole struct {
-	Base
-	rows atomic.Int64
-}
+// blackhole discards its input.
+type blackhole struct{ Base }
 
 func newBlackhole(dataflow.OperatorSpec) (Operator, error) { return &blackhole{}, nil }
 
-func (b *blackhole) ProcessBatch(_ int, rec arrow.RecordBatch, _ Emitter) error {
-	b.rows.Add(rec.NumRows())
-	return nil
-}
+func (b *blackhole) ProcessBatch(int, arrow.RecordBatch, Emitter) error { return nil }
 
 // ProcessWatermark swallows the watermark: a sink has nothing downstream.
 func (b *blackhole) ProcessWatermark(int64, Emitter) error { return nil }

@@ -49,11 +49,10 @@ func startAttemptEvery(t testing.TB, interval time.Duration, g *dataflow.JobGrap
 	t.Helper()
 	a := &attempt{done: make(chan error, 1)}
 	var mu sync.Mutex
-	var coord *checkpoint.Coordinator
 	deps.Storage = store
 	deps.Ack = func(ack assign.Ack) {
 		mu.Lock()
-		c := coord
+		c := a.coord
 		mu.Unlock()
 		_ = c.Ack(context.Background(), checkpoint.TaskID{Vertex: string(ack.Vertex), Subtask: ack.Subtask}, ack.Attempt, ack.Checkpoint, ack.States, ack.Error)
 	}
@@ -88,9 +87,8 @@ func startAttemptEvery(t testing.TB, interval time.Duration, g *dataflow.JobGrap
 		t.Fatalf("NewCoordinator: %v", err)
 	}
 	mu.Lock()
-	coord = c
-	mu.Unlock()
 	a.coord = c
+	mu.Unlock()
 	for _, v := range g.Vertices {
 		for i := range v.Parallelism {
 			task, err := StartTask(context.Background(), TaskSpec{JobID: "job1", Attempt: n, Graph: g, Vertex: v.ID, Subtask: i,
@@ -107,7 +105,7 @@ func startAttemptEvery(t testing.TB, interval time.Duration, g *dataflow.JobGrap
 	return a
 }
 
-// waitCompleted waits until the coordinator completed n more checkpoints than from.
+// waitCompleted waits until the coordinator completed n checkpoints.
 func (a *attempt) waitCompleted(t *testing.T, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)

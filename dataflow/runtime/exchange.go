@@ -143,15 +143,10 @@ func (b *Inbox) Push(ev Event) {
 // ends or the timeout passes (then it returns no events and a nil error).
 func (b *Inbox) Wait(ctx context.Context, buf []Event, timeout time.Duration) ([]Event, error) {
 	for {
-		b.mu.Lock()
-		if len(b.queue) > 0 {
-			buf = append(buf, b.queue...)
-			clear(b.queue)
-			b.queue = b.queue[:0]
-			b.mu.Unlock()
+		n := len(buf)
+		if buf = b.take(buf); len(buf) > n {
 			return buf, nil
 		}
-		b.mu.Unlock()
 		timer := time.NewTimer(timeout)
 		select {
 		case <-b.signal:

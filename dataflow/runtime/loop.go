@@ -79,22 +79,19 @@ func (t *Task) run(ctx context.Context) {
 func (r *runner) setup() error {
 	t := r.t
 	g := t.spec.Graph
-	var err error
-	if r.out, err = newOutputs(r); err != nil {
-		return err
-	}
+	r.out = newOutputs(r)
 	for _, ei := range g.Inputs(t.vertex.ID) {
 		e := g.Edges[ei]
 		from, _ := g.Vertex(e.From)
+		schema, err := batch.ArrowSchema(e.Schema)
+		if err != nil {
+			return fmt.Errorf("input edge %q: %w", e.ID, err)
+		}
 		for p := range from.Parallelism {
 			if e.Partitioning == dataflow.Forward && p != t.spec.Subtask {
 				continue
 			}
 			id := ChannelID{Job: t.spec.JobID, Attempt: t.spec.Attempt, Edge: uint32(ei), From: uint32(p), To: uint32(t.spec.Subtask)}
-			schema, err := batch.ArrowSchema(e.Schema)
-			if err != nil {
-				return fmt.Errorf("input edge %q: %w", e.ID, err)
-			}
 			spec := ChannelSpec{ID: id, Peer: t.spec.Placement[e.From][p], Token: t.spec.Token, Schema: schema}
 			reader, err := t.deps.Exchange.OpenReader(spec, r.inbox, len(r.slots))
 			if err != nil {

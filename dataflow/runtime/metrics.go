@@ -92,7 +92,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		RecordsIn:          m.recordsIn.Load(), RecordsOut: m.recordsOut.Load(),
 		BytesIn: m.bytesIn.Load(), BytesOut: m.bytesOut.Load(),
 		BusyMillis: busy / 1e6, IdleMillis: idle / 1e6, BackpressureMillis: bp / 1e6,
-		Watermark: m.watermark.Load(), InputWatermark: m.inWatermark.Load(),
+		Watermark: wm, InputWatermark: m.inWatermark.Load(),
 	}
 }
 

@@ -31,22 +31,21 @@ type edgeOutput struct {
 	peers   []string
 	writers []ChannelWriter
 	arrow   *arrow.Schema // the edge schema
-	checked *arrow.Schema // the last emitted schema found to have its layout
+	checked *arrow.Schema // the last emitted schema found to have its layout (keys resolved)
 	rr      int
-	keys    []int
-	schema  *arrow.Schema
+	keys    []int // Hash: the key columns' indices in checked
 	hashes  []uint64
 	sel     [][]int32
 }
 
-func newOutputs(r *runner) (*outputs, error) {
+func newOutputs(r *runner) *outputs {
 	o := &outputs{r: r, wm: operator.MinWatermark}
 	g := r.t.spec.Graph
 	for _, ei := range g.Outputs(r.t.vertex.ID) {
 		e := g.Edges[ei]
 		o.edges = append(o.edges, &edgeOutput{index: ei, edge: e, peers: r.t.spec.Placement[e.To]})
 	}
-	return o, nil
+	return o
 }
 
 func (o *outputs) open(ctx context.Context) error {
@@ -81,10 +80,9 @@ func (o *outputs) Emit(rec arrow.RecordBatch) error {
 	o.r.t.metrics.recordsOut.Add(rec.NumRows())
 	for _, e := range o.edges {
 		if rec.Schema() != e.checked {
-			if err := batch.SameLayout(e.arrow, rec.Schema()); err != nil {
+			if err := e.check(rec.Schema()); err != nil {
 				return fmt.Errorf("edge %q: %w", e.edge.ID, err)
 			}
-			e.checked = rec.Schema()
 		}
 		var err error
 		switch e.edge.Partitioning {
@@ -109,18 +107,27 @@ func (o *outputs) Emit(rec arrow.RecordBatch) error {
 	return nil
 }
 
-func (o *outputs) writeHashed(e *edgeOutput, rec arrow.RecordBatch) error {
-	if e.schema != rec.Schema() {
+// check verifies that an emitted schema has the edge's layout and, for a Hash edge, finds its
+// key columns in it; then it remembers the schema so later batches of it skip the check.
+func (e *edgeOutput) check(schema *arrow.Schema) error {
+	if err := batch.SameLayout(e.arrow, schema); err != nil {
+		return err
+	}
+	if e.edge.Partitioning == dataflow.Hash {
 		e.keys = e.keys[:0]
 		for _, k := range e.edge.Keys {
-			idx := rec.Schema().FieldIndices(k)
+			idx := schema.FieldIndices(k)
 			if len(idx) == 0 {
 				return fmt.Errorf("hash key %q not in emitted batch", k)
 			}
 			e.keys = append(e.keys, idx[0])
 		}
-		e.schema = rec.Schema()
 	}
+	e.checked = schema
+	return nil
+}
+
+func (o *outputs) writeHashed(e *edgeOutput, rec arrow.RecordBatch) error {
 	n := int(rec.NumRows())
 	if cap(e.hashes) < n {
 		e.hashes = make([]uint64, n)

@@ -134,7 +134,7 @@ func StartTask(ctx context.Context, spec TaskSpec, deps Deps) (*Task, error) {
 	if spec.Restore != nil && deps.Storage == nil {
 		return nil, fmt.Errorf("%w: restoring checkpoint %d needs checkpoint storage", ErrInvalidTask, spec.Restore.ID)
 	}
-	if len(spec.Graph.Inputs(v.ID)) == 0 {
+	if t.IsSource() {
 		if _, ok := t.ops[0].(operator.Source); !ok {
 			return nil, fmt.Errorf("%w: vertex %q has no inputs but %q is not a source", ErrInvalidTask, v.ID, v.Operators[0].Kind)
 		}

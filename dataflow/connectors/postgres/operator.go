@@ -161,7 +161,7 @@ func (o *sinkOperator) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emi
 		return fmt.Errorf("%w: %s holds %d rows since the last checkpoint (rows are committed on checkpoint completion; checkpoint more often)",
 			ErrBufferFull, o.cfg.Connection, o.buffered)
 	}
-	return o.sink.Write(rows...)
+	return o.sink.writeOwned(rows)
 }
 
 // ProcessWatermark swallows watermarks: nothing is downstream of a sink.

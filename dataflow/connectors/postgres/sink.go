@@ -146,11 +146,8 @@ func NewSink(ctx context.Context, pool *pgxpool.Pool, cfg SinkConfig) (*Sink, er
 // Write buffers rows for the next checkpoint. Rows are copied.
 func (s *Sink) Write(rows ...Row) error {
 	for _, r := range rows {
-		if !r.Kind.valid() || (s.cfg.Mode == Append && r.Kind != Insert) {
-			return fmt.Errorf("%w: %s row in %s mode", ErrRow, r.Kind, s.cfg.Mode)
-		}
-		if len(r.Values) != len(s.cfg.Columns) {
-			return fmt.Errorf("%w: %d values for %d columns", ErrRow, len(r.Values), len(s.cfg.Columns))
+		if err := s.checkRow(r); err != nil {
+			return err
 		}
 		vals := make([]any, len(r.Values))
 		for i, v := range r.Values {
@@ -161,6 +158,28 @@ func (s *Sink) Write(rows ...Row) error {
 			vals[i] = n
 		}
 		s.current = append(s.current, Row{Kind: r.Kind, Values: vals})
+	}
+	return nil
+}
+
+// writeOwned is Write for rows the sink may keep as they are: built by RowsFromBatch or
+// RowsByPosition, whose values are fresh and of the stored types already.
+func (s *Sink) writeOwned(rows []Row) error {
+	for _, r := range rows {
+		if err := s.checkRow(r); err != nil {
+			return err
+		}
+		s.current = append(s.current, r)
+	}
+	return nil
+}
+
+func (s *Sink) checkRow(r Row) error {
+	if !r.Kind.valid() || (s.cfg.Mode == Append && r.Kind != Insert) {
+		return fmt.Errorf("%w: %s row in %s mode", ErrRow, r.Kind, s.cfg.Mode)
+	}
+	if len(r.Values) != len(s.cfg.Columns) {
+		return fmt.Errorf("%w: %d values for %d columns", ErrRow, len(r.Values), len(s.cfg.Columns))
 	}
 	return nil
 }
