@@ -115,5 +115,5 @@ func integrationAllowed(f *FSM, j *Job, worker, integration string) bool {
 	if w, ok := f.Worker(worker); !ok || w.State != WorkerActive {
 		return false
 	}
-	return slices.ContainsFunc(j.Subtasks, func(st Subtask) bool { return st.Worker == worker })
+	return containsWorker(j, worker)
 }
