@@ -42,7 +42,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(assign.PathCheckpoints+"/", s.workerOnly(h))
 	}
 	mux.HandleFunc("/internal/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "not_found", "no internal route for "+r.Method+" "+r.URL.Path)
+		writeProblem(w, http.StatusNotFound, CodeNotFound, "no internal route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
 }
