@@ -267,7 +267,7 @@ func (s *Server) handleJobStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := s.JobStatus(r.PathValue("id"))
 	if err != nil {
-		writeProblem(w, http.StatusNotFound, "not_found", err.Error())
+		writeProblem(w, http.StatusNotFound, CodeNotFound, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, info)

@@ -75,8 +75,7 @@ func applyScheduleJob(c *applyCtx, raw json.RawMessage) (any, error) {
 		if !b.GiveUp {
 			return nil, err
 		}
-		nj.Status, nj.Reason, nj.Cause = JobFailed, err.Error(), CauseNoSlots
-		putJob(c, nj, nil)
+		endJob(c, j, JobFailed, err.Error(), CauseNoSlots)
 		return nil, nil
 	}
 	nj.Attempt, nj.Subtasks, nj.Status, nj.WaitingSince, nj.RestartAt = b.Attempt, subtasks, JobDeploying, 0, 0
@@ -174,6 +173,13 @@ func putJob(c *applyCtx, nj *Job, old *Job) {
 		touched = append(touched, old.Workers()...)
 	}
 	touchWorkers(c, touched)
+}
+
+// endJob ends j in a terminal status without a restart: its tasks stop.
+func endJob(c *applyCtx, j *Job, status JobStatus, reason, cause string) {
+	nj := j.clone()
+	nj.Status, nj.Subtasks, nj.Reason, nj.Cause = status, nil, reason, cause
+	putJob(c, nj, j)
 }
 
 // failJob handles a failure of j's current attempt: the restart strategy either schedules a
@@ -310,9 +316,7 @@ func applyCancelJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	if j.Status.Terminal() {
 		return nil, nil
 	}
-	nj := j.clone()
-	nj.Status, nj.Subtasks, nj.Reason, nj.Cause = status, nil, b.Reason, ""
-	putJob(c, nj, j)
+	endJob(c, j, status, b.Reason, "")
 	return nil, nil
 }
 
@@ -359,9 +363,7 @@ func applyFailJob(c *applyCtx, raw json.RawMessage) (any, error) {
 	if j.Status.Terminal() || j.Attempt != b.Attempt {
 		return nil, fmt.Errorf("%w: job %s is %s at attempt %d", ErrStale, j.ID, j.Status, j.Attempt)
 	}
-	nj := j.clone()
-	nj.Status, nj.Subtasks, nj.Reason, nj.Cause = JobFailed, nil, b.Reason, CauseNoSlots
-	putJob(c, nj, j)
+	endJob(c, j, JobFailed, b.Reason, CauseNoSlots)
 	return nil, nil
 }
 

@@ -356,15 +356,20 @@ func (c *checkpointer) ack(ctx context.Context, acks []assign.Ack) {
 func (c *checkpointer) forWorker(worker string) ([]assign.Trigger, []assign.Completed) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	txn, _ := c.s.fsm.read() // one read for all the jobs: this runs on every heartbeat
+	runsOn := func(id string, attempt uint64) bool {
+		j, err := getJob(txn, id)
+		return err == nil && j.Attempt == attempt && containsWorker(j, worker)
+	}
 	var ts []assign.Trigger
 	var cs []assign.Completed
 	for id, t := range c.triggers {
-		if j, ok := c.s.fsm.Job(id); ok && j.Attempt == t.Attempt && containsWorker(j, worker) {
+		if runsOn(id, t.Attempt) {
 			ts = append(ts, t)
 		}
 	}
 	for id, done := range c.completed {
-		if j, ok := c.s.fsm.Job(id); ok && j.Attempt == done.Attempt && containsWorker(j, worker) {
+		if runsOn(id, done.Attempt) {
 			cs = append(cs, done)
 			if c.delivered[id] == nil {
 				c.delivered[id] = map[string]uint64{}

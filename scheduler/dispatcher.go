@@ -221,7 +221,7 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 		if !exists {
 			return d.report(ctx, dep.ID, dep.Project, dep.Generation, string(final), dep.Action+" requested", 0, "")
 		}
-		return d.markObserved(ctx, dep.ID, dep.Generation)
+		return d.markObserved(ctx, dep)
 	}
 	if !exists {
 		return d.submit(ctx, dep)
@@ -232,7 +232,7 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 			return err
 		}
 	}
-	return d.markObserved(ctx, dep.ID, dep.Generation)
+	return d.markObserved(ctx, dep)
 }
 
 // submit compiles the version and submits its job; a compile failure fails the deployment.
@@ -268,16 +268,21 @@ func (d *dispatcher) submit(ctx context.Context, dep desired) error {
 		return err
 	}
 	d.s.log.Info("job submitted", "job", dep.ID, "project", dep.Project, "parallelism", dep.Parallelism)
-	return d.markObserved(ctx, dep.ID, dep.Generation)
+	return d.markObserved(ctx, dep)
 }
 
 func trimSemicolon(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), ";")
 }
 
-func (d *dispatcher) markObserved(ctx context.Context, id string, generation int64) error {
+// markObserved records dep's desired generation as acted on. observed_generation only grows, so
+// a deployment read as observed already needs no round trip (most of them, on every reconcile).
+func (d *dispatcher) markObserved(ctx context.Context, dep desired) error {
+	if dep.Observed >= dep.Generation {
+		return nil
+	}
 	_, err := d.pool.Exec(ctx, `UPDATE deployments SET observed_generation = $2, updated_at = clock_timestamp()
-		WHERE id = $1 AND observed_generation < $2`, id, generation)
+		WHERE id = $1 AND observed_generation < $2`, dep.ID, dep.Generation)
 	return err
 }
 

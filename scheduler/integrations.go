@@ -13,10 +13,6 @@ import (
 	"github.com/flowplane/flowplane/dataflow/sql"
 )
 
-// CodeNotFound answers a worker's request for something it may not have (an integration of a
-// job it does not run).
-const CodeNotFound = "not_found"
-
 // IntegrationResolver opens a service integration of a project for a worker that connects with
 // it; it returns an error wrapping ErrNotFound when the project (or service) has no such
 // integration. cmd wires it to the control plane's store; the scheduler keeps nothing of it.
@@ -115,5 +111,5 @@ func integrationAllowed(f *FSM, j *Job, worker, integration string) bool {
 	if w, ok := f.Worker(worker); !ok || w.State != WorkerActive {
 		return false
 	}
-	return slices.ContainsFunc(j.Subtasks, func(st Subtask) bool { return st.Worker == worker })
+	return containsWorker(j, worker)
 }

@@ -32,6 +32,9 @@ const (
 	CodeNotReady          = "not_ready"
 	CodeStaleReplica      = "stale_replica"
 	CodeInternal          = "internal"
+	// CodeNotFound: no such route or job, or something the worker may not have (an integration
+	// of a job it does not run).
+	CodeNotFound = "not_found"
 )
 
 // writeProblem answers with an RFC 9457 problem document.

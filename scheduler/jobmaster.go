@@ -33,7 +33,8 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 	if ls != nil {
 		avoid = ls.leases.suspects(quiet, now)
 	}
-	for _, j := range s.fsm.Jobs() {
+	jobs := s.fsm.Jobs()
+	for _, j := range jobs {
 		if j.Status != JobScheduling && j.Status != JobRestarting {
 			continue
 		}
@@ -64,15 +65,16 @@ func (s *Server) scheduleJobs(now time.Time) time.Duration {
 			s.log.Debug("schedule job", "job", j.ID, "err", err)
 		}
 	}
-	s.forgetOld(nowMs)
+	s.forgetOld(jobs, nowMs)
 	return max(next, time.Millisecond)
 }
 
-// forgetOld drops terminal jobs and lost workers older than the retention.
-func (s *Server) forgetOld(nowMs int64) {
+// forgetOld drops the terminal jobs of the pass's jobs, and the lost workers, older than the
+// retention (a job that ended during the pass is recent, so the pass's read of jobs suffices).
+func (s *Server) forgetOld(jobs []*Job, nowMs int64) {
 	cutoff := nowMs - s.cfg.Retention.Milliseconds()
 	var b forgetBody
-	for _, j := range s.fsm.Jobs() {
+	for _, j := range jobs {
 		if j.Status.Terminal() && j.UpdatedAt < cutoff {
 			b.Jobs = append(b.Jobs, j.ID)
 		}

@@ -2,9 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"sort"
 
 	"github.com/hashicorp/go-memdb"
@@ -13,16 +10,10 @@ import (
 	"github.com/flowplane/flowplane/dataflow/assign"
 )
 
-// AttemptToken is the data-plane token of one job attempt: HMAC-SHA256(secret, job, 0, attempt
-// big-endian), derived exactly like workers/exchange.AttemptToken (which workers compare against).
+// AttemptToken is the data-plane token of one job attempt (assign.AttemptToken, which the workers'
+// tokens are derived with too).
 func AttemptToken(secret []byte, job string, attempt uint64) []byte {
-	m := hmac.New(sha256.New, secret)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], attempt)
-	m.Write([]byte(job))
-	m.Write([]byte{0})
-	m.Write(b[:])
-	return m.Sum(nil)
+	return assign.AttemptToken(secret, job, attempt)
 }
 
 // Secret returns the cluster secret, nil before the first leader initialised it.
@@ -100,7 +91,7 @@ func assignments(txn *memdb.Txn, ws memdb.WatchSet, workerID string) assign.Set 
 		for _, st := range j.Subtasks {
 			placement[st.Vertex][st.Index] = addrs[st.Worker]
 		}
-		token := AttemptToken(secret, j.ID, j.Attempt)
+		token := assign.AttemptToken(secret, j.ID, j.Attempt)
 		for _, st := range j.Subtasks {
 			if st.Worker != workerID {
 				continue

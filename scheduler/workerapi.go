@@ -42,7 +42,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(assign.PathCheckpoints+"/", s.workerOnly(h))
 	}
 	mux.HandleFunc("/internal/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "not_found", "no internal route for "+r.Method+" "+r.URL.Path)
+		writeProblem(w, http.StatusNotFound, CodeNotFound, "no internal route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
 }
@@ -292,14 +292,10 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 // statusChanges keeps the reported states that differ from the FSM's for current attempts.
 func (s *Server) statusChanges(worker string, tasks []assign.TaskStatus) []taskUpdate {
 	var out []taskUpdate
-	jobs := map[string]*Job{}
+	txn, _ := s.fsm.read() // one read for all the tasks
 	for _, t := range tasks {
-		j, ok := jobs[t.JobID]
-		if !ok {
-			j, _ = s.fsm.Job(t.JobID)
-			jobs[t.JobID] = j
-		}
-		if j == nil || j.Attempt != t.Attempt || !j.Placed() {
+		j, err := getJob(txn, t.JobID)
+		if err != nil || j.Attempt != t.Attempt || !j.Placed() {
 			continue
 		}
 		for _, st := range j.Subtasks {
