@@ -2,21 +2,15 @@ package exchange
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
+
+	"github.com/flowplane/flowplane/dataflow/assign"
 )
 
-// AttemptToken is the data-plane token of one job attempt: HMAC-SHA256(secret, job, attempt).
-// The scheduler computes it with its secret and hands it to every task of the attempt; workers
-// only compare tokens, so they never need the secret.
+// AttemptToken is the data-plane token of one job attempt (assign.AttemptToken). The scheduler
+// computes it with its secret and hands it to every task of the attempt; workers only compare
+// tokens, so they never need the secret.
 func AttemptToken(secret []byte, job string, attempt uint64) []byte {
-	m := hmac.New(sha256.New, secret)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], attempt)
-	m.Write([]byte(job))
-	m.Write([]byte{0})
-	m.Write(b[:])
-	return m.Sum(nil)
+	return assign.AttemptToken(secret, job, attempt)
 }
 
 func tokensEqual(a, b []byte) bool { return hmac.Equal(a, b) }
