@@ -17,17 +17,6 @@ import (
 	"github.com/flowplane/flowplane/workers"
 )
 
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestAgentsRestartOnWorkerLoss(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("LOG") != "" {
@@ -43,7 +32,7 @@ func TestAgentsRestartOnWorkerLoss(t *testing.T) {
 	}
 	defer s.Close()
 	go http.Serve(ln, s.Handler())
-	waitUntil(t, 10*time.Second, "leader", s.IsLeader)
+	waitFor(t, "leader", 10*time.Second, s.IsLeader)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var agents []*workers.Agent
@@ -59,7 +48,7 @@ func TestAgentsRestartOnWorkerLoss(t *testing.T) {
 		agents = append(agents, a)
 		go a.Run(actx)
 	}
-	waitUntil(t, 10*time.Second, "2 workers", func() bool { return s.Cluster().ActiveWorker == 2 })
+	waitFor(t, "2 workers", 10*time.Second, func() bool { return s.Cluster().ActiveWorker == 2 })
 	b := dataflow.NewGraphBuilder("compat")
 	src := b.Vertex("src", 2).Op(operator.KindSequence, operator.SequenceConfig{Rows: 0, BatchSize: 100})
 	b.Connect(src, b.Vertex("sink", 2).Op(operator.KindBlackhole, nil), dataflow.RebalanceEdge, operator.SequenceSchema(3))
@@ -71,15 +60,15 @@ func TestAgentsRestartOnWorkerLoss(t *testing.T) {
 	if err := s.SubmitJob(ctx, scheduler.JobSpec{ID: "job1", Graph: g, Restart: scheduler.RestartStrategy{Type: scheduler.RestartFixed, DelayMillis: &d}}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "job RUNNING", func() bool { j, _ := s.FSM().Job("job1"); return j.Status == scheduler.JobRunning })
-	waitUntil(t, 10*time.Second, "metrics", func() bool {
+	waitFor(t, "job RUNNING", 10*time.Second, func() bool { j, _ := s.FSM().Job("job1"); return j.Status == scheduler.JobRunning })
+	waitFor(t, "metrics", 10*time.Second, func() bool {
 		info, _ := s.JobStatus("job1")
 		return info.Vertices[1].RecordsIn > 0
 	})
 	start := time.Now()
 	cancels[0]()
 	_ = agents[0].Close()
-	waitUntil(t, 10*time.Second, "attempt 2 RUNNING", func() bool {
+	waitFor(t, "attempt 2 RUNNING", 10*time.Second, func() bool {
 		j, _ := s.FSM().Job("job1")
 		return j.Status == scheduler.JobRunning && j.Attempt == 2
 	})
@@ -123,7 +112,7 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 		}
 		return -1
 	}
-	waitUntil(t, 10*time.Second, "leader", func() bool { return leader() >= 0 && len(nodes[leader()].Cluster().Members) == 3 })
+	waitFor(t, "leader", 10*time.Second, func() bool { return leader() >= 0 && len(nodes[leader()].Cluster().Members) == 3 })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for i := range 2 {
@@ -135,7 +124,7 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 		go a.Run(ctx)
 	}
 	l := leader()
-	waitUntil(t, 10*time.Second, "2 workers", func() bool { return nodes[l].Cluster().ActiveWorker == 2 })
+	waitFor(t, "2 workers", 10*time.Second, func() bool { return nodes[l].Cluster().ActiveWorker == 2 })
 	b := dataflow.NewGraphBuilder("compat")
 	src := b.Vertex("src", 2).Op(operator.KindSequence, operator.SequenceConfig{Rows: 0, BatchSize: 100})
 	b.Connect(src, b.Vertex("sink", 2).Op(operator.KindBlackhole, nil), dataflow.RebalanceEdge, operator.SequenceSchema(3))
@@ -143,12 +132,12 @@ func TestAgentsSurviveLeaderKill(t *testing.T) {
 	if err := nodes[l].SubmitJob(ctx, scheduler.JobSpec{ID: "job1", Graph: g}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "job RUNNING", func() bool { j, _ := nodes[l].FSM().Job("job1"); return j.Status == scheduler.JobRunning })
+	waitFor(t, "job RUNNING", 10*time.Second, func() bool { j, _ := nodes[l].FSM().Job("job1"); return j.Status == scheduler.JobRunning })
 	start := time.Now()
 	https[l].Close()
 	nodes[l].Close()
 	var nl int
-	waitUntil(t, 10*time.Second, "new leader", func() bool { nl = leader(); return nl >= 0 && nl != l })
+	waitFor(t, "new leader", 10*time.Second, func() bool { nl = leader(); return nl >= 0 && nl != l })
 	t.Logf("new leader after %s", time.Since(start))
 	// the job must stay RUNNING at attempt 1 while the new leader takes over the workers
 	deadline := time.Now().Add(3 * time.Second)

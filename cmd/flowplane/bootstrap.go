@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,9 +21,6 @@ func newBootstrapCommand() *cobra.Command {
 		Short: "Print a new platform-admin token (needs the database and the master key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.databaseURL == "" {
-				c.databaseURL = os.Getenv("DATABASE_URL")
-			}
 			if c.databaseURL == "" {
 				return errors.New("--database-url (or DATABASE_URL) is required")
 			}

@@ -74,7 +74,7 @@ func out(f *clientFlags, r cli.Response, err error, columns ...string) error {
 // readSQL reads a file argument, "-" meaning stdin.
 func readSQL(path string) (string, error) {
 	if path == "-" {
-		b, err := readAll(os.Stdin)
+		b, err := io.ReadAll(os.Stdin)
 		return string(b), err
 	}
 	b, err := os.ReadFile(path)

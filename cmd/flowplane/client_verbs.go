@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -23,8 +22,6 @@ var (
 	deploymentCols = []string{"id", "status", "version_number", "parallelism", "desired_action", "created_at"}
 	tokenCols      = []string{"id", "kind", "description", "project", "role", "expires_at", "revoked_at"}
 )
-
-func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
 
 func loginCommand() *cobra.Command {
 	var email, password string

@@ -21,9 +21,6 @@ func newDevCommand() *cobra.Command {
 local binaries (removed again on exit), migrations, the API and console, and prints the console URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.databaseURL == "" {
-				c.databaseURL = os.Getenv("DATABASE_URL")
-			}
 			log, err := c.log.logger(os.Stderr)
 			if err != nil {
 				return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"net/http"
 	"os"
@@ -88,14 +87,9 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
+// consoleURL is the console URL in dev's banner, without its trailing slash.
 func consoleURL(out string) string {
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "Console:" {
-			return strings.TrimSuffix(f[1], "/")
-		}
-	}
-	return ""
+	return strings.TrimSuffix(printed(out, "Console:"), "/")
 }
 
 func TestDevServesAndCleansUp(t *testing.T) {
@@ -214,6 +208,13 @@ func printed(out, label string) string {
 		}
 	}
 	return ""
+}
+
+// loggedURL is the "url" of the first JSON log line that has one (the listener a server or
+// worker logs), without a trailing slash.
+func loggedURL(out string) string {
+	url, _, _ := strings.Cut(printed(out, `"url":"`), `"`)
+	return strings.TrimSuffix(url, "/")
 }
 
 func getWithToken(t *testing.T, url, token string) int {

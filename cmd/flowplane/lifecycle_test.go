@@ -76,8 +76,7 @@ func TestDeploymentSurvivesWorkerKillThroughTheAPI(t *testing.T) {
 		"--data-dir", t.TempDir(), "--lease", "1500ms")
 	waitFor(t, "the API to listen", 30*time.Second, func() bool { return strings.Contains(srvOut.String(), "API listening") })
 	token := printed(srvOut.String(), "Admin token (shown once, valid 90 days):")
-	url := printed(srvOut.String(), `"url":"`)
-	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+	url := loggedURL(srvOut.String())
 	api := apiClient{t: t, base: url, token: token}
 
 	var workerCmds []*exec.Cmd

@@ -37,7 +37,8 @@ func envName(flag string) string {
 	return "FLOWPLANE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// applyEnv fills every flag not given on the command line from its FLOWPLANE_* variable.
+// applyEnv fills every flag not given on the command line from its FLOWPLANE_* variable, and an
+// empty --database-url from DATABASE_URL.
 func applyEnv(flags *pflag.FlagSet) error {
 	var err error
 	flags.VisitAll(func(f *pflag.Flag) {
@@ -50,7 +51,16 @@ func applyEnv(flags *pflag.FlagSet) error {
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// DATABASE_URL, the usual PostgreSQL variable, stands in for an empty --database-url.
+	if f := flags.Lookup("database-url"); f != nil && f.Value.String() == "" {
+		if v := os.Getenv("DATABASE_URL"); v != "" {
+			return flags.Set(f.Name, v)
+		}
+	}
+	return nil
 }
 
 // withEnvHelp appends each flag's environment variable to its usage text.

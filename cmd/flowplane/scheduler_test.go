@@ -35,8 +35,7 @@ func TestServerRunsASchedulerNode(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	waitFor(t, "the API to listen", 30*time.Second, func() bool { return strings.Contains(out.String(), "API listening") })
 	token := printed(out.String(), "Admin token (shown once, valid 90 days):")
-	url := printed(out.String(), `"url":"`)
-	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+	url := loggedURL(out.String())
 
 	var cluster struct {
 		State    string `json:"state"`

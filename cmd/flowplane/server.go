@@ -36,9 +36,6 @@ type serverConfig struct {
 
 func (c *serverConfig) validate() error {
 	if c.databaseURL == "" {
-		c.databaseURL = os.Getenv("DATABASE_URL")
-	}
-	if c.databaseURL == "" {
 		return errors.New("--database-url (or DATABASE_URL) is required for `flowplane server`; `flowplane dev` starts a throwaway database instead")
 	}
 	if _, _, err := net.SplitHostPort(c.httpAddr); err != nil {

@@ -41,8 +41,7 @@ func TestServerPrintsTheBootstrapTokenOnce(t *testing.T) {
 	}
 	first, stop := start()
 	token := printed(first, "Admin token (shown once, valid 90 days):")
-	url := printed(first, `"url":"`)
-	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+	url := loggedURL(first)
 	if token == "" || getWithToken(t, url+"/v1/me", token) != http.StatusOK {
 		t.Fatalf("first start: token %q at %s\n%s", token, url, first)
 	}
@@ -52,8 +51,7 @@ func TestServerPrintsTheBootstrapTokenOnce(t *testing.T) {
 	if strings.Contains(second, "Admin token") {
 		t.Fatalf("second start printed a token again:\n%s", second)
 	}
-	url = printed(second, `"url":"`)
-	url = strings.TrimSuffix(url[:strings.Index(url, `"`)], "/")
+	url = loggedURL(second)
 	// An operator who lost it mints another from the database.
 	cmd := exec.Command(binary(t), "bootstrap", "--database-url", dsn, "--ttl", "1h")
 	cmd.Env = append(os.Environ(), "FLOWPLANE_MASTER_KEY="+key)

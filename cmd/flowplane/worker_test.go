@@ -92,8 +92,7 @@ func TestWorkerCommandRegistersAndServesHealth(t *testing.T) {
 		t.Fatalf("registration %+v with %q", regs[0], auth[0])
 	}
 	waitFor(t, "the HTTP listener", 10*time.Second, func() bool { return strings.Contains(out.String(), `"msg":"worker listening"`) })
-	httpURL := printed(out.String(), `"url":"`)
-	httpURL = httpURL[:strings.Index(httpURL, `"`)]
+	httpURL := loggedURL(out.String())
 	// The registration reaches the fake before the agent has read its answer: wait for the id.
 	var status int
 	var body []byte

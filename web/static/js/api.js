@@ -73,13 +73,18 @@ export const post = (p, b) => api('POST', p, b === undefined ? {} : b);
 export const patch = (p, b) => api('PATCH', p, b);
 export const del = (p) => api('DELETE', p);
 
+// listPage fetches one page of a list: up to 200 items from cursor ('' for the first page).
+function listPage(path, cursor) {
+  const sep = path.includes('?') ? '&' : '?';
+  return get(`${path}${sep}limit=200${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+}
+
 // listAll follows next_cursor (up to max pages) and returns every item.
 export async function listAll(path, max = 20) {
   const items = [];
   let cursor = '';
   for (let i = 0; i < max; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const page = await get(`${path}${sep}limit=200${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+    const page = await listPage(path, cursor);
     items.push(...(page.items || []));
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
@@ -105,8 +110,7 @@ export function follower(path) {
     let cursor = from;
     const items = fixed.slice();
     for (;;) {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = await get(`${path}${sep}limit=200${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+      const page = await listPage(path, cursor);
       items.push(...(page.items || []));
       if (!page.next_cursor) return items;
       fixed = items.slice();
