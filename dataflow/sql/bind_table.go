@@ -111,13 +111,19 @@ func (b *binder) column(t *Table, sc *scope, cd *ColumnDef) {
 	sc.add("", col.Name, col.Type)
 }
 
-func (b *binder) connector(t *Table, ct *CreateTable, opts []*Option) {
-	var connOpt *Option
+// lastOption returns the last option named key (the one that counts when it is set twice), or nil.
+func lastOption(opts []*Option, key string) *Option {
+	var last *Option
 	for _, o := range opts {
-		if o.Key.Value == "connector" {
-			connOpt = o
+		if o.Key.Value == key {
+			last = o
 		}
 	}
+	return last
+}
+
+func (b *binder) connector(t *Table, ct *CreateTable, opts []*Option) {
+	connOpt := lastOption(opts, "connector")
 	if connOpt == nil {
 		b.fail(ErrOption, ct.Name.Sp, "table %s needs a 'connector' option, one of: %s", t.Name, connectorNames())
 	}

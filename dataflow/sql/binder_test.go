@@ -2,7 +2,6 @@ package sql
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,7 @@ func bindOutput(src string) string {
 	prog, err := Analyze(src)
 	var b strings.Builder
 	for _, d := range Diagnostics(err) {
-		fmt.Fprintf(&b, "-- error %d:%d-%d:%d: %s\n", d.Line, d.Column, d.EndLine, d.EndColumn, d.Message)
+		writeDiagnostic(&b, d)
 	}
 	for _, s := range prog.Sinks {
 		b.WriteString(ExplainRel(s))
@@ -35,19 +34,7 @@ func TestBindGolden(t *testing.T) {
 			}
 			got := bindOutput(string(src))
 			golden := filepath.Join("testdata/bind", strings.TrimSuffix(filepath.Base(file), ".sql")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./dataflow/sql -update)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			checkGolden(t, golden, got)
 		})
 	}
 }

@@ -205,13 +205,13 @@ func checkOneOf(t *Table, spec connectorSpec) []*Error {
 	if len(spec.oneOf) == 0 {
 		return nil
 	}
-	var set []string
+	set := 0
 	for _, k := range spec.oneOf {
 		if _, ok := t.Options[k]; ok {
-			set = append(set, "'"+k+"'")
+			set++
 		}
 	}
-	if len(set) == 1 {
+	if set == 1 {
 		return nil
 	}
 	quoted := make([]string, len(spec.oneOf))
@@ -219,7 +219,7 @@ func checkOneOf(t *Table, spec connectorSpec) []*Error {
 		quoted[i] = "'" + k + "'"
 	}
 	return []*Error{errorf(ErrOption, t.Decl.Name.Sp, "connector '%s' of table %s needs exactly one of %s, found %d",
-		t.Connector, t.Name, strings.Join(quoted, ", "), len(set))}
+		t.Connector, t.Name, strings.Join(quoted, ", "), set)}
 }
 
 func checkOption(t *Table, spec connectorSpec, key, val string, o *Option) *Error {

@@ -19,13 +19,35 @@ func goldenOutput(src string) string {
 	var list ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
-			d := e.Diagnostic()
-			fmt.Fprintf(&b, "-- error %d:%d-%d:%d: %s\n", d.Line, d.Column, d.EndLine, d.EndColumn, d.Message)
+			writeDiagnostic(&b, e.Diagnostic())
 		}
 	}
 	b.WriteString(PrintScript(script))
 	b.WriteString("\n")
 	return b.String()
+}
+
+// writeDiagnostic renders d as a golden file's "-- error" line.
+func writeDiagnostic(b *strings.Builder, d Diagnostic) {
+	fmt.Fprintf(b, "-- error %d:%d-%d:%d: %s\n", d.Line, d.Column, d.EndLine, d.EndColumn, d.Message)
+}
+
+// checkGolden compares got with the golden file, or rewrites the file with -update.
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./dataflow/sql -update)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
+	}
 }
 
 func TestParseGolden(t *testing.T) {
@@ -43,18 +65,9 @@ func TestParseGolden(t *testing.T) {
 			}
 			got := goldenOutput(string(src))
 			golden := strings.TrimSuffix(file, ".sql") + ".golden"
+			checkGolden(t, golden, got)
 			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
 				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./dataflow/sql -update)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
 			}
 			checkRoundTrip(t, string(src))
 		})

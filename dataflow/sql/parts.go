@@ -123,10 +123,7 @@ func mapDiagnostics(diags []Diagnostic, parts []Part, starts []int) []Diagnostic
 	}
 	out := make([]Diagnostic, len(diags))
 	for i, d := range diags {
-		k := 0
-		for k+1 < len(starts) && starts[k+1] <= d.Line {
-			k++
-		}
+		k := max(partOf(starts, d.Line), 0)
 		last := starts[k] + strings.Count(parts[k].SQL, "\n")
 		if d.Line > last { // on the ';' added after the part: point at its end
 			d.Line = last
@@ -182,10 +179,8 @@ func eachTableOption(parts []Part, integrations bool, visit func(ct *CreateTable
 			continue
 		}
 		connector := ""
-		for _, o := range ct.Options {
-			if o.Key.Value == "connector" {
-				connector = o.Value.Value
-			}
+		if o := lastOption(ct.Options, "connector"); o != nil {
+			connector = o.Value.Value
 		}
 		for _, o := range ct.Options {
 			at := (&Error{Span: o.Value.Sp}).Diagnostic()

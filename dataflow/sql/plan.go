@@ -187,24 +187,19 @@ func (r *JoinRel) Columns() []Column {
 	l, rt := r.Left.Columns(), r.Right.Columns()
 	out := make([]Column, 0, len(l)+len(rt))
 	keep := r.Interval != nil
-	for _, c := range l {
-		if !keep {
-			c.Type = c.Type.plain()
+	side := func(cols []Column, padded bool) {
+		for _, c := range cols {
+			if !keep {
+				c.Type = c.Type.plain()
+			}
+			if padded {
+				c.Type = c.Type.nullable(true)
+			}
+			out = append(out, c)
 		}
-		if r.Kind == "RIGHT" || r.Kind == "FULL" {
-			c.Type = c.Type.nullable(true)
-		}
-		out = append(out, c)
 	}
-	for _, c := range rt {
-		if !keep {
-			c.Type = c.Type.plain()
-		}
-		if r.Kind == "LEFT" || r.Kind == "FULL" {
-			c.Type = c.Type.nullable(true)
-		}
-		out = append(out, c)
-	}
+	side(l, r.Kind == "RIGHT" || r.Kind == "FULL")
+	side(rt, r.Kind == "LEFT" || r.Kind == "FULL")
 	return out
 }
 func (r *Rank) Columns() []Column {

@@ -213,18 +213,16 @@ func (p *planner) exchange(kind string, ins []*stream, keys [][]int) (*dataflow.
 // plan translates r, sharing relations referenced more than once.
 func (p *planner) plan(r Rel) *stream {
 	k := key(r)
-	if p.refs[k] > 1 {
-		if s := p.shared[k]; s != nil {
-			return &stream{upstream: s, par: s.par, cols: s.cols, updating: s.updating}
-		}
+	if p.refs[k] <= 1 {
+		return p.translate(r)
 	}
-	s := p.translate(r)
-	if p.refs[k] > 1 {
+	s := p.shared[k]
+	if s == nil {
+		s = p.translate(r)
 		p.flush(s)
 		p.shared[k] = s
-		return &stream{upstream: s, par: s.par, cols: s.cols, updating: s.updating}
 	}
-	return s
+	return &stream{upstream: s, par: s.par, cols: s.cols, updating: s.updating}
 }
 
 // edgeSchema is the schema of rows on an edge: the columns with unique names, the first

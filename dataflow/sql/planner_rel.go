@@ -180,17 +180,7 @@ func identity(cols []Column) []Rex {
 
 // substitute replaces input references of r with the expressions they name.
 func substitute(r Rex, proj []Rex) Rex {
-	switch r := r.(type) {
-	case *RexInput:
-		return proj[r.Index]
-	case *RexCall:
-		args := make([]Rex, len(r.Args))
-		for i, a := range r.Args {
-			args[i] = substitute(a, proj)
-		}
-		return &RexCall{Op: r.Op, Args: args, T: r.T}
-	}
-	return r
+	return replaceInputs(r, func(in *RexInput) Rex { return proj[in.Index] })
 }
 
 // prunedWindow plans a projection over a window TVF that keeps only some of the TVF's input

@@ -1,7 +1,6 @@
 package sql
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,7 @@ func planOutput(src string) string {
 	out, diags := ExplainPlan(src, CompileOptions{Name: "test", Parallelism: 2})
 	var b strings.Builder
 	for _, d := range diags {
-		fmt.Fprintf(&b, "-- error %d:%d-%d:%d: %s\n", d.Line, d.Column, d.EndLine, d.EndColumn, d.Message)
+		writeDiagnostic(&b, d)
 	}
 	b.WriteString(out)
 	return b.String()
@@ -33,19 +32,7 @@ func TestPlanGolden(t *testing.T) {
 			}
 			got := planOutput(string(src))
 			golden := filepath.Join("testdata/plan", strings.TrimSuffix(filepath.Base(file), ".sql")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./dataflow/sql -update)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			checkGolden(t, golden, got)
 		})
 	}
 }

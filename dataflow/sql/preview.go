@@ -90,21 +90,12 @@ func previewSink(rel Rel) *Sink {
 // checkPreviewSources refuses tables a preview cannot read on the API server.
 func checkPreviewSources(r Rel) []*Error {
 	var errs []*Error
-	seen := map[*Table]bool{}
-	var walk func(Rel)
-	walk = func(r Rel) {
-		if s, ok := r.(*Scan); ok && !seen[s.Table] {
-			seen[s.Table] = true
-			if !previewConnectors[s.Table.Connector] {
-				errs = append(errs, errorf(ErrUnsupported, s.Table.Decl.Name.Sp,
-					"table %s uses connector '%s', which a preview cannot read: previews run on the API server and read datagen, nexmark, postgres and kafka tables (and VALUES); filesystem files live on the workers",
-					s.Table.Name, s.Table.Connector))
-			}
-		}
-		for _, in := range r.Inputs() {
-			walk(in)
+	for _, t := range tablesRead(r) {
+		if !previewConnectors[t.Connector] {
+			errs = append(errs, errorf(ErrUnsupported, t.Decl.Name.Sp,
+				"table %s uses connector '%s', which a preview cannot read: previews run on the API server and read datagen, nexmark, postgres and kafka tables (and VALUES); filesystem files live on the workers",
+				t.Name, t.Connector))
 		}
 	}
-	walk(r)
 	return errs
 }

@@ -104,13 +104,18 @@ func inputRefs(r Rex, set map[int]bool) {
 
 // shiftRex returns r with every input index i replaced by remap(i).
 func shiftRex(r Rex, remap func(int) int) Rex {
+	return replaceInputs(r, func(in *RexInput) Rex { return &RexInput{Index: remap(in.Index), T: in.T} })
+}
+
+// replaceInputs returns a copy of r with every input reference replaced by with(reference).
+func replaceInputs(r Rex, with func(*RexInput) Rex) Rex {
 	switch r := r.(type) {
 	case *RexInput:
-		return &RexInput{Index: remap(r.Index), T: r.T}
+		return with(r)
 	case *RexCall:
 		args := make([]Rex, len(r.Args))
 		for i, a := range r.Args {
-			args[i] = shiftRex(a, remap)
+			args[i] = replaceInputs(a, with)
 		}
 		return &RexCall{Op: r.Op, Args: args, T: r.T}
 	}

@@ -20,18 +20,11 @@ type Summary struct {
 // Summarize returns the tables the program's INSERT statements read and write.
 func Summarize(prog *Program) Summary {
 	read, written := map[*Table]bool{}, map[*Table]bool{}
-	var walk func(r Rel)
-	walk = func(r Rel) {
-		if s, ok := r.(*Scan); ok {
-			read[s.Table] = true
-		}
-		for _, in := range r.Inputs() {
-			walk(in)
-		}
-	}
 	for _, s := range prog.Sinks {
 		written[s.Table] = true
-		walk(s.Input)
+		for _, t := range tablesRead(s.Input) {
+			read[t] = true
+		}
 	}
 	var sum Summary
 	for _, name := range prog.Catalog.Order {
@@ -49,4 +42,22 @@ func Summarize(prog *Program) Summary {
 		}
 	}
 	return sum
+}
+
+// tablesRead lists the tables r scans, each once, in the order a depth-first walk meets them.
+func tablesRead(r Rel) []*Table {
+	var tables []*Table
+	seen := map[*Table]bool{}
+	var walk func(Rel)
+	walk = func(r Rel) {
+		if s, ok := r.(*Scan); ok && !seen[s.Table] {
+			seen[s.Table] = true
+			tables = append(tables, s.Table)
+		}
+		for _, in := range r.Inputs() {
+			walk(in)
+		}
+	}
+	walk(r)
+	return tables
 }

@@ -163,25 +163,27 @@ func format(v any, t dataflow.LogicalType) string {
 	return fmt.Sprint(v)
 }
 
+// extractFields are EXTRACT's units (also the YEAR(), MONTH(), ... functions).
+var extractFields = map[string]func(tm time.Time) int64{
+	"YEAR": func(tm time.Time) int64 { return int64(tm.Year()) }, "MONTH": func(tm time.Time) int64 { return int64(tm.Month()) },
+	"DAY": func(tm time.Time) int64 { return int64(tm.Day()) }, "HOUR": func(tm time.Time) int64 { return int64(tm.Hour()) },
+	"MINUTE": func(tm time.Time) int64 { return int64(tm.Minute()) }, "SECOND": func(tm time.Time) int64 { return int64(tm.Second()) },
+	"MILLISECOND": func(tm time.Time) int64 { return int64(tm.Second()*1000 + tm.Nanosecond()/1e6) },
+	"MICROSECOND": func(tm time.Time) int64 { return int64(tm.Second()*1e6 + tm.Nanosecond()/1e3) },
+	"QUARTER":     func(tm time.Time) int64 { return int64(tm.Month()+2) / 3 },
+	"WEEK":        func(tm time.Time) int64 { _, w := tm.ISOWeek(); return int64(w) },
+	"DOW":         func(tm time.Time) int64 { return int64(tm.Weekday()) + 1 },
+	"DOY":         func(tm time.Time) int64 { return int64(tm.YearDay()) },
+	"EPOCH":       func(tm time.Time) int64 { return tm.Unix() },
+}
+
 // extractFn is EXTRACT(unit FROM x) on DATE, TIME and TIMESTAMP values.
 func extractFn(unit string, a *Expr, t dataflow.LogicalType) (evalFn, error) {
-	from := a.Type
-	fields := map[string]func(tm time.Time) int64{
-		"YEAR": func(tm time.Time) int64 { return int64(tm.Year()) }, "MONTH": func(tm time.Time) int64 { return int64(tm.Month()) },
-		"DAY": func(tm time.Time) int64 { return int64(tm.Day()) }, "HOUR": func(tm time.Time) int64 { return int64(tm.Hour()) },
-		"MINUTE": func(tm time.Time) int64 { return int64(tm.Minute()) }, "SECOND": func(tm time.Time) int64 { return int64(tm.Second()) },
-		"MILLISECOND": func(tm time.Time) int64 { return int64(tm.Second()*1000 + tm.Nanosecond()/1e6) },
-		"MICROSECOND": func(tm time.Time) int64 { return int64(tm.Second()*1e6 + tm.Nanosecond()/1e3) },
-		"QUARTER":     func(tm time.Time) int64 { return int64(tm.Month()+2) / 3 },
-		"WEEK":        func(tm time.Time) int64 { _, w := tm.ISOWeek(); return int64(w) },
-		"DOW":         func(tm time.Time) int64 { return int64(tm.Weekday()) + 1 },
-		"DOY":         func(tm time.Time) int64 { return int64(tm.YearDay()) },
-		"EPOCH":       func(tm time.Time) int64 { return tm.Unix() },
-	}
-	f, ok := fields[unit]
+	f, ok := extractFields[unit]
 	if !ok {
 		return nil, fmt.Errorf("%w: EXTRACT unit %s", ErrDecode, unit)
 	}
+	from := a.Type
 	return strict([]*Expr{a}, t, func(v []any) (any, error) { return f(timeOf(v[0].(int64), from)), nil }), nil
 }
 

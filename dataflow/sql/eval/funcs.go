@@ -377,8 +377,9 @@ func roundTo(v any, digits int, f func(float64) float64) (any, error) {
 // timeFuncs are the date and time functions; args gives access to argument types.
 func timeFuncs(args []*Expr) map[string]func(v []any) (any, error) {
 	argType := func(i int) dataflow.LogicalType { return args[i].Type }
-	part := func(get func(time.Time) int) func(v []any) (any, error) {
-		return func(v []any) (any, error) { return int64(get(timeOf(v[0].(int64), argType(0)))), nil }
+	part := func(unit string) func(v []any) (any, error) {
+		field := extractFields[unit]
+		return func(v []any) (any, error) { return field(timeOf(v[0].(int64), argType(0))), nil }
 	}
 	return map[string]func(v []any) (any, error){
 		"DATE_FORMAT": func(v []any) (any, error) {
@@ -442,12 +443,12 @@ func timeFuncs(args []*Expr) map[string]func(v []any) (any, error) {
 			}
 			return n, nil
 		},
-		"YEAR":       part(time.Time.Year),
-		"MONTH":      part(func(t time.Time) int { return int(t.Month()) }),
-		"DAYOFMONTH": part(time.Time.Day),
-		"HOUR":       part(time.Time.Hour),
-		"MINUTE":     part(time.Time.Minute),
-		"SECOND":     part(time.Time.Second),
+		"YEAR":       part("YEAR"),
+		"MONTH":      part("MONTH"),
+		"DAYOFMONTH": part("DAY"),
+		"HOUR":       part("HOUR"),
+		"MINUTE":     part("MINUTE"),
+		"SECOND":     part("SECOND"),
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"time"
 
 	"github.com/flowplane/flowplane/dataflow"
 )
@@ -251,18 +250,14 @@ func addInterval(v int64, vt dataflow.LogicalType, iv int64, it dataflow.Logical
 		iv = -iv
 	}
 	if it.Kind == dataflow.TypeIntervalMonth {
-		ms := v
+		out := timeOf(v, vt).AddDate(0, int(iv), 0).UnixMilli()
 		if vt.Kind == dataflow.TypeDate {
-			ms = v * 86400000
-		}
-		out := time.UnixMilli(ms).UTC().AddDate(0, int(iv), 0).UnixMilli()
-		if vt.Kind == dataflow.TypeDate {
-			return out / 86400000
+			return out / msPerDay
 		}
 		return out
 	}
 	if vt.Kind == dataflow.TypeDate {
-		return v + iv/86400000
+		return v + iv/msPerDay
 	}
 	return v + iv
 }
