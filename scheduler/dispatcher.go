@@ -203,7 +203,7 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 			// The stop's savepoint row (d.savepoints) stops the job once it completed; should it
 			// fail, the job runs on and this generation is no restart.
 			if job.Generation < dep.Generation {
-				_, err := d.s.leaderApply(ctx, CmdRestartJob, fmt.Sprintf("stop-%s-%d", dep.ID, dep.Generation),
+				_, err := d.s.leaderApply(ctx, CmdRestartJob, stopCommandID(dep.ID, dep.Generation),
 					restartJobBody{ID: dep.ID, Generation: dep.Generation, Observe: true})
 				return err
 			}
@@ -234,6 +234,10 @@ func (d *dispatcher) converge(ctx context.Context, dep desired) error {
 	}
 	return d.markObserved(ctx, dep)
 }
+
+// stopCommandID is the id of the command recording a stop's generation as acted on without a
+// restart; the dispatcher and a failed stop savepoint apply it alike, so it applies once.
+func stopCommandID(dep string, gen int64) string { return fmt.Sprintf("stop-%s-%d", dep, gen) }
 
 // submit compiles the version and submits its job; a compile failure fails the deployment.
 func (d *dispatcher) submit(ctx context.Context, dep desired) error {
@@ -523,7 +527,7 @@ func (d *dispatcher) savepoints(ctx context.Context) {
 			if ls != nil && ls.checkpoints != nil {
 				ls.checkpoints.forgetSavepoint(sp.id)
 			}
-			if err := failSavepointRow(ctx, d.pool, sp.id, why, false); err != nil {
+			if err := failSavepointRow(ctx, d.pool, sp.id, why, nil); err != nil {
 				d.s.log.Warn("dispatcher: fail savepoint", "savepoint", sp.id, "err", err)
 			}
 			continue

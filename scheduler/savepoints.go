@@ -171,7 +171,15 @@ func (c *checkpointer) failSavepoint(ctx context.Context, row, reason string) {
 	if c.s.cfg.Pool == nil {
 		return
 	}
-	if err := failSavepointRow(ctx, c.s.cfg.Pool, row, reason, true); err != nil {
+	// Before the deployment's desired action goes back to run, the job records the stop's
+	// generation as acted on (the command the dispatcher applies for a stop, same id): otherwise
+	// a dispatcher pass in between would take that generation for a restart request.
+	observe := func(ctx context.Context, dep string, gen int64) error {
+		_, err := c.s.leaderApply(ctx, CmdRestartJob, stopCommandID(dep, gen),
+			restartJobBody{ID: dep, Generation: gen, Observe: true})
+		return err
+	}
+	if err := failSavepointRow(ctx, c.s.cfg.Pool, row, reason, observe); err != nil {
 		c.s.log.Warn("record failed savepoint", "savepoint", row, "err", err)
 	}
 }
@@ -181,9 +189,9 @@ type execer interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// failSavepointRow marks row FAILED; with keepRunning, a stop's failed savepoint leaves the
-// deployment running.
-func failSavepointRow(ctx context.Context, pool execer, row, reason string, keepRunning bool) error {
+// failSavepointRow marks row FAILED; with keepRunning (called with the stop's deployment and
+// generation before the change commits), a stop's failed savepoint leaves the deployment running.
+func failSavepointRow(ctx context.Context, pool execer, row, reason string, keepRunning func(ctx context.Context, dep string, gen int64) error) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var dep, project, why string
 		err := tx.QueryRow(ctx, `UPDATE savepoints SET status = 'FAILED', failure = $2, updated_at = clock_timestamp()
@@ -191,14 +199,21 @@ func failSavepointRow(ctx context.Context, pool execer, row, reason string, keep
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
-		if err != nil || why != "stop" || !keepRunning {
+		if err != nil || why != "stop" || keepRunning == nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE deployments SET desired_action = 'run', status = 'RUNNING', status_message = $2,
-			updated_at = clock_timestamp() WHERE id = $1 AND desired_action = 'stop' AND status = 'SAVING_AND_STOP'`,
-			dep, "stop with savepoint failed: "+reason)
-		if err != nil || tag.RowsAffected() == 0 {
+		var gen int64
+		err = tx.QueryRow(ctx, `UPDATE deployments SET desired_action = 'run', status = 'RUNNING', status_message = $2,
+			updated_at = clock_timestamp() WHERE id = $1 AND desired_action = 'stop' AND status = 'SAVING_AND_STOP'
+			RETURNING desired_generation`, dep, "stop with savepoint failed: "+reason).Scan(&gen)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
+		}
+		if err := keepRunning(ctx, dep, gen); err != nil {
+			return fmt.Errorf("record the stop's generation: %w", err)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO deployment_events (project_id, deployment_id, type, status, message)
 			VALUES ($1, $2, 'savepoint_failed', 'RUNNING', $3)`, project, dep, fmt.Sprintf("SAVING_AND_STOP -> RUNNING: savepoint %s failed: %s", row, reason))
