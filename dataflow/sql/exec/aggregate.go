@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -96,28 +95,15 @@ func (a *aggBase) newAccs() []accumulator {
 
 // readRow reads row r of rec into buf, strings copied: stateful operators keep rows.
 func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
-	return readRowWith(ownedValue, rec, r, buf)
-}
-
-func readRowWith(read func(arrow.Array, int) (any, error), rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 	buf = buf[:0]
 	for j := range int(rec.NumCols()) {
-		v, err := read(rec.Column(j), r)
+		v, err := ownedValue(rec.Column(j), r)
 		if err != nil {
 			return nil, err
 		}
 		buf = append(buf, v)
 	}
 	return buf, nil
-}
-
-// ownStrings replaces the strings of row (read with value, aliasing the batch) with copies.
-func ownStrings(row []any) {
-	for i, v := range row {
-		if s, ok := v.(string); ok {
-			row[i] = strings.Clone(s)
-		}
-	}
 }
 
 // windowAgg is sql.window_aggregate: rows are kept per key and window until the watermark
