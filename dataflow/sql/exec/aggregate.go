@@ -194,7 +194,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		if g == nil {
 			key := make([]any, len(keyCols))
 			for i, c := range keyCols {
-				v, err := value(rec.Column(c), r)
+				v, err := ownedValue(rec.Column(c), r) // the group outlives the batch
 				if err != nil {
 					return err
 				}
