@@ -233,23 +233,29 @@ func (w *windowAgg) processRows(rec arrow.RecordBatch) error {
 			return err
 		}
 		w.rowBuf = row
-		var key []any
-		for _, k := range w.cfg.Keys {
-			if k != win.StartKey && k != win.EndKey {
-				key = append(key, row[k])
-			}
-		}
 		start, ok1 := row[win.StartKey].(int64)
 		end, ok2 := row[win.EndKey].(int64)
 		if !ok1 || !ok2 || w.late(end, r) {
 			continue
 		}
-		k := keyOf(key)
-		w.st.ks.touchRow(k, r)
-		g := w.groups[k]
+		kb := w.keyBuf[:0]
+		for _, k := range w.cfg.Keys {
+			if k != win.StartKey && k != win.EndKey {
+				kb = appendKeyValue(kb, row[k])
+			}
+		}
+		w.keyBuf = kb
+		w.st.ks.touchRowBytes(kb, r)
+		g := w.groups[string(kb)] // no allocation for an existing group
 		if g == nil {
+			var key []any
+			for _, k := range w.cfg.Keys {
+				if k != win.StartKey && k != win.EndKey {
+					key = append(key, row[k])
+				}
+			}
 			g = &windowGroup{key: key}
-			w.groups[k] = g
+			w.groups[string(kb)] = g
 		}
 		if win.Kind == "SESSION" {
 			g.add(start, end, append([]any(nil), row...), true)
