@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -96,28 +95,15 @@ func (a *aggBase) newAccs() []accumulator {
 
 // readRow reads row r of rec into buf, strings copied: stateful operators keep rows.
 func readRow(rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
-	return readRowWith(ownedValue, rec, r, buf)
-}
-
-func readRowWith(read func(arrow.Array, int) (any, error), rec arrow.RecordBatch, r int, buf []any) ([]any, error) {
 	buf = buf[:0]
 	for j := range int(rec.NumCols()) {
-		v, err := read(rec.Column(j), r)
+		v, err := ownedValue(rec.Column(j), r)
 		if err != nil {
 			return nil, err
 		}
 		buf = append(buf, v)
 	}
 	return buf, nil
-}
-
-// ownStrings replaces the strings of row (read with value, aliasing the batch) with copies.
-func ownStrings(row []any) {
-	for i, v := range row {
-		if s, ok := v.(string); ok {
-			row[i] = strings.Clone(s)
-		}
-	}
 }
 
 // windowAgg is sql.window_aggregate: rows are kept per key and window until the watermark
@@ -208,7 +194,7 @@ func (w *windowAgg) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 		if g == nil {
 			key := make([]any, len(keyCols))
 			for i, c := range keyCols {
-				v, err := value(rec.Column(c), r)
+				v, err := ownedValue(rec.Column(c), r) // the group outlives the batch
 				if err != nil {
 					return err
 				}
@@ -247,23 +233,29 @@ func (w *windowAgg) processRows(rec arrow.RecordBatch) error {
 			return err
 		}
 		w.rowBuf = row
-		var key []any
-		for _, k := range w.cfg.Keys {
-			if k != win.StartKey && k != win.EndKey {
-				key = append(key, row[k])
-			}
-		}
 		start, ok1 := row[win.StartKey].(int64)
 		end, ok2 := row[win.EndKey].(int64)
 		if !ok1 || !ok2 || w.late(end, r) {
 			continue
 		}
-		k := keyOf(key)
-		w.st.ks.touchRow(k, r)
-		g := w.groups[k]
+		kb := w.keyBuf[:0]
+		for _, k := range w.cfg.Keys {
+			if k != win.StartKey && k != win.EndKey {
+				kb = appendKeyValue(kb, row[k])
+			}
+		}
+		w.keyBuf = kb
+		w.st.ks.touchRowBytes(kb, r)
+		g := w.groups[string(kb)] // no allocation for an existing group
 		if g == nil {
+			var key []any
+			for _, k := range w.cfg.Keys {
+				if k != win.StartKey && k != win.EndKey {
+					key = append(key, row[k])
+				}
+			}
 			g = &windowGroup{key: key}
-			w.groups[k] = g
+			w.groups[string(kb)] = g
 		}
 		if win.Kind == "SESSION" {
 			g.add(start, end, append([]any(nil), row...), true)

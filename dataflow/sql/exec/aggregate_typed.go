@@ -168,7 +168,7 @@ func foldRow(accs []accumulator, ins []aggInput, rec arrow.RecordBatch, r int) e
 				continue
 			}
 		}
-		v, err := value(in.col, r)
+		v, err := ownedValue(in.col, r) // MAX, MIN, FIRST_VALUE... keep what they are given
 		if err != nil {
 			return err
 		}

@@ -136,3 +136,42 @@ func TestSameValuesIsKeyOfEquality(t *testing.T) {
 		t.Fatal("rows of different lengths are the same")
 	}
 }
+
+// A window aggregate keeps the strings it reads (group keys, MAX of a string) beyond the
+// batch: the runtime's pooled allocator reuses a released batch's buffers, which is simulated
+// here by overwriting the string column after ProcessBatch.
+func TestWindowAggregateOwnsStringsItKeeps(t *testing.T) {
+	t.Parallel()
+	cfg := sql.AggregateConfig{Keys: []int{0, 2, 3}, Aggs: []sql.AggCallSpec{
+		{Func: "MAX", Args: []int{0}, Filter: -1, Type: "STRING"},
+		{Func: "FIRST_VALUE", Args: []int{0}, Filter: -1, Type: "STRING"},
+	}, Window: &sql.WindowBounds{Kind: "TUMBLE", StartKey: 2, EndKey: 3, OutputStart: 1, OutputEnd: 2}}
+	raw, _ := json.Marshal(cfg)
+	op, err := newWindowAgg(dataflow.OperatorSpec{ID: "w", Kind: sql.KindWindowAggregate, Config: raw}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Open(&operator.Context{Allocator: memory.DefaultAllocator}); err != nil {
+		t.Fatal(err)
+	}
+	rec := windowedRows(t, "TUMBLE", 0, 7)
+	if err := op.ProcessBatch(0, rec, &rowsOut{}); err != nil {
+		t.Fatal(err)
+	}
+	buf := rec.Column(0).Data().Buffers()[2].Bytes()
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	var out rowsOut
+	if err := op.ProcessWatermark(100, &out); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out.rows)
+	var want []string
+	for k := range 7 {
+		want = append(want, fmt.Sprint(fmt.Sprintf("key%d", k), int64(0), int64(10), fmt.Sprintf("key%d", k), fmt.Sprintf("key%d", k)))
+	}
+	if !slices.Equal(out.rows, want) {
+		t.Fatalf("got %q, want %q", out.rows, want)
+	}
+}

@@ -93,13 +93,9 @@ type fsEncoder struct {
 // Encode implements filesystem.Encoder.
 func (e *fsEncoder) Encode(rec arrow.RecordBatch, line func(string, []byte) error) error {
 	for r := range int(rec.NumRows()) {
-		row := e.row[:0]
-		for j := range e.ncols {
-			v, err := value(rec.Column(j), r)
-			if err != nil {
-				return err
-			}
-			row = append(row, v)
+		row, err := readValues(rec, r, e.ncols, e.row)
+		if err != nil {
+			return err
 		}
 		e.row = row
 		b, err := e.format.encode(row)

@@ -9,10 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flowplane/flowplane/dataflow"
-	"github.com/flowplane/flowplane/dataflow/batch"
 	"github.com/flowplane/flowplane/dataflow/operator"
 	"github.com/flowplane/flowplane/dataflow/sql"
-	"github.com/flowplane/flowplane/dataflow/state"
 )
 
 // Row kinds of changelog streams.
@@ -38,11 +36,7 @@ type groupAgg struct {
 	touched []string // keys of the groups the current batch changed, in first-touch order
 	rowBuf  []any
 	keyBuf  []byte
-	// Keyed state, when the runtime provides a backend.
-	backend *state.Backend
-	stored  *state.ValueState[[]byte]
-	dirty   map[string]int // group keys changed since the last barrier -> key group
-	hashes  []uint64
+	ks      *keyedStore // nil without a runtime backend
 }
 
 type group struct {
@@ -67,81 +61,40 @@ func (g *groupAgg) Open(ctx *operator.Context) error {
 	if err := g.aggBase.Open(ctx); err != nil {
 		return err
 	}
-	if ctx.State == nil {
-		return nil
-	}
 	var err error
-	g.backend, g.dirty = ctx.State, map[string]int{}
-	if g.stored, err = state.NewValueState(g.backend, "groups", state.BytesCodec{}); err != nil {
+	if g.ks, err = openKeyedStore(ctx, "groups"); err != nil {
 		return err
 	}
-	rng := g.backend.Range()
-	for kg := rng.Start; kg < rng.End; kg++ {
-		for k, v := range g.stored.All(kg) {
-			grp, err := g.decodeGroup(v)
-			if err != nil {
-				return fmt.Errorf("restore group aggregate: %w", err)
-			}
-			grp.id = k
-			g.groups[k] = grp
+	return g.ks.load(func(k string, v []byte) error {
+		grp, err := g.decodeGroup(v)
+		if err != nil {
+			return fmt.Errorf("restore group aggregate: %w", err)
 		}
-	}
-	return nil
+		grp.id = k
+		g.groups[k] = grp
+		return nil
+	})
 }
 
 // SnapshotState writes the groups changed since the last barrier back to keyed state (which
 // the runtime snapshots next); there is no operator state besides.
 func (g *groupAgg) SnapshotState(uint64, io.Writer) error {
-	for k, kg := range g.dirty {
+	return g.ks.flush(func(k string) ([]byte, bool, error) {
 		grp, ok := g.groups[k]
 		if !ok {
-			g.stored.Delete(kg, []byte(k))
-			continue
+			return nil, false, nil
 		}
 		v, err := g.encodeGroup(grp)
-		if err != nil {
-			return err
-		}
-		g.stored.Put(kg, []byte(k), v)
-	}
-	clear(g.dirty)
-	return nil
-}
-
-// keyGroups computes the key group of every row from its group key, as the hash edge into
-// this operator routes it; a row of another subtask's key group is a routing error.
-func (g *groupAgg) keyGroups(rec arrow.RecordBatch) error {
-	n := int(rec.NumRows())
-	if cap(g.hashes) < n {
-		g.hashes = make([]uint64, n)
-	}
-	g.hashes = g.hashes[:n]
-	if len(g.cfg.Keys) == 0 {
-		clear(g.hashes) // a global aggregate runs in one subtask owning every key group
-		return nil
-	}
-	if err := batch.HashRows(rec, g.cfg.Keys, g.hashes); err != nil {
-		return err
-	}
-	rng := g.backend.Range()
-	for i, h := range g.hashes {
-		kg := g.backend.KeyGroup(h)
-		if !rng.Contains(kg) {
-			return fmt.Errorf("%w: group of key group %d reached the subtask owning %s", operator.ErrConfig, kg, rng)
-		}
-		g.hashes[i] = uint64(kg)
-	}
-	return nil
+		return v, err == nil, err
+	})
 }
 
 func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) error {
 	if err := g.schema(rec.Schema(), true); err != nil {
 		return err
 	}
-	if g.backend != nil {
-		if err := g.keyGroups(rec); err != nil {
-			return err
-		}
+	if err := g.ks.keyGroups(rec, g.cfg.Keys); err != nil {
+		return err
 	}
 	in := rec.Schema()
 	kindCol := -1
@@ -162,11 +115,7 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 				sign = -1
 			}
 		}
-		kg := 0
-		if g.backend != nil {
-			kg = int(g.hashes[r])
-		}
-		g.apply(row, sign, kg)
+		g.apply(row, sign, r)
 	}
 	if err := g.emitTouched(b); err != nil {
 		return err
@@ -179,7 +128,8 @@ func (g *groupAgg) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitt
 	return out.Emit(res)
 }
 
-func (g *groupAgg) apply(row []any, sign int64, kg int) {
+// apply folds row r of the batch (read into row) into its group.
+func (g *groupAgg) apply(row []any, sign int64, r int) {
 	kb := g.keyBuf[:0]
 	for _, k := range g.cfg.Keys {
 		kb = appendKeyValue(kb, row[k])
@@ -188,9 +138,7 @@ func (g *groupAgg) apply(row []any, sign int64, kg int) {
 	grp := g.groups[string(kb)] // no allocation for an existing group
 	if grp == nil {
 		if sign < 0 {
-			if g.dirty != nil {
-				g.dirty[string(kb)] = kg
-			}
+			g.ks.touchRowBytes(kb, r)
 			return // retraction of a row never seen (e.g. after restore): ignore
 		}
 		key := make([]any, len(g.cfg.Keys))
@@ -200,9 +148,7 @@ func (g *groupAgg) apply(row []any, sign int64, kg int) {
 		grp = &group{id: string(kb), key: key, accs: g.newAccs()}
 		g.groups[grp.id] = grp
 	}
-	if g.dirty != nil {
-		g.dirty[grp.id] = kg
-	}
+	g.ks.touchRow(grp.id, r)
 	g.fold(grp.accs, row, sign)
 	grp.rows += sign
 	if !grp.touched {

@@ -142,13 +142,9 @@ func (s *kafkaSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 	}
 	ncols := len(s.cfg.Columns)
 	for r := range int(rec.NumRows()) {
-		row := s.rowBuf[:0]
-		for j := range ncols {
-			v, err := value(rec.Column(j), r)
-			if err != nil {
-				return err
-			}
-			row = append(row, v)
+		row, err := readValues(rec, r, ncols, s.rowBuf)
+		if err != nil {
+			return err
 		}
 		s.rowBuf = row
 		kr := &kgo.Record{Partition: s.partition}

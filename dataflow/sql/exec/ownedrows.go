@@ -9,7 +9,7 @@ import (
 // column's bytes are copied once into a Go string and every value is a substring of that copy
 // (which lives while any of its values does). It suits operators that keep most of the rows
 // they read (joins); those that keep a few (group keys, Top-N) copy those values instead
-// (readRow, ownStrings), so that one kept value does not hold a whole batch's strings.
+// (readRow, ownedValue), so that one kept value does not hold a whole batch's strings.
 type ownedRows struct {
 	cols   []arrow.Array
 	strs   []*array.String

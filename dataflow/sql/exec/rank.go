@@ -124,13 +124,12 @@ func (k *rank) ProcessBatch(_ int, rec arrow.RecordBatch, out operator.Emitter) 
 		}
 		row := make([]any, width)
 		for j := range row {
-			v, err := value(rec.Column(j), r)
+			v, err := ownedValue(rec.Column(j), r) // kept beyond the batch
 			if err != nil {
 				return err
 			}
 			row[j] = v
 		}
-		ownStrings(row) // kept beyond the batch, whose buffers the allocator reuses
 		k.ks.touchRowBytes(kb, r)
 		if err := k.insert(b, string(kb), rows, pos, row); err != nil {
 			return err

@@ -23,7 +23,7 @@ type printSink struct {
 	operator.Base
 	w      io.Writer
 	prefix string
-	cols   []sql.ColumnSpec
+	types  []*dataflow.LogicalType // per column, parsed once; nil for a type that does not parse
 }
 
 type blackholeSink struct{ operator.Base }
@@ -55,7 +55,7 @@ func newSink(spec dataflow.OperatorSpec, stdout io.Writer, opts Options) (operat
 		if id := cfg.Options["print-identifier"]; id != "" {
 			prefix = id + "> "
 		}
-		return &printSink{w: out, prefix: prefix, cols: cfg.Columns}, nil
+		return newPrintSink(out, prefix, cfg.Columns), nil
 	}
 	return nil, fmt.Errorf("%w: sink connector %q", ErrNotImplemented, cfg.Connector)
 }
@@ -65,18 +65,18 @@ var rowKinds = []string{"+I", "-U", "+U", "-D"}
 func (p *printSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitter) error {
 	ncols := int(rec.NumCols())
 	kindCol := -1
-	if ncols > len(p.cols) {
+	if ncols > len(p.types) {
 		kindCol = ncols - 1
 	}
-	parts := make([]string, len(p.cols))
+	parts := make([]string, len(p.types))
 	for r := range int(rec.NumRows()) {
 		kind := "+I"
-		for j := range p.cols {
+		for j := range p.types {
 			v, err := value(rec.Column(j), r)
 			if err != nil {
 				return err
 			}
-			parts[j] = render(v, p.cols[j].Type)
+			parts[j] = render(v, p.types[j])
 		}
 		if kindCol >= 0 {
 			if k, _ := value(rec.Column(kindCol), r); k != nil && k.(int64) >= 0 && k.(int64) < 4 {
@@ -90,13 +90,23 @@ func (p *printSink) ProcessBatch(_ int, rec arrow.RecordBatch, _ operator.Emitte
 	return nil
 }
 
-func render(v any, typ string) string {
+func newPrintSink(w io.Writer, prefix string, cols []sql.ColumnSpec) *printSink {
+	p := &printSink{w: w, prefix: prefix, types: make([]*dataflow.LogicalType, len(cols))}
+	for j, c := range cols {
+		if t, err := dataflow.ParseLogicalType(c.Type); err == nil {
+			p.types[j] = &t
+		}
+	}
+	return p
+}
+
+// render formats v of type t (nil: a type that did not parse, printed as Go prints it).
+func render(v any, t *dataflow.LogicalType) string {
 	if v == nil {
 		return "NULL"
 	}
-	t, err := dataflow.ParseLogicalType(typ)
-	if err != nil {
+	if t == nil {
 		return fmt.Sprint(v)
 	}
-	return eval.Format(v, t)
+	return eval.Format(v, *t)
 }

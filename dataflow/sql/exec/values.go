@@ -21,6 +21,20 @@ func ownedValue(a arrow.Array, i int) (any, error) {
 	return v, err
 }
 
+// readValues reads the first n columns of row r of rec into buf, strings aliasing the batch
+// (sinks that encode the row before the next one).
+func readValues(rec arrow.RecordBatch, r, n int, buf []any) ([]any, error) {
+	buf = buf[:0]
+	for j := range n {
+		v, err := value(rec.Column(j), r)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, v)
+	}
+	return buf, nil
+}
+
 // value reads row i of column a in the value convention of package eval. A string aliases the
 // batch's buffer: use ownedValue for values kept beyond the batch.
 func value(a arrow.Array, i int) (any, error) {
