@@ -97,11 +97,11 @@ func (s *server) DeleteService(ctx context.Context, req openapi.DeleteServiceReq
 
 // GetServiceOverview reports capacity and deployments by status.
 func (s *server) GetServiceOverview(ctx context.Context, req openapi.GetServiceOverviewRequestObject) (openapi.GetServiceOverviewResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.cfg.Store.ServiceOverview(ctx, prj.ID, req.Service)
+	o, err := s.cfg.Store.ServiceOverview(ctx, svc)
 	if err != nil {
 		return nil, err
 	}
