@@ -102,11 +102,10 @@ func (s *server) previewScope(ctx context.Context, svc store.Service, appID stri
 // by their ids in the graph.
 func (s *server) compilePreview(ctx context.Context, svc store.Service, parts []sql.Part) (*sql.Preview, error) {
 	pv, diags := sql.CompilePreview(parts, sql.CompileOptions{Parallelism: 1})
-	ids, more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	ids, more, err := s.checkRefs(ctx, svc, parts)
 	if err != nil {
 		return nil, err
 	}
-	more = append(more, s.checkEndpointRefs(parts)...)
 	if len(diags)+len(more) > 0 {
 		return nil, invalidSQL(sortDiagnostics(append(diags, more...), parts))
 	}
