@@ -81,6 +81,15 @@ func page(limit *int, cursor *string) store.Page {
 	return p
 }
 
+// items converts a page of store rows with conv (an empty page is [], never null).
+func items[S, T any](in []S, conv func(S) T) []T {
+	out := make([]T, len(in))
+	for i, x := range in {
+		out[i] = conv(x)
+	}
+	return out
+}
+
 // next is a list's next_cursor (absent on the last page).
 func next(cursor string) *string {
 	if cursor == "" {

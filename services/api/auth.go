@@ -72,11 +72,7 @@ func (s *server) ListTokens(ctx context.Context, req openapi.ListTokensRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListTokens200JSONResponse{Items: []openapi.Token{}, NextCursor: next(cur)}
-	for _, t := range toks {
-		out.Items = append(out.Items, toToken(t))
-	}
-	return out, nil
+	return openapi.ListTokens200JSONResponse{Items: items(toks, toToken), NextCursor: next(cur)}, nil
 }
 
 // CreateToken issues an API token no stronger than the caller's own rights.
@@ -154,11 +150,7 @@ func (s *server) ListUsers(ctx context.Context, req openapi.ListUsersRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListUsers200JSONResponse{Items: []openapi.User{}, NextCursor: next(cur)}
-	for _, u := range users {
-		out.Items = append(out.Items, toUser(u))
-	}
-	return out, nil
+	return openapi.ListUsers200JSONResponse{Items: items(users, toUser), NextCursor: next(cur)}, nil
 }
 
 // CreateUser adds a user (platform admins).

@@ -18,11 +18,7 @@ func (s *server) ListMembers(ctx context.Context, req openapi.ListMembersRequest
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListMembers200JSONResponse{Items: []openapi.Member{}, NextCursor: next(cur)}
-	for _, m := range ms {
-		out.Items = append(out.Items, toMember(m))
-	}
-	return out, nil
+	return openapi.ListMembers200JSONResponse{Items: items(ms, toMember), NextCursor: next(cur)}, nil
 }
 
 // AddMember adds a user to the project (admins).

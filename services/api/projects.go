@@ -23,11 +23,7 @@ func (s *server) ListProjects(ctx context.Context, req openapi.ListProjectsReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListProjects200JSONResponse{Items: []openapi.Project{}, NextCursor: next(cur)}
-	for _, x := range ps {
-		out.Items = append(out.Items, toProject(x))
-	}
-	return out, nil
+	return openapi.ListProjects200JSONResponse{Items: items(ps, toProject), NextCursor: next(cur)}, nil
 }
 
 // CreateProject creates a project with the caller as its admin.

@@ -20,11 +20,7 @@ func (s *server) ListServices(ctx context.Context, req openapi.ListServicesReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListServices200JSONResponse{Items: []openapi.Service{}, NextCursor: next(cur)}
-	for _, x := range svcs {
-		out.Items = append(out.Items, toService(x))
-	}
-	return out, nil
+	return openapi.ListServices200JSONResponse{Items: items(svcs, toService), NextCursor: next(cur)}, nil
 }
 
 func plan(name string) (plans.Plan, error) {

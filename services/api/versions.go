@@ -21,11 +21,7 @@ func (s *server) ListVersions(ctx context.Context, req openapi.ListVersionsReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListVersions200JSONResponse{Items: []openapi.ApplicationVersion{}, NextCursor: next(cur)}
-	for _, v := range vs {
-		out.Items = append(out.Items, toVersion(v))
-	}
-	return out, nil
+	return openapi.ListVersions200JSONResponse{Items: items(vs, toVersion), NextCursor: next(cur)}, nil
 }
 
 func tableRefs(in *[]openapi.TableRef) []store.TableRef {
