@@ -27,16 +27,16 @@ func actor(ctx context.Context) store.Actor {
 
 // project resolves a project by name and checks the caller has at least role in it. A project the
 // caller cannot see is a 404, a role too low a 403.
-func (s *server) project(ctx context.Context, name string, want auth.Role) (store.Project, auth.Principal, error) {
+func (s *server) project(ctx context.Context, name string, want auth.Role) (store.Project, error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return store.Project{}, p, err
+		return store.Project{}, err
 	}
 	prj, member, err := s.cfg.Store.ProjectAccess(ctx, p.User.ID, name)
 	if err != nil {
-		return prj, p, err
+		return prj, err
 	}
-	return prj, p, allow(p, prj, member, want)
+	return prj, allow(p, prj, member, want)
 }
 
 func allow(p auth.Principal, prj store.Project, member string, want auth.Role) error {

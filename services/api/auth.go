@@ -96,18 +96,16 @@ func (s *server) CreateToken(ctx context.Context, req openapi.CreateTokenRequest
 		if g.Role != auth.RoleNone {
 			need = g.Role
 		}
-		prj, _, err := s.project(ctx, *b.Project, need)
+		prj, err := s.project(ctx, *b.Project, need)
 		if err != nil {
 			return nil, err
 		}
 		g.ProjectID = prj.ID
 	}
-	if b.Role != nil {
-		want := auth.Role(*b.Role)
-		if cap := auth.Role(p.Token.Role); cap != auth.RoleNone && !cap.AtLeast(want) {
-			return nil, problem.New(problem.CodeForbidden, "a token with the %s role cannot create one with the %s role", cap, want)
+	if b.Role != nil { // g.Role is the requested role (set above)
+		if cap := auth.Role(p.Token.Role); cap != auth.RoleNone && !cap.AtLeast(g.Role) {
+			return nil, problem.New(problem.CodeForbidden, "a token with the %s role cannot create one with the %s role", cap, g.Role)
 		}
-		g.Role = want
 	}
 	tok, rec, err := s.cfg.Tokens.Issue(ctx, actor(ctx), g)
 	if err != nil {

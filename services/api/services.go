@@ -12,7 +12,7 @@ import (
 
 // ListServices lists a project's services.
 func (s *server) ListServices(ctx context.Context, req openapi.ListServicesRequestObject) (openapi.ListServicesResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	prj, err := s.project(ctx, req.Project, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func plan(name string) (plans.Plan, error) {
 
 // CreateService creates a service (admins).
 func (s *server) CreateService(ctx context.Context, req openapi.CreateServiceRequestObject) (openapi.CreateServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (s *server) GetService(ctx context.Context, req openapi.GetServiceRequestOb
 
 // UpdateService changes the plan or power state (admins).
 func (s *server) UpdateService(ctx context.Context, req openapi.UpdateServiceRequestObject) (openapi.UpdateServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *server) UpdateService(ctx context.Context, req openapi.UpdateServiceReq
 
 // DeleteService deletes a service (admins).
 func (s *server) DeleteService(ctx context.Context, req openapi.DeleteServiceRequestObject) (openapi.DeleteServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
