@@ -27,16 +27,16 @@ func actor(ctx context.Context) store.Actor {
 
 // project resolves a project by name and checks the caller has at least role in it. A project the
 // caller cannot see is a 404, a role too low a 403.
-func (s *server) project(ctx context.Context, name string, want auth.Role) (store.Project, auth.Principal, error) {
+func (s *server) project(ctx context.Context, name string, want auth.Role) (store.Project, error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return store.Project{}, p, err
+		return store.Project{}, err
 	}
 	prj, member, err := s.cfg.Store.ProjectAccess(ctx, p.User.ID, name)
 	if err != nil {
-		return prj, p, err
+		return prj, err
 	}
-	return prj, p, allow(p, prj, member, want)
+	return prj, allow(p, prj, member, want)
 }
 
 func allow(p auth.Principal, prj store.Project, member string, want auth.Role) error {
@@ -79,6 +79,15 @@ func page(limit *int, cursor *string) store.Page {
 		p.Cursor = *cursor
 	}
 	return p
+}
+
+// items converts a page of store rows with conv (an empty page is [], never null).
+func items[S, T any](in []S, conv func(S) T) []T {
+	out := make([]T, len(in))
+	for i, x := range in {
+		out[i] = conv(x)
+	}
+	return out
 }
 
 // next is a list's next_cursor (absent on the last page).

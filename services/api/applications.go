@@ -18,11 +18,7 @@ func (s *server) ListApplications(ctx context.Context, req openapi.ListApplicati
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListApplications200JSONResponse{Items: []openapi.Application{}, NextCursor: next(cur)}
-	for _, a := range apps {
-		out.Items = append(out.Items, toApplication(a))
-	}
-	return out, nil
+	return openapi.ListApplications200JSONResponse{Items: items(apps, toApplication), NextCursor: next(cur)}, nil
 }
 
 // CreateApplication adds an application (developers).

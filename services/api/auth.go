@@ -72,11 +72,7 @@ func (s *server) ListTokens(ctx context.Context, req openapi.ListTokensRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListTokens200JSONResponse{Items: []openapi.Token{}, NextCursor: next(cur)}
-	for _, t := range toks {
-		out.Items = append(out.Items, toToken(t))
-	}
-	return out, nil
+	return openapi.ListTokens200JSONResponse{Items: items(toks, toToken), NextCursor: next(cur)}, nil
 }
 
 // CreateToken issues an API token no stronger than the caller's own rights.
@@ -100,18 +96,16 @@ func (s *server) CreateToken(ctx context.Context, req openapi.CreateTokenRequest
 		if g.Role != auth.RoleNone {
 			need = g.Role
 		}
-		prj, _, err := s.project(ctx, *b.Project, need)
+		prj, err := s.project(ctx, *b.Project, need)
 		if err != nil {
 			return nil, err
 		}
 		g.ProjectID = prj.ID
 	}
-	if b.Role != nil {
-		want := auth.Role(*b.Role)
-		if cap := auth.Role(p.Token.Role); cap != auth.RoleNone && !cap.AtLeast(want) {
-			return nil, problem.New(problem.CodeForbidden, "a token with the %s role cannot create one with the %s role", cap, want)
+	if b.Role != nil { // g.Role is the requested role (set above)
+		if cap := auth.Role(p.Token.Role); cap != auth.RoleNone && !cap.AtLeast(g.Role) {
+			return nil, problem.New(problem.CodeForbidden, "a token with the %s role cannot create one with the %s role", cap, g.Role)
 		}
-		g.Role = want
 	}
 	tok, rec, err := s.cfg.Tokens.Issue(ctx, actor(ctx), g)
 	if err != nil {
@@ -154,11 +148,7 @@ func (s *server) ListUsers(ctx context.Context, req openapi.ListUsersRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListUsers200JSONResponse{Items: []openapi.User{}, NextCursor: next(cur)}
-	for _, u := range users {
-		out.Items = append(out.Items, toUser(u))
-	}
-	return out, nil
+	return openapi.ListUsers200JSONResponse{Items: items(users, toUser), NextCursor: next(cur)}, nil
 }
 
 // CreateUser adds a user (platform admins).

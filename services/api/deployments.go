@@ -32,11 +32,7 @@ func (s *server) ListDeployments(ctx context.Context, req openapi.ListDeployment
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListDeployments200JSONResponse{Items: []openapi.Deployment{}, NextCursor: next(cur)}
-	for _, d := range ds {
-		out.Items = append(out.Items, toDeployment(d))
-	}
-	return out, nil
+	return openapi.ListDeployments200JSONResponse{Items: items(ds, toDeployment), NextCursor: next(cur)}, nil
 }
 
 // defaultRestart is Flink's default strategy.

@@ -20,11 +20,7 @@ func (s *server) ListIntegrations(ctx context.Context, req openapi.ListIntegrati
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListIntegrations200JSONResponse{Items: []openapi.Integration{}, NextCursor: next(cur)}
-	for _, i := range is {
-		out.Items = append(out.Items, toIntegration(i))
-	}
-	return out, nil
+	return openapi.ListIntegrations200JSONResponse{Items: items(is, toIntegration), NextCursor: next(cur)}, nil
 }
 
 // CreateIntegration stores an integration; its secrets are sealed and never returned.

@@ -10,7 +10,7 @@ import (
 
 // ListMembers lists a project's members.
 func (s *server) ListMembers(ctx context.Context, req openapi.ListMembersRequestObject) (openapi.ListMembersResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	prj, err := s.project(ctx, req.Project, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -18,16 +18,12 @@ func (s *server) ListMembers(ctx context.Context, req openapi.ListMembersRequest
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListMembers200JSONResponse{Items: []openapi.Member{}, NextCursor: next(cur)}
-	for _, m := range ms {
-		out.Items = append(out.Items, toMember(m))
-	}
-	return out, nil
+	return openapi.ListMembers200JSONResponse{Items: items(ms, toMember), NextCursor: next(cur)}, nil
 }
 
 // AddMember adds a user to the project (admins).
 func (s *server) AddMember(ctx context.Context, req openapi.AddMemberRequestObject) (openapi.AddMemberResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +36,7 @@ func (s *server) AddMember(ctx context.Context, req openapi.AddMemberRequestObje
 
 // UpdateMember changes a member's role (admins).
 func (s *server) UpdateMember(ctx context.Context, req openapi.UpdateMemberRequestObject) (openapi.UpdateMemberResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +49,7 @@ func (s *server) UpdateMember(ctx context.Context, req openapi.UpdateMemberReque
 
 // RemoveMember removes a member (admins).
 func (s *server) RemoveMember(ctx context.Context, req openapi.RemoveMemberRequestObject) (openapi.RemoveMemberResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}

@@ -23,11 +23,7 @@ func (s *server) ListProjects(ctx context.Context, req openapi.ListProjectsReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListProjects200JSONResponse{Items: []openapi.Project{}, NextCursor: next(cur)}
-	for _, x := range ps {
-		out.Items = append(out.Items, toProject(x))
-	}
-	return out, nil
+	return openapi.ListProjects200JSONResponse{Items: items(ps, toProject), NextCursor: next(cur)}, nil
 }
 
 // CreateProject creates a project with the caller as its admin.
@@ -48,7 +44,7 @@ func (s *server) CreateProject(ctx context.Context, req openapi.CreateProjectReq
 
 // GetProject returns one project.
 func (s *server) GetProject(ctx context.Context, req openapi.GetProjectRequestObject) (openapi.GetProjectResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	prj, err := s.project(ctx, req.Project, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +53,7 @@ func (s *server) GetProject(ctx context.Context, req openapi.GetProjectRequestOb
 
 // UpdateProject changes a project (admins).
 func (s *server) UpdateProject(ctx context.Context, req openapi.UpdateProjectRequestObject) (openapi.UpdateProjectResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +66,7 @@ func (s *server) UpdateProject(ctx context.Context, req openapi.UpdateProjectReq
 
 // DeleteProject deletes an empty project (admins).
 func (s *server) DeleteProject(ctx context.Context, req openapi.DeleteProjectRequestObject) (openapi.DeleteProjectResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +78,7 @@ func (s *server) DeleteProject(ctx context.Context, req openapi.DeleteProjectReq
 
 // ListAudit lists the project's audit trail (admins).
 func (s *server) ListAudit(ctx context.Context, req openapi.ListAuditRequestObject) (openapi.ListAuditResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}

@@ -81,12 +81,15 @@ func (s *server) CreateQuery(ctx context.Context, req openapi.CreateQueryRequest
 // previewScope returns the CREATE TABLE (and CREATE VIEW) texts a preview sees: the request's
 // sources when given, else the latest version's tables and statement (its INSERTs are ignored).
 func (s *server) previewScope(ctx context.Context, svc store.Service, appID string, sources []sql.Part) ([]sql.Part, error) {
-	v, ok, err := s.cfg.Store.LatestVersion(ctx, svc.ProjectID, svc.ID, appID)
-	if err != nil {
-		return nil, err
-	}
-	if len(sources) > 0 || !ok {
+	if len(sources) > 0 { // the latest version is not needed, only the application's existence
+		if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, appID); err != nil {
+			return nil, err
+		}
 		return sqlParts("", sources, nil)[:len(sources)], nil
+	}
+	v, ok, err := s.cfg.Store.LatestVersion(ctx, svc.ProjectID, svc.ID, appID)
+	if err != nil || !ok {
+		return nil, err
 	}
 	var parts []sql.Part
 	for _, p := range sqlParts(v.Statement, storedTables(v.Sources), storedTables(v.Sinks)) {
@@ -102,11 +105,10 @@ func (s *server) previewScope(ctx context.Context, svc store.Service, appID stri
 // by their ids in the graph.
 func (s *server) compilePreview(ctx context.Context, svc store.Service, parts []sql.Part) (*sql.Preview, error) {
 	pv, diags := sql.CompilePreview(parts, sql.CompileOptions{Parallelism: 1})
-	ids, more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	ids, more, err := s.checkRefs(ctx, svc, parts)
 	if err != nil {
 		return nil, err
 	}
-	more = append(more, s.checkEndpointRefs(parts)...)
 	if len(diags)+len(more) > 0 {
 		return nil, invalidSQL(sortDiagnostics(append(diags, more...), parts))
 	}

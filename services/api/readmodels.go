@@ -105,11 +105,7 @@ func (s *server) ListSavepoints(ctx context.Context, req openapi.ListSavepointsR
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListSavepoints200JSONResponse{Items: []openapi.Savepoint{}, NextCursor: next(cur)}
-	for _, sp := range sps {
-		out.Items = append(out.Items, toSavepoint(sp))
-	}
-	return out, nil
+	return openapi.ListSavepoints200JSONResponse{Items: items(sps, toSavepoint), NextCursor: next(cur)}, nil
 }
 
 // CreateSavepoint requests a savepoint of a running deployment (developers).

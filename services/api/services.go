@@ -12,7 +12,7 @@ import (
 
 // ListServices lists a project's services.
 func (s *server) ListServices(ctx context.Context, req openapi.ListServicesRequestObject) (openapi.ListServicesResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	prj, err := s.project(ctx, req.Project, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -20,11 +20,7 @@ func (s *server) ListServices(ctx context.Context, req openapi.ListServicesReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListServices200JSONResponse{Items: []openapi.Service{}, NextCursor: next(cur)}
-	for _, x := range svcs {
-		out.Items = append(out.Items, toService(x))
-	}
-	return out, nil
+	return openapi.ListServices200JSONResponse{Items: items(svcs, toService), NextCursor: next(cur)}, nil
 }
 
 func plan(name string) (plans.Plan, error) {
@@ -38,7 +34,7 @@ func plan(name string) (plans.Plan, error) {
 
 // CreateService creates a service (admins).
 func (s *server) CreateService(ctx context.Context, req openapi.CreateServiceRequestObject) (openapi.CreateServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +60,7 @@ func (s *server) GetService(ctx context.Context, req openapi.GetServiceRequestOb
 
 // UpdateService changes the plan or power state (admins).
 func (s *server) UpdateService(ctx context.Context, req openapi.UpdateServiceRequestObject) (openapi.UpdateServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +81,7 @@ func (s *server) UpdateService(ctx context.Context, req openapi.UpdateServiceReq
 
 // DeleteService deletes a service (admins).
 func (s *server) DeleteService(ctx context.Context, req openapi.DeleteServiceRequestObject) (openapi.DeleteServiceResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleAdmin)
+	prj, err := s.project(ctx, req.Project, auth.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +93,11 @@ func (s *server) DeleteService(ctx context.Context, req openapi.DeleteServiceReq
 
 // GetServiceOverview reports capacity and deployments by status.
 func (s *server) GetServiceOverview(ctx context.Context, req openapi.GetServiceOverviewRequestObject) (openapi.GetServiceOverviewResponseObject, error) {
-	prj, _, err := s.project(ctx, req.Project, auth.RoleViewer)
+	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.cfg.Store.ServiceOverview(ctx, prj.ID, req.Service)
+	o, err := s.cfg.Store.ServiceOverview(ctx, svc)
 	if err != nil {
 		return nil, err
 	}

@@ -52,11 +52,10 @@ func storedTables(refs []store.TableRef) []sql.Part {
 // is nil when there are diagnostics; in it, integrations named by name are replaced by their ids.
 func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Part, parallelism int) (*dataflow.JobGraph, []sql.Diagnostic, error) {
 	g, diags := sql.CompileParts(parts, sql.CompileOptions{Parallelism: parallelism})
-	ids, more, err := s.checkIntegrationRefs(ctx, svc, parts)
+	ids, more, err := s.checkRefs(ctx, svc, parts)
 	if err != nil {
 		return nil, nil, err
 	}
-	more = append(more, s.checkEndpointRefs(parts)...)
 	if len(more) > 0 {
 		return nil, sortDiagnostics(append(diags, more...), parts), nil
 	}
@@ -68,16 +67,37 @@ func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Par
 	return g, diags, nil
 }
 
+// checkRefs checks the parts' integration references (checkIntegrationRefs) and the hosts written
+// in their WITH clauses (checkEndpointRefs), for a version and a preview alike.
+func (s *server) checkRefs(ctx context.Context, svc store.Service, parts []sql.Part) (map[string]string, []sql.Diagnostic, error) {
+	ids, diags, err := s.checkIntegrationRefs(ctx, svc, parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ids, append(diags, s.checkEndpointRefs(parts)...), nil
+}
+
 // checkIntegrationRefs resolves each 'integration' option (an id or a name): the integration must
 // exist in the service, be of the connector's type and have endpoints the egress policy allows.
 // It returns the id of each reference. The secret is never read here: the plan carries the id and
-// the runtime resolves it (store.ResolveIntegration) when a task connects.
+// the runtime resolves it (store.ResolveIntegration) when a task connects. Each integration is
+// loaded once however many tables name it.
 func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, parts []sql.Part) (map[string]string, []sql.Diagnostic, error) {
+	type found struct {
+		in  store.Integration
+		err error
+	}
 	ids := map[string]string{}
+	loaded := map[string]found{}
 	var diags []sql.Diagnostic
 	for _, ref := range sql.IntegrationRefs(parts) {
 		at := ref.At
-		in, err := s.cfg.Store.FindIntegration(ctx, svc.ProjectID, svc.ID, ref.ID)
+		f, ok := loaded[ref.ID]
+		if !ok {
+			f.in, f.err = s.cfg.Store.FindIntegration(ctx, svc.ProjectID, svc.ID, ref.ID)
+			loaded[ref.ID] = f
+		}
+		in, err := f.in, f.err
 		switch {
 		case errors.Is(err, problem.ErrNotFound):
 			at.Message = fmt.Sprintf("integration '%s' not found in service %s", ref.ID, svc.Name)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/flowplane/flowplane/dataflow"
+	"github.com/flowplane/flowplane/dataflow/sql"
 	"github.com/flowplane/flowplane/openapi"
 	"github.com/flowplane/flowplane/services/auth"
 	"github.com/flowplane/flowplane/services/store"
@@ -19,11 +21,7 @@ func (s *server) ListVersions(ctx context.Context, req openapi.ListVersionsReque
 	if err != nil {
 		return nil, err
 	}
-	out := openapi.ListVersions200JSONResponse{Items: []openapi.ApplicationVersion{}, NextCursor: next(cur)}
-	for _, v := range vs {
-		out.Items = append(out.Items, toVersion(v))
-	}
-	return out, nil
+	return openapi.ListVersions200JSONResponse{Items: items(vs, toVersion), NextCursor: next(cur)}, nil
 }
 
 func tableRefs(in *[]openapi.TableRef) []store.TableRef {
@@ -37,15 +35,8 @@ func tableRefs(in *[]openapi.TableRef) []store.TableRef {
 // CreateVersion compiles the SQL and stores it with its plan as the next version (developers);
 // invalid SQL is a 422 invalid_sql problem whose errors carry line and column.
 func (s *server) CreateVersion(ctx context.Context, req openapi.CreateVersionRequestObject) (openapi.CreateVersionResponseObject, error) {
-	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleDeveloper)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, req.ApplicationId); err != nil {
-		return nil, err
-	}
 	b := req.Body
-	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, tables(deref(b.Sources)), tables(deref(b.Sinks))), 1)
+	svc, g, diags, err := s.compileVersion(ctx, req.Project, req.Service, req.ApplicationId, auth.RoleDeveloper, b)
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +58,7 @@ func (s *server) CreateVersion(ctx context.Context, req openapi.CreateVersionReq
 // ValidateVersion compiles SQL without storing it and returns its errors or, when it is valid, the
 // planned job graph (viewers may check).
 func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersionRequestObject) (openapi.ValidateVersionResponseObject, error) {
-	svc, err := s.service(ctx, req.Project, req.Service, auth.RoleViewer)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, req.ApplicationId); err != nil {
-		return nil, err
-	}
-	b := req.Body
-	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, tables(deref(b.Sources)), tables(deref(b.Sinks))), 1)
+	_, g, diags, err := s.compileVersion(ctx, req.Project, req.Service, req.ApplicationId, auth.RoleViewer, req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +68,20 @@ func (s *server) ValidateVersion(ctx context.Context, req openapi.ValidateVersio
 		out.Graph = &graph
 	}
 	return out, nil
+}
+
+// compileVersion resolves the service (with at least role want) and the application of a version
+// route and compiles the body's SQL as a version (parallelism 1); see compile.
+func (s *server) compileVersion(ctx context.Context, project, service, appID string, want auth.Role, b *openapi.ApplicationVersionCreate) (store.Service, *dataflow.JobGraph, []sql.Diagnostic, error) {
+	svc, err := s.service(ctx, project, service, want)
+	if err != nil {
+		return svc, nil, nil, err
+	}
+	if _, err := s.cfg.Store.GetApplication(ctx, svc.ProjectID, svc.ID, appID); err != nil {
+		return svc, nil, nil, err
+	}
+	g, diags, err := s.compile(ctx, svc, sqlParts(b.Statement, tables(deref(b.Sources)), tables(deref(b.Sinks))), 1)
+	return svc, g, diags, err
 }
 
 // GetApplicationVersion returns one version.

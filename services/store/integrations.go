@@ -99,6 +99,11 @@ func (s *Store) IntegrationSecret(ctx context.Context, projectID, id string) (ma
 	if err := s.pool.QueryRow(ctx, `SELECT secret_sealed FROM integrations WHERE project_id = $1 AND id = $2`, projectID, id).Scan(&sealed); err != nil {
 		return nil, one(err, "integration", id)
 	}
+	return s.openSecret(id, sealed)
+}
+
+// openSecret opens the sealed secret settings of integration id (none when sealed is nil).
+func (s *Store) openSecret(id string, sealed []byte) (map[string]string, error) {
 	out := map[string]string{}
 	if sealed == nil {
 		return out, nil
@@ -124,12 +129,13 @@ type Connection struct {
 // never into the Raft log), and the worker dials through the egress guard.
 func (s *Store) ResolveIntegration(ctx context.Context, projectID, id string) (Connection, error) {
 	var c Connection
-	err := s.pool.QueryRow(ctx, `SELECT id, service_id, type, config FROM integrations WHERE project_id = $1 AND id = $2`,
-		projectID, id).Scan(&c.ID, &c.ServiceID, &c.Type, &c.Config)
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT id, service_id, type, config, secret_sealed FROM integrations WHERE project_id = $1 AND id = $2`,
+		projectID, id).Scan(&c.ID, &c.ServiceID, &c.Type, &c.Config, &sealed)
 	if err := one(err, "integration", id); err != nil {
 		return Connection{}, err
 	}
-	if c.Secret, err = s.IntegrationSecret(ctx, projectID, id); err != nil {
+	if c.Secret, err = s.openSecret(c.ID, sealed); err != nil {
 		return Connection{}, err
 	}
 	return c, nil

@@ -89,12 +89,6 @@ func (s *Store) ServiceAccess(ctx context.Context, userID, projectName, serviceN
 	return p, role, svc, true, nil
 }
 
-// ServiceByName loads a service of the project.
-func (s *Store) ServiceByName(ctx context.Context, projectID, name string) (Service, error) {
-	svc, err := scanService(s.pool.QueryRow(ctx, `SELECT `+serviceCols+` FROM services WHERE project_id = $1 AND name = $2`, projectID, name))
-	return svc, one(err, "service", name)
-}
-
 // ServiceUpdate is a PATCH of a service; nil fields stay.
 type ServiceUpdate struct {
 	Plan    *plans.Plan
@@ -186,13 +180,10 @@ type Overview struct {
 	JobsByState    map[string]int
 }
 
-// ServiceOverview computes the overview from PostgreSQL: slots reserved by active deployments.
-// The API replaces task managers and used slots with the scheduler's live figures when it runs one.
-func (s *Store) ServiceOverview(ctx context.Context, projectID, name string) (Overview, error) {
-	svc, err := s.ServiceByName(ctx, projectID, name)
-	if err != nil {
-		return Overview{}, err
-	}
+// ServiceOverview computes the overview of svc (as ServiceAccess loaded it) from PostgreSQL: slots
+// reserved by active deployments. The API replaces task managers and used slots with the
+// scheduler's live figures when it runs one.
+func (s *Store) ServiceOverview(ctx context.Context, svc Service) (Overview, error) {
 	o := Overview{ServiceID: svc.ID, Powered: svc.Powered, SlotsTotal: svc.Slots, JobsByState: map[string]int{}}
 	rows, err := s.pool.Query(ctx, `SELECT status, count(*), sum(parallelism) FROM deployments WHERE service_id = $1 GROUP BY status`, svc.ID)
 	if err != nil {
