@@ -152,27 +152,38 @@ type IntegrationRef struct {
 // whether or not the script is otherwise valid. The control plane checks each against the
 // service's integrations: the compiler only checks the option's syntax.
 func IntegrationRefs(parts []Part) []IntegrationRef {
-	var refs []IntegrationRef
-	eachTableOption(parts, true, func(ct *CreateTable, connector string, o *Option, at Diagnostic) {
-		if o.Key.Value == "integration" {
-			refs = append(refs, IntegrationRef{ID: o.Value.Value, Table: ct.Name.Name, Connector: connector, At: at})
-		}
-	})
+	refs, _ := TableRefs(parts)
 	return refs
 }
 
+// TableRefs parses the parts once and returns both their integration references (as
+// IntegrationRefs) and the hosts their WITH clauses name directly (as EndpointRefs).
+func TableRefs(parts []Part) ([]IntegrationRef, []EndpointRef) {
+	var integrations []IntegrationRef
+	var endpoints []EndpointRef
+	eachTableOption(parts, func(ct *CreateTable, connector string, o *Option, at Diagnostic) {
+		if o.Key.Value == "integration" {
+			integrations = append(integrations, IntegrationRef{ID: o.Value.Value, Table: ct.Name.Name, Connector: connector, At: at})
+		}
+		if read, ok := endpointOptions[o.Key.Value]; ok {
+			endpoints = append(endpoints, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value,
+				Hosts: read(o.Value.Value), At: at})
+		}
+	})
+	return integrations, endpoints
+}
+
 // eachTableOption parses the parts and calls visit for every WITH option of every table they
-// declare, in order, with the table's connector and where the option's value is written. With
-// integrations, the service's integration ids are applied first (applyIntegrations).
-func eachTableOption(parts []Part, integrations bool, visit func(ct *CreateTable, connector string, o *Option, at Diagnostic)) {
+// declare, in order, with the table's connector and where the option's value is written. The
+// parts' integration ids are applied first (applyIntegrations; they only add 'integration'
+// options).
+func eachTableOption(parts []Part, visit func(ct *CreateTable, connector string, o *Option, at Diagnostic)) {
 	src, starts := joinParts(parts)
 	script, _ := Parse(src)
 	if script == nil {
 		return
 	}
-	if integrations {
-		applyIntegrations(script, parts, starts)
-	}
+	applyIntegrations(script, parts, starts)
 	for _, st := range script.Statements {
 		ct, ok := st.(*CreateTable)
 		if !ok {
@@ -207,13 +218,7 @@ var endpointOptions = map[string]func(string) []string{
 // EndpointRefs lists the hosts the parts' tables name in their WITH clauses, for the control
 // plane's egress guard (integrations are checked separately, see IntegrationRefs).
 func EndpointRefs(parts []Part) []EndpointRef {
-	var refs []EndpointRef
-	eachTableOption(parts, false, func(ct *CreateTable, connector string, o *Option, at Diagnostic) {
-		if read, ok := endpointOptions[o.Key.Value]; ok {
-			refs = append(refs, EndpointRef{Table: ct.Name.Name, Connector: connector, Option: o.Key.Value,
-				Hosts: read(o.Value.Value), At: at})
-		}
-	})
+	_, refs := TableRefs(parts)
 	return refs
 }
 

@@ -70,11 +70,12 @@ func (s *server) compile(ctx context.Context, svc store.Service, parts []sql.Par
 // checkRefs checks the parts' integration references (checkIntegrationRefs) and the hosts written
 // in their WITH clauses (checkEndpointRefs), for a version and a preview alike.
 func (s *server) checkRefs(ctx context.Context, svc store.Service, parts []sql.Part) (map[string]string, []sql.Diagnostic, error) {
-	ids, diags, err := s.checkIntegrationRefs(ctx, svc, parts)
+	integrations, endpoints := sql.TableRefs(parts)
+	ids, diags, err := s.checkIntegrationRefs(ctx, svc, integrations)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ids, append(diags, s.checkEndpointRefs(parts)...), nil
+	return ids, append(diags, s.checkEndpointRefs(endpoints)...), nil
 }
 
 // checkIntegrationRefs resolves each 'integration' option (an id or a name): the integration must
@@ -82,7 +83,7 @@ func (s *server) checkRefs(ctx context.Context, svc store.Service, parts []sql.P
 // It returns the id of each reference. The secret is never read here: the plan carries the id and
 // the runtime resolves it (store.ResolveIntegration) when a task connects. Each integration is
 // loaded once however many tables name it.
-func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, parts []sql.Part) (map[string]string, []sql.Diagnostic, error) {
+func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, refs []sql.IntegrationRef) (map[string]string, []sql.Diagnostic, error) {
 	type found struct {
 		in  store.Integration
 		err error
@@ -90,7 +91,7 @@ func (s *server) checkIntegrationRefs(ctx context.Context, svc store.Service, pa
 	ids := map[string]string{}
 	loaded := map[string]found{}
 	var diags []sql.Diagnostic
-	for _, ref := range sql.IntegrationRefs(parts) {
+	for _, ref := range refs {
 		at := ref.At
 		f, ok := loaded[ref.ID]
 		if !ok {
@@ -150,9 +151,9 @@ func useIntegrationIDs(g *dataflow.JobGraph, ids map[string]string) error {
 }
 
 // checkEndpointRefs applies the egress policy to hosts written in WITH clauses.
-func (s *server) checkEndpointRefs(parts []sql.Part) []sql.Diagnostic {
+func (s *server) checkEndpointRefs(refs []sql.EndpointRef) []sql.Diagnostic {
 	var diags []sql.Diagnostic
-	for _, ref := range sql.EndpointRefs(parts) {
+	for _, ref := range refs {
 		for _, h := range ref.Hosts {
 			if err := s.cfg.Egress.CheckHost(h); err != nil {
 				at := ref.At
